@@ -1,0 +1,229 @@
+"""``crm-gateway``: serve, migrate, and administer tenants, users and modules."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from pathlib import Path
+
+import click
+from strawberry.printer import print_schema
+
+from gateway import migrate
+from gateway.app import Gateway
+from gateway.config import Settings
+from gateway.errors import GatewayError
+from gateway.graphql.schema_factory import SchemaFactory
+from gateway.identity import services as identity
+from gateway.plugins import build_registry
+from gateway.tenancy import services as tenancy
+
+SCHEMA_FILE = Path("schema/schema.graphql")
+
+
+def _gateway() -> Gateway:
+    return Gateway.create(Settings.from_env())
+
+
+def _fail(exc: GatewayError) -> None:
+    raise click.ClickException(f"{exc.code.value}: {exc.message}")
+
+
+@click.group()
+@click.version_option(package_name="crm-gateway")
+def main() -> None:
+    """CRM gateway: a GraphQL API whose CRM modules are plugins.
+
+    Configuration comes from the environment: DATABASE_URL (PostgreSQL; SQLite under
+    CRM_DATA_DIR, default ./data, when unset) and the CRM_* variables in README.md.
+    """
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Create the demo tenants and users if missing.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(demo: bool, host: str, port: int, workers: int) -> None:
+    """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn."""
+    import uvicorn
+
+    gateway = _gateway()
+    if gateway.db.is_sqlite:
+        migrate.upgrade(gateway.db.engine, gateway.registry)
+    elif missing := migrate.pending(gateway.db.engine, gateway.registry):
+        raise click.ClickException(
+            f"the database lacks migrations {sorted(missing)}: run `crm-gateway db upgrade`"
+        )
+    if demo:
+        from gateway.demo import DEMO_PASSWORD, DEMO_SIGN_IN, seed_demo
+
+        seed_demo(gateway)
+        click.echo("Demo data ready. Sign in as any of:")
+        for email, _ in DEMO_SIGN_IN:
+            click.echo(f"  {email}")
+        click.echo(f"with the password '{DEMO_PASSWORD}'.")
+    gateway.db.dispose()
+    click.echo(f"GraphiQL: http://{host}:{port}/graphql")
+    sys.stdout.flush()
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("CRM_LOG_LEVEL", "info"),
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every installed module's migrations (Alembic heads)."""
+    gateway = _gateway()
+    migrate.upgrade(gateway.db.engine, gateway.registry)
+    click.echo("database is up to date")
+
+
+@main.group()
+def tenant() -> None:
+    """Organisations."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The organisation's display name.")
+def tenant_create(slug: str, name: str) -> None:
+    """Create a tenant with its built-in profiles."""
+    gateway = _gateway()
+    try:
+        with gateway.db.transaction() as session:
+            created = identity.create_tenant(session, slug, name)
+    except GatewayError as exc:
+        _fail(exc)
+    click.echo(f"tenant {created.slug} created")
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="Display name.")
+@click.option("--profile", default="Standard", show_default=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="CRM_NEW_USER_PASSWORD",
+    help="Prompted for when omitted (or read from CRM_NEW_USER_PASSWORD).",
+)
+def user_create(tenant_slug: str, email: str, name: str, profile: str, password: str) -> None:
+    """Create a user in a tenant."""
+    gateway = _gateway()
+    try:
+        with gateway.db.transaction() as session:
+            t = tenancy.get_tenant(session, tenant_slug)
+            created = identity.create_user(
+                session,
+                tenant_id=t.id,
+                email=email,
+                password=password,
+                display_name=name,
+                profile=identity.get_profile(session, t.id, profile),
+                hash_profile=gateway.settings.password_hash_profile,
+            )
+    except GatewayError as exc:
+        _fail(exc)
+    click.echo(f"user {created.email} created in {tenant_slug}")
+
+
+@main.group()
+def module() -> None:
+    """Per-tenant module switches."""
+
+
+@module.command("list")
+@click.option("--tenant", "tenant_slug", required=True)
+def module_list(tenant_slug: str) -> None:
+    """Show every installed module and whether the tenant has it on."""
+    gateway = _gateway()
+    try:
+        with gateway.db.reading() as session:
+            t = tenancy.get_tenant(session, tenant_slug)
+            states = tenancy.module_states(session, gateway.registry, t.id)
+    except GatewayError as exc:
+        _fail(exc)
+    for s in states:
+        flag = "on " if s.enabled else "off"
+        needs = f" (requires {', '.join(s.requires)})" if s.requires else ""
+        click.echo(f"{flag}  {s.name:<16} {s.version:<10} {s.title}{needs}")
+
+
+def _switch(tenant_slug: str, name: str, enabled: bool) -> None:
+    gateway = _gateway()
+    try:
+        with gateway.db.transaction() as session:
+            t = tenancy.get_tenant(session, tenant_slug)
+            changed = tenancy.set_module_enabled(session, gateway.registry, t.id, name, enabled)
+    except GatewayError as exc:
+        _fail(exc)
+    verb = "enabled" if enabled else "disabled"
+    click.echo(f"{verb}: {', '.join(changed) or 'nothing changed'}")
+
+
+@module.command("enable")
+@click.argument("name")
+@click.option("--tenant", "tenant_slug", required=True)
+def module_enable(name: str, tenant_slug: str) -> None:
+    """Switch a module on (and the modules it requires)."""
+    _switch(tenant_slug, name, True)
+
+
+@module.command("disable")
+@click.argument("name")
+@click.option("--tenant", "tenant_slug", required=True)
+def module_disable(name: str, tenant_slug: str) -> None:
+    """Switch a module off; refused while enabled modules need it."""
+    _switch(tenant_slug, name, False)
+
+
+@main.group()
+def schema() -> None:
+    """The published GraphQL contract."""
+
+
+def published_sdl() -> str:
+    """The SDL with every built-in module on (third-party plugins are not part of it)."""
+    factory = SchemaFactory(build_registry(entry_points=False), Settings())
+    return print_schema(factory.full()) + "\n"
+
+
+@schema.command("export")
+@click.option("--output", type=click.Path(path_type=Path), default=SCHEMA_FILE, show_default=True)
+@click.option("--check", is_flag=True, help="Fail if the file differs from the code.")
+def schema_export(output: Path, check: bool) -> None:
+    """Write the composed schema's SDL (or check that the file is current)."""
+    sdl = published_sdl()
+    if check:
+        current = output.read_text() if output.exists() else ""
+        if current != sdl:
+            diff = difflib.unified_diff(
+                current.splitlines(), sdl.splitlines(), str(output), "code", lineterm=""
+            )
+            click.echo("\n".join(diff), err=True)
+            raise click.ClickException(f"{output} is stale: run `crm-gateway schema export`")
+        click.echo(f"{output} is current")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(sdl)
+    click.echo(f"wrote {output}")

@@ -1,0 +1,126 @@
+"""Data a plugin hands to the gateway through its hooks: the public, versioned contract.
+
+Everything a partner needs is importable from here and from :mod:`gateway.hookspecs`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gateway.plugins import HookRelay
+
+#: Version of the hook contract. Bumped on any incompatible change to a hookspec's
+#: signature or meaning; plugins may declare the range they support in ``PluginInfo``.
+CONTRACT_VERSION = 1
+
+MODULE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Who a plugin is. Returned by ``crm_plugin_info``; exactly one per plugin.
+
+    ``name`` is the module key tenants switch on and off, the prefix of its permissions and
+    the Alembic branch label of its migrations.
+    """
+
+    name: str
+    title: str
+    version: str
+    description: str = ""
+    #: Modules that must be enabled for this one to work (and whose Python API it may use).
+    requires: tuple[str, ...] = ()
+    #: Whether new tenants get it switched on.
+    default_enabled: bool = True
+    #: ``False`` for kernel modules that can never be switched off.
+    optional: bool = True
+    #: Folder holding this plugin's Alembic revisions (branch label = ``name``).
+    migrations: Path | None = None
+    #: Contract versions this plugin was written for.
+    contract_versions: tuple[int, ...] = (CONTRACT_VERSION,)
+
+    def __post_init__(self) -> None:
+        if not MODULE_NAME.match(self.name):
+            raise ValueError(f"plugin name {self.name!r} must match {MODULE_NAME.pattern}")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One entry of a plugin's permission catalogue, e.g. ``contacts.set_discount``.
+
+    ``code`` must start with the plugin's name and a dot; the gateway refuses others.
+    """
+
+    code: str
+    description: str
+
+    @classmethod
+    def from_enum(cls, members: type[StrEnum], descriptions: dict[str, str]) -> list[Permission]:
+        """Build the catalogue from a ``StrEnum`` of codes plus a description per code."""
+        return [cls(m.value, descriptions[m.value]) for m in members]
+
+
+class AccessLevel(StrEnum):
+    """Per-record access (MISSION A9). "Restricted to chosen users" is PRIVATE + shares."""
+
+    PRIVATE = "PRIVATE"
+    PUBLIC_READ = "PUBLIC_READ"
+    PUBLIC_WRITE = "PUBLIC_WRITE"
+
+
+@dataclass(frozen=True)
+class AccessControlledEntity:
+    """Declares that rows of ``model`` follow record access.
+
+    Plugins only declare; the gateway builds and applies the visibility predicate.
+    """
+
+    #: Short singular key used in permissions and explanations, e.g. ``"contact"``.
+    entity: str
+    model: type[Any]
+    owner_attribute: str = "owner_id"
+    access_attribute: str = "access"
+    #: Optional model of per-user shares (``record_id``, ``user_id``, ``can_write``).
+    share_model: type[Any] | None = None
+
+
+class ChangeKind(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """What ``crm_record_changed`` receives: a record of ``entity`` was created/updated/deleted."""
+
+    kind: ChangeKind
+    entity: str
+    record: Any
+    changed_fields: frozenset[str] = field(default_factory=frozenset)
+
+
+class CallerContext(Protocol):
+    """What event hooks receive: who acts, in which tenant, on which session.
+
+    The GraphQL request context satisfies it, and so do CLI and background-job contexts.
+    """
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def tenant_id(self) -> int: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def hooks(self) -> HookRelay: ...

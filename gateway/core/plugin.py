@@ -1,0 +1,54 @@
+"""The core module as a plugin: the kernel uses the same contract as every CRM module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from strawberry.types.field import StrawberryField
+
+from gateway import __version__
+from gateway.contract import Permission, PluginInfo
+from gateway.core import api
+from gateway.hookspecs import hookimpl
+from gateway.identity.models import AssistantLink, AuthSession, Profile, User
+from gateway.tenancy.models import Tenant, TenantModule
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+
+
+@hookimpl
+def crm_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="core",
+        title="Core",
+        version=__version__,
+        description="Organisations, users, profiles, sign-in and module switches.",
+        optional=False,
+        migrations=MIGRATIONS,
+    )
+
+
+@hookimpl
+def crm_models() -> Sequence[type[Any]]:
+    return [Tenant, TenantModule, Profile, User, AssistantLink, AuthSession]
+
+
+@hookimpl
+def crm_permissions() -> Sequence[Permission]:
+    return [
+        Permission("core.modules.manage", "Switch modules on and off for the organisation."),
+        Permission("core.users.manage", "Create, edit and deactivate users."),
+        Permission("core.profiles.manage", "Create and edit profiles and their permissions."),
+    ]
+
+
+@hookimpl
+def crm_query_fields() -> Sequence[StrawberryField]:
+    return [api.me, api.modules]
+
+
+@hookimpl
+def crm_mutation_fields() -> Sequence[StrawberryField]:
+    return [api.login, api.logout, api.set_module_enabled]

@@ -1,0 +1,75 @@
+"""The error model: every error a client can act on carries ``extensions.code``.
+
+Resolvers raise these; graphql-core copies ``extensions`` from the original exception into
+the response. Anything else is unexpected and is masked (see ``gateway.graphql.extensions``).
+Mutations report domain failures in their payload's ``errors`` list instead (``UserError``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    MODULE_DISABLED = "MODULE_DISABLED"
+    RATE_LIMITED = "RATE_LIMITED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class GatewayError(Exception):
+    """An error the caller can act on. ``field`` names the offending input, if any."""
+
+    code: ErrorCode = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        ext: dict[str, Any] = {"code": self.code.value}
+        if self.field:
+            ext["field"] = self.field
+        ext.update(self.details)
+        return ext
+
+
+class Unauthenticated(GatewayError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(GatewayError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(GatewayError):
+    code = ErrorCode.NOT_FOUND
+
+
+class BadUserInput(GatewayError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class Conflict(GatewayError):
+    code = ErrorCode.CONFLICT
+
+
+class ModuleDisabled(GatewayError):
+    code = ErrorCode.MODULE_DISABLED
+
+
+class RateLimited(GatewayError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class PluginError(RuntimeError):
+    """A plugin broke the contract; raised at start-up, never shown to API clients."""

@@ -1,0 +1,1 @@
+"""The GraphQL layer: per-request context, schema composition, extensions, shared types."""

@@ -1,0 +1,55 @@
+"""GraphQL types and helpers every module shares: payload errors, IDs, page sizes."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.relay import from_base64, to_base64
+
+from gateway.config import Settings
+from gateway.errors import BadUserInput, ErrorCode, GatewayError
+
+ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+
+
+@strawberry.type(description="A domain failure reported in a mutation payload.")
+class UserError:
+    code: ErrorCodeEnum  # type: ignore[valid-type]
+    message: str
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault, when one is."
+    )
+
+    @classmethod
+    def from_exception(cls, exc: GatewayError) -> UserError:
+        return cls(code=exc.code, message=exc.message, field=exc.field)
+
+
+def global_id(type_name: str, pk: int) -> strawberry.ID:
+    """Opaque relay-style ID: base64 of ``Type:pk``."""
+    return strawberry.ID(to_base64(type_name, pk))
+
+
+def parse_global_id(value: str, expected_type: str, field: str = "id") -> int:
+    """The primary key inside a global ID of ``expected_type``; BAD_USER_INPUT otherwise."""
+    try:
+        type_name, raw = from_base64(value)
+        pk = int(raw)
+    except (ValueError, TypeError) as exc:
+        raise BadUserInput(f"{value!r} is not a valid ID", field=field) from exc
+    if type_name != expected_type:
+        raise BadUserInput(f"expected an ID of a {expected_type}", field=field)
+    return pk
+
+
+def page_size(first: int | None, settings: Settings, field: str = "first") -> int:
+    """A list's page size: the default when omitted; refused (never truncated) above the cap."""
+    if first is None:
+        return settings.default_page_size
+    if first < 0:
+        raise BadUserInput("must not be negative", field=field)
+    if first > settings.max_page_size:
+        raise BadUserInput(
+            f"at most {settings.max_page_size} items per page", field=field,
+            maxPageSize=settings.max_page_size,
+        )
+    return first

@@ -1,0 +1,132 @@
+"""Composing one Strawberry schema per distinct set of enabled modules, and caching it.
+
+Building a schema costs tens of milliseconds (DESIGN §3), so each set is built once per
+process; the cache key is the module set itself, so nothing needs invalidating when a
+tenant switches a module: its next request simply maps to another key.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import create_type
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from gateway.config import Settings
+from gateway.graphql.extensions import ErrorPolicy, UnitOfWork, root_field_gate
+from gateway.plugins import PluginRegistry
+
+#: The schema key of callers who have not signed in.
+ANONYMOUS = None
+
+
+class GatewaySchema(strawberry.Schema):
+    """A Strawberry schema whose operations execute synchronously in a worker thread.
+
+    The whole operation (validation, resolvers, SQL) runs in one thread with one Session,
+    so resolvers are plain functions, lazy loads work, and the event loop stays free.
+    """
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[Any] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        run = partial(
+            self.execute_sync,
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
+        return await anyio.to_thread.run_sync(run)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logging is the ErrorPolicy extension's job (with the request id); skip Strawberry's."""
+
+
+class SchemaFactory:
+    """Builds and caches the schema of each module set (and the anonymous schema)."""
+
+    def __init__(self, registry: PluginRegistry, settings: Settings) -> None:
+        self.registry = registry
+        self.settings = settings
+        self._schemas: dict[frozenset[str] | None, GatewaySchema] = {}
+        self._lock = threading.Lock()
+
+    def full(self) -> GatewaySchema:
+        """Every installed module on: the published contract (``schema/schema.graphql``)."""
+        return self.for_modules(frozenset(self.registry.plugins))
+
+    def for_modules(self, modules: frozenset[str] | None) -> GatewaySchema:
+        """The schema of a tenant with ``modules`` enabled; ``ANONYMOUS`` for signed-out."""
+        schema = self._schemas.get(modules)
+        if schema is None:
+            with self._lock:
+                schema = self._schemas.get(modules)
+                if schema is None:
+                    schema = self._schemas[modules] = self._build(modules)
+        return schema
+
+    @property
+    def built(self) -> int:
+        return len(self._schemas)
+
+    def _build(self, modules: frozenset[str] | None) -> GatewaySchema:
+        anonymous = modules is ANONYMOUS
+        enabled = self.registry.always_on if anonymous else modules
+        assert enabled is not None
+        reg = self.registry
+        query_fields = [f for f, owner in reg.query_fields.values() if owner.info.name in enabled]
+        mutation_fields = [
+            f for f, owner in reg.mutation_fields.values() if owner.info.name in enabled
+        ]
+        types = [cls for cls, owner in reg.types.values() if owner.info.name in enabled]
+        s = self.settings
+        extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+            ErrorPolicy,
+            UnitOfWork,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            QueryDepthLimiter(max_depth=s.max_query_depth),
+            MaxAliasesLimiter(max_alias_count=s.max_aliases),
+            MaxTokensLimiter(max_token_count=s.max_tokens),
+            AddValidationRules([root_field_gate(reg, enabled, anonymous)]),
+        ]
+        if anonymous:
+            # Introspection is for signed-in callers only, and shows their tenant's schema.
+            extensions.append(DisableIntrospection())
+        return GatewaySchema(
+            query=create_type("Query", query_fields),
+            mutation=create_type("Mutation", mutation_fields) if mutation_fields else None,
+            types=types,
+            extensions=extensions,
+            config=StrawberryConfig(disable_field_suggestions=True),
+        )

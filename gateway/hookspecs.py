@@ -1,0 +1,218 @@
+"""The hook contract between the gateway and its modules (contract version 1).
+
+Every hook a plugin may implement is declared here, with the ``crm_`` prefix, grouped by when
+the gateway calls it. A plugin is a module or object whose functions carry the
+:data:`hookimpl` marker and use these names; it needs to implement only the hooks it uses,
+and may accept any subset of the arguments a hook declares (pluggy passes them by name).
+
+Lifecycle, in order:
+
+1. **Identity and registration** — called once per application, at start-up, for every
+   installed plugin (whatever the tenants enabled). Duplicate table, type, field, permission
+   or entity names fail start-up naming both plugins.
+2. **Schema composition** — called once per application; each distinct set of enabled
+   modules then gets its own schema, built from the contributions of those modules only.
+3. **Demo data** — called by ``crm-gateway serve --demo`` for each demo tenant, only for
+   modules enabled in that tenant.
+4. **Record events** — called while an operation runs, only for modules enabled in the
+   caller's tenant. Hooks that need I/O use the ``session`` of the context they receive;
+   pluggy is synchronous, and so is the gateway's execution (one worker thread per request).
+
+See ``docs/plugins.md`` for a worked example and ``tests/test_hookspecs.py`` for the test
+that keeps every hookspec documented and tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from strawberry.types.field import StrawberryField
+
+    from gateway.contract import (
+        AccessControlledEntity,
+        CallerContext,
+        Permission,
+        PluginInfo,
+        RecordChange,
+    )
+    from gateway.demo import DemoTenant
+
+PROJECT = "crm_gateway"
+#: Entry-point group third-party plugins are discovered from.
+ENTRY_POINT_GROUP = "crm_gateway"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# -------------------------------------------------------------------------------------------
+# 1. Identity and registration (start-up, every installed plugin)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def crm_plugin_info() -> PluginInfo:
+    """Say who the plugin is: its module name, title, version, dependencies and migrations.
+
+    Every plugin must implement it. The gateway calls each plugin's implementation on its own
+    (it is ``firstresult`` only so that a bare ``pm.hook.crm_plugin_info()`` call is
+    well-defined); a plugin without it, or two plugins with the same name, fail start-up.
+
+    :returns: The plugin's :class:`~gateway.contract.PluginInfo`.
+
+    Example::
+
+        @hookimpl
+        def crm_plugin_info():
+            return PluginInfo(name="notes", title="Notes", version="1.0",
+                              requires=("contacts",), migrations=Path(__file__).parent / "versions")
+    """
+
+
+@hookspec
+def crm_models() -> Sequence[type[Any]]:
+    """Return the SQLAlchemy models (subclasses of :class:`gateway.db.Base`) the plugin owns.
+
+    Importing them registers their tables on the shared metadata; listing them lets the
+    gateway check that no two plugins claim one table name, and that each table has a
+    ``tenant_id`` column unless it is a pure link table of tenant-owned rows.
+
+    :returns: A list of mapped classes. Tables must be created by the plugin's migrations.
+    """
+
+
+@hookspec
+def crm_permissions() -> Sequence[Permission]:
+    """Return the plugin's permission catalogue.
+
+    Codes must start with the plugin name and a dot (``"contacts.set_discount"``); the
+    gateway refuses others and refuses a code two plugins declare. Profiles grant these
+    codes; resolvers check them with ``context.require(code)``.
+
+    :returns: A list of :class:`~gateway.contract.Permission`.
+    """
+
+
+@hookspec
+def crm_access_controlled() -> Sequence[AccessControlledEntity]:
+    """Declare which of the plugin's entities follow per-record access.
+
+    The gateway applies the caller's visibility predicate to every ORM SELECT of these
+    models; plugins never write visibility WHERE clauses themselves. Entity keys must be
+    unique across plugins, and the named owner/access attributes must exist on the model.
+
+    :returns: A list of :class:`~gateway.contract.AccessControlledEntity`.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# 2. Schema composition (once; each enabled-module set gets its own schema)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def crm_graphql_types() -> Sequence[type[Any]]:
+    """Return Strawberry types to add to the schema even when no field reaches them.
+
+    Types reachable from the plugin's fields are included automatically; list here the
+    implementations of interfaces (e.g. ``Node``) and members of unions. A GraphQL type
+    name two plugins declare fails start-up.
+
+    :returns: A list of Strawberry-decorated classes.
+    """
+
+
+@hookspec
+def crm_query_fields() -> Sequence[StrawberryField]:
+    """Return the root ``Query`` fields the plugin contributes.
+
+    Each is a function decorated with ``@strawberry.field``; its GraphQL name (the function
+    name in camelCase, or ``name=``) must be unique across plugins. The fields appear only in
+    the schemas of tenants that enabled the plugin.
+
+    :returns: A list of :class:`strawberry.types.field.StrawberryField`.
+
+    Example::
+
+        @strawberry.field
+        def notes(info: Info) -> list[NoteType]: ...
+
+        @hookimpl
+        def crm_query_fields():
+            return [notes]
+    """
+
+
+@hookspec
+def crm_mutation_fields() -> Sequence[StrawberryField]:
+    """Return the root ``Mutation`` fields the plugin contributes.
+
+    Each is a function decorated with ``@strawberry.mutation`` returning a payload type
+    with an ``errors: [UserError!]!`` list for domain failures. Names must be unique across
+    plugins; tenants without the plugin get ``MODULE_DISABLED`` if they call one.
+
+    :returns: A list of :class:`strawberry.types.field.StrawberryField`.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# 3. Demo data (``crm-gateway serve --demo``; enabled modules of each demo tenant)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def crm_demo_data(session: Session, tenant: DemoTenant) -> None:
+    """Add the plugin's demo records to a demo tenant.
+
+    Called after the kernel created the tenant, its profiles and its users, inside one
+    transaction per tenant. Must be idempotent: ``serve --demo`` runs it at every start, so
+    check for your records before adding them.
+
+    :param session: The write session; flush, don't commit.
+    :param tenant: The demo tenant: ``tenant.id``, ``tenant.slug`` and ``tenant.users``
+        (email → :class:`gateway.identity.models.User`).
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# 4. Record events (per operation; enabled modules of the caller's tenant)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def crm_record_changed(context: CallerContext, change: RecordChange) -> None:
+    """React to a record of another module being created, updated or deleted.
+
+    Called inside the acting operation's transaction, after the change is flushed: an
+    exception rolls the whole operation back. Keep it quick; queue slow work.
+
+    :param context: Who acts, in which tenant, with which session.
+    :param change: What happened: ``kind``, ``entity`` key, the ``record`` and, for updates,
+        the names of the changed fields.
+    """
+
+
+@hookspec
+def crm_veto_delete(context: CallerContext, entity: str, record: Any) -> str | None:
+    """Say whether a record may be deleted; return a reason to refuse it.
+
+    Called before a module deletes a record. Every non-``None`` answer is a veto: the
+    deletion is refused with ``CONFLICT`` and the reasons, each naming the vetoing module.
+
+    :param context: Who acts, in which tenant, with which session.
+    :param entity: The entity key of the record, e.g. ``"contact"``.
+    :param record: The ORM instance about to be deleted.
+    :returns: ``None`` to allow, or a human-readable reason to refuse.
+
+    Example::
+
+        @hookimpl
+        def crm_veto_delete(context, entity, record):
+            if entity == "contact" and invoices_exist(context.session, record.id):
+                return "the contact has invoices"
+    """

@@ -1,0 +1,1 @@
+"""Users, profiles, sign-in sessions (MISSION I1, I4)."""

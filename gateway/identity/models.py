@@ -1,0 +1,89 @@
+"""Profiles, users, the reporting hierarchy, assistant links and sign-in sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.db import Base, UTCDateTime, utcnow
+
+
+class ProfileKind(StrEnum):
+    """How far a profile's record visibility reaches (docs/access.md)."""
+
+    ADMINISTRATOR = "administrator"
+    STRUCTURAL = "structural"
+    HIERARCHICAL = "hierarchical"
+    ASSISTANT = "assistant"
+
+
+ADMINISTRATOR_PROFILE = "Administrator"
+STANDARD_PROFILE = "Standard"
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[ProfileKind] = mapped_column(
+        Enum(ProfileKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    #: The profile this one "depends on" in the profiles tree.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))
+    #: Built-in profiles (Administrator, Standard) cannot be deleted or renamed.
+    builtin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_tenant_id_manager_id", "tenant_id", "manager_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    #: Stored lower-case; unique across tenants because sign-in is by email alone.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"))
+    #: Reports-to: the user directly above in the hierarchy.
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    profile: Mapped[Profile] = relationship(lazy="joined")
+
+
+class AssistantLink(Base):
+    """An assistant serves a user: sees that user's records, owns none (MISSION A4)."""
+
+    __tablename__ = "assistant_links"
+
+    assistant_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    served_user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AuthSession(Base):
+    """A signed-in session. Only the SHA-256 of its bearer token is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client: Mapped[str] = mapped_column(String(300), default="")

@@ -1,0 +1,265 @@
+"""Tenants' built-in profiles, users, sign-in and bearer-token sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.errors import BadUserInput, Conflict, NotFound, Unauthenticated
+from gateway.identity.models import (
+    ADMINISTRATOR_PROFILE,
+    STANDARD_PROFILE,
+    AuthSession,
+    Profile,
+    ProfileKind,
+    User,
+)
+from gateway.identity.passwords import dummy_hash, hash_password, verify_password
+from gateway.tenancy.models import Tenant
+
+#: A session's ``last_used_at`` is refreshed at most this often (saves a write per request).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated principal of a request, resolved once from its bearer token."""
+
+    user_id: int
+    tenant_id: int
+    tenant_slug: str
+    profile_id: int
+    profile_kind: ProfileKind
+    session_id: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.profile_kind is ProfileKind.ADMINISTRATOR
+
+
+def token_digest(token: str) -> str:
+    """Tokens are 256-bit random, so one SHA-256 is enough (no need for a slow hash)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254:
+        raise BadUserInput("not a valid email address", field="email")
+    return email
+
+
+# -- tenants and profiles --------------------------------------------------------------------
+
+
+def create_tenant(session: Session, slug: str, name: str) -> Tenant:
+    """A tenant with its two built-in profiles, Administrator and Standard (MISSION I4)."""
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise Conflict(f"tenant {slug!r} already exists", field="slug")
+    tenant = Tenant(slug=slug, name=name)
+    session.add(tenant)
+    session.flush()
+    session.add_all(
+        [
+            Profile(
+                tenant_id=tenant.id,
+                name=ADMINISTRATOR_PROFILE,
+                kind=ProfileKind.ADMINISTRATOR,
+                builtin=True,
+            ),
+            Profile(
+                tenant_id=tenant.id,
+                name=STANDARD_PROFILE,
+                kind=ProfileKind.HIERARCHICAL,
+                builtin=True,
+            ),
+        ]
+    )
+    session.flush()
+    return tenant
+
+
+def get_profile(session: Session, tenant_id: int, name: str) -> Profile:
+    profile = session.scalar(
+        select(Profile).where(Profile.tenant_id == tenant_id, Profile.name == name)
+    )
+    if profile is None:
+        raise NotFound(f"no profile {name!r} in this tenant", field="profile")
+    return profile
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    tenant_id: int,
+    email: str,
+    password: str,
+    display_name: str,
+    profile: Profile,
+    manager: User | None = None,
+    hash_profile: str = "interactive",
+) -> User:
+    email = normalise_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadUserInput(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if profile.tenant_id != tenant_id or (manager and manager.tenant_id != tenant_id):
+        raise BadUserInput("profile and manager must belong to the user's tenant")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("a user with this email already exists", field="email")
+    user = User(
+        tenant_id=tenant_id,
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(password, hash_profile),
+        profile=profile,
+        manager_id=manager.id if manager else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _active_admins(session: Session, tenant_id: int) -> int:
+    # Lock the tenant row so two concurrent demotions cannot both see "another admin left".
+    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    return session.scalar(
+        select(func.count(User.id))
+        .join(Profile, User.profile_id == Profile.id)
+        .where(
+            User.tenant_id == tenant_id,
+            User.is_active.is_(True),
+            Profile.kind == ProfileKind.ADMINISTRATOR,
+        )
+    ) or 0
+
+
+def _ensure_not_last_admin(session: Session, user: User) -> None:
+    if user.is_active and user.profile.kind is ProfileKind.ADMINISTRATOR:
+        if _active_admins(session, user.tenant_id) <= 1:
+            raise Conflict("a tenant must keep at least one active administrator")
+
+
+def set_user_profile(session: Session, user: User, profile: Profile) -> None:
+    if profile.tenant_id != user.tenant_id:
+        raise NotFound("no such profile", field="profile")
+    if profile.kind is not ProfileKind.ADMINISTRATOR:
+        _ensure_not_last_admin(session, user)
+    user.profile = profile
+    session.flush()
+
+
+def deactivate_user(session: Session, user: User) -> None:
+    """Deactivate and sign the user out everywhere; never the tenant's last administrator."""
+    _ensure_not_last_admin(session, user)
+    user.is_active = False
+    revoke_all_sessions(session, user.id)
+    session.flush()
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    session: AuthSession
+    user: User
+
+
+def login(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    ttl: timedelta,
+    client: str = "",
+    hash_profile: str = "interactive",
+) -> IssuedToken:
+    """Check the credentials and open a session. The answer never tells if the email exists."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        verify_password(dummy_hash(hash_profile), password, hash_profile)
+        raise Unauthenticated("invalid email or password")
+    if not verify_password(user.password_hash, password, hash_profile) or not user.is_active:
+        raise Unauthenticated("invalid email or password")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    auth = AuthSession(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        token_hash=token_digest(token),
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + ttl,
+        client=client[:300],
+    )
+    session.add(auth)
+    session.flush()
+    return IssuedToken(token=token, session=auth, user=user)
+
+
+def authenticate(session: Session, token: str) -> tuple[Caller, bool] | None:
+    """Resolve a bearer token to its caller; ``None`` when unknown, expired or revoked.
+
+    Also says whether ``last_used_at`` is stale enough to refresh (see :func:`touch_session`).
+    """
+    now = utcnow()
+    row = session.execute(
+        select(AuthSession, User, Profile, Tenant)
+        .join(User, AuthSession.user_id == User.id)
+        .join(Profile, User.profile_id == Profile.id)
+        .join(Tenant, AuthSession.tenant_id == Tenant.id)
+        .where(
+            AuthSession.token_hash == token_digest(token),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+            User.is_active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    auth, user, profile, tenant = row
+    caller = Caller(
+        user_id=user.id,
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        profile_id=profile.id,
+        profile_kind=profile.kind,
+        session_id=auth.id,
+    )
+    return caller, now - auth.last_used_at > LAST_USED_RESOLUTION
+
+
+def touch_session(session: Session, session_id: int) -> None:
+    session.execute(
+        update(AuthSession).where(AuthSession.id == session_id).values(last_used_at=utcnow())
+    )
+
+
+def revoke_session(session: Session, session_id: int) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_sessions(session: Session, user_id: int) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

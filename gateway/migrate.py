@@ -1,0 +1,48 @@
+"""Alembic, driven from code: one version branch per plugin, all upgraded to their heads.
+
+Each plugin's ``PluginInfo.migrations`` folder joins ``version_locations``; its first
+revision carries ``branch_labels=(<plugin name>,)`` and may ``depends_on`` another
+plugin's revision (e.g. ``"core@head"`` is not allowed by Alembic, so name the revision id).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from gateway.plugins import PluginRegistry
+
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(registry: PluginRegistry) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.set_main_option("path_separator", "os")
+    locations = [
+        str(p.info.migrations) for p in registry.plugins.values() if p.info.migrations is not None
+    ]
+    cfg.set_main_option("version_locations", os.pathsep.join(locations))
+    return cfg
+
+
+def upgrade(engine: Engine, registry: PluginRegistry) -> None:
+    """Bring the database to every installed plugin's head revision."""
+    cfg = alembic_config(registry)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+
+
+def pending(engine: Engine, registry: PluginRegistry) -> set[str]:
+    """Head revisions not yet applied (empty when the database is current)."""
+    script = ScriptDirectory.from_config(alembic_config(registry))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return set(script.get_heads()) - current

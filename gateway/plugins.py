@@ -1,0 +1,286 @@
+"""Loading plugins and checking what they declare, once, at start-up.
+
+Built-in modules are registered from :data:`BUILTIN_PLUGINS`; third-party ones are found
+through the :data:`gateway.hookspecs.ENTRY_POINT_GROUP` entry-point group. Registration
+hooks are called plugin by plugin so every contribution is attributed, and any duplicate
+name fails start-up with a message naming both plugins.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pluggy
+from strawberry.types.base import has_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.utils.str_converters import to_camel_case
+
+import plugins as builtin_package
+from gateway import hookspecs
+from gateway.contract import (
+    CONTRACT_VERSION,
+    AccessControlledEntity,
+    Permission,
+    PluginInfo,
+)
+from gateway.errors import PluginError
+
+#: Kernel modules first, then the built-in CRM modules, in registration order.
+BUILTIN_PLUGINS: tuple[str, ...] = ("gateway.core.plugin", *builtin_package.BUILTIN)
+
+
+@dataclass(frozen=True)
+class LoadedPlugin:
+    """A registered plugin and what it says about itself."""
+
+    info: PluginInfo
+    plugin: object
+    #: Where it came from: a dotted module path or an entry point's distribution.
+    origin: str
+
+    @property
+    def label(self) -> str:
+        return f"'{self.info.name}' ({self.origin})"
+
+
+@dataclass
+class _Claims:
+    """Names claimed so far in one namespace (tables, fields…), for duplicate detection."""
+
+    what: str
+    owners: dict[str, LoadedPlugin] = field(default_factory=dict)
+
+    def claim(self, name: str, owner: LoadedPlugin) -> None:
+        previous = self.owners.get(name)
+        if previous is not None:
+            raise PluginError(
+                f"duplicate {self.what} {name!r}: declared by plugin {previous.label} "
+                f"and by plugin {owner.label}"
+            )
+        self.owners[name] = owner
+
+
+def graphql_field_name(f: StrawberryField) -> str:
+    if f.graphql_name:
+        return f.graphql_name
+    if not f.python_name:
+        raise PluginError(f"field {f!r} has no name")
+    return to_camel_case(f.python_name)
+
+
+def graphql_type_name(cls: type[Any]) -> str:
+    if not has_object_definition(cls):
+        raise PluginError(f"{cls!r} is not a Strawberry type")
+    return cls.__strawberry_definition__.name
+
+
+class PluginRegistry:
+    """Every installed plugin and its checked contributions. One per application."""
+
+    def __init__(self, pm: pluggy.PluginManager, origins: dict[int, str]) -> None:
+        self.pm = pm
+        self.plugins: dict[str, LoadedPlugin] = {}
+        self._by_object: dict[int, LoadedPlugin] = {}
+        for plugin in pm.get_plugins():
+            self._load_identity(plugin, origins.get(id(plugin)) or pm.get_name(plugin) or "?")
+        self._check_dependencies()
+
+        self.tables: dict[str, LoadedPlugin] = {}
+        self.models: list[type[Any]] = []
+        self.permissions: dict[str, Permission] = {}
+        self.permission_owner: dict[str, LoadedPlugin] = {}
+        self.entities: dict[str, AccessControlledEntity] = {}
+        self.types: dict[str, tuple[type[Any], LoadedPlugin]] = {}
+        self.query_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
+        self.mutation_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
+        self._collect()
+        self._relays: dict[frozenset[str], HookRelay] = {}
+
+    # -- identity ------------------------------------------------------------------------
+
+    def _load_identity(self, plugin: object, origin: str) -> None:
+        impls = [i for i in self.pm.hook.crm_plugin_info.get_hookimpls() if i.plugin is plugin]
+        if not impls:
+            raise PluginError(f"plugin {origin} does not implement crm_plugin_info")
+        info = impls[0].function()
+        if not isinstance(info, PluginInfo):
+            raise PluginError(f"plugin {origin}: crm_plugin_info must return a PluginInfo")
+        loaded = LoadedPlugin(info=info, plugin=plugin, origin=origin)
+        if CONTRACT_VERSION not in info.contract_versions:
+            raise PluginError(
+                f"plugin {loaded.label} supports contract versions {info.contract_versions}, "
+                f"this gateway speaks version {CONTRACT_VERSION}"
+            )
+        if info.name in self.plugins:
+            _Claims("module name", {info.name: self.plugins[info.name]}).claim(info.name, loaded)
+        self.plugins[info.name] = loaded
+        self._by_object[id(plugin)] = loaded
+
+    def _check_dependencies(self) -> None:
+        for loaded in self.plugins.values():
+            for required in loaded.info.requires:
+                if required not in self.plugins:
+                    raise PluginError(
+                        f"plugin {loaded.label} requires module {required!r}, "
+                        "which is not installed"
+                    )
+        for name in self.plugins:
+            self.requirement_closure(name)  # raises on cycles
+
+    def requirement_closure(self, name: str, _path: tuple[str, ...] = ()) -> list[str]:
+        """``name``'s direct and indirect requirements (not including itself)."""
+        if name in _path:
+            raise PluginError(f"module dependency cycle: {' -> '.join((*_path, name))}")
+        result: list[str] = []
+        for required in self.plugins[name].info.requires:
+            for dep in [*self.requirement_closure(required, (*_path, name)), required]:
+                if dep not in result:
+                    result.append(dep)
+        return result
+
+    def dependents(self, name: str, among: Iterable[str]) -> list[str]:
+        """The modules in ``among`` that need ``name``, directly or indirectly."""
+        return [m for m in among if m != name and name in self.requirement_closure(m)]
+
+    # -- contributions --------------------------------------------------------------------
+
+    def _per_plugin(self, hook_name: str) -> Iterable[tuple[LoadedPlugin, Any]]:
+        """Call a registration hook plugin by plugin, so results stay attributed."""
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # registration order
+            result = impl.function()
+            if result is not None:
+                yield self._by_object[id(impl.plugin)], result
+
+    def _collect(self) -> None:
+        tables = _Claims("table")
+        for owner, models in self._per_plugin("crm_models"):
+            for model in models:
+                table = model.__table__
+                tables.claim(table.name, owner)
+                self.models.append(model)
+        self.tables = tables.owners
+
+        permissions = _Claims("permission")
+        for owner, perms in self._per_plugin("crm_permissions"):
+            for perm in perms:
+                if not perm.code.startswith(owner.info.name + "."):
+                    raise PluginError(
+                        f"permission {perm.code!r} of plugin {owner.label} must start with "
+                        f"'{owner.info.name}.'"
+                    )
+                permissions.claim(perm.code, owner)
+                self.permissions[perm.code] = perm
+        self.permission_owner = permissions.owners
+
+        entities = _Claims("access-controlled entity")
+        for owner, declared in self._per_plugin("crm_access_controlled"):
+            for entity in declared:
+                for attr in (entity.owner_attribute, entity.access_attribute):
+                    if not hasattr(entity.model, attr):
+                        raise PluginError(
+                            f"entity {entity.entity!r} of plugin {owner.label}: model "
+                            f"{entity.model.__name__} has no attribute {attr!r}"
+                        )
+                entities.claim(entity.entity, owner)
+                self.entities[entity.entity] = entity
+
+        types = _Claims("GraphQL type")
+        for owner, declared in self._per_plugin("crm_graphql_types"):
+            for cls in declared:
+                name = graphql_type_name(cls)
+                types.claim(name, owner)
+                self.types[name] = (cls, owner)
+
+        self.query_fields = self._collect_fields("crm_query_fields", "Query field")
+        self.mutation_fields = self._collect_fields("crm_mutation_fields", "Mutation field")
+
+    def _collect_fields(
+        self, hook_name: str, what: str
+    ) -> dict[str, tuple[StrawberryField, LoadedPlugin]]:
+        claims = _Claims(what)
+        fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
+        for owner, declared in self._per_plugin(hook_name):
+            for f in declared:
+                if not isinstance(f, StrawberryField):
+                    raise PluginError(f"{hook_name} of plugin {owner.label} returned {f!r}")
+                name = graphql_field_name(f)
+                claims.claim(name, owner)
+                fields[name] = (f, owner)
+        return fields
+
+    # -- per tenant -----------------------------------------------------------------------
+
+    @cached_property
+    def optional_modules(self) -> tuple[str, ...]:
+        return tuple(n for n, p in self.plugins.items() if p.info.optional)
+
+    @cached_property
+    def always_on(self) -> frozenset[str]:
+        return frozenset(n for n, p in self.plugins.items() if not p.info.optional)
+
+    def hooks_for(self, enabled: frozenset[str]) -> HookRelay:
+        """Hook callers that skip the plugins a tenant has not enabled (cached per set)."""
+        relay = self._relays.get(enabled)
+        if relay is None:
+            disabled = [p.plugin for n, p in self.plugins.items() if n not in enabled]
+            relay = self._relays[enabled] = HookRelay(self.pm, disabled)
+        return relay
+
+    def module_of_field(self, root: str, name: str) -> str | None:
+        table = self.query_fields if root == "Query" else self.mutation_fields
+        entry = table.get(name)
+        return entry[1].info.name if entry else None
+
+
+class HookRelay:
+    """``relay.crm_xxx(...)`` calls the hook on a fixed subset of plugins (a tenant's)."""
+
+    def __init__(self, pm: pluggy.PluginManager, disabled: Sequence[object]) -> None:
+        self._pm = pm
+        self._disabled = disabled
+        self._callers: dict[str, Callable[..., Any]] = {}
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if not name.startswith("crm_"):
+            raise AttributeError(name)
+        caller = self._callers.get(name)
+        if caller is None:
+            caller = self._pm.subset_hook_caller(name, remove_plugins=self._disabled)
+            self._callers[name] = caller
+        return caller
+
+
+def build_registry(
+    extra_plugins: Sequence[object] = (),
+    *,
+    builtin: Sequence[str] = BUILTIN_PLUGINS,
+    entry_points: bool = True,
+) -> PluginRegistry:
+    """Register built-in, extra (tests, embedding) and entry-point plugins; check them all."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    origins: dict[int, str] = {}
+    for dotted in builtin:
+        module = importlib.import_module(dotted)
+        pm.register(module, name=dotted)
+        origins[id(module)] = dotted
+    for plugin in extra_plugins:
+        name = getattr(plugin, "__name__", None) or repr(plugin)
+        pm.register(plugin, name=name)
+        origins[id(plugin)] = name
+    if entry_points:
+        before = set(map(id, pm.get_plugins()))
+        pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+        for plugin, dist in pm.list_plugin_distinfo():
+            if id(plugin) not in before:
+                origins[id(plugin)] = f"{dist.project_name} {dist.version}, entry point"
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"unknown hook implemented by plugin {exc.plugin!r}: {exc}") from exc
+    return PluginRegistry(pm, origins)
