@@ -30,7 +30,7 @@ from gateway.graphql.context import RequestContext
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
 from gateway.identity import services as identity
 from gateway.identity.services import Caller
-from gateway.plugins import PluginRegistry, build_registry
+from gateway.plugins import BUILTIN_PLUGINS, PluginRegistry, build_registry
 from gateway.tenancy import services as tenancy
 
 log = logging.getLogger("gateway.app")
@@ -58,7 +58,7 @@ class Gateway:
         return cls(
             settings=settings,
             db=Database(settings.resolved_database_url),
-            registry=registry or build_registry(),
+            registry=registry or build_registry(builtin=(*BUILTIN_PLUGINS, *settings.plugins)),
         )
 
 

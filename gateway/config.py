@@ -27,6 +27,9 @@ class Settings:
     #: "interactive" for production (argon2id, RFC 9106 low-memory profile); "fast" for tests.
     password_hash_profile: str = "interactive"
     graphiql: bool = True
+    #: Extra plugin modules by dotted path (``CRM_PLUGINS=a.b,c.d``), for plugins that are
+    #: not packaged with an entry point.
+    plugins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,6 +43,7 @@ class Settings:
             max_page_size=_int("CRM_MAX_PAGE_SIZE", cls.max_page_size),
             password_hash_profile=os.environ.get("CRM_PASSWORD_HASH_PROFILE", "interactive"),
             graphiql=os.environ.get("CRM_GRAPHIQL", "1") != "0",
+            plugins=tuple(p.strip() for p in os.environ.get("CRM_PLUGINS", "").split(",") if p.strip()),
         )
 
     @property

@@ -85,8 +85,9 @@ class PluginRegistry:
         self.pm = pm
         self.plugins: dict[str, LoadedPlugin] = {}
         self._by_object: dict[int, LoadedPlugin] = {}
-        for plugin in pm.get_plugins():
-            self._load_identity(plugin, origins.get(id(plugin)) or pm.get_name(plugin) or "?")
+        for name, plugin in pm.list_name_plugin():  # registration order
+            if plugin is not None:
+                self._load_identity(plugin, origins.get(id(plugin)) or name)
         self._check_dependencies()
 
         self.tables: dict[str, LoadedPlugin] = {}
@@ -228,8 +229,11 @@ class PluginRegistry:
         relay = self._relays.get(enabled)
         if relay is None:
             disabled = [p.plugin for n, p in self.plugins.items() if n not in enabled]
-            relay = self._relays[enabled] = HookRelay(self.pm, disabled)
+            relay = self._relays[enabled] = HookRelay(self, disabled)
         return relay
+
+    def by_object(self, plugin: object) -> LoadedPlugin:
+        return self._by_object[id(plugin)]
 
     def module_of_field(self, root: str, name: str) -> str | None:
         table = self.query_fields if root == "Query" else self.mutation_fields
@@ -240,10 +244,23 @@ class PluginRegistry:
 class HookRelay:
     """``relay.crm_xxx(...)`` calls the hook on a fixed subset of plugins (a tenant's)."""
 
-    def __init__(self, pm: pluggy.PluginManager, disabled: Sequence[object]) -> None:
-        self._pm = pm
+    def __init__(self, registry: PluginRegistry, disabled: Sequence[object]) -> None:
+        self._registry = registry
+        self._pm = registry.pm
         self._disabled = disabled
         self._callers: dict[str, Callable[..., Any]] = {}
+
+    def call_attributed(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call hook ``name`` plugin by plugin; return ``(module name, result)`` pairs.
+
+        For hooks whose answers must say who gave them (vetoes name the vetoing module).
+        """
+        caller = getattr(self, name)
+        answers = []
+        for impl in reversed(caller.get_hookimpls()):
+            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            answers.append((self._registry.by_object(impl.plugin).info.name, result))
+        return answers
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if not name.startswith("crm_"):

@@ -1,5 +1,5 @@
-"""Schema extensions: the error policy, the per-operation unit of work, and the root-field
-gate that tells a caller *why* a field is missing from its schema."""
+"""The error policy, the per-operation unit of work, and the root-field gate that tells a
+caller *why* a field is missing from its schema."""
 
 from __future__ import annotations
 
@@ -20,75 +20,65 @@ MASKED_MESSAGE = "Unexpected error."
 _UNKNOWN_FIELD = "Cannot query field"
 
 
-def _context_request_id(context: Any) -> str:
-    return getattr(context, "request_id", "-")
-
-
-class ErrorPolicy(SchemaExtension):
+def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
     """Give every error a code; mask and log the unexpected ones with the request id.
 
     Coded :class:`~gateway.errors.GatewayError` s pass through. Syntax and validation
     errors get ``GRAPHQL_VALIDATION_FAILED`` (``BAD_USER_INPUT`` for bad variables). Any
     other exception is replaced by "Unexpected error." plus the request id, and logged with
     its traceback, so no exception text reaches the client.
-    """
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        request_id = _context_request_id(self.execution_context.context)
-        gated = {
-            (e.locations[0].line, e.locations[0].column) if e.locations else None
-            for e in errors
-            if e.extensions.get("code") in (ErrorCode.MODULE_DISABLED, ErrorCode.UNAUTHENTICATED)
-            and e.original_error is None
-        }
-        processed: list[GraphQLError] = []
-        for error in errors:
-            original = error.original_error
-            if original is None:
-                location = (
-                    (error.locations[0].line, error.locations[0].column)
-                    if error.locations
-                    else None
+    Applied to the final result (not in an extension hook) because some pre-execution
+    failures, such as the token limit, unwind through the extensions as exceptions.
+    """
+    gated = {
+        _location(e)
+        for e in errors
+        if e.extensions.get("code") in (ErrorCode.MODULE_DISABLED, ErrorCode.UNAUTHENTICATED)
+        and e.original_error is None
+    }
+    processed: list[GraphQLError] = []
+    for error in errors:
+        original = error.original_error
+        if original is None:
+            if error.message.startswith(_UNKNOWN_FIELD) and _location(error) in gated:
+                continue  # the gate already said why this field is missing
+            if "code" not in error.extensions:
+                code = (
+                    ErrorCode.BAD_USER_INPUT
+                    if error.message.startswith("Variable '$")
+                    else ErrorCode.GRAPHQL_VALIDATION_FAILED
                 )
-                if error.message.startswith(_UNKNOWN_FIELD) and location in gated:
-                    continue  # the gate already said why this field is missing
-                if "code" not in error.extensions:
-                    code = (
-                        ErrorCode.BAD_USER_INPUT
-                        if error.message.startswith("Variable '$")
-                        else ErrorCode.GRAPHQL_VALIDATION_FAILED
-                    )
-                    error.extensions["code"] = code.value
-                processed.append(error)
-            elif isinstance(original, GatewayError):
-                processed.append(error)
-            elif isinstance(original, GraphQLError):
-                error.extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
-                processed.append(error)
-            else:
-                log.error(
-                    "unexpected error in request %s at %s",
-                    request_id,
-                    ".".join(map(str, error.path or [])),
-                    exc_info=(type(original), original, original.__traceback__),
+                error.extensions["code"] = code.value
+            processed.append(error)
+        elif isinstance(original, GatewayError):
+            processed.append(error)
+        elif isinstance(original, GraphQLError):
+            error.extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
+            processed.append(error)
+        else:
+            log.error(
+                "unexpected error in request %s at %s",
+                request_id,
+                ".".join(map(str, error.path or [])),
+                exc_info=(type(original), original, original.__traceback__),
+            )
+            processed.append(
+                GraphQLError(
+                    MASKED_MESSAGE,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={
+                        "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
+                        "requestId": request_id,
+                    },
                 )
-                processed.append(
-                    GraphQLError(
-                        MASKED_MESSAGE,
-                        nodes=error.nodes,
-                        path=error.path,
-                        extensions={
-                            "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
-                            "requestId": request_id,
-                        },
-                    )
-                )
-        result.errors = processed  # type: ignore[union-attr]
+            )
+    return processed
+
+
+def _location(error: GraphQLError) -> tuple[int, int] | None:
+    return (error.locations[0].line, error.locations[0].column) if error.locations else None
 
 
 class UnitOfWork(SchemaExtension):

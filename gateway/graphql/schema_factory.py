@@ -30,7 +30,7 @@ from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.config import Settings
-from gateway.graphql.extensions import ErrorPolicy, UnitOfWork, root_field_gate
+from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate
 from gateway.plugins import PluginRegistry
 
 #: The schema key of callers who have not signed in.
@@ -66,10 +66,34 @@ class GatewaySchema(strawberry.Schema):
         )
         return await anyio.to_thread.run_sync(run)
 
+    def execute_sync(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[Any] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        result = super().execute_sync(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
+        if result.errors:
+            request_id = getattr(context_value, "request_id", "-")
+            result.errors = apply_error_policy(result.errors, request_id)
+        return result
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Logging is the ErrorPolicy extension's job (with the request id); skip Strawberry's."""
+        """Logging is :func:`apply_error_policy`'s job (with the request id); skip Strawberry's."""
 
 
 class SchemaFactory:
@@ -110,19 +134,19 @@ class SchemaFactory:
         ]
         types = [cls for cls, owner in reg.types.values() if owner.info.name in enabled]
         s = self.settings
+        gate = root_field_gate(reg, enabled, anonymous)
         extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-            ErrorPolicy,
             UnitOfWork,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            QueryDepthLimiter(max_depth=s.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=s.max_aliases),
-            MaxTokensLimiter(max_token_count=s.max_tokens),
-            AddValidationRules([root_field_gate(reg, enabled, anonymous)]),
+            lambda: QueryDepthLimiter(max_depth=s.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=s.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
+            lambda: AddValidationRules([gate]),
         ]
         if anonymous:
             # Introspection is for signed-in callers only, and shows their tenant's schema.
-            extensions.append(DisableIntrospection())
+            extensions.append(DisableIntrospection)
         return GatewaySchema(
             query=create_type("Query", query_fields),
             mutation=create_type("Mutation", mutation_fields) if mutation_fields else None,

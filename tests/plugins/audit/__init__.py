@@ -1,0 +1,69 @@
+"""A test-only module that requires notes, is off by default, and reacts to events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from gateway.contract import PluginInfo
+from gateway.hookspecs import hookimpl
+from tests.plugins.audit.models import AuditEntry
+
+
+@strawberry.type
+class AuditEvent:
+    entity: str
+    kind: str
+
+
+@strawberry.field
+def audit_trail(info: Info) -> list[AuditEvent]:
+    ctx = info.context
+    rows = ctx.session.scalars(
+        select(AuditEntry).where(AuditEntry.tenant_id == ctx.tenant_id).order_by(AuditEntry.id)
+    )
+    return [AuditEvent(entity=r.entity, kind=r.kind) for r in rows]
+
+
+@hookimpl
+def crm_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="audit",
+        title="Audit trail",
+        version="0.1",
+        requires=("notes",),
+        default_enabled=False,
+        migrations=Path(__file__).parent / "versions",
+    )
+
+
+@hookimpl
+def crm_models() -> list[type]:
+    return [AuditEntry]
+
+
+@hookimpl
+def crm_query_fields() -> list:
+    return [audit_trail]
+
+
+@hookimpl
+def crm_record_changed(context, change) -> None:
+    context.session.add(
+        AuditEntry(
+            tenant_id=context.tenant_id,
+            entity=change.entity,
+            kind=change.kind.value,
+            record_id=change.record.id,
+        )
+    )
+
+
+@hookimpl
+def crm_veto_delete(context, entity, record) -> str | None:
+    if entity == "note" and record.title.startswith("keep"):
+        return "notes titled 'keep…' are kept for the audit"
+    return None
