@@ -152,7 +152,7 @@ class PluginRegistry:
     def _per_plugin(self, hook_name: str) -> Iterable[tuple[LoadedPlugin, Any]]:
         """Call a registration hook plugin by plugin, so results stay attributed."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order
             result = impl.function()
             if result is not None:
                 yield self._by_object[id(impl.plugin)], result
@@ -257,7 +257,7 @@ class HookRelay:
         """
         caller = getattr(self, name)
         answers = []
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():  # registration order
             result = impl.function(*[kwargs[arg] for arg in impl.argnames])
             answers.append((self._registry.by_object(impl.plugin).info.name, result))
         return answers

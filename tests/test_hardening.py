@@ -8,7 +8,7 @@ from dataclasses import replace
 from starlette.testclient import TestClient
 
 from gateway.app import Gateway, create_app
-from tests.conftest import GraphQLClient
+from gateway.testing import GraphQLClient
 
 
 def test_101_aliases_are_refused(demo, client_for):

@@ -1,0 +1,108 @@
+"""Test helpers for the gateway's own suite and for partners testing their plugins.
+
+Real databases only: :func:`temporary_database` yields an SQLite file, or a throwaway
+PostgreSQL database created on the server you name and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gateway.db import Base, Database, normalise_url
+
+
+@contextmanager
+def temporary_database(directory: Path, server_url: str | None = None) -> Iterator[str]:
+    """The URL of a new, empty database; removed on exit (PostgreSQL) or left in ``directory``."""
+    if not server_url:
+        yield f"sqlite:///{directory / 'crm.sqlite3'}"
+        return
+    name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(normalise_url(server_url)).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def empty_database(db: Database) -> None:
+    """Delete every row of every mapped table (between tests; migrations stay applied)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        else:
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+class _HTTP(Protocol):
+    def post(self, url: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.body.get("data") or {}
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors") or []
+
+    @property
+    def codes(self) -> list[str | None]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+LOGIN = (
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p)"
+    " { token errors { code message } } }"
+)
+
+
+class GraphQLClient:
+    """GraphQL over HTTP, as a frontend does it; keeps the bearer token after :meth:`login`.
+
+    ``http`` is anything with ``post(url, json=..., headers=...)``: Starlette's TestClient
+    for the in-process app, or an ``httpx2.Client`` for a real server.
+    """
+
+    def __init__(self, http: _HTTP, path: str = "/graphql") -> None:
+        self.http = http
+        self.path = path
+        self.token: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> Response:
+        r = self.http.post(
+            self.path, json={"query": query, "variables": variables or {}}, headers=self.headers()
+        )
+        is_json = r.headers.get("content-type", "").startswith("application/json")
+        return Response(r.status_code, r.json() if is_json else {"raw": r.text})
+
+    def login(self, email: str, password: str = "demo-password") -> GraphQLClient:
+        payload = self(LOGIN, {"e": email, "p": password}).data["login"]
+        if payload["errors"]:
+            raise AssertionError(f"login of {email} failed: {payload['errors']}")
+        self.token = payload["token"]
+        return self
