@@ -41,8 +41,13 @@ def upgrade(engine: Engine, registry: PluginRegistry) -> None:
 
 
 def pending(engine: Engine, registry: PluginRegistry) -> set[str]:
-    """Head revisions not yet applied (empty when the database is current)."""
+    """Revisions not yet applied (empty when the database is current).
+
+    Alembic records only the heads it reached; a revision another one ``depends_on`` is
+    applied without being recorded, so walk down from the recorded heads.
+    """
     script = ScriptDirectory.from_config(alembic_config(registry))
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    return set(script.get_heads()) - current
+        current = MigrationContext.configure(connection).get_current_heads()
+    applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    return {r.revision for r in script.walk_revisions()} - applied
