@@ -43,7 +43,9 @@ class Settings:
             max_page_size=_int("CRM_MAX_PAGE_SIZE", cls.max_page_size),
             password_hash_profile=os.environ.get("CRM_PASSWORD_HASH_PROFILE", "interactive"),
             graphiql=os.environ.get("CRM_GRAPHIQL", "1") != "0",
-            plugins=tuple(p.strip() for p in os.environ.get("CRM_PLUGINS", "").split(",") if p.strip()),
+            plugins=tuple(
+                p.strip() for p in os.environ.get("CRM_PLUGINS", "").split(",") if p.strip()
+            ),
         )
 
     @property

@@ -71,7 +71,10 @@ _TENANTS: dict[str, tuple[str, list[_DemoUser]]] = {
             _DemoUser("backoffice@demo.test", "Bea Backoffice", "Back office"),
         ],
     ),
-    "acme": ("Acme Corporation", [_DemoUser("admin@acme.test", "Andy Acme", ADMINISTRATOR_PROFILE)]),
+    "acme": (
+        "Acme Corporation",
+        [_DemoUser("admin@acme.test", "Andy Acme", ADMINISTRATOR_PROFILE)],
+    ),
 }
 
 DEMO_SIGN_IN = [(u.email, DEMO_PASSWORD) for _, users in _TENANTS.values() for u in users]
@@ -117,7 +120,8 @@ def _seed_tenant(
                 hash_profile=hash_profile,
             )
             if spec.serves:
-                session.add(AssistantLink(assistant_id=user.id, served_user_id=demo.users[spec.serves].id))
+                served = demo.users[spec.serves]
+                session.add(AssistantLink(assistant_id=user.id, served_user_id=served.id))
         demo.users[spec.email] = user
     session.flush()
     return demo

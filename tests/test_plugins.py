@@ -39,7 +39,7 @@ def test_example_plugin_is_discovered_through_its_entry_point(tmp_path, monkeypa
     schema = SchemaFactory(registry, settings).for_modules(frozenset({"core", "hello"}))
     assert "hello(name: String! = \"world\"): String!" in str(schema)
     # Built-in modules come first, third-party ones after them.
-    assert list(registry.plugins)[0] == "core"
+    assert next(iter(registry.plugins)) == "core"
 
 
 def plugin(name: str, **hooks):
@@ -92,7 +92,7 @@ def test_duplicate_permission_and_entity_fail_start_up():
         registry_with(first, plugin("beta", crm_permissions=lambda: [Permission("alpha.x", "x")]))
     from tests.plugins.notes.models import Note
 
-    with pytest.raises(PluginError, match="duplicate access-controlled entity 'note'.*'notes'.*'gamma'"):
+    with pytest.raises(PluginError, match=r"duplicate access-controlled entity 'note'.*'notes'.*'gamma'"):
         registry_with(plugin("gamma", crm_access_controlled=lambda: [
             AccessControlledEntity(entity="note", model=Note)]))
 

@@ -36,7 +36,7 @@ def server(gateway, tmp_path: Path):
         "CRM_LOG_LEVEL": "warning",
     }
     log = (tmp_path / "server.log").open("w+")
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port), "--workers", "2"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
     )

@@ -43,7 +43,7 @@ def test_timestamps_are_timezone_aware_utc(gateway):
         created = s.scalar(select(Tenant.created_at))
     assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
     with pytest.raises(Exception, match="naive datetime"), gateway.db.transaction() as s:
-        s.add(Tenant(slug="u", name="U", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        s.add(Tenant(slug="u", name="U", created_at=datetime(2026, 1, 1)))
     assert datetime.now(UTC) >= created
 
 

@@ -54,7 +54,7 @@ class TenantType:
         return cls(id=global_id("Tenant", t.id), slug=t.slug, name=t.name)
 
 
-@strawberry.type(description="The signed-in caller: who, in which organisation, with which profile.")
+@strawberry.type(description="The signed-in caller: who, in which organisation, which profile.")
 class Viewer:
     user: UserType
     tenant: TenantType

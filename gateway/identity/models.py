@@ -32,7 +32,12 @@ class Profile(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[ProfileKind] = mapped_column(
-        Enum(ProfileKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            ProfileKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
     )
     #: The profile this one "depends on" in the profiles tree.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))

@@ -147,9 +147,9 @@ def _active_admins(session: Session, tenant_id: int) -> int:
 
 
 def _ensure_not_last_admin(session: Session, user: User) -> None:
-    if user.is_active and user.profile.kind is ProfileKind.ADMINISTRATOR:
-        if _active_admins(session, user.tenant_id) <= 1:
-            raise Conflict("a tenant must keep at least one active administrator")
+    is_admin = user.is_active and user.profile.kind is ProfileKind.ADMINISTRATOR
+    if is_admin and _active_admins(session, user.tenant_id) <= 1:
+        raise Conflict("a tenant must keep at least one active administrator")
 
 
 def set_user_profile(session: Session, user: User, profile: Profile) -> None:
