@@ -1,8 +1,8 @@
 """Alembic, driven from code: one version branch per plugin, all upgraded to their heads.
 
 Each plugin's ``PluginInfo.migrations`` folder joins ``version_locations``; its first
-revision carries ``branch_labels=(<plugin name>,)`` and may ``depends_on`` another
-plugin's revision (e.g. ``"core@head"`` is not allowed by Alembic, so name the revision id).
+revision carries ``branch_labels=(<plugin name>,)`` and ``depends_on`` the revision id that
+creates the tables it references (``"core_0001"`` for ``tenants`` and ``users``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ tenant switches a module: its next request simply maps to another key.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -44,49 +44,15 @@ class GatewaySchema(strawberry.Schema):
     so resolvers are plain functions, lazy loads work, and the event loop stays free.
     """
 
-    async def execute(  # type: ignore[override]
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[Any] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        run = partial(
-            self.execute_sync,
-            query,
-            variable_values=variable_values,
-            context_value=context_value,
-            root_value=root_value,
-            operation_name=operation_name,
-            allowed_operation_types=allowed_operation_types,
-            operation_extensions=operation_extensions,
-        )
-        return await anyio.to_thread.run_sync(run)
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        return await anyio.to_thread.run_sync(partial(self.execute_sync, *args, **kwargs))
 
-    def execute_sync(  # type: ignore[override]
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[Any] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        result = super().execute_sync(
-            query,
-            variable_values=variable_values,
-            context_value=context_value,
-            root_value=root_value,
-            operation_name=operation_name,
-            allowed_operation_types=allowed_operation_types,
-            operation_extensions=operation_extensions,
-        )
+    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        """Strawberry's execution, then the error policy on the final result."""
+        result = super().execute_sync(*args, **kwargs)
         if result.errors:
-            request_id = getattr(context_value, "request_id", "-")
+            context = kwargs.get("context_value", args[2] if len(args) > 2 else None)
+            request_id = getattr(context, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
         return result
 
