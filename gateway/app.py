@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from gateway.access import enforcement
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.graphql.context import RequestContext
@@ -47,6 +48,7 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self.schemas = SchemaFactory(self.registry, self.settings)
+        enforcement.install(self.db, self.registry)
 
     @classmethod
     def create(

@@ -11,6 +11,7 @@ import click
 from strawberry.printer import print_schema
 
 from gateway import migrate
+from gateway.access.services import standard_grants
 from gateway.app import Gateway
 from gateway.config import Settings
 from gateway.errors import GatewayError
@@ -103,7 +104,9 @@ def tenant_create(slug: str, name: str) -> None:
     gateway = _gateway()
     try:
         with gateway.db.transaction() as session:
-            created = identity.create_tenant(session, slug, name)
+            created = identity.create_tenant(
+                session, slug, name, standard_grants(gateway.registry)
+            )
     except GatewayError as exc:
         _fail(exc)
     click.echo(f"tenant {created.slug} created")

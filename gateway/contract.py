@@ -51,15 +51,34 @@ class PluginInfo:
             raise ValueError(f"plugin name {self.name!r} must match {MODULE_NAME.pattern}")
 
 
+class PermissionKind(StrEnum):
+    #: create/read/update/delete on an entity; generated for each access-controlled entity.
+    MODULE = "module"
+    #: A named capability a plugin declares ("set a discount", "invoice services"…).
+    CONTENT = "content"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
 @dataclass(frozen=True)
 class Permission:
-    """One entry of a plugin's permission catalogue, e.g. ``contacts.set_discount``.
+    """One entry of the permission catalogue, e.g. ``contacts.set_discount``.
 
     ``code`` must start with the plugin's name and a dot; the gateway refuses others.
+    Plugins declare content permissions; the gateway adds ``<module>.<entity>.<action>``
+    module permissions for every access-controlled entity.
     """
 
     code: str
     description: str
+    kind: PermissionKind = PermissionKind.CONTENT
+    entity: str | None = None
+    action: Action | None = None
 
     @classmethod
     def from_enum(cls, members: type[StrEnum], descriptions: dict[str, str]) -> list[Permission]:
@@ -79,16 +98,22 @@ class AccessLevel(StrEnum):
 class AccessControlledEntity:
     """Declares that rows of ``model`` follow record access.
 
-    Plugins only declare; the gateway builds and applies the visibility predicate.
+    Plugins only declare; the gateway builds and applies the visibility predicate to every
+    ORM query of ``model``, and checks writes at flush time. The model needs an integer
+    ``id`` primary key, ``tenant_id``, an owner column (a user id, nullable only if
+    ``unowned_visible``) and an access column holding an :class:`AccessLevel` value.
     """
 
     #: Short singular key used in permissions and explanations, e.g. ``"contact"``.
     entity: str
     model: type[Any]
+    #: The GraphQL type whose global IDs name these records (for ``node``/``explainAccess``).
+    graphql_type: str | None = None
     owner_attribute: str = "owner_id"
     access_attribute: str = "access"
-    #: Optional model of per-user shares (``record_id``, ``user_id``, ``can_write``).
-    share_model: type[Any] | None = None
+    #: Rows without an owner are visible to everyone holding the read permission
+    #: (e.g. unmanaged leads).
+    unowned_visible: bool = False
 
 
 class ChangeKind(StrEnum):

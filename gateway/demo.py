@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.access.services import standard_grants
 from gateway.app import Gateway
 from gateway.identity import services as identity
 from gateway.identity.models import (
@@ -19,6 +20,7 @@ from gateway.identity.models import (
     ProfileKind,
     User,
 )
+from gateway.plugins import PluginRegistry
 from gateway.tenancy import services as tenancy
 from gateway.tenancy.models import Tenant
 
@@ -32,6 +34,8 @@ class DemoTenant:
     id: int
     slug: str
     users: dict[str, User] = field(default_factory=dict)
+    #: profile name → profile, so modules can grant their permissions to demo profiles.
+    profiles: dict[str, Profile] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,13 +103,18 @@ def _profiles(session: Session, tenant: Tenant) -> dict[str, Profile]:
 
 
 def _seed_tenant(
-    session: Session, slug: str, name: str, users: list[_DemoUser], hash_profile: str
+    session: Session,
+    registry: PluginRegistry,
+    slug: str,
+    name: str,
+    users: list[_DemoUser],
+    hash_profile: str,
 ) -> DemoTenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        tenant = identity.create_tenant(session, slug, name)
+        tenant = identity.create_tenant(session, slug, name, standard_grants(registry))
     profiles = _profiles(session, tenant)
-    demo = DemoTenant(id=tenant.id, slug=slug)
+    demo = DemoTenant(id=tenant.id, slug=slug, profiles=profiles)
     for spec in users:
         user = session.scalar(select(User).where(User.email == spec.email))
         if user is None:
@@ -132,7 +141,14 @@ def seed_demo(gateway: Gateway) -> list[DemoTenant]:
     seeded = []
     for slug, (name, users) in _TENANTS.items():
         with gateway.db.transaction() as session:
-            demo = _seed_tenant(session, slug, name, users, gateway.settings.password_hash_profile)
+            demo = _seed_tenant(
+                session,
+                gateway.registry,
+                slug,
+                name,
+                users,
+                gateway.settings.password_hash_profile,
+            )
             modules = tenancy.enabled_modules(session, gateway.registry, demo.id)
             gateway.registry.hooks_for(modules).crm_demo_data(session=session, tenant=demo)
         seeded.append(demo)

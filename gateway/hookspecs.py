@@ -174,8 +174,9 @@ def crm_demo_data(session: Session, tenant: DemoTenant) -> None:
     check for your records before adding them.
 
     :param session: The write session; flush, don't commit.
-    :param tenant: The demo tenant: ``tenant.id``, ``tenant.slug`` and ``tenant.users``
-        (email → :class:`gateway.identity.models.User`).
+    :param tenant: The demo tenant: ``tenant.id``, ``tenant.slug``, ``tenant.users``
+        (email → :class:`gateway.identity.models.User`) and ``tenant.profiles`` (name →
+        profile; grant your permissions with ``gateway.access.services.grant``).
     """
 
 

@@ -24,7 +24,9 @@ from gateway import hookspecs
 from gateway.contract import (
     CONTRACT_VERSION,
     AccessControlledEntity,
+    Action,
     Permission,
+    PermissionKind,
     PluginInfo,
 )
 from gateway.errors import PluginError
@@ -95,6 +97,9 @@ class PluginRegistry:
         self.permissions: dict[str, Permission] = {}
         self.permission_owner: dict[str, LoadedPlugin] = {}
         self.entities: dict[str, AccessControlledEntity] = {}
+        self.entity_module: dict[str, str] = {}
+        self.entity_of_model: dict[type[Any], AccessControlledEntity] = {}
+        self.entity_of_type: dict[str, AccessControlledEntity] = {}
         self.types: dict[str, tuple[type[Any], LoadedPlugin]] = {}
         self.query_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
         self.mutation_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
@@ -176,12 +181,11 @@ class PluginRegistry:
                     )
                 permissions.claim(perm.code, owner)
                 self.permissions[perm.code] = perm
-        self.permission_owner = permissions.owners
 
         entities = _Claims("access-controlled entity")
         for owner, declared in self._per_plugin("crm_access_controlled"):
             for entity in declared:
-                for attr in (entity.owner_attribute, entity.access_attribute):
+                for attr in ("id", "tenant_id", entity.owner_attribute, entity.access_attribute):
                     if not hasattr(entity.model, attr):
                         raise PluginError(
                             f"entity {entity.entity!r} of plugin {owner.label}: model "
@@ -189,6 +193,20 @@ class PluginRegistry:
                         )
                 entities.claim(entity.entity, owner)
                 self.entities[entity.entity] = entity
+                self.entity_module[entity.entity] = owner.info.name
+                for action in Action:
+                    code = f"{owner.info.name}.{entity.entity}.{action.value}"
+                    permissions.claim(code, owner)
+                    self.permissions[code] = Permission(
+                        code,
+                        f"{action.value.capitalize()} {entity.entity} records",
+                        kind=PermissionKind.MODULE,
+                        entity=entity.entity,
+                        action=action,
+                    )
+        self.permission_owner = permissions.owners
+        self.entity_of_model = {e.model: e for e in self.entities.values()}
+        self.entity_of_type = {e.graphql_type: e for e in self.entities.values() if e.graphql_type}
 
         types = _Claims("GraphQL type")
         for owner, declared in self._per_plugin("crm_graphql_types"):
@@ -231,6 +249,15 @@ class PluginRegistry:
             disabled = [p.plugin for n, p in self.plugins.items() if n not in enabled]
             relay = self._relays[enabled] = HookRelay(self, disabled)
         return relay
+
+    def permission_for(self, entity: str, action: Action) -> str:
+        """The module permission code for ``action`` on ``entity``."""
+        return f"{self.entity_module[entity]}.{entity}.{action.value}"
+
+    @cached_property
+    def tenant_models(self) -> tuple[type[Any], ...]:
+        """Every model with a ``tenant_id`` column: filtered to the caller's tenant."""
+        return tuple(m for m in self.models if "tenant_id" in m.__table__.columns)
 
     def by_object(self, plugin: object) -> LoadedPlugin:
         return self._by_object[id(plugin)]

@@ -9,7 +9,15 @@ from typing import Any
 from strawberry.types.field import StrawberryField
 
 from gateway import __version__
+from gateway.access.models import (
+    ProfileFieldRule,
+    ProfilePermission,
+    RecordShare,
+    SharingRule,
+    UserHierarchy,
+)
 from gateway.contract import Permission, PluginInfo
+from gateway.access import api as access_api
 from gateway.core import api
 from gateway.hookspecs import hookimpl
 from gateway.identity.models import AssistantLink, AuthSession, Profile, User
@@ -32,7 +40,19 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return [Tenant, TenantModule, Profile, User, AssistantLink, AuthSession]
+    return [
+        Tenant,
+        TenantModule,
+        Profile,
+        User,
+        AssistantLink,
+        AuthSession,
+        ProfilePermission,
+        ProfileFieldRule,
+        UserHierarchy,
+        RecordShare,
+        SharingRule,
+    ]
 
 
 @hookimpl
@@ -41,14 +61,15 @@ def crm_permissions() -> Sequence[Permission]:
         Permission("core.modules.manage", "Switch modules on and off for the organisation."),
         Permission("core.users.manage", "Create, edit and deactivate users."),
         Permission("core.profiles.manage", "Create and edit profiles and their permissions."),
+        Permission("core.sharing.manage", "Create and delete sharing rules."),
     ]
 
 
 @hookimpl
 def crm_query_fields() -> Sequence[StrawberryField]:
-    return [api.me, api.modules]
+    return [api.me, api.modules, *access_api.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> Sequence[StrawberryField]:
-    return [api.login, api.logout, api.set_module_enabled]
+    return [api.login, api.logout, api.set_module_enabled, *access_api.MUTATION_FIELDS]

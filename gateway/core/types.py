@@ -1,46 +1,158 @@
-"""GraphQL types of the core module."""
+"""GraphQL types of the core module: the viewer, users, profiles, modules, payloads."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
 
+from gateway.access import services as access_services
+from gateway.access.models import FieldMode
 from gateway.graphql.common import UserError, global_id
 from gateway.identity.models import Profile, ProfileKind, User
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.services import ModuleState
 
 ProfileKindEnum = strawberry.enum(ProfileKind, name="ProfileKind")
+FieldModeEnum = strawberry.enum(FieldMode, name="FieldMode")
+
+
+# -- per-request batch loading (one query per kind of thing, never one per row) ------------
+
+
+def load_users(context: Any, ids: list[int]) -> dict[int, User]:
+    """Users by id from the request cache; the missing ones in one query."""
+    cache: dict[int, User] = context.cache.setdefault("users", {})
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        for user in context.session.scalars(select(User).where(User.id.in_(missing))):
+            cache[user.id] = user
+    return {i: cache[i] for i in ids if i in cache}
+
+
+def prime_users(context: Any, users: list[User]) -> None:
+    """Put a page of users in the cache, with their managers, so nested fields don't query."""
+    cache: dict[int, User] = context.cache.setdefault("users", {})
+    cache.update({u.id: u for u in users})
+    load_users(context, sorted({u.manager_id for u in users if u.manager_id is not None}))
+
+
+def _served(context: Any, user_id: int) -> list[int]:
+    served: dict[int, list[int]] | None = context.cache.get("served")
+    if served is None or user_id not in served:
+        ids = sorted(set(context.cache.get("users", {})) | {user_id})
+        served = context.cache["served"] = access_services.served_user_ids(context.session, ids)
+    return served.get(user_id, [])
+
+
+def _grants(context: Any, profile: Profile) -> tuple[list[str], list[tuple[str, str, FieldMode]]]:
+    """A profile's grants; those of every profile of its tenant are read together."""
+    grants = context.cache.get("grants")
+    if grants is None or profile.id not in grants[0]:
+        tenant_profiles = access_services.profiles(context.session, profile.tenant_id)
+        grants = context.cache["grants"] = access_services.profile_grants(
+            context.session, [p.id for p in tenant_profiles]
+        )
+    return grants[0].get(profile.id, []), grants[1].get(profile.id, [])
+
+
+# -- types --------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class FieldRule:
+    type_name: str
+    field_name: str
+    mode: FieldModeEnum  # type: ignore[valid-type]
 
 
 @strawberry.type(name="Profile")
 class ProfileType:
-    id: strawberry.ID
-    name: str
-    kind: ProfileKindEnum  # type: ignore[valid-type]
-    builtin: bool
+    record: strawberry.Private[Profile]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return global_id("Profile", self.record.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field
+    def kind(self) -> ProfileKindEnum:  # type: ignore[valid-type]
+        return self.record.kind
+
+    @strawberry.field
+    def builtin(self) -> bool:
+        return self.record.builtin
+
+    @strawberry.field(description="The profile this one depends on in the profiles tree.")
+    def parent(self, info: Info) -> ProfileType | None:
+        parent_id = self.record.parent_id
+        return ProfileType(record=info.context.session.get(Profile, parent_id)) if parent_id else None
+
+    @strawberry.field(description="Granted permission codes (administrators hold all).")
+    def permissions(self, info: Info) -> list[str]:
+        if self.record.kind is ProfileKind.ADMINISTRATOR:
+            return sorted(info.context.gateway.registry.permissions)
+        return _grants(info.context, self.record)[0]
+
+    @strawberry.field
+    def field_rules(self, info: Info) -> list[FieldRule]:
+        return [
+            FieldRule(type_name=t, field_name=f, mode=m)
+            for t, f, m in _grants(info.context, self.record)[1]
+        ]
 
     @classmethod
     def from_model(cls, p: Profile) -> ProfileType:
-        return cls(id=global_id("Profile", p.id), name=p.name, kind=p.kind, builtin=p.builtin)
+        return cls(record=p)
 
 
 @strawberry.type(name="User")
 class UserType:
-    id: strawberry.ID
-    email: str
-    display_name: str
-    is_active: bool
+    record: strawberry.Private[User]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return global_id("User", self.record.id)
+
+    @strawberry.field
+    def email(self) -> str:
+        return self.record.email
+
+    @strawberry.field
+    def display_name(self) -> str:
+        return self.record.display_name
+
+    @strawberry.field
+    def is_active(self) -> bool:
+        return self.record.is_active
+
+    @strawberry.field
+    def profile(self) -> ProfileType:
+        return ProfileType(record=self.record.profile)
+
+    @strawberry.field(description="The user this one reports to.")
+    def manager(self, info: Info) -> UserType | None:
+        manager_id = self.record.manager_id
+        if manager_id is None:
+            return None
+        found = load_users(info.context, [manager_id]).get(manager_id)
+        return UserType(record=found) if found else None
+
+    @strawberry.field(description="For assistants: the users they serve.")
+    def served_users(self, info: Info) -> list[UserType]:
+        ids = _served(info.context, self.record.id)
+        users = load_users(info.context, ids)
+        return [UserType(record=users[i]) for i in ids if i in users]
 
     @classmethod
     def from_model(cls, u: User) -> UserType:
-        return cls(
-            id=global_id("User", u.id),
-            email=u.email,
-            display_name=u.display_name,
-            is_active=u.is_active,
-        )
+        return cls(record=u)
 
 
 @strawberry.type(name="Tenant")

@@ -6,9 +6,16 @@ import strawberry
 from strawberry.relay import from_base64, to_base64
 
 from gateway.config import Settings
+from gateway.contract import AccessLevel
 from gateway.errors import BadUserInput, ErrorCode, GatewayError
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+AccessLevelEnum = strawberry.enum(
+    AccessLevel,
+    name="AccessLevel",
+    description="Per-record access: PRIVATE (owner, those above, shares, structural and "
+    "administrators), PUBLIC_READ or PUBLIC_WRITE (every user with the module permission).",
+)
 
 
 @strawberry.type(description="A domain failure reported in a mutation payload.")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from gateway.access.enforcement import AccessContext, access_of, scope_session
+from gateway.access.scope import AccessScope
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.identity.services import Caller
 
@@ -35,15 +37,43 @@ class RequestContext:
     response: Any = None
     client: str = ""
     write: bool = False
+    #: Per-request memo for batch loaders (e.g. users by id), so no field loads per row.
+    cache: dict[str, Any] = field(default_factory=dict)
     _session: Session | None = field(default=None, repr=False)
 
     # -- database --------------------------------------------------------------------------
 
     @property
     def session(self) -> Session:
+        """The operation's session; for a signed-in caller, filtered to what it may see."""
         if self._session is None:
-            self._session = self.gateway.db.session(write=self.write)
+            session = self.gateway.db.session(write=self.write)
+            if self.caller is not None:
+                registry = self.gateway.registry
+                scope = AccessScope(
+                    tenant_id=self.caller.tenant_id,
+                    user_id=self.caller.user_id,
+                    profile_id=self.caller.profile_id,
+                    kind=self.caller.profile_kind,
+                    all_permissions=frozenset(registry.permissions),
+                    session=session,
+                )
+                scope_session(session, scope, registry)
+            self._session = session
         return self._session
+
+    @property
+    def access(self) -> AccessContext | None:
+        """The caller's access context (``None`` when signed out)."""
+        return access_of(self.session) if self.caller is not None else None
+
+    def require(self, permission: str) -> Caller:
+        """The caller, if its profile holds ``permission``; FORBIDDEN otherwise."""
+        caller = self.require_caller()
+        access = self.access
+        if access is None or not access.scope.has(permission):
+            raise Forbidden(f"this needs the permission {permission!r}", permission=permission)
+        return caller
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

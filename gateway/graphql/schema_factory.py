@@ -8,6 +8,7 @@ tenant switches a module: its next request simply maps to another key.
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -29,6 +30,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from gateway.access.fields import FieldGuard, FieldPolicy, field_policies
 from gateway.config import Settings
 from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate
 from gateway.plugins import PluginRegistry
@@ -43,6 +45,10 @@ class GatewaySchema(strawberry.Schema):
     The whole operation (validation, resolvers, SQL) runs in one thread with one Session,
     so resolvers are plain functions, lazy loads work, and the event loop stays free.
     """
+
+    @cached_property
+    def crm_field_policies(self) -> dict[tuple[str, str], FieldPolicy]:
+        return field_policies(self._schema)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         return await anyio.to_thread.run_sync(partial(self.execute_sync, *args, **kwargs))
@@ -103,6 +109,7 @@ class SchemaFactory:
         gate = root_field_gate(reg, enabled, anonymous)
         extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
             UnitOfWork,
+            FieldGuard,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             lambda: QueryDepthLimiter(max_depth=s.max_query_depth),

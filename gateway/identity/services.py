@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from gateway.access import hierarchy
+from gateway.access.models import ProfilePermission
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from gateway.identity.models import (
@@ -60,8 +63,13 @@ def normalise_email(email: str) -> str:
 # -- tenants and profiles --------------------------------------------------------------------
 
 
-def create_tenant(session: Session, slug: str, name: str) -> Tenant:
-    """A tenant with its two built-in profiles, Administrator and Standard (MISSION I4)."""
+def create_tenant(
+    session: Session, slug: str, name: str, standard_permissions: Iterable[str] = ()
+) -> Tenant:
+    """A tenant with its two built-in profiles, Administrator and Standard (MISSION I4).
+
+    ``standard_permissions`` are granted to Standard (see ``access.services.standard_grants``).
+    """
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise Conflict(f"tenant {slug!r} already exists", field="slug")
     tenant = Tenant(slug=slug, name=name)
@@ -75,13 +83,17 @@ def create_tenant(session: Session, slug: str, name: str) -> Tenant:
                 kind=ProfileKind.ADMINISTRATOR,
                 builtin=True,
             ),
-            Profile(
+            standard := Profile(
                 tenant_id=tenant.id,
                 name=STANDARD_PROFILE,
                 kind=ProfileKind.HIERARCHICAL,
                 builtin=True,
             ),
         ]
+    )
+    session.flush()
+    session.add_all(
+        ProfilePermission(profile_id=standard.id, code=code) for code in set(standard_permissions)
     )
     session.flush()
     return tenant
@@ -129,6 +141,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    hierarchy.attach(session, user)
     return user
 
 
@@ -146,7 +159,7 @@ def _active_admins(session: Session, tenant_id: int) -> int:
     ) or 0
 
 
-def _ensure_not_last_admin(session: Session, user: User) -> None:
+def ensure_not_last_admin(session: Session, user: User) -> None:
     is_admin = user.is_active and user.profile.kind is ProfileKind.ADMINISTRATOR
     if is_admin and _active_admins(session, user.tenant_id) <= 1:
         raise Conflict("a tenant must keep at least one active administrator")
@@ -156,14 +169,14 @@ def set_user_profile(session: Session, user: User, profile: Profile) -> None:
     if profile.tenant_id != user.tenant_id:
         raise NotFound("no such profile", field="profile")
     if profile.kind is not ProfileKind.ADMINISTRATOR:
-        _ensure_not_last_admin(session, user)
+        ensure_not_last_admin(session, user)
     user.profile = profile
     session.flush()
 
 
 def deactivate_user(session: Session, user: User) -> None:
     """Deactivate and sign the user out everywhere; never the tenant's last administrator."""
-    _ensure_not_last_admin(session, user)
+    ensure_not_last_admin(session, user)
     user.is_active = False
     revoke_all_sessions(session, user.id)
     session.flush()

@@ -17,13 +17,20 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("access", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.String(length=2000), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_test_notes_owner_id_users")),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_test_notes_tenant_id_tenants"), ondelete="CASCADE"
         ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["test_notes.id"], name=op.f("fk_test_notes_parent_id_test_notes"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_test_notes")),
     )
-    op.create_index(op.f("ix_test_notes_tenant_id"), "test_notes", ["tenant_id"])
+    op.create_index("ix_test_notes_tenant_id_owner_id", "test_notes", ["tenant_id", "owner_id"])
+    op.create_index("ix_test_notes_tenant_id_access", "test_notes", ["tenant_id", "access"])
 
 
 def downgrade() -> None:

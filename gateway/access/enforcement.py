@@ -1,0 +1,208 @@
+"""Enforcement, so no path can forget it.
+
+* Every ORM SELECT (and ORM UPDATE/DELETE) on a scoped session gets the caller's criteria
+  through ``do_orm_execute`` + ``with_loader_criteria`` (SQLAlchemy's documented recipe
+  for global filters): the tenant on every tenant-owned model, and record visibility on
+  every access-controlled entity — lists, lookups by id, counts, joins, relationship loads
+  (column and relationship loads inherit the options of the statement that loaded them).
+* Every flush on a scoped session is checked: creating needs the create permission, changing
+  a record needs write access to it as stored, deleting needs delete permission and write
+  access, new rows must belong to the caller's tenant, and no assistant may own a record.
+
+A session is scoped by :func:`scope_session`; sessions without a scope (CLI, migrations,
+sign-in) are system sessions and are not filtered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.sql.base import ExecutableOption
+
+from gateway.access.models import RecordShare
+from gateway.access.predicates import Mode, predicate
+from gateway.access.scope import SYSTEM, AccessScope
+from gateway.contract import AccessControlledEntity, Action
+from gateway.db import Database
+from gateway.errors import BadUserInput, Forbidden, NotFound
+from gateway.identity.models import Profile, ProfileKind, User
+from gateway.plugins import PluginRegistry
+
+SESSION_KEY = "crm_access"
+
+
+class AccessContext:
+    """A scoped session's caller plus the registry; builds and caches its criteria."""
+
+    def __init__(self, scope: AccessScope, registry: PluginRegistry, dialect: str) -> None:
+        self.scope = scope
+        self.registry = registry
+        self.dialect = dialect
+        self._options: tuple[ExecutableOption, ...] | None = None
+        #: entity → record id → full access? (see gateway.access.fields.has_full_access)
+        self.full_access_cache: dict[str, dict[int, bool]] = {}
+
+    def predicate(self, entity: AccessControlledEntity, mode: Mode) -> Any:
+        return predicate(self.scope, self.registry, entity, mode, self.dialect)
+
+    def options(self) -> tuple[ExecutableOption, ...]:
+        if self._options is None:
+            opts: list[ExecutableOption] = []
+            for model in self.registry.tenant_models:
+                entity = self.registry.entity_of_model.get(model)
+                criteria = (
+                    self.predicate(entity, Mode.READ)
+                    if entity is not None
+                    else model.tenant_id == self.scope.tenant_id
+                )
+                opts.append(with_loader_criteria(model, criteria, include_aliases=True))
+            self._options = tuple(opts)
+        return self._options
+
+    def invalidate(self) -> None:
+        """Forget cached scope parts and criteria (after changing shares or rules)."""
+        for name in ("permissions", "field_rules", "subordinate_ids", "served_ids", "shares",
+                     "rule_grants"):
+            self.scope.__dict__.pop(name, None)
+        self._options = None
+        self.full_access_cache.clear()
+
+
+def scope_session(session: Session, scope: AccessScope, registry: PluginRegistry) -> None:
+    dialect = session.get_bind().dialect.name
+    session.info[SESSION_KEY] = AccessContext(scope, registry, dialect)
+
+
+def access_of(session: Session) -> AccessContext | None:
+    return session.info.get(SESSION_KEY)
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    access = access_of(state.session)
+    if access is None or state.execution_options.get(SYSTEM):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(*access.options())
+
+
+def _owner_problems(session: Session, access: AccessContext, owner_ids: set[int]) -> None:
+    rows = session.execute(
+        select(User.id, User.tenant_id, Profile.kind)
+        .join(Profile, User.profile_id == Profile.id)
+        .where(User.id.in_(owner_ids))
+        .execution_options(**{SYSTEM: True})
+    ).all()
+    found = {uid: (tenant, kind) for uid, tenant, kind in rows}
+    for owner in owner_ids:
+        tenant, kind = found.get(owner, (None, None))
+        if tenant != access.scope.tenant_id:
+            raise BadUserInput("no such user", field="owner")
+        if kind is ProfileKind.ASSISTANT:
+            raise BadUserInput("assistants cannot own records", field="owner")
+
+
+def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    registry: PluginRegistry = session.info["crm_registry"]
+    deleted_records = [
+        (registry.entity_of_model[type(o)], o)
+        for o in session.deleted
+        if type(o) in registry.entity_of_model
+    ]
+    for entity, record in deleted_records:  # shares die with their record, scoped or not
+        session.execute(
+            delete(RecordShare).where(
+                RecordShare.entity == entity.entity, RecordShare.record_id == record.id
+            )
+        )
+    access = access_of(session)
+    if access is None:
+        return
+    scope = access.scope
+    owners: set[int] = set()
+    to_check: dict[Mode, dict[str, list[Any]]] = {Mode.WRITE: defaultdict(list)}
+    for obj in session.new:
+        if getattr(obj, "tenant_id", scope.tenant_id) != scope.tenant_id:
+            raise Forbidden("records belong to the caller's organisation")
+        entity = registry.entity_of_model.get(type(obj))
+        if entity is None:
+            continue
+        if not scope.has(registry.permission_for(entity.entity, Action.CREATE)):
+            raise Forbidden(f"your profile may not create {entity.entity} records")
+        owner = getattr(obj, entity.owner_attribute)
+        if owner is not None:
+            owners.add(owner)
+    for obj in session.dirty:
+        entity = registry.entity_of_model.get(type(obj))
+        if entity is None or not session.is_modified(obj, include_collections=False):
+            continue
+        if get_history(obj, "tenant_id").has_changes():
+            raise Forbidden("records cannot move between organisations")
+        to_check[Mode.WRITE][entity.entity].append(obj)
+        owner_history = get_history(obj, entity.owner_attribute)
+        if owner_history.has_changes() and owner_history.added[0] is not None:
+            owners.add(owner_history.added[0])
+    for entity, record in deleted_records:
+        if not scope.has(registry.permission_for(entity.entity, Action.DELETE)):
+            raise Forbidden(f"your profile may not delete {entity.entity} records")
+        to_check[Mode.WRITE][entity.entity].append(record)
+    if owners:
+        _owner_problems(session, access, owners)
+    for entity_key, records in to_check[Mode.WRITE].items():
+        entity = registry.entities[entity_key]
+        ids = {r.id for r in records}
+        writable = set(
+            session.scalars(
+                select(entity.model.id)
+                .where(entity.model.id.in_(ids), access.predicate(entity, Mode.WRITE))
+                .execution_options(**{SYSTEM: True})
+            )
+        )
+        if ids - writable:
+            raise Forbidden(f"you may not change this {entity_key}")
+
+
+def install(db: Database, registry: PluginRegistry) -> None:
+    """Attach enforcement to a database's session factories (once per Database)."""
+    if getattr(db, "_crm_access_installed", False):
+        return
+    for factory in (db._read, db._write):  # noqa: SLF001 — the Database owns its factories
+        factory.kw.setdefault("info", {})["crm_registry"] = registry
+        event.listen(factory, "do_orm_execute", _on_execute)
+        event.listen(factory, "before_flush", _before_flush)
+    db._crm_access_installed = True  # type: ignore[attr-defined]
+
+
+def get_visible(session: Session, model: type[Any], pk: int, what: str = "record") -> Any:
+    """The record if the caller may see it; NOT_FOUND otherwise (no existence oracle)."""
+    record = session.get(model, pk)
+    if record is None:
+        raise NotFound(f"no such {what}", field="id")
+    return record
+
+
+def can(session: Session, record: Any, mode: Mode) -> bool:
+    """Whether the caller has ``mode`` access to a (visible) record; system sessions can."""
+    access = access_of(session)
+    if access is None:
+        return True
+    entity = access.registry.entity_of_model[type(record)]
+    stmt = (
+        select(entity.model.id)
+        .where(entity.model.id == record.id, access.predicate(entity, mode))
+        .execution_options(**{SYSTEM: True})
+    )
+    return session.scalar(stmt) is not None
+
+
+def get_writable(session: Session, model: type[Any], pk: int, what: str = "record") -> Any:
+    """The record if the caller may change it: NOT_FOUND if invisible, FORBIDDEN if read-only."""
+    record = get_visible(session, model, pk, what)
+    if not can(session, record, Mode.WRITE):
+        raise Forbidden(f"you may read this {what} but not change it")
+    return record
