@@ -84,3 +84,34 @@ def demo(gateway: Gateway):
     from gateway.demo import seed_demo
 
     return {t.slug: t for t in seed_demo(gateway)}
+
+
+class StatementLog:
+    """SQL statements the app sends, recorded from the engine (``with log: ...``)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, _conn, _cursor, statement, *_args) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementLog:
+        from sqlalchemy import event
+
+        self.statements.clear()
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def touching(self, table: str) -> list[str]:
+        return [s for s in self.statements if table in s]
+
+
+@pytest.fixture
+def sql_log(gateway) -> StatementLog:
+    return StatementLog(gateway.db.engine)

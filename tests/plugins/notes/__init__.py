@@ -119,7 +119,7 @@ def boom(info: Info) -> str:
 def create_note(
     info: Info,
     title: str,
-    body: str = "",
+    body: str | None = None,
     access: AccessLevelEnum = AccessLevel.PRIVATE,  # type: ignore[valid-type]
     parent_id: strawberry.ID | None = None,
     owner_id: strawberry.ID | None = None,
@@ -137,7 +137,7 @@ def create_note(
                 tenant_id=caller.tenant_id,
                 owner_id=parse_global_id(owner_id, "User", "ownerId") if owner_id else caller.user_id,
                 title=title,
-                body=body,
+                body=body or "",
                 access=AccessLevel(access).value,
                 parent=parent,
             )
