@@ -133,9 +133,7 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         request_id = uuid.uuid4().hex
-        ident = await anyio.to_thread.run_sync(
-            self._identify, request.headers.get("authorization")
-        )
+        ident = await anyio.to_thread.run_sync(self._identify, request.headers.get("authorization"))
         scope["crm"] = {"identity": ident, "request_id": request_id}
 
         async def send_with_request_id(message: Message) -> None:

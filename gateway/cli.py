@@ -104,9 +104,7 @@ def tenant_create(slug: str, name: str) -> None:
     gateway = _gateway()
     try:
         with gateway.db.transaction() as session:
-            created = identity.create_tenant(
-                session, slug, name, standard_grants(gateway.registry)
-            )
+            created = identity.create_tenant(session, slug, name, standard_grants(gateway.registry))
     except GatewayError as exc:
         _fail(exc)
     click.echo(f"tenant {created.slug} created")

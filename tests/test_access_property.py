@@ -22,9 +22,20 @@ from gateway.identity import services as identity
 from gateway.identity.models import AssistantLink, Profile, ProfileKind
 from tests.plugins.notes.models import Note
 
-KINDS = [ProfileKind.HIERARCHICAL, ProfileKind.HIERARCHICAL, ProfileKind.HIERARCHICAL,
-         ProfileKind.STRUCTURAL, ProfileKind.ASSISTANT, ProfileKind.ADMINISTRATOR]
-LEVELS = [AccessLevel.PRIVATE, AccessLevel.PRIVATE, AccessLevel.PUBLIC_READ, AccessLevel.PUBLIC_WRITE]
+KINDS = [
+    ProfileKind.HIERARCHICAL,
+    ProfileKind.HIERARCHICAL,
+    ProfileKind.HIERARCHICAL,
+    ProfileKind.STRUCTURAL,
+    ProfileKind.ASSISTANT,
+    ProfileKind.ADMINISTRATOR,
+]
+LEVELS = [
+    AccessLevel.PRIVATE,
+    AccessLevel.PRIVATE,
+    AccessLevel.PUBLIC_READ,
+    AccessLevel.PUBLIC_WRITE,
+]
 
 
 @dataclass
@@ -60,7 +71,8 @@ class World:
     def rule_grants(self, u: int, owner: int, write: bool) -> bool:
         for root, grantee_profile_user, grantee_root, rule_write, _all in self.rules:
             grantee = (grantee_profile_user is not None and grantee_profile_user == u) or (
-                grantee_root is not None and u in self.subtree(grantee_root))
+                grantee_root is not None and u in self.subtree(grantee_root)
+            )
             if grantee and owner in self.subtree(root) and (rule_write or not write):
                 return True
         return False
@@ -95,7 +107,8 @@ def worlds(draw) -> World:
     owners = [i for i in range(n) if kinds[i] is not ProfileKind.ASSISTANT]
     served = {
         i: set(draw(st.lists(st.sampled_from(owners), max_size=2)))
-        for i in range(n) if kinds[i] is ProfileKind.ASSISTANT
+        for i in range(n)
+        if kinds[i] is ProfileKind.ASSISTANT
     }
     records: list[tuple[int | None, AccessLevel, int | None]] = []
     for r in range(draw(st.integers(0, 10))):
@@ -112,16 +125,20 @@ def worlds(draw) -> World:
     )
     if records:
         for _ in range(draw(st.integers(0, 4))):
-            world.shares[(draw(st.integers(0, len(records) - 1)), draw(st.integers(0, n - 1)))] = draw(st.booleans())
+            world.shares[(draw(st.integers(0, len(records) - 1)), draw(st.integers(0, n - 1)))] = (
+                draw(st.booleans())
+            )
     for _ in range(draw(st.integers(0, 2))):
         by_profile = draw(st.booleans())
-        world.rules.append((
-            draw(st.integers(0, n - 1)),
-            draw(st.integers(0, n - 1)) if by_profile else None,
-            None if by_profile else draw(st.integers(0, n - 1)),
-            draw(st.booleans()),
-            draw(st.booleans()),
-        ))
+        world.rules.append(
+            (
+                draw(st.integers(0, n - 1)),
+                draw(st.integers(0, n - 1)) if by_profile else None,
+                None if by_profile else draw(st.integers(0, n - 1)),
+                draw(st.booleans()),
+                draw(st.booleans()),
+            )
+        )
     return world
 
 
@@ -133,51 +150,101 @@ def build(gateway, world: World):
         users, profiles = [], []
         for i, kind in enumerate(world.kinds):
             codes = ([] if not world.can_read[i] else ["notes.note.read"]) + (
-                ["notes.note.update"] if world.can_update[i] else [])
+                ["notes.note.update"] if world.can_update[i] else []
+            )
             profile = Profile(tenant_id=tenant.id, name=f"p{i}", kind=kind)
             s.add(profile)
             s.flush()
             access_services.grant(s, profile, codes)
             profiles.append(profile)
             manager = users[world.managers[i]] if world.managers[i] is not None else None
-            users.append(identity.create_user(
-                s, tenant_id=tenant.id, email=f"u{i}-{tag}@prop.test", password="password-x",
-                display_name=f"u{i}", profile=profile, manager=manager, hash_profile="fast"))
+            users.append(
+                identity.create_user(
+                    s,
+                    tenant_id=tenant.id,
+                    email=f"u{i}-{tag}@prop.test",
+                    password="password-x",
+                    display_name=f"u{i}",
+                    profile=profile,
+                    manager=manager,
+                    hash_profile="fast",
+                )
+            )
         for a, served in world.served.items():
-            s.add_all(AssistantLink(assistant_id=users[a].id, served_user_id=users[x].id) for x in served)
+            s.add_all(
+                AssistantLink(assistant_id=users[a].id, served_user_id=users[x].id) for x in served
+            )
         notes = []
         for owner, level, parent in world.records:
-            note = Note(tenant_id=tenant.id, owner_id=users[owner].id if owner is not None else None,
-                        access=level.value, title="n", parent=notes[parent] if parent is not None else None)
+            note = Note(
+                tenant_id=tenant.id,
+                owner_id=users[owner].id if owner is not None else None,
+                access=level.value,
+                title="n",
+                parent=notes[parent] if parent is not None else None,
+            )
             s.add(note)
             notes.append(note)
         s.flush()
         for (r, u), write in world.shares.items():
-            s.add(RecordShare(user_id=users[u].id, entity="note", record_id=notes[r].id,
-                              tenant_id=tenant.id, can_write=write))
+            s.add(
+                RecordShare(
+                    user_id=users[u].id,
+                    entity="note",
+                    record_id=notes[r].id,
+                    tenant_id=tenant.id,
+                    can_write=write,
+                )
+            )
         for root, gp, gr, write, all_entities in world.rules:
-            s.add(SharingRule(tenant_id=tenant.id, name="r", owner_root_id=users[root].id,
-                              grantee_profile_id=profiles[gp].id if gp is not None else None,
-                              grantee_root_id=users[gr].id if gr is not None else None,
-                              can_write=write, entity=None if all_entities else "note"))
+            s.add(
+                SharingRule(
+                    tenant_id=tenant.id,
+                    name="r",
+                    owner_root_id=users[root].id,
+                    grantee_profile_id=profiles[gp].id if gp is not None else None,
+                    grantee_root_id=users[gr].id if gr is not None else None,
+                    can_write=write,
+                    entity=None if all_entities else "note",
+                )
+            )
         # a second tenant whose notes nobody in the first may ever see
         other = identity.create_tenant(s, f"o{tag}", "Other")
-        s.add(Note(tenant_id=other.id, owner_id=None, access=AccessLevel.PUBLIC_WRITE.value, title="x"))
-        return tenant.id, [(u.id, u.profile_id, u.profile.kind) for u in users], [n.id for n in notes]
+        s.add(
+            Note(
+                tenant_id=other.id, owner_id=None, access=AccessLevel.PUBLIC_WRITE.value, title="x"
+            )
+        )
+        return (
+            tenant.id,
+            [(u.id, u.profile_id, u.profile.kind) for u in users],
+            [n.id for n in notes],
+        )
 
 
 @pytest.mark.parametrize("_", [None])  # keeps the fixtures function-scoped per run
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(world=worlds())
 def test_sql_enforcement_equals_reference(gateway, registry, world, _):
     tenant_id, users, note_ids = build(gateway, world)
     index = {nid: i for i, nid in enumerate(note_ids)}
     for u, (user_id, profile_id, kind) in enumerate(users):
-        expected_read = {note_ids[r] for r in range(len(note_ids)) if world.allowed(u, r, write=False)}
-        expected_write = {note_ids[r] for r in range(len(note_ids)) if world.allowed(u, r, write=True)}
+        expected_read = {
+            note_ids[r] for r in range(len(note_ids)) if world.allowed(u, r, write=False)
+        }
+        expected_write = {
+            note_ids[r] for r in range(len(note_ids)) if world.allowed(u, r, write=True)
+        }
         with gateway.db.session(write=True) as s:
-            scope_session(s, AccessScope(tenant_id, user_id, profile_id, kind,
-                                         frozenset(registry.permissions), s), registry)
+            scope_session(
+                s,
+                AccessScope(
+                    tenant_id, user_id, profile_id, kind, frozenset(registry.permissions), s
+                ),
+                registry,
+            )
             listed = set(s.scalars(select(Note.id)))
             assert listed == expected_read, (u, world)
             assert s.scalar(select(func.count()).select_from(Note)) == len(expected_read)
@@ -191,8 +258,11 @@ def test_sql_enforcement_equals_reference(gateway, registry, world, _):
                     seen = note.parent
                     assert (seen is not None) == (note_ids[parent] in expected_read)
                 kids = {c.id for c in note.children}
-                assert kids == {note_ids[i] for i, rec in enumerate(world.records)
-                                if rec[2] == index[note.id] and note_ids[i] in expected_read}
+                assert kids == {
+                    note_ids[i]
+                    for i, rec in enumerate(world.records)
+                    if rec[2] == index[note.id] and note_ids[i] in expected_read
+                }
                 assert can(s, note, Mode.WRITE) == (note.id in expected_write), (u, note.id)
             writable = [n for n in s.scalars(select(Note))]
             for note in writable:

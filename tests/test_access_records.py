@@ -52,8 +52,12 @@ def test_private_note_is_visible_exactly_to_owner_above_assistant_structural_adm
     rep2, acme = as_("rep2"), as_("admin@acme.test")
     for outsider in (rep2, acme):
         assert "rep1 private" not in titles(outsider)
-        assert outsider("query($id: ID!) { note(id: $id) { title } }", {"id": note}).data == {"note": None}
-    counts = {w: as_(w)("{ noteCount }").data["noteCount"] for w in ["rep1", "rep2", "admin@acme.test"]}
+        assert outsider("query($id: ID!) { note(id: $id) { title } }", {"id": note}).data == {
+            "note": None
+        }
+    counts = {
+        w: as_(w)("{ noteCount }").data["noteCount"] for w in ["rep1", "rep2", "admin@acme.test"]
+    }
     assert counts == {"rep1": 2, "rep2": 1, "admin@acme.test": 1}  # own + the public Welcome
 
 
@@ -101,10 +105,15 @@ def test_nested_relations_never_leak(as_):
     child = create(rep1, "child handed to rep2", parent=parent, owner=rep2_id)
     q = "query($id: ID!) { note(id: $id) { title parent { title } children { title } } }"
     assert rep2(q, {"id": child}).data["note"] == {
-        "title": "child handed to rep2", "parent": None, "children": []}
+        "title": "child handed to rep2",
+        "parent": None,
+        "children": [],
+    }
     assert rep1(q, {"id": parent}).data["note"]["children"] == []
     assert rep1(q, {"id": child}).data["note"] is None
-    assert manager(q, {"id": parent}).data["note"]["children"] == [{"title": "child handed to rep2"}]
+    assert manager(q, {"id": parent}).data["note"]["children"] == [
+        {"title": "child handed to rep2"}
+    ]
     listed = rep2("{ notes { title parent { title } children { title } } }").data["notes"]
     assert {n["title"]: n["parent"] for n in listed}["child handed to rep2"] is None
     listed = rep1("{ notes { title children { title } } }").data["notes"]
@@ -117,8 +126,13 @@ def test_nested_relations_never_leak(as_):
 def test_other_tenant_ids_are_not_found(as_):
     acme = as_("admin@acme.test")
     demo_note = create(as_("admin"), "demo admin note", access="PUBLIC_WRITE")
-    assert acme("query($id: ID!) { note(id: $id) { title } }", {"id": demo_note}).data == {"note": None}
-    assert acme(UPDATE, {"id": demo_note, "t": "x"}).data["updateNote"]["errors"][0]["code"] == "NOT_FOUND"
+    assert acme("query($id: ID!) { note(id: $id) { title } }", {"id": demo_note}).data == {
+        "note": None
+    }
+    assert (
+        acme(UPDATE, {"id": demo_note, "t": "x"}).data["updateNote"]["errors"][0]["code"]
+        == "NOT_FOUND"
+    )
     owner_elsewhere = as_("admin")("{ me { user { id } } }").data["me"]["user"]["id"]
     r = acme(CREATE, {"t": "owned by a stranger", "o": owner_elsewhere}).data["createNote"]
     assert r["errors"][0]["code"] == "BAD_USER_INPUT"
@@ -127,7 +141,9 @@ def test_other_tenant_ids_are_not_found(as_):
 def test_assistants_never_own_records(as_):
     assistant_id = as_("assistant")("{ me { user { id } } }").data["me"]["user"]["id"]
     r = as_("admin")(CREATE, {"t": "for the assistant", "o": assistant_id}).data["createNote"]
-    assert r["errors"] == [{"code": "BAD_USER_INPUT", "message": "assistants cannot own records", "field": "owner"}]
+    assert r["errors"] == [
+        {"code": "BAD_USER_INPUT", "message": "assistants cannot own records", "field": "owner"}
+    ]
     # assistants may edit the records of the user they serve
     note = create(as_("rep1"), "rep1 draft")
     upd = as_("assistant")(UPDATE, {"id": note, "t": "polished by assistant"}).data["updateNote"]
@@ -138,10 +154,15 @@ def test_module_permission_is_required(as_, gateway):
     # Acme's Standard profile got create/read/update on notes when the tenant was created;
     # a profile without notes.note.read sees no notes at all.
     admin = as_("admin")
-    prof = admin('mutation { createProfile(input: {name: "Blind", kind: HIERARCHICAL}) { profile { id } errors { code } } }')
+    prof = admin(
+        'mutation { createProfile(input: {name: "Blind", kind: HIERARCHICAL}) { profile { id } errors { code } } }'
+    )
     profile_id = prof.data["createProfile"]["profile"]["id"]
-    user = admin("""mutation($p: ID!) { createUser(input: {email: "blind@demo.test", displayName: "Blind",
-        password: "blind-password", profileId: $p}) { user { id } errors { code message } } }""", {"p": profile_id})
+    user = admin(
+        """mutation($p: ID!) { createUser(input: {email: "blind@demo.test", displayName: "Blind",
+        password: "blind-password", profileId: $p}) { user { id } errors { code message } } }""",
+        {"p": profile_id},
+    )
     assert user.data["createUser"]["errors"] == []
     create(admin, "public to all", access="PUBLIC_READ")
     blind = as_("blind@demo.test") if False else None  # noqa: F841
@@ -170,10 +191,13 @@ def test_hidden_field_rule_is_refused_before_any_sql_and_read_only_blocks_writes
     admin = as_("admin")
     profiles = admin("{ profiles { id name } }").data["profiles"]
     rep_profile = next(p["id"] for p in profiles if p["name"] == "Sales rep")
-    r = admin("""mutation($id: ID!) { updateProfile(id: $id, input: {fieldRules: [
+    r = admin(
+        """mutation($id: ID!) { updateProfile(id: $id, input: {fieldRules: [
         {typeName: "Note", fieldName: "body", mode: HIDDEN},
         {typeName: "Note", fieldName: "title", mode: READ_ONLY}]}) {
-        profile { fieldRules { typeName fieldName mode } } errors { code message } } }""", {"id": rep_profile})
+        profile { fieldRules { typeName fieldName mode } } errors { code message } } }""",
+        {"id": rep_profile},
+    )
     assert r.data["updateProfile"]["errors"] == []
     rep1 = as_("rep1")
     note = create(rep1, "title fixed")
@@ -191,22 +215,38 @@ def test_shares_give_read_or_write_to_one_user(as_):
     rep1, rep2 = as_("rep1"), as_("rep2")
     note = create(rep1, "for rep2's eyes")
     rep2_id = rep2("{ me { user { id } } }").data["me"]["user"]["id"]
-    shared = rep1("""mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u) {
-        shares { user { email } canWrite } errors { code } } }""", {"r": note, "u": rep2_id})
-    assert shared.data["shareRecord"] == {"shares": [{"user": {"email": "rep2@demo.test"}, "canWrite": False}], "errors": []}
+    shared = rep1(
+        """mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u) {
+        shares { user { email } canWrite } errors { code } } }""",
+        {"r": note, "u": rep2_id},
+    )
+    assert shared.data["shareRecord"] == {
+        "shares": [{"user": {"email": "rep2@demo.test"}, "canWrite": False}],
+        "errors": [],
+    }
     assert "for rep2's eyes" in titles(rep2)
-    assert rep2("query($id: ID!) { note(id: $id) { body } }", {"id": note}).errors == []  # full access
-    assert rep2(UPDATE, {"id": note, "t": "x"}).data["updateNote"]["errors"][0]["code"] == "FORBIDDEN"
-    rep1("mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u, canWrite: true) { errors { code } } }",
-         {"r": note, "u": rep2_id})
+    assert (
+        rep2("query($id: ID!) { note(id: $id) { body } }", {"id": note}).errors == []
+    )  # full access
+    assert (
+        rep2(UPDATE, {"id": note, "t": "x"}).data["updateNote"]["errors"][0]["code"] == "FORBIDDEN"
+    )
+    rep1(
+        "mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u, canWrite: true) { errors { code } } }",
+        {"r": note, "u": rep2_id},
+    )
     assert rep2(UPDATE, {"id": note, "t": "edited"}).data["updateNote"]["errors"] == []
     # rep2 may not re-share what it cannot... it can write, so it may share; outsiders may not
     acme = as_("admin@acme.test")
-    r = acme("mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u) { errors { code } } }",
-             {"r": note, "u": rep2_id})
+    r = acme(
+        "mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u) { errors { code } } }",
+        {"r": note, "u": rep2_id},
+    )
     assert r.data["shareRecord"]["errors"][0]["code"] == "NOT_FOUND"
-    rep1("mutation($r: ID!, $u: ID!) { unshareRecord(recordId: $r, userId: $u) { errors { code } } }",
-         {"r": note, "u": rep2_id})
+    rep1(
+        "mutation($r: ID!, $u: ID!) { unshareRecord(recordId: $r, userId: $u) { errors { code } } }",
+        {"r": note, "u": rep2_id},
+    )
     assert "edited" not in titles(rep2)
 
 
@@ -215,15 +255,27 @@ def test_sharing_rule_opens_a_subtree_to_a_profile(as_):
     create(rep1, "rep1 pipeline")
     ids = {u["email"]: u["id"] for u in admin("{ users { id email } }").data["users"]}
     profiles = {p["name"]: p["id"] for p in admin("{ profiles { id name } }").data["profiles"]}
-    rule = admin("""mutation($o: ID!, $p: ID!) { createSharingRule(input: {name: "reps see reps",
+    rule = admin(
+        """mutation($o: ID!, $p: ID!) { createSharingRule(input: {name: "reps see reps",
         ownerRootId: $o, granteeProfileId: $p, entity: "note"}) { sharingRule { id name canWrite
         ownerRoot { email } granteeProfile { name } } errors { code message } } }""",
-                 {"o": ids["rep1@demo.test"], "p": profiles["Sales rep"]})
+        {"o": ids["rep1@demo.test"], "p": profiles["Sales rep"]},
+    )
     payload = rule.data["createSharingRule"]
     assert payload["errors"] == []
     assert payload["sharingRule"]["granteeProfile"] == {"name": "Sales rep"}
     assert "rep1 pipeline" in titles(rep2)
-    note_id = next(n["id"] for n in rep2("{ notes { id title } }").data["notes"] if n["title"] == "rep1 pipeline")
-    assert rep2(UPDATE, {"id": note_id, "t": "x"}).data["updateNote"]["errors"][0]["code"] == "FORBIDDEN"
-    admin("mutation($id: ID!) { deleteSharingRule(id: $id) { errors { code } } }", {"id": payload["sharingRule"]["id"]})
+    note_id = next(
+        n["id"]
+        for n in rep2("{ notes { id title } }").data["notes"]
+        if n["title"] == "rep1 pipeline"
+    )
+    assert (
+        rep2(UPDATE, {"id": note_id, "t": "x"}).data["updateNote"]["errors"][0]["code"]
+        == "FORBIDDEN"
+    )
+    admin(
+        "mutation($id: ID!) { deleteSharingRule(id: $id) { errors { code } } }",
+        {"id": payload["sharingRule"]["id"]},
+    )
     assert "rep1 pipeline" not in titles(as_("rep2"))

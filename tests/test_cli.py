@@ -30,11 +30,35 @@ def test_tenant_user_and_module_commands(cli, client_for):
     assert "database is up to date" in cli("db", "upgrade")
     assert "tenant shop created" in cli("tenant", "create", "shop", "--name", "The Shop")
     assert "already exists" in cli("tenant", "create", "shop", "--name", "Again", ok=False)
-    cli("user", "create", "--tenant", "shop", "--email", "boss@shop.test", "--name", "Boss",
-        "--profile", "Administrator", "--password", "boss-password")
+    cli(
+        "user",
+        "create",
+        "--tenant",
+        "shop",
+        "--email",
+        "boss@shop.test",
+        "--name",
+        "Boss",
+        "--profile",
+        "Administrator",
+        "--password",
+        "boss-password",
+    )
     assert "no profile 'Chief'" in cli(
-        "user", "create", "--tenant", "shop", "--email", "x@shop.test", "--name", "X",
-        "--profile", "Chief", "--password", "long-enough", ok=False)
+        "user",
+        "create",
+        "--tenant",
+        "shop",
+        "--email",
+        "x@shop.test",
+        "--name",
+        "X",
+        "--profile",
+        "Chief",
+        "--password",
+        "long-enough",
+        ok=False,
+    )
     listing = cli("module", "list", "--tenant", "shop")
     assert "on   core" in listing and "on   notes" in listing and "off  audit" in listing
     assert "enabled: audit" in cli("module", "enable", "audit", "--tenant", "shop")

@@ -23,10 +23,14 @@ def test_101_aliases_are_refused(demo, client_for):
 
 
 def test_101_aliased_logins_are_refused_before_any_attempt(demo, gql):
-    query = "mutation { " + " ".join(
-        f'a{i}: login(email: "rep1@demo.test", password: "guess{i}") {{ token }}'
-        for i in range(101)
-    ) + " }"
+    query = (
+        "mutation { "
+        + " ".join(
+            f'a{i}: login(email: "rep1@demo.test", password: "guess{i}") {{ token }}'
+            for i in range(101)
+        )
+        + " }"
+    )
     r = gql(query)
     assert r.codes == ["GRAPHQL_VALIDATION_FAILED"] and r.data == {}
 
@@ -34,14 +38,18 @@ def test_101_aliased_logins_are_refused_before_any_attempt(demo, gql):
 def test_depth_limit(demo, gateway, client_for):
     token = client_for("rep1@demo.test").token
     shallow = Gateway(
-        settings=replace(gateway.settings, max_query_depth=1), db=gateway.db,
+        settings=replace(gateway.settings, max_query_depth=1),
+        db=gateway.db,
         registry=gateway.registry,
     )
     with TestClient(create_app(shallow)) as http:
         rep = GraphQLClient(http)
         rep.token = token
         assert rep("{ me { user { email } } }").codes == ["GRAPHQL_VALIDATION_FAILED"]
-        assert "exceeds maximum operation depth" in rep("{ me { user { email } } }").errors[0]["message"]
+        assert (
+            "exceeds maximum operation depth"
+            in rep("{ me { user { email } } }").errors[0]["message"]
+        )
         assert rep("{ me { enabledModules } }").errors == []
 
 

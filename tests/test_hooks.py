@@ -12,7 +12,11 @@ from tests.plugins.notes.models import Note
 
 def test_hook_crm_plugin_info(registry):
     audit = registry.plugins["audit"].info
-    assert (audit.title, audit.requires, audit.default_enabled) == ("Audit trail", ("notes",), False)
+    assert (audit.title, audit.requires, audit.default_enabled) == (
+        "Audit trail",
+        ("notes",),
+        False,
+    )
     assert registry.plugins["core"].info.optional is False
 
 
@@ -42,7 +46,9 @@ def test_hook_crm_graphql_types(demo, client_for):
 
 
 def test_hook_crm_query_fields(demo, client_for):
-    assert client_for("rep1@demo.test")("{ notes { title } }").data == {"notes": [{"title": "Welcome"}]}
+    assert client_for("rep1@demo.test")("{ notes { title } }").data == {
+        "notes": [{"title": "Welcome"}]
+    }
 
 
 def test_hook_crm_mutation_fields(demo, client_for):
@@ -63,8 +69,10 @@ def test_hook_crm_record_changed(demo, client_for, gateway):
     admin = client_for("admin@demo.test")
     admin('mutation { setModuleEnabled(name: "audit", enabled: true) { errors { code } } }')
     created = admin('mutation { createNote(title: "x") { note { id } } }').data["createNote"]
-    admin("mutation($id: ID!) { deleteNote(id: $id) { errors { code } } }",
-          {"id": created["note"]["id"]})
+    admin(
+        "mutation($id: ID!) { deleteNote(id: $id) { errors { code } } }",
+        {"id": created["note"]["id"]},
+    )
     with gateway.db.reading() as s:
         kinds = s.scalars(select(AuditEntry.kind).order_by(AuditEntry.id)).all()
     assert kinds == ["created", "deleted"]
@@ -74,9 +82,14 @@ def test_hook_crm_veto_delete(demo, client_for):
     admin = client_for("admin@demo.test")
     admin('mutation { setModuleEnabled(name: "audit", enabled: true) { errors { code } } }')
     created = admin('mutation { createNote(title: "keep forever") { note { id } } }')
-    r = admin("mutation($id: ID!) { deleteNote(id: $id) { errors { code message } } }",
-              {"id": created.data["createNote"]["note"]["id"]})
+    r = admin(
+        "mutation($id: ID!) { deleteNote(id: $id) { errors { code message } } }",
+        {"id": created.data["createNote"]["note"]["id"]},
+    )
     (error,) = r.data["deleteNote"]["errors"]
     assert error["code"] == "CONFLICT"
     assert "audit: notes titled 'keep…' are kept for the audit" in error["message"]
-    assert [n["title"] for n in admin("{ notes { title } }").data["notes"]] == ["Welcome", "keep forever"]
+    assert [n["title"] for n in admin("{ notes { title } }").data["notes"]] == [
+        "Welcome",
+        "keep forever",
+    ]

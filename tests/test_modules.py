@@ -100,13 +100,15 @@ def test_hooks_of_a_disabled_module_do_not_fire(demo, client_for):
     assert admin("{ auditTrail { entity kind } }").data["auditTrail"] == [
         {"entity": "note", "kind": "created"}
     ]
-    deleted = admin("mutation($id: ID!) { deleteNote(id: $id) { errors { code message } } }",
-                    {"id": note_id}).data["deleteNote"]
+    deleted = admin(
+        "mutation($id: ID!) { deleteNote(id: $id) { errors { code message } } }", {"id": note_id}
+    ).data["deleteNote"]
     assert deleted["errors"][0]["code"] == "CONFLICT"
     assert "audit:" in deleted["errors"][0]["message"]
     switch(admin, "audit", False)
-    deleted = admin("mutation($id: ID!) { deleteNote(id: $id) { errors { code } } }",
-                    {"id": note_id}).data["deleteNote"]
+    deleted = admin(
+        "mutation($id: ID!) { deleteNote(id: $id) { errors { code } } }", {"id": note_id}
+    ).data["deleteNote"]
     assert deleted["errors"] == []
 
 

@@ -23,7 +23,9 @@ def install_example_plugin(site: Path) -> None:
     code: distribution metadata declaring the ``crm_gateway`` entry point."""
     dist = site / "crm_hello_plugin-0.1.0.dist-info"
     dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: crm-hello-plugin\nVersion: 0.1.0\n")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: crm-hello-plugin\nVersion: 0.1.0\n"
+    )
     (dist / "entry_points.txt").write_text("[crm_gateway]\nhello = crm_hello\n")
 
 
@@ -37,7 +39,7 @@ def test_example_plugin_is_discovered_through_its_entry_point(tmp_path, monkeypa
     assert loaded.origin == "crm-hello-plugin 0.1.0, entry point"
     assert "hello.greet" in registry.permissions
     schema = SchemaFactory(registry, settings).for_modules(frozenset({"core", "hello"}))
-    assert "hello(name: String! = \"world\"): String!" in str(schema)
+    assert 'hello(name: String! = "world"): String!' in str(schema)
     # Built-in modules come first, third-party ones after them.
     assert next(iter(registry.plugins)) == "core"
 
@@ -92,9 +94,15 @@ def test_duplicate_permission_and_entity_fail_start_up():
         registry_with(first, plugin("beta", crm_permissions=lambda: [Permission("alpha.x", "x")]))
     from tests.plugins.notes.models import Note
 
-    with pytest.raises(PluginError, match=r"duplicate access-controlled entity 'note'.*'notes'.*'gamma'"):
-        registry_with(plugin("gamma", crm_access_controlled=lambda: [
-            AccessControlledEntity(entity="note", model=Note)]))
+    with pytest.raises(
+        PluginError, match=r"duplicate access-controlled entity 'note'.*'notes'.*'gamma'"
+    ):
+        registry_with(
+            plugin(
+                "gamma",
+                crm_access_controlled=lambda: [AccessControlledEntity(entity="note", model=Note)],
+            )
+        )
 
 
 def test_duplicate_module_name_fails_start_up():
@@ -103,12 +111,22 @@ def test_duplicate_module_name_fails_start_up():
 
 
 def test_missing_requirement_and_cycles_fail_start_up():
-    needy = plugin("needy", crm_plugin_info=lambda: PluginInfo(
-        name="needy", title="n", version="1", requires=("ghost",)))
+    needy = plugin(
+        "needy",
+        crm_plugin_info=lambda: PluginInfo(
+            name="needy", title="n", version="1", requires=("ghost",)
+        ),
+    )
     with pytest.raises(PluginError, match="requires module 'ghost'"):
         registry_with(needy)
-    a = plugin("aa", crm_plugin_info=lambda: PluginInfo(name="aa", title="a", version="1", requires=("bb",)))
-    b = plugin("bb", crm_plugin_info=lambda: PluginInfo(name="bb", title="b", version="1", requires=("aa",)))
+    a = plugin(
+        "aa",
+        crm_plugin_info=lambda: PluginInfo(name="aa", title="a", version="1", requires=("bb",)),
+    )
+    b = plugin(
+        "bb",
+        crm_plugin_info=lambda: PluginInfo(name="bb", title="b", version="1", requires=("aa",)),
+    )
     with pytest.raises(PluginError, match="cycle"):
         registry_with(a, b)
 
@@ -144,7 +162,11 @@ def test_plugin_without_identity_or_bad_field_fails():
 
 
 def test_incompatible_contract_version_fails():
-    old = plugin("old", crm_plugin_info=lambda: PluginInfo(
-        name="old", title="o", version="1", contract_versions=(0,)))
+    old = plugin(
+        "old",
+        crm_plugin_info=lambda: PluginInfo(
+            name="old", title="o", version="1", contract_versions=(0,)
+        ),
+    )
     with pytest.raises(PluginError, match="contract versions"):
         registry_with(old)

@@ -38,7 +38,10 @@ def server(gateway, tmp_path: Path):
     log = (tmp_path / "server.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port), "--workers", "2"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
     try:

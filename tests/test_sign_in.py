@@ -33,7 +33,7 @@ def test_email_is_case_insensitive_and_admin_profile_is_builtin(demo, gql):
 
 
 def test_wrong_password_and_unknown_email_give_the_same_answer(demo, gql):
-    q = "mutation($e: String!) { login(email: $e, password: \"nope-nope\") { token errors { code message field } } }"
+    q = 'mutation($e: String!) { login(email: $e, password: "nope-nope") { token errors { code message field } } }'
     wrong = gql(q, {"e": "rep1@demo.test"}).data["login"]
     unknown = gql(q, {"e": "nobody@demo.test"}).data["login"]
     assert wrong == unknown
@@ -104,8 +104,10 @@ def test_tenant_never_loses_its_last_administrator(demo, gateway):
         standard = s.scalar(
             select(Profile).where(Profile.tenant_id == admin.tenant_id, Profile.name == "Standard")
         )
-        for attempt in (lambda: identity.deactivate_user(s, admin),
-                        lambda: identity.set_user_profile(s, admin, standard)):
+        for attempt in (
+            lambda: identity.deactivate_user(s, admin),
+            lambda: identity.set_user_profile(s, admin, standard),
+        ):
             with pytest.raises(Conflict, match="at least one active administrator"):
                 attempt()
     # With a second administrator, the first can step down.
@@ -114,8 +116,13 @@ def test_tenant_never_loses_its_last_administrator(demo, gateway):
         admin_profile = admin.profile
         assert admin_profile.kind is ProfileKind.ADMINISTRATOR
         identity.create_user(
-            s, tenant_id=admin.tenant_id, email="second@acme.test", password="long-enough",
-            display_name="Second", profile=admin_profile, hash_profile="fast",
+            s,
+            tenant_id=admin.tenant_id,
+            email="second@acme.test",
+            password="long-enough",
+            display_name="Second",
+            profile=admin_profile,
+            hash_profile="fast",
         )
         identity.set_user_profile(s, admin, standard)
         assert admin.profile.name == "Standard"

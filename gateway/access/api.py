@@ -29,7 +29,7 @@ from gateway.core.types import (
     load_users,
     prime_users,
 )
-from gateway.errors import BadUserInput, GatewayError, NotFound
+from gateway.errors import BadUserInput, GatewayError
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, global_id, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -92,7 +92,9 @@ class SharingRuleType:
 
     @strawberry.field(description="Records owned by this user or anyone below them are shared.")
     def owner_root(self, info: Ctx) -> UserType:
-        return UserType(record=load_users(info.context, [self.record.owner_root_id])[self.record.owner_root_id])
+        return UserType(
+            record=load_users(info.context, [self.record.owner_root_id])[self.record.owner_root_id]
+        )
 
     @strawberry.field
     def grantee_profile(self, info: Ctx) -> ProfileType | None:
@@ -133,7 +135,10 @@ class AccessDecision:
     def of(cls, d: Decision) -> AccessDecision:
         return cls(
             allowed=d.allowed,
-            reasons=[AccessReason(reason=f.reason, granted=f.granted, detail=f.detail) for f in d.findings],
+            reasons=[
+                AccessReason(reason=f.reason, granted=f.granted, detail=f.detail)
+                for f in d.findings
+            ],
         )
 
 
@@ -258,7 +263,11 @@ def _known_fields(ctx: RequestContext) -> set[tuple[str, str]]:
 
 
 def _id(value: Any, type_name: str, field: str) -> int | None:
-    return None if value is None or value is strawberry.UNSET else parse_global_id(value, type_name, field)
+    return (
+        None
+        if value is None or value is strawberry.UNSET
+        else parse_global_id(value, type_name, field)
+    )
 
 
 def _record_ref(registry: PluginRegistry, record_id: str) -> tuple[str, int]:
@@ -279,10 +288,16 @@ def _rules(items: list[FieldRuleInput]) -> list[tuple[str, str, FieldMode]]:
     return [(r.type_name, r.field_name, FieldMode(r.mode)) for r in items]
 
 
-def _share_list(ctx: RequestContext, session: Session, entity: str, record_id: int) -> list[RecordShareType]:
+def _share_list(
+    ctx: RequestContext, session: Session, entity: str, record_id: int
+) -> list[RecordShareType]:
     shares = svc.record_shares(session, entity, [record_id])
     users = load_users(ctx, [s.user_id for s in shares])
-    return [RecordShareType(user=UserType(record=users[s.user_id]), can_write=s.can_write) for s in shares if s.user_id in users]
+    return [
+        RecordShareType(user=UserType(record=users[s.user_id]), can_write=s.can_write)
+        for s in shares
+        if s.user_id in users
+    ]
 
 
 # -- queries --------------------------------------------------------------------------------
@@ -306,7 +321,9 @@ def profile_tree(info: Ctx) -> list[ProfileTreeNode]:
         children.setdefault(p.parent_id if p.parent_id in known else None, []).append(p)
 
     def node(p: Profile) -> ProfileTreeNode:
-        return ProfileTreeNode(profile=ProfileType(record=p), children=[node(c) for c in children.get(p.id, [])])
+        return ProfileTreeNode(
+            profile=ProfileType(record=p), children=[node(c) for c in children.get(p.id, [])]
+        )
 
     return [node(p) for p in children.get(None, [])]
 
@@ -386,7 +403,9 @@ def hierarchy_tree(info: Ctx) -> list[HierarchyNode]:
         reports.setdefault(u.manager_id, []).append(u)
 
     def node(u: User) -> HierarchyNode:
-        return HierarchyNode(user=UserType(record=u), reports=[node(r) for r in reports.get(u.id, [])])
+        return HierarchyNode(
+            user=UserType(record=u), reports=[node(r) for r in reports.get(u.id, [])]
+        )
 
     return [node(u) for u in reports.get(None, [])]
 
@@ -418,7 +437,9 @@ def explain_access(
     ctx = info.context
     caller = ctx.require(MANAGE_PROFILES)
     registry = ctx.gateway.registry
-    target = svc.get_user(ctx.session, caller.tenant_id, parse_global_id(user_id, "User", "userId"), "userId")
+    target = svc.get_user(
+        ctx.session, caller.tenant_id, parse_global_id(user_id, "User", "userId"), "userId"
+    )
     entity_key, pk = _record_ref(registry, record_id)
     entity = registry.entities[entity_key]
     with ctx.gateway.db.reading() as system:  # the target's view, not the admin's
@@ -432,7 +453,9 @@ def explain_access(
         )
         policy = None
         if field is not None:
-            if entity.graphql_type is None or (entity.graphql_type, field) not in _known_fields(ctx):
+            if entity.graphql_type is None or (entity.graphql_type, field) not in _known_fields(
+                ctx
+            ):
                 raise BadUserInput(f"unknown field {field!r}", field="field")
             policy = ctx.gateway.schemas.full().crm_field_policies.get((entity.graphql_type, field))
         result = explain(system, registry, scope, entity, pk, field, entity.graphql_type, policy)
@@ -453,7 +476,12 @@ def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
 
     def work(session: Session) -> Profile:
         return svc.create_profile(
-            session, ctx.gateway.registry, _known_fields(ctx), caller.tenant_id, input.name, ProfileKind(input.kind),
+            session,
+            ctx.gateway.registry,
+            _known_fields(ctx),
+            caller.tenant_id,
+            input.name,
+            ProfileKind(input.kind),
             svc.ProfileChanges(
                 parent_id=_id(input.parent_id, "Profile", "parentId"),
                 permissions=input.permissions,
@@ -462,7 +490,11 @@ def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
         )
 
     result = _mutate(ctx, work)
-    return ProfilePayload(errors=result) if isinstance(result, list) else ProfilePayload(profile=ProfileType(record=result))
+    return (
+        ProfilePayload(errors=result)
+        if isinstance(result, list)
+        else ProfilePayload(profile=ProfileType(record=result))
+    )
 
 
 @strawberry.mutation
@@ -474,20 +506,31 @@ def update_profile(info: Ctx, id: strawberry.ID, input: UpdateProfileInput) -> P
         profile = svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile"))
         given = lambda v: v is not strawberry.UNSET  # noqa: E731
         return svc.update_profile(
-            session, ctx.gateway.registry, _known_fields(ctx), profile,
+            session,
+            ctx.gateway.registry,
+            _known_fields(ctx),
+            profile,
             svc.ProfileChanges(
                 name=input.name if given(input.name) and input.name is not None else None,
-                kind=ProfileKind(input.kind) if given(input.kind) and input.kind is not None else None,
+                kind=ProfileKind(input.kind)
+                if given(input.kind) and input.kind is not None
+                else None,
                 parent_id=_id(input.parent_id, "Profile", "parentId"),
                 clear_parent=given(input.parent_id) and input.parent_id is None,
                 permissions=input.permissions if given(input.permissions) else None,
-                field_rules=_rules(input.field_rules) if given(input.field_rules) and input.field_rules is not None else None,
+                field_rules=_rules(input.field_rules)
+                if given(input.field_rules) and input.field_rules is not None
+                else None,
             ),
         )
 
     result = _mutate(ctx, work)
     ctx.cache.pop("grants", None)
-    return ProfilePayload(errors=result) if isinstance(result, list) else ProfilePayload(profile=ProfileType(record=result))
+    return (
+        ProfilePayload(errors=result)
+        if isinstance(result, list)
+        else ProfilePayload(profile=ProfileType(record=result))
+    )
 
 
 @strawberry.mutation(description="Delete a profile; refused while users hold it.")
@@ -496,10 +539,14 @@ def delete_profile(info: Ctx, id: strawberry.ID) -> DeletePayload:
     caller = ctx.require(MANAGE_PROFILES)
 
     def work(session: Session) -> None:
-        svc.delete_profile(session, svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile")))
+        svc.delete_profile(
+            session, svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile"))
+        )
 
     result = _mutate(ctx, work)
-    return DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
+    return (
+        DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
+    )
 
 
 @strawberry.mutation
@@ -508,20 +555,37 @@ def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
     caller = ctx.require(MANAGE_USERS)
 
     def work(session: Session) -> User:
-        profile = svc.get_profile(session, caller.tenant_id, parse_global_id(input.profile_id, "Profile", "profileId"))
+        profile = svc.get_profile(
+            session, caller.tenant_id, parse_global_id(input.profile_id, "Profile", "profileId")
+        )
         manager_id = _id(input.manager_id, "User", "managerId")
-        manager = svc.get_user(session, caller.tenant_id, manager_id, "managerId") if manager_id else None
+        manager = (
+            svc.get_user(session, caller.tenant_id, manager_id, "managerId") if manager_id else None
+        )
         created = identity.create_user(
-            session, tenant_id=caller.tenant_id, email=input.email, password=input.password,
-            display_name=input.display_name, profile=profile, manager=manager,
+            session,
+            tenant_id=caller.tenant_id,
+            email=input.email,
+            password=input.password,
+            display_name=input.display_name,
+            profile=profile,
+            manager=manager,
             hash_profile=ctx.gateway.settings.password_hash_profile,
         )
         if input.served_user_ids:
-            svc.set_served_users(session, created, [parse_global_id(i, "User", "servedUserIds") for i in input.served_user_ids])
+            svc.set_served_users(
+                session,
+                created,
+                [parse_global_id(i, "User", "servedUserIds") for i in input.served_user_ids],
+            )
         return created
 
     result = _mutate(ctx, work)
-    return UserPayload(errors=result) if isinstance(result, list) else UserPayload(user=UserType(record=result))
+    return (
+        UserPayload(errors=result)
+        if isinstance(result, list)
+        else UserPayload(user=UserType(record=result))
+    )
 
 
 @strawberry.mutation
@@ -534,44 +598,64 @@ def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPay
         given = lambda v: v is not strawberry.UNSET  # noqa: E731
         served = input.served_user_ids if given(input.served_user_ids) else None
         return svc.update_user(
-            session, ctx.gateway.registry, target,
+            session,
+            ctx.gateway.registry,
+            target,
             svc.UserChanges(
                 display_name=input.display_name if given(input.display_name) else None,
                 profile_id=_id(input.profile_id, "Profile", "profileId"),
                 manager_id=_id(input.manager_id, "User", "managerId"),
                 clear_manager=given(input.manager_id) and input.manager_id is None,
-                served_user_ids=[parse_global_id(i, "User", "servedUserIds") for i in served] if served is not None else None,
+                served_user_ids=[parse_global_id(i, "User", "servedUserIds") for i in served]
+                if served is not None
+                else None,
                 is_active=input.is_active if given(input.is_active) else None,
             ),
         )
 
     result = _mutate(ctx, work)
     ctx.cache.clear()
-    return UserPayload(errors=result) if isinstance(result, list) else UserPayload(user=UserType(record=result))
+    return (
+        UserPayload(errors=result)
+        if isinstance(result, list)
+        else UserPayload(user=UserType(record=result))
+    )
 
 
-@strawberry.mutation(description="Deactivate a user and end their sessions (never the last administrator).")
+@strawberry.mutation(
+    description="Deactivate a user and end their sessions (never the last administrator)."
+)
 def deactivate_user(info: Ctx, id: strawberry.ID) -> UserPayload:
     ctx = info.context
     caller = ctx.require(MANAGE_USERS)
 
     def work(session: Session) -> User:
         target = svc.get_user(session, caller.tenant_id, parse_global_id(id, "User"))
-        return svc.update_user(session, ctx.gateway.registry, target, svc.UserChanges(is_active=False))
+        return svc.update_user(
+            session, ctx.gateway.registry, target, svc.UserChanges(is_active=False)
+        )
 
     result = _mutate(ctx, work)
-    return UserPayload(errors=result) if isinstance(result, list) else UserPayload(user=UserType(record=result))
+    return (
+        UserPayload(errors=result)
+        if isinstance(result, list)
+        else UserPayload(user=UserType(record=result))
+    )
 
 
 @strawberry.mutation(description="Share a record you may change with a user (read or write).")
-def share_record(info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID, can_write: bool = False) -> ShareRecordPayload:
+def share_record(
+    info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID, can_write: bool = False
+) -> ShareRecordPayload:
     ctx = info.context
     ctx.require_caller()
     registry = ctx.gateway.registry
 
     def work(session: Session) -> list[RecordShareType]:
         entity, pk = _record_ref(registry, record_id)
-        svc.share_record(session, registry, entity, pk, parse_global_id(user_id, "User", "userId"), can_write)
+        svc.share_record(
+            session, registry, entity, pk, parse_global_id(user_id, "User", "userId"), can_write
+        )
         return _share_list(ctx, session, entity, pk)
 
     result = _mutate(ctx, work)
@@ -581,14 +665,18 @@ def share_record(info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID, ca
 
 
 @strawberry.mutation
-def unshare_record(info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID) -> ShareRecordPayload:
+def unshare_record(
+    info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID
+) -> ShareRecordPayload:
     ctx = info.context
     ctx.require_caller()
     registry = ctx.gateway.registry
 
     def work(session: Session) -> list[RecordShareType]:
         entity, pk = _record_ref(registry, record_id)
-        svc.unshare_record(session, registry, entity, pk, parse_global_id(user_id, "User", "userId"))
+        svc.unshare_record(
+            session, registry, entity, pk, parse_global_id(user_id, "User", "userId")
+        )
         return _share_list(ctx, session, entity, pk)
 
     result = _mutate(ctx, work)
@@ -604,7 +692,9 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
 
     def work(session: Session) -> SharingRule:
         return svc.create_sharing_rule(
-            session, ctx.gateway.registry, caller.tenant_id,
+            session,
+            ctx.gateway.registry,
+            caller.tenant_id,
             svc.RuleSpec(
                 name=input.name,
                 owner_root_id=parse_global_id(input.owner_root_id, "User", "ownerRootId"),
@@ -616,22 +706,48 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
         )
 
     result = _mutate(ctx, work)
-    return SharingRulePayload(errors=result) if isinstance(result, list) else SharingRulePayload(sharing_rule=SharingRuleType(record=result))
+    return (
+        SharingRulePayload(errors=result)
+        if isinstance(result, list)
+        else SharingRulePayload(sharing_rule=SharingRuleType(record=result))
+    )
 
 
 @strawberry.mutation
 def delete_sharing_rule(info: Ctx, id: strawberry.ID) -> DeletePayload:
     ctx = info.context
     caller = ctx.require(MANAGE_SHARING)
-    result = _mutate(ctx, lambda s: svc.delete_sharing_rule(s, caller.tenant_id, parse_global_id(id, "SharingRule")))
-    return DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
+    result = _mutate(
+        ctx,
+        lambda s: svc.delete_sharing_rule(s, caller.tenant_id, parse_global_id(id, "SharingRule")),
+    )
+    return (
+        DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
+    )
 
 
 QUERY_FIELDS = [
-    profiles, profile_tree, permission_catalogue, export_profiles, users, user, subordinates,
-    hierarchy_tree, sharing_rules, record_shares, explain_access,
+    profiles,
+    profile_tree,
+    permission_catalogue,
+    export_profiles,
+    users,
+    user,
+    subordinates,
+    hierarchy_tree,
+    sharing_rules,
+    record_shares,
+    explain_access,
 ]
 MUTATION_FIELDS = [
-    create_profile, update_profile, delete_profile, create_user, update_user, deactivate_user,
-    share_record, unshare_record, create_sharing_rule, delete_sharing_rule,
+    create_profile,
+    update_profile,
+    delete_profile,
+    create_user,
+    update_user,
+    deactivate_user,
+    share_record,
+    unshare_record,
+    create_sharing_rule,
+    delete_sharing_rule,
 ]

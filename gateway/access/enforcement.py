@@ -65,8 +65,14 @@ class AccessContext:
 
     def invalidate(self) -> None:
         """Forget cached scope parts and criteria (after changing shares or rules)."""
-        for name in ("permissions", "field_rules", "subordinate_ids", "served_ids", "shares",
-                     "rule_grants"):
+        for name in (
+            "permissions",
+            "field_rules",
+            "subordinate_ids",
+            "served_ids",
+            "shares",
+            "rule_grants",
+        ):
             self.scope.__dict__.pop(name, None)
         self._options = None
         self.full_access_cache.clear()
@@ -171,7 +177,7 @@ def install(db: Database, registry: PluginRegistry) -> None:
     """Attach enforcement to a database's session factories (once per Database)."""
     if getattr(db, "_crm_access_installed", False):
         return
-    for factory in (db._read, db._write):  # noqa: SLF001 — the Database owns its factories
+    for factory in (db._read, db._write):
         factory.kw.setdefault("info", {})["crm_registry"] = registry
         event.listen(factory, "do_orm_execute", _on_execute)
         event.listen(factory, "before_flush", _before_flush)

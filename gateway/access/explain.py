@@ -65,9 +65,7 @@ class _Explainer:
         self.dialect = session.get_bind().dialect.name
         model = entity.model
         row = session.execute(
-            select(
-                getattr(model, entity.owner_attribute), getattr(model, entity.access_attribute)
-            )
+            select(getattr(model, entity.owner_attribute), getattr(model, entity.access_attribute))
             .where(model.id == record_id, model.tenant_id == scope.tenant_id)
             .execution_options(**{SYSTEM: True})
         ).first()
@@ -102,9 +100,7 @@ class _Explainer:
                 names = _names(self.session, path)
                 return "the owner reports to them: " + " → ".join(names[u] for u in path)
             case Reason.ASSISTANT:
-                return (
-                    "assists the owner" if granted else "does not assist the owner"
-                )
+                return "assists the owner" if granted else "does not assist the owner"
             case Reason.SHARE:
                 kind = "for writing" if mode is Mode.WRITE else "for reading"
                 return f"the record is shared with them {kind}" if granted else "no share"

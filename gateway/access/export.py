@@ -50,9 +50,7 @@ def profiles_workbook(session: Session, registry: PluginRegistry, tenant_id: int
                 code,
                 perm.description,
                 *[
-                    "yes"
-                    if p.kind is ProfileKind.ADMINISTRATOR or code in held[p.id]
-                    else ""
+                    "yes" if p.kind is ProfileKind.ADMINISTRATOR or code in held[p.id] else ""
                     for p in profiles
                 ],
             ]

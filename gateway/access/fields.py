@@ -118,17 +118,13 @@ class FieldGuard(SchemaExtension):
                 )
             )
             if denied:
-                raise Forbidden(
-                    f"your profile may not read {', '.join(denied)}", fields=denied
-                )
+                raise Forbidden(f"your profile may not read {', '.join(denied)}", fields=denied)
         yield
 
 
 def check_writable_fields(access: Any, type_name: str, fields: set[str]) -> None:
     """Refuse writing fields the caller's profile has read-only or hidden (mutations)."""
-    denied = sorted(
-        f for f in fields if access.scope.field_rules.get((type_name, f)) is not None
-    )
+    denied = sorted(f for f in fields if access.scope.field_rules.get((type_name, f)) is not None)
     if denied:
         raise Forbidden(
             f"your profile may not change {', '.join(f'{type_name}.{f}' for f in denied)}",
@@ -142,9 +138,7 @@ class FullAccessGuard(FieldExtension):
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         record = getattr(source, "record", None)
         if record is not None and not has_full_access(info.context, record):
-            raise Forbidden(
-                "this field needs full access to the record", field=info.field_name
-            )
+            raise Forbidden("this field needs full access to the record", field=info.field_name)
         return next_(source, info, **kwargs)
 
 

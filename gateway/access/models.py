@@ -14,7 +14,10 @@ from gateway.db import Base, UTCDateTime, utcnow
 
 def _enum(cls: type[StrEnum]) -> Enum:
     return Enum(
-        cls, native_enum=False, length=20, values_callable=lambda members: [m.value for m in members]
+        cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
     )
 
 

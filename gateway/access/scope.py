@@ -60,9 +60,7 @@ class AccessScope:
     def permissions(self) -> frozenset[str]:
         if self.kind is ProfileKind.ADMINISTRATOR:
             return self.all_permissions
-        stmt = select(ProfilePermission.code).where(
-            ProfilePermission.profile_id == self.profile_id
-        )
+        stmt = select(ProfilePermission.code).where(ProfilePermission.profile_id == self.profile_id)
         return frozenset(self._query(stmt).scalars())
 
     def has(self, code: str) -> bool:

@@ -125,7 +125,9 @@ def create_profile(
     name = name.strip()
     if not name:
         raise BadUserInput("a profile needs a name", field="name")
-    if session.scalar(select(Profile.id).where(Profile.tenant_id == tenant_id, Profile.name == name)):
+    if session.scalar(
+        select(Profile.id).where(Profile.tenant_id == tenant_id, Profile.name == name)
+    ):
         raise Conflict(f"a profile named {name!r} already exists", field="name")
     permissions = _check_permissions(registry, changes.permissions or [])
     rules = _check_field_rules(known_fields, changes.field_rules or [])
@@ -202,7 +204,9 @@ def delete_profile(session: Session, profile: Profile) -> None:
 
 def profiles(session: Session, tenant_id: int) -> list[Profile]:
     return list(
-        session.scalars(select(Profile).where(Profile.tenant_id == tenant_id).order_by(Profile.name))
+        session.scalars(
+            select(Profile).where(Profile.tenant_id == tenant_id).order_by(Profile.name)
+        )
     )
 
 
@@ -247,10 +251,15 @@ def owned_records(session: Session, registry: PluginRegistry, user_id: int) -> i
     total = 0
     for entity in registry.entities.values():
         owner = getattr(entity.model, entity.owner_attribute)
-        total += session.scalar(
-            select(func.count()).select_from(entity.model).where(owner == user_id)
-            .execution_options(**_SYS)
-        ) or 0
+        total += (
+            session.scalar(
+                select(func.count())
+                .select_from(entity.model)
+                .where(owner == user_id)
+                .execution_options(**_SYS)
+            )
+            or 0
+        )
     return total
 
 

@@ -96,9 +96,7 @@ def set_module_enabled(info: Ctx, name: str, enabled: bool) -> SetModuleEnabledP
     registry = ctx.gateway.registry
     try:
         with ctx.transaction() as session:
-            changed = tenancy.set_module_enabled(
-                session, registry, caller.tenant_id, name, enabled
-            )
+            changed = tenancy.set_module_enabled(session, registry, caller.tenant_id, name, enabled)
             states = tenancy.module_states(session, registry, caller.tenant_id)
     except GatewayError as exc:
         return SetModuleEnabledPayload(errors=[UserError.from_exception(exc)])

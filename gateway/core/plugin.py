@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.types.field import StrawberryField
 
 from gateway import __version__
+from gateway.access import api as access_api
 from gateway.access.models import (
     ProfileFieldRule,
     ProfilePermission,
@@ -17,7 +18,6 @@ from gateway.access.models import (
     UserHierarchy,
 )
 from gateway.contract import Permission, PluginInfo
-from gateway.access import api as access_api
 from gateway.core import api
 from gateway.hookspecs import hookimpl
 from gateway.identity.models import AssistantLink, AuthSession, Profile, User

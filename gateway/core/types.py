@@ -92,7 +92,9 @@ class ProfileType:
     @strawberry.field(description="The profile this one depends on in the profiles tree.")
     def parent(self, info: Info) -> ProfileType | None:
         parent_id = self.record.parent_id
-        return ProfileType(record=info.context.session.get(Profile, parent_id)) if parent_id else None
+        return (
+            ProfileType(record=info.context.session.get(Profile, parent_id)) if parent_id else None
+        )
 
     @strawberry.field(description="Granted permission codes (administrators hold all).")
     def permissions(self, info: Info) -> list[str]:

@@ -56,7 +56,8 @@ def page_size(first: int | None, settings: Settings, field: str = "first") -> in
         raise BadUserInput("must not be negative", field=field)
     if first > settings.max_page_size:
         raise BadUserInput(
-            f"at most {settings.max_page_size} items per page", field=field,
+            f"at most {settings.max_page_size} items per page",
+            field=field,
             maxPageSize=settings.max_page_size,
         )
     return first

@@ -8,9 +8,8 @@ tenant switches a module: its next request simply maps to another key.
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 from collections.abc import Callable
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import anyio.to_thread

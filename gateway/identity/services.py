@@ -148,15 +148,18 @@ def create_user(
 def _active_admins(session: Session, tenant_id: int) -> int:
     # Lock the tenant row so two concurrent demotions cannot both see "another admin left".
     session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
-    return session.scalar(
-        select(func.count(User.id))
-        .join(Profile, User.profile_id == Profile.id)
-        .where(
-            User.tenant_id == tenant_id,
-            User.is_active.is_(True),
-            Profile.kind == ProfileKind.ADMINISTRATOR,
+    return (
+        session.scalar(
+            select(func.count(User.id))
+            .join(Profile, User.profile_id == Profile.id)
+            .where(
+                User.tenant_id == tenant_id,
+                User.is_active.is_(True),
+                Profile.kind == ProfileKind.ADMINISTRATOR,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def ensure_not_last_admin(session: Session, user: User) -> None:

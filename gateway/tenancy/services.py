@@ -41,9 +41,7 @@ def effective_modules(registry: PluginRegistry, overrides: dict[str, bool]) -> f
 
 def load_overrides(session: Session, tenant_id: int) -> dict[str, bool]:
     rows = session.execute(
-        select(TenantModule.module, TenantModule.enabled).where(
-            TenantModule.tenant_id == tenant_id
-        )
+        select(TenantModule.module, TenantModule.enabled).where(TenantModule.tenant_id == tenant_id)
     )
     return {module: enabled for module, enabled in rows}
 

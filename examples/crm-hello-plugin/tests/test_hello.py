@@ -25,8 +25,12 @@ def client(tmp_path):
         with db.transaction() as s:
             tenant = identity.create_tenant(s, "t1", "Tenant One")
             identity.create_user(
-                s, tenant_id=tenant.id, email="a@t1.test", password="password-1",
-                display_name="A", profile=identity.get_profile(s, tenant.id, "Standard"),
+                s,
+                tenant_id=tenant.id,
+                email="a@t1.test",
+                password="password-1",
+                display_name="A",
+                profile=identity.get_profile(s, tenant.id, "Standard"),
                 hash_profile="fast",
             )
         gateway = Gateway(settings=settings, db=db, registry=registry)

@@ -135,7 +135,9 @@ def create_note(
             )
             note = Note(
                 tenant_id=caller.tenant_id,
-                owner_id=parse_global_id(owner_id, "User", "ownerId") if owner_id else caller.user_id,
+                owner_id=parse_global_id(owner_id, "User", "ownerId")
+                if owner_id
+                else caller.user_id,
                 title=title,
                 body=body or "",
                 access=AccessLevel(access).value,

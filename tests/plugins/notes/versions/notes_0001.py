@@ -20,12 +20,20 @@ def upgrade() -> None:
         sa.Column("body", sa.String(length=2000), nullable=False),
         sa.Column("secret", sa.String(length=200), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_test_notes_owner_id_users")),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_test_notes_tenant_id_tenants"), ondelete="CASCADE"
+            ["owner_id"], ["users.id"], name=op.f("fk_test_notes_owner_id_users")
         ),
         sa.ForeignKeyConstraint(
-            ["parent_id"], ["test_notes.id"], name=op.f("fk_test_notes_parent_id_test_notes"), ondelete="SET NULL"
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_test_notes_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["test_notes.id"],
+            name=op.f("fk_test_notes_parent_id_test_notes"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_test_notes")),
     )
