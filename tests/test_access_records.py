@@ -279,3 +279,37 @@ def test_sharing_rule_opens_a_subtree_to_a_profile(as_):
         {"id": payload["sharingRule"]["id"]},
     )
     assert "rep1 pipeline" not in titles(as_("rep2"))
+
+
+def test_export_holds_exactly_what_the_caller_may_see(as_):
+    import base64
+    import io
+
+    import openpyxl
+
+    create(as_("rep1"), "rep1 private", body="private body")
+    create(as_("rep1"), '=HYPERLINK("x")', access="PUBLIC_READ", body="public body")
+
+    def exported(who):
+        data = as_(who)("{ exportNotes { contentBase64 } }").data["exportNotes"]["contentBase64"]
+        sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data)))["Notes"]
+        return {r[0]: r[2] for r in sheet.iter_rows(min_row=2, values_only=True)}, sheet
+
+    rows, sheet = exported("rep2")
+    assert rows == {"Welcome": None, '=HYPERLINK("x")': None}  # no full access: no bodies
+    assert all(c.data_type == "s" for c in sheet["A"])
+    rows, _ = exported("manager")
+    assert rows == {
+        "Welcome": None,
+        "rep1 private": "private body",
+        '=HYPERLINK("x")': "public body",
+    }
+    rows, _ = exported("admin@acme.test")
+    assert rows == {"Welcome": None}
+
+
+def test_sdl_shows_permission_directives(gateway):
+    sdl = str(gateway.schemas.full())
+    assert 'secret: String @requires(permission: "notes.read_secret")' in sdl
+    assert "body: String @fullAccess" in sdl
+    assert "directive @requires(permission: String!) on FIELD_DEFINITION" in sdl

@@ -4,6 +4,7 @@ data. It exercises every access path the kernel must guard."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import strawberry
@@ -12,8 +13,9 @@ from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
 from gateway import events
+from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_visible, get_writable
-from gateway.access.fields import check_writable_fields, guarded
+from gateway.access.fields import check_writable_fields, guarded, has_full_access
 from gateway.access.services import grant
 from gateway.contract import (
     AccessControlledEntity,
@@ -24,6 +26,7 @@ from gateway.contract import (
 )
 from gateway.core.types import UserType, load_users
 from gateway.errors import GatewayError
+from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
 from gateway.graphql.common import (
     AccessLevelEnum,
     UserError,
@@ -108,6 +111,23 @@ def note_count(info: Info) -> int:
     ctx = info.context
     ctx.require_caller()
     return ctx.session.scalar(select(func.count()).select_from(Note)) or 0
+
+
+@strawberry.field
+def export_notes(info: Info) -> ExportFile:
+    """Visible notes as xlsx; bodies only where the caller has full access."""
+    ctx = info.context
+    ctx.require_caller()
+    rows = ctx.session.scalars(select(Note).order_by(Note.id)).all()
+    workbook = new_workbook()
+    add_sheet(
+        workbook,
+        "Notes",
+        ["Title", "Access", "Body"],
+        [[n.title, n.access, n.body if has_full_access(ctx, n) else ""] for n in rows],
+    )
+    content = base64.b64encode(to_bytes(workbook)).decode()
+    return ExportFile(filename="notes.xlsx", mime_type=XLSX_MIME, content_base64=content)
 
 
 @strawberry.field
@@ -231,7 +251,7 @@ def crm_graphql_types() -> list[type]:
 
 @hookimpl
 def crm_query_fields() -> list:
-    return [notes, note, note_count, boom]
+    return [notes, note, note_count, export_notes, boom]
 
 
 @hookimpl
