@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import anyio.to_thread
@@ -30,6 +31,7 @@ from gateway.db import Database
 from gateway.graphql.context import RequestContext
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
 from gateway.identity import services as identity
+from gateway.identity.crypto import SecretBox, load_key
 from gateway.identity.services import Caller
 from gateway.plugins import BUILTIN_PLUGINS, PluginRegistry, build_registry
 from gateway.tenancy import services as tenancy
@@ -49,6 +51,11 @@ class Gateway:
     def __post_init__(self) -> None:
         self.schemas = SchemaFactory(self.registry, self.settings)
         enforcement.install(self.db, self.registry)
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        """Encrypts TOTP secrets and signs invitation tokens (see Settings.secret_key)."""
+        return SecretBox(load_key(self.settings.secret_key, self.settings.data_dir))
 
     @classmethod
     def create(
@@ -95,6 +102,7 @@ class GatewayView(GraphQL[RequestContext, None]):
             request=request,
             response=response,
             client=(request.headers.get("user-agent") or "")[:200],
+            client_address=request.client.host if request.client else "unknown",
         )
 
 

@@ -30,6 +30,22 @@ class Settings:
     #: Extra plugin modules by dotted path (``CRM_PLUGINS=a.b,c.d``), for plugins that are
     #: not packaged with an entry point.
     plugins: tuple[str, ...] = ()
+    #: Encrypts TOTP secrets and signs invitation tokens. Several machines must share it;
+    #: when unset, a key is generated once into ``data_dir/secret.key``.
+    secret_key: str | None = None
+    #: Base URL of the frontend, for links in emails (invitations).
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "CRM <no-reply@localhost>"
+    #: Failed sign-in attempts allowed per account (and per client address) per window.
+    max_failures_per_account: int = 5
+    max_failures_per_address: int = 20
+    lockout_seconds: int = 15 * 60
+    invitation_ttl_seconds: int = 7 * 24 * 3600
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +59,21 @@ class Settings:
             max_page_size=_int("CRM_MAX_PAGE_SIZE", cls.max_page_size),
             password_hash_profile=os.environ.get("CRM_PASSWORD_HASH_PROFILE", "interactive"),
             graphiql=os.environ.get("CRM_GRAPHIQL", "1") != "0",
+            secret_key=os.environ.get("CRM_SECRET_KEY") or None,
+            public_url=os.environ.get("CRM_PUBLIC_URL", cls.public_url),
+            smtp_host=os.environ.get("CRM_SMTP_HOST") or None,
+            smtp_port=_int("CRM_SMTP_PORT", cls.smtp_port),
+            smtp_username=os.environ.get("CRM_SMTP_USERNAME") or None,
+            smtp_password=os.environ.get("CRM_SMTP_PASSWORD") or None,
+            smtp_starttls=os.environ.get("CRM_SMTP_STARTTLS", "0") == "1",
+            mail_from=os.environ.get("CRM_MAIL_FROM", cls.mail_from),
+            max_failures_per_account=_int(
+                "CRM_MAX_FAILURES_PER_ACCOUNT", cls.max_failures_per_account
+            ),
+            max_failures_per_address=_int(
+                "CRM_MAX_FAILURES_PER_ADDRESS", cls.max_failures_per_address
+            ),
+            lockout_seconds=_int("CRM_LOCKOUT_SECONDS", cls.lockout_seconds),
             plugins=tuple(
                 p.strip() for p in os.environ.get("CRM_PLUGINS", "").split(",") if p.strip()
             ),

@@ -20,7 +20,17 @@ from gateway.access.models import (
 from gateway.contract import Permission, PluginInfo
 from gateway.core import api
 from gateway.hookspecs import hookimpl
-from gateway.identity.models import AssistantLink, AuthSession, Profile, User
+from gateway.identity import api as identity_api
+from gateway.identity.models import (
+    AssistantLink,
+    AuthSession,
+    AuthThrottle,
+    Invitation,
+    LoginChallenge,
+    Profile,
+    RecoveryCode,
+    User,
+)
 from gateway.tenancy.models import Tenant, TenantModule
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -47,6 +57,10 @@ def crm_models() -> Sequence[type[Any]]:
         User,
         AssistantLink,
         AuthSession,
+        RecoveryCode,
+        LoginChallenge,
+        AuthThrottle,
+        Invitation,
         ProfilePermission,
         ProfileFieldRule,
         UserHierarchy,
@@ -62,14 +76,22 @@ def crm_permissions() -> Sequence[Permission]:
         Permission("core.users.manage", "Create, edit and deactivate users."),
         Permission("core.profiles.manage", "Create and edit profiles and their permissions."),
         Permission("core.sharing.manage", "Create and delete sharing rules."),
+        Permission(
+            "core.organization.manage",
+            "Edit the organisation's settings and its two-factor policy.",
+        ),
     ]
 
 
 @hookimpl
 def crm_query_fields() -> Sequence[StrawberryField]:
-    return [api.me, api.modules, *access_api.QUERY_FIELDS]
+    return [api.me, api.modules, *identity_api.QUERY_FIELDS, *access_api.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> Sequence[StrawberryField]:
-    return [api.login, api.logout, api.set_module_enabled, *access_api.MUTATION_FIELDS]
+    return [
+        *identity_api.MUTATION_FIELDS,
+        api.set_module_enabled,
+        *access_api.MUTATION_FIELDS,
+    ]

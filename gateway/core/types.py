@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -174,6 +173,11 @@ class Viewer:
     tenant: TenantType
     profile: ProfileType
     enabled_modules: list[str]
+    two_factor_enabled: bool
+    two_factor_enrolment_required: bool = strawberry.field(
+        description="The organisation requires 2FA and you have not enrolled: only "
+        "enrolment is possible until you do."
+    )
 
 
 @strawberry.type(name="Module", description="A CRM module and whether this organisation uses it.")
@@ -197,22 +201,6 @@ class ModuleType:
             optional=s.optional,
             requires=list(s.requires),
         )
-
-
-@strawberry.type
-class LoginPayload:
-    token: str | None = strawberry.field(
-        default=None, description="Send as `Authorization: Bearer <token>`."
-    )
-    expires_at: datetime | None = None
-    viewer: Viewer | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class LogoutPayload:
-    ok: bool
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -36,6 +36,7 @@ class RequestContext:
     request: Any = None
     response: Any = None
     client: str = ""
+    client_address: str = "unknown"
     write: bool = False
     #: Per-request memo for batch loaders (e.g. users by id), so no field loads per row.
     cache: dict[str, Any] = field(default_factory=dict)

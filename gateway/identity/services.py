@@ -19,6 +19,7 @@ from gateway.identity.models import (
     ADMINISTRATOR_PROFILE,
     STANDARD_PROFILE,
     AuthSession,
+    LoginChallenge,
     Profile,
     ProfileKind,
     User,
@@ -41,6 +42,9 @@ class Caller:
     profile_id: int
     profile_kind: ProfileKind
     session_id: int
+    #: The tenant requires two-factor sign-in and this user has not enrolled yet: the
+    #: session may only enrol (and read ``me``, sign out).
+    enrolment_only: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -195,22 +199,20 @@ class IssuedToken:
     user: User
 
 
-def login(
-    session: Session,
-    email: str,
-    password: str,
-    *,
-    ttl: timedelta,
-    client: str = "",
-    hash_profile: str = "interactive",
-) -> IssuedToken:
-    """Check the credentials and open a session. The answer never tells if the email exists."""
+def check_password(session: Session, email: str, password: str, hash_profile: str) -> User:
+    """The active user with these credentials; UNAUTHENTICATED otherwise, whatever the cause
+    (unknown email, wrong password, deactivated), in about the same time."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         verify_password(dummy_hash(hash_profile), password, hash_profile)
         raise Unauthenticated("invalid email or password")
     if not verify_password(user.password_hash, password, hash_profile) or not user.is_active:
         raise Unauthenticated("invalid email or password")
+    return user
+
+
+def open_session(session: Session, user: User, *, ttl: timedelta, client: str = "") -> IssuedToken:
+    """A new bearer-token session for a user whose sign-in is complete."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     auth = AuthSession(
@@ -225,6 +227,91 @@ def login(
     session.add(auth)
     session.flush()
     return IssuedToken(token=token, session=auth, user=user)
+
+
+CHALLENGE_TTL = timedelta(minutes=5)
+CHALLENGE_MAX_FAILURES = 5
+
+
+def create_challenge(session: Session, user: User) -> str:
+    """The second step of a two-factor sign-in: a short-lived, single-use token."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginChallenge(
+            user_id=user.id, token_hash=token_digest(token), expires_at=utcnow() + CHALLENGE_TTL
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_challenge(session: Session, token: str) -> LoginChallenge:
+    challenge = session.scalar(
+        select(LoginChallenge).where(LoginChallenge.token_hash == token_digest(token))
+    )
+    if (
+        challenge is None
+        or challenge.used_at is not None
+        or challenge.expires_at <= utcnow()
+        or challenge.failures >= CHALLENGE_MAX_FAILURES
+    ):
+        raise Unauthenticated("the sign-in challenge is invalid or expired; sign in again")
+    return challenge
+
+
+def consume_challenge(session: Session, challenge: LoginChallenge) -> None:
+    used = session.execute(
+        update(LoginChallenge)
+        .where(LoginChallenge.id == challenge.id, LoginChallenge.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise Unauthenticated("the sign-in challenge is invalid or expired; sign in again")
+
+
+def change_password(
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    *,
+    keep_session_id: int,
+    hash_profile: str,
+) -> None:
+    """Change the password and end every other session of the user."""
+    if not verify_password(user.password_hash, current, hash_profile):
+        raise Unauthenticated("the current password is wrong")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise BadUserInput(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="newPassword"
+        )
+    user.password_hash = hash_password(new, hash_profile)
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.id != keep_session_id,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    session.flush()
+
+
+def user_sessions(session: Session, user_id: int) -> list[AuthSession]:
+    """The user's live sessions, newest first."""
+    return list(
+        session.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > utcnow(),
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+        )
+    )
 
 
 def authenticate(session: Session, token: str) -> tuple[Caller, bool] | None:
@@ -255,6 +342,7 @@ def authenticate(session: Session, token: str) -> tuple[Caller, bool] | None:
         profile_id=profile.id,
         profile_kind=profile.kind,
         session_id=auth.id,
+        enrolment_only=tenant.require_two_factor and user.totp_secret is None,
     )
     return caller, now - auth.last_used_at > LAST_USED_RESOLUTION
 

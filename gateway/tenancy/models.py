@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime, utcnow
@@ -19,6 +19,19 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Organisation settings (MISSION I3)
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    timezone: Mapped[str] = mapped_column(String(60), default="UTC")
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    fiscal_id: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_mime: Mapped[str | None] = mapped_column(String(40))
+    #: Every user must sign in with two-factor authentication (MISSION I2).
+    require_two_factor: Mapped[bool] = mapped_column(default=False)
 
 
 class TenantModule(Base):
