@@ -115,3 +115,44 @@ class StatementLog:
 @pytest.fixture
 def sql_log(gateway) -> StatementLog:
     return StatementLog(gateway.db.engine)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd) collecting what it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list = []
+
+        async def handle_DATA(self, _server, _session, envelope):
+            from email import message_from_bytes, policy
+
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    inbox.port = port
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_app(gateway, smtp_server):
+    """The app with SMTP pointed at the loopback server; yields (TestClient, inbox)."""
+    from dataclasses import replace
+
+    settings = replace(gateway.settings, smtp_host="127.0.0.1", smtp_port=smtp_server.port)
+    mailing = Gateway(settings=settings, db=gateway.db, registry=gateway.registry)
+    with TestClient(create_app(mailing)) as http:
+        yield http, smtp_server

@@ -40,6 +40,7 @@ from gateway.access.models import FieldMode
 from gateway.access.predicates import Mode
 from gateway.access.scope import SYSTEM
 from gateway.errors import Forbidden
+from gateway.identity.services import ENROLMENT_FIELDS
 
 
 @strawberry.schema_directive(
@@ -103,6 +104,19 @@ class FieldGuard(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ec = self.execution_context
+        caller = getattr(ec.context, "caller", None)
+        if caller is not None and caller.enrolment_only and ec.graphql_document is not None:
+            roots = {
+                f
+                for t, f in selected_fields(ec.schema._schema, ec.graphql_document)
+                if t in ("Query", "Mutation")
+            }
+            if roots - ENROLMENT_FIELDS:
+                raise Forbidden(
+                    "your organisation requires two-factor sign-in: enrol an authenticator "
+                    "app first (enrollTwoFactor, confirmTwoFactor)",
+                    reason="TWO_FACTOR_ENROLMENT_REQUIRED",
+                )
         access = getattr(ec.context, "access", None)
         if access is not None and ec.graphql_document is not None:
             policies = ec.schema.crm_field_policies  # type: ignore[attr-defined]

@@ -27,8 +27,6 @@ Ctx = Info[RequestContext, None]
 T = TypeVar("T")
 MANAGE_ORGANIZATION = "core.organization.manage"
 MANAGE_USERS = "core.users.manage"
-#: What a session may do while its tenant requires 2FA and its user has not enrolled.
-ENROLMENT_FIELDS = frozenset({"me", "enrollTwoFactor", "confirmTwoFactor", "logout"})
 
 
 # -- sign-in ----------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from gateway.identity.models import (
 from gateway.identity.passwords import dummy_hash, hash_password, verify_password
 from gateway.tenancy.models import Tenant
 
+#: Root fields a session may use while its tenant requires 2FA and its user has not enrolled.
+ENROLMENT_FIELDS = frozenset({"me", "enrollTwoFactor", "confirmTwoFactor", "logout"})
 #: A session's ``last_used_at`` is refreshed at most this often (saves a write per request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
