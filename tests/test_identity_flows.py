@@ -201,7 +201,7 @@ def test_organization_settings_and_logo(demo, client_for):
 
 
 def test_nothing_secret_is_stored_or_logged_in_the_clear(demo, mail_app, gateway, caplog):
-    http, inbox = mail_app
+    http, _inbox = mail_app
     secrets: list[str] = ["demo-password"]
     with caplog.at_level(logging.DEBUG):
         rep = GraphQLClient(http).login("rep1@demo.test")
