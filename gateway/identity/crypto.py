@@ -48,12 +48,16 @@ def load_key(configured: str | None, data_dir: Path) -> str:
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker won the race
-        return path.read_text().strip()
+    draft = data_dir / f".secret.key.{os.getpid()}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, key.encode())
     finally:
         os.close(fd)
+    try:
+        os.link(draft, path)  # atomic: the file appears complete, or not at all
+    except FileExistsError:  # another worker won the race
+        key = path.read_text().strip()
+    finally:
+        draft.unlink()
     return key
