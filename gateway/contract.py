@@ -6,6 +6,7 @@ Everything a partner needs is importable from here and from :mod:`gateway.hooksp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -114,6 +115,8 @@ class AccessControlledEntity:
     #: Rows without an owner are visible to everyone holding the read permission
     #: (e.g. unmanaged leads).
     unowned_visible: bool = False
+    #: Builds the GraphQL object of a record (a type implementing ``Node``), for ``node(id)``.
+    graphql_factory: Callable[[Any], Any] | None = None
 
 
 class ChangeKind(StrEnum):

@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.types.field import StrawberryField
 
-from gateway import __version__
+from gateway import __version__, notifications
 from gateway.access import api as access_api
 from gateway.access.models import (
     ProfileFieldRule,
@@ -19,6 +19,7 @@ from gateway.access.models import (
 )
 from gateway.contract import Permission, PluginInfo
 from gateway.core import api
+from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
 from gateway.identity.models import (
@@ -31,6 +32,7 @@ from gateway.identity.models import (
     RecoveryCode,
     User,
 )
+from gateway.notifications import Notification
 from gateway.tenancy.models import Tenant, TenantModule
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -61,6 +63,7 @@ def crm_models() -> Sequence[type[Any]]:
         LoginChallenge,
         AuthThrottle,
         Invitation,
+        Notification,
         ProfilePermission,
         ProfileFieldRule,
         UserHierarchy,
@@ -84,8 +87,20 @@ def crm_permissions() -> Sequence[Permission]:
 
 
 @hookimpl
+def crm_graphql_types() -> Sequence[type[Any]]:
+    return [node.Node]
+
+
+@hookimpl
 def crm_query_fields() -> Sequence[StrawberryField]:
-    return [api.me, api.modules, *identity_api.QUERY_FIELDS, *access_api.QUERY_FIELDS]
+    return [
+        api.me,
+        api.modules,
+        node.node,
+        notifications.notifications,
+        *identity_api.QUERY_FIELDS,
+        *access_api.QUERY_FIELDS,
+    ]
 
 
 @hookimpl
@@ -93,5 +108,6 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
     return [
         *identity_api.MUTATION_FIELDS,
         api.set_module_enabled,
+        notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,
     ]

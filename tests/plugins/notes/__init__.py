@@ -34,12 +34,13 @@ from gateway.graphql.common import (
     page_size,
     parse_global_id,
 )
+from gateway.graphql.node import Node
 from gateway.hookspecs import hookimpl
 from tests.plugins.notes.models import Note
 
 
 @strawberry.type(name="Note")
-class NoteType:
+class NoteType(Node):
     record: strawberry.Private[Note]
 
     @strawberry.field
@@ -241,7 +242,14 @@ def crm_permissions() -> list[Permission]:
 
 @hookimpl
 def crm_access_controlled() -> list[AccessControlledEntity]:
-    return [AccessControlledEntity(entity="note", model=Note, graphql_type="Note")]
+    return [
+        AccessControlledEntity(
+            entity="note",
+            model=Note,
+            graphql_type="Note",
+            graphql_factory=lambda record: NoteType(record=record),
+        )
+    ]
 
 
 @hookimpl

@@ -1,0 +1,37 @@
+"""Relay's ``Node`` interface and the ``node(id)`` query, for every access-controlled type.
+
+A record the caller may not see, of another tenant, or of a module switched off for the
+tenant, answers ``null`` — the same as an ID that does not exist.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.relay import from_base64
+from strawberry.types import Info
+
+
+@strawberry.interface(name="Node", description="An object with a global ID.")
+class Node:
+    @strawberry.field
+    def id(self) -> strawberry.ID:  # implemented by each type
+        raise NotImplementedError
+
+
+@strawberry.field(description="Any object by its global ID (relay).")
+def node(info: Info, id: strawberry.ID) -> Node | None:
+    ctx = info.context
+    ctx.require_caller()
+    try:
+        type_name, raw = from_base64(id)
+        pk = int(raw)
+    except (ValueError, TypeError):
+        return None
+    registry = ctx.gateway.registry
+    entity = registry.entity_of_type.get(type_name)
+    if entity is None or entity.graphql_factory is None:
+        return None
+    if registry.entity_module[entity.entity] not in ctx.enabled_modules:
+        return None
+    record = ctx.session.get(entity.model, pk)
+    return entity.graphql_factory(record) if record is not None else None

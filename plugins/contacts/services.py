@@ -1,0 +1,470 @@
+"""Contact logic, free of GraphQL: create, update, delete, search and filter.
+
+Every query goes through the caller's scoped session, so visibility is already applied;
+this module adds the contacts' own rules (restrictions of MISSION A6, validation, search
+text) and fires the kernel's record events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.orm import Session
+
+from gateway import events
+from gateway.access.fields import check_writable_fields
+from gateway.access.services import get_user
+from gateway.contract import AccessLevel, ChangeKind
+from gateway.errors import BadUserInput, Forbidden, NotFound
+from gateway.graphql.context import RequestContext
+from gateway.identity.models import ProfileKind
+from plugins.contacts import validation as check
+from plugins.contacts.models import (
+    Category,
+    Contact,
+    ContactEmail,
+    ContactKind,
+    ContactPhone,
+    ContactTagLink,
+    ContactType,
+    CustomField,
+    CustomValue,
+    FieldType,
+    FiscalIdType,
+    Tag,
+    TagGrant,
+)
+from plugins.contacts.permissions import ContactsPermission as P
+
+ENTITY = "contact"
+#: Contact fields stored as plain strings, with their GraphQL names.
+TEXT_FIELDS = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "company_name": "companyName",
+    "website": "website",
+    "street": "street",
+    "city": "city",
+    "region": "region",
+    "postal_code": "postalCode",
+    "source": "source",
+    "segment": "segment",
+    "zone": "zone",
+    "description": "description",
+}
+
+
+@dataclass
+class ContactData:
+    """Validated-on-apply input. ``given`` names the attributes the caller set (partial
+    updates); lists (emails, phones, tags, custom fields) replace what was there."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    emails: list[tuple[str, str]] | None = None  # (kind, address)
+    phones: list[tuple[str, str]] | None = None  # (kind, number)
+    tags: list[str] | None = None
+    custom_fields: dict[str, str | None] | None = None
+
+    def given(self, name: str) -> bool:
+        return name in self.values
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ContactFilter:
+    mine: bool = False
+    kind: ContactKind | None = None
+    category: Category | None = None
+    client_kind: Any = None
+    contact_type_id: int | None = None
+    tags: list[str] = field(default_factory=list)
+    owner_id: int | None = None
+    source: str | None = None
+    segment: str | None = None
+    zone: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    custom: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
+    # (key, equals, min, max)
+
+
+def search_condition(text: str) -> Any:
+    """Every word of ``text`` must appear in the contact's search text (names, emails,
+    phones, company, fiscal ID, tags), accents and case ignored."""
+    words = [w for w in check.fold(text).split() if w]
+    return and_(*(Contact.search_text.contains(w, autoescape=True) for w in words))
+
+
+def filtered(
+    session: Session, tenant_id: int, user_id: int, search: str | None, flt: ContactFilter | None
+) -> Select[tuple[Contact]]:
+    """The caller's visible contacts narrowed by search and filters, all in SQL."""
+    stmt = select(Contact)
+    if search and search.strip():
+        stmt = stmt.where(search_condition(search))
+    if flt is None:
+        return stmt
+    conditions: list[Any] = []
+    if flt.mine:
+        conditions.append(Contact.owner_id == user_id)
+    for attr in ("kind", "category", "client_kind", "contact_type_id", "owner_id"):
+        value = getattr(flt, attr)
+        if value is not None:
+            conditions.append(getattr(Contact, attr) == value)
+    for attr in ("source", "segment", "zone"):
+        value = getattr(flt, attr)
+        if value is not None:
+            conditions.append(getattr(Contact, attr) == value)
+    if flt.created_after:
+        conditions.append(Contact.created_at >= flt.created_after)
+    if flt.created_before:
+        conditions.append(Contact.created_at < flt.created_before)
+    if flt.updated_after:
+        conditions.append(Contact.updated_at >= flt.updated_after)
+    if flt.updated_before:
+        conditions.append(Contact.updated_at < flt.updated_before)
+    for tag in flt.tags:
+        conditions.append(
+            exists()
+            .where(ContactTagLink.contact_id == Contact.id)
+            .where(ContactTagLink.tag_id == Tag.id, Tag.name == tag)
+        )
+    if flt.custom:
+        fields = custom_fields_by_key(session)
+        for key, equals, low, high in flt.custom:
+            definition = fields.get(key)
+            if definition is None:
+                raise BadUserInput(f"no custom field {key!r}", field="filter.customFields")
+            column = _value_column(definition)
+            parts = [CustomValue.contact_id == Contact.id, CustomValue.field_id == definition.id]
+            if equals is not None:
+                parts.append(column == _coerce(definition, equals, "filter.customFields"))
+            if low is not None:
+                parts.append(column >= _coerce(definition, low, "filter.customFields"))
+            if high is not None:
+                parts.append(column <= _coerce(definition, high, "filter.customFields"))
+            conditions.append(exists().where(*parts))
+    return stmt.where(*conditions)
+
+
+def custom_fields_by_key(session: Session) -> dict[str, CustomField]:
+    return {f.key: f for f in session.scalars(select(CustomField).order_by(CustomField.position))}
+
+
+def _value_column(definition: CustomField) -> Any:
+    return {
+        FieldType.TEXT: CustomValue.value_text,
+        FieldType.CHOICE: CustomValue.value_text,
+        FieldType.NUMBER: CustomValue.value_number,
+        FieldType.DATE: CustomValue.value_date,
+        FieldType.BOOLEAN: CustomValue.value_bool,
+    }[definition.type]
+
+
+def _coerce(definition: CustomField, raw: str, where: str) -> Any:
+    try:
+        match definition.type:
+            case FieldType.NUMBER:
+                return Decimal(raw)
+            case FieldType.DATE:
+                return date.fromisoformat(raw)
+            case FieldType.BOOLEAN:
+                if raw.lower() not in ("true", "false"):
+                    raise ValueError(raw)
+                return raw.lower() == "true"
+            case FieldType.CHOICE:
+                if raw not in definition.choice_list:
+                    raise ValueError(raw)
+                return raw
+            case _:
+                if len(raw) > 500:
+                    raise ValueError("too long")
+                return raw
+    except (ValueError, InvalidOperation) as exc:
+        raise BadUserInput(
+            f"{raw!r} is not a valid {definition.type.value.lower()} for {definition.key!r}",
+            field=where,
+        ) from exc
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _require(ctx: RequestContext, permission: P, field: str) -> None:
+    access = ctx.access
+    if access is None or not access.scope.has(permission.value):
+        raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
+
+
+def _changed_graphql_fields(data: ContactData) -> set[str]:
+    names = {TEXT_FIELDS.get(k, _camel(k)) for k in data.values}
+    for attr, name in (
+        ("emails", "emails"),
+        ("phones", "phones"),
+        ("tags", "tags"),
+        ("custom_fields", "customFields"),
+    ):
+        if getattr(data, attr) is not None:
+            names.add(name)
+    return names
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, creating: bool) -> None:
+    v = data.values
+    for attr in TEXT_FIELDS:
+        if attr in v:
+            setattr(contact, attr, (v[attr] or "").strip())
+    if "kind" in v:
+        contact.kind = ContactKind(v["kind"])
+    if "currency" in v:
+        contact.currency = check.currency(v["currency"] or "EUR")
+    if "country" in v:
+        contact.country = check.country(v["country"] or "")
+    if "client_kind" in v:
+        contact.client_kind = v["client_kind"]
+    if "category" in v:
+        new = v["category"]
+        if new is Category.SUPPLIER and contact.category is not Category.SUPPLIER:
+            _require(ctx, P.CONVERT_TO_SUPPLIER, "category")
+        contact.category = new
+    if "latitude" in v or "longitude" in v:
+        lat = check.coordinate(v.get("latitude", contact.latitude), 90, "latitude")
+        lon = check.coordinate(v.get("longitude", contact.longitude), 180, "longitude")
+        if (lat, lon) != (contact.latitude, contact.longitude):
+            _require(ctx, P.CHANGE_COORDINATES, "latitude")
+        contact.latitude, contact.longitude = lat, lon
+    if "discount" in v:
+        new_discount = check.discount(v["discount"])
+        if new_discount != contact.discount:
+            _require(ctx, P.SET_DISCOUNT, "discount")
+        contact.discount = new_discount
+    if "fiscal_id_type" in v or "fiscal_id" in v:
+        kind = v.get("fiscal_id_type", contact.fiscal_id_type)
+        if kind is FiscalIdType.OTHER and contact.fiscal_id_type is not FiscalIdType.OTHER:
+            _require(ctx, P.FISCAL_ID_OTHER, "fiscalIdType")
+        contact.fiscal_id_type = kind
+        contact.fiscal_id = check.fiscal_id(v.get("fiscal_id", contact.fiscal_id) or "", kind)
+    if "access" in v:
+        level = AccessLevel(v["access"])
+        if level is not AccessLevel.PRIVATE and (creating or contact.access != level.value):
+            _require(ctx, P.CREATE_PUBLIC, "access")
+        contact.access = level.value
+    if "contact_type_id" in v:
+        type_id = v["contact_type_id"]
+        if type_id is not None and ctx.session.get(ContactType, type_id) is None:
+            raise NotFound("no such contact type", field="contactTypeId")
+        contact.contact_type_id = type_id
+    if "company_id" in v:
+        company_id = v["company_id"]
+        if company_id is not None:
+            company = ctx.session.get(Contact, company_id)
+            if company is None or company.kind is not ContactKind.COMPANY:
+                raise NotFound("no such company", field="companyId")
+            if company.id == contact.id:
+                raise BadUserInput("a contact cannot belong to itself", field="companyId")
+        contact.company_id = company_id
+    if "owner_id" in v:
+        owner = get_user(ctx.session, ctx.tenant_id, v["owner_id"], "ownerId")
+        if owner.profile.kind is ProfileKind.ASSISTANT:
+            raise BadUserInput("assistants cannot manage contacts", field="ownerId")
+        contact.owner_id = owner.id
+
+
+def _validate_identity(contact: Contact) -> None:
+    if contact.kind is ContactKind.PERSON and not (contact.first_name or contact.last_name):
+        raise BadUserInput("a person needs a first or last name", field="firstName")
+    if contact.kind is ContactKind.COMPANY and not contact.company_name:
+        raise BadUserInput("a company needs a name", field="companyName")
+    if contact.kind is ContactKind.COMPANY and contact.company_id is not None:
+        raise BadUserInput("only persons belong to a company", field="companyId")
+
+
+def _apply_emails(contact: Contact, emails: list[tuple[str, str]]) -> None:
+    contact.emails = [
+        ContactEmail(
+            tenant_id=contact.tenant_id,
+            kind=kind,
+            address=check.email(address, "emails"),
+            position=i,
+        )
+        for i, (kind, address) in enumerate(emails)
+    ]
+
+
+def _apply_phones(contact: Contact, phones: list[tuple[str, str]]) -> None:
+    rows = []
+    for i, (kind, number) in enumerate(phones):
+        shown, digits = check.phone(number, "phones")
+        rows.append(
+            ContactPhone(
+                tenant_id=contact.tenant_id, kind=kind, number=shown, digits=digits, position=i
+            )
+        )
+    contact.phones = rows
+
+
+def _apply_tags(ctx: RequestContext, contact: Contact, names: list[str]) -> None:
+    wanted = {n.strip() for n in names if n.strip()}
+    current = {link.tag.name: link for link in contact.tag_links}
+    added, removed = wanted - set(current), set(current) - wanted
+    if not (added or removed):
+        return
+    _require(ctx, P.ASSIGN_TAGS, "tags")
+    session = ctx.session
+    existing = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    touched = [existing[n] for n in added if n in existing] + [current[n].tag for n in removed]
+    restricted = [t for t in touched if t.restricted]
+    if restricted and ctx.caller is not None and not ctx.caller.is_admin:
+        granted = set(
+            session.scalars(
+                select(TagGrant.tag_id).where(
+                    TagGrant.tag_id.in_([t.id for t in restricted]),
+                    TagGrant.profile_id == ctx.caller.profile_id,
+                )
+            )
+        )
+        refused = sorted(t.name for t in restricted if t.id not in granted)
+        if refused:
+            raise Forbidden(
+                f"your profile may not add or remove the tag(s) {', '.join(refused)}",
+                field="tags",
+            )
+    for name in removed:
+        contact.tag_links.remove(current[name])
+    for name in sorted(added):
+        tag = existing.get(name)
+        if tag is None:
+            if len(name) > 60:
+                raise BadUserInput("a tag has at most 60 characters", field="tags")
+            tag = Tag(tenant_id=contact.tenant_id, name=name)
+            session.add(tag)
+            session.flush()
+        contact.tag_links.append(ContactTagLink(tag=tag, tenant_id=contact.tenant_id))
+
+
+def _apply_custom(ctx: RequestContext, contact: Contact, values: dict[str, str | None]) -> None:
+    fields = custom_fields_by_key(ctx.session)
+    current = {cv.field.key: cv for cv in contact.custom_values}
+    for key, raw in values.items():
+        definition = fields.get(key)
+        if definition is None:
+            raise BadUserInput(f"no custom field {key!r}", field="customFields")
+        if raw is None or raw == "":
+            if definition.required:
+                raise BadUserInput(f"{definition.label} is required", field="customFields")
+            if key in current:
+                contact.custom_values.remove(current[key])
+            continue
+        value = _coerce(definition, raw, "customFields")
+        row = current.get(key)
+        if row is None:
+            row = CustomValue(field=definition, tenant_id=contact.tenant_id)
+            contact.custom_values.append(row)
+        row.value_text = value if definition.type in (FieldType.TEXT, FieldType.CHOICE) else None
+        row.value_number = value if definition.type is FieldType.NUMBER else None
+        row.value_date = value if definition.type is FieldType.DATE else None
+        row.value_bool = value if definition.type is FieldType.BOOLEAN else None
+
+
+def _check_required_custom(ctx: RequestContext, contact: Contact) -> None:
+    present = {cv.field_id for cv in contact.custom_values}
+    for definition in custom_fields_by_key(ctx.session).values():
+        if definition.required and definition.id not in present:
+            raise BadUserInput(f"{definition.label} is required", field="customFields")
+
+
+def refresh_search(contact: Contact) -> None:
+    parts: list[str] = [
+        contact.first_name,
+        contact.last_name,
+        contact.company_name,
+        contact.fiscal_id,
+        *(e.address for e in contact.emails),
+        *(p.number for p in contact.phones),
+        *(p.digits for p in contact.phones),
+        *(link.tag.name for link in contact.tag_links),
+    ]
+    if contact.company is not None:
+        parts.append(contact.company.company_name)
+    contact.search_text = check.fold(" ".join(p for p in parts if p))
+    contact.sort_name = check.fold(contact.display_name)[:300]
+
+
+def create_contact(ctx: RequestContext, data: ContactData) -> Contact:
+    caller = ctx.require_caller()
+    session = ctx.session
+    check_writable_fields(ctx.access, "Contact", _changed_graphql_fields(data))
+    contact = Contact(
+        tenant_id=caller.tenant_id,
+        kind=ContactKind(data.values.get("kind", ContactKind.PERSON)),
+        owner_id=None if caller.profile_kind is ProfileKind.ASSISTANT else caller.user_id,
+        created_by_id=caller.user_id,
+        access=AccessLevel.PRIVATE.value,
+    )
+    contact.emails, contact.phones, contact.tag_links, contact.custom_values = [], [], [], []
+    _apply_values(ctx, contact, data, creating=True)
+    if contact.owner_id is None:
+        raise BadUserInput("assistants must name the manager of a new contact", field="ownerId")
+    _validate_identity(contact)
+    session.add(contact)
+    _apply_emails(contact, data.emails or [])
+    _apply_phones(contact, data.phones or [])
+    _apply_tags(ctx, contact, data.tags or [])
+    _apply_custom(ctx, contact, data.custom_fields or {})
+    _check_required_custom(ctx, contact)
+    if contact.company_id is not None:
+        contact.company = session.get(Contact, contact.company_id)
+    refresh_search(contact)
+    events.record_changed(ctx, ChangeKind.CREATED, ENTITY, contact)
+    return contact
+
+
+def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> Contact:
+    check_writable_fields(ctx.access, "Contact", _changed_graphql_fields(data))
+    _apply_values(ctx, contact, data, creating=False)
+    _validate_identity(contact)
+    if data.emails is not None:
+        _apply_emails(contact, data.emails)
+    if data.phones is not None:
+        _apply_phones(contact, data.phones)
+    if data.tags is not None:
+        _apply_tags(ctx, contact, data.tags)
+    if data.custom_fields is not None:
+        _apply_custom(ctx, contact, data.custom_fields)
+    if "company_id" in data.values:
+        contact.company = (
+            ctx.session.get(Contact, contact.company_id) if contact.company_id else None
+        )
+    refresh_search(contact)
+    events.record_changed(
+        ctx, ChangeKind.UPDATED, ENTITY, contact, frozenset(_changed_graphql_fields(data))
+    )
+    return contact
+
+
+def delete_contact(ctx: RequestContext, contact: Contact) -> None:
+    events.ensure_deletable(ctx, ENTITY, contact)
+    ctx.session.delete(contact)
+    events.record_changed(ctx, ChangeKind.DELETED, ENTITY, contact)
+
+
+def owner_changed(before: int | None, contact: Contact) -> bool:
+    return before != contact.owner_id and contact.owner_id is not None
+
+
+def ids(values: Iterable[Contact]) -> list[int]:
+    return [c.id for c in values]
