@@ -6,19 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, UTCDateTime, utcnow
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
+from gateway.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class FieldMode(StrEnum):
@@ -47,7 +38,7 @@ class ProfileFieldRule(Base):
     )
     type_name: Mapped[str] = mapped_column(String(100), primary_key=True)
     field_name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    mode: Mapped[FieldMode] = mapped_column(_enum(FieldMode))
+    mode: Mapped[FieldMode] = mapped_column(str_enum(FieldMode))
 
 
 class UserHierarchy(Base):

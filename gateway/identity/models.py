@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base, UTCDateTime, utcnow
+from gateway.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class ProfileKind(StrEnum):
@@ -31,14 +31,7 @@ class Profile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[ProfileKind] = mapped_column(
-        Enum(
-            ProfileKind,
-            native_enum=False,
-            length=20,
-            values_callable=lambda kinds: [k.value for k in kinds],
-        )
-    )
+    kind: Mapped[ProfileKind] = mapped_column(str_enum(ProfileKind))
     #: The profile this one "depends on" in the profiles tree.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))
     #: Built-in profiles (Administrator, Standard) cannot be deleted or renamed.

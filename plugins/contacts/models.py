@@ -7,7 +7,6 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
-    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -19,16 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.contract import AccessLevel
-from gateway.db import Base, UTCDateTime, utcnow
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
+from gateway.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class ContactKind(StrEnum):
@@ -115,7 +105,7 @@ class CustomField(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(60))
     label: Mapped[str] = mapped_column(String(120))
-    type: Mapped[FieldType] = mapped_column(_enum(FieldType))
+    type: Mapped[FieldType] = mapped_column(str_enum(FieldType))
     #: Allowed values of a CHOICE field, separated by newlines.
     choices: Mapped[str] = mapped_column(Text, default="")
     required: Mapped[bool] = mapped_column(default=False)
@@ -139,14 +129,14 @@ class Contact(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind))
+    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     company_name: Mapped[str] = mapped_column(String(200), default="")
     #: The company a person belongs to.
     company_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
-    client_kind: Mapped[ClientKind | None] = mapped_column(_enum(ClientKind))
-    category: Mapped[Category | None] = mapped_column(_enum(Category))
+    client_kind: Mapped[ClientKind | None] = mapped_column(str_enum(ClientKind))
+    category: Mapped[Category | None] = mapped_column(str_enum(Category))
     contact_type_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact_types.id", ondelete="SET NULL")
     )
@@ -160,7 +150,7 @@ class Contact(Base):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     fiscal_id: Mapped[str] = mapped_column(String(40), default="")
-    fiscal_id_type: Mapped[FiscalIdType | None] = mapped_column(_enum(FiscalIdType))
+    fiscal_id_type: Mapped[FiscalIdType | None] = mapped_column(str_enum(FiscalIdType))
     source: Mapped[str] = mapped_column(String(80), default="")
     segment: Mapped[str] = mapped_column(String(80), default="")
     zone: Mapped[str] = mapped_column(String(80), default="")
