@@ -67,7 +67,9 @@ def test_tenant_user_and_module_commands(cli, client_for):
     assert "disabled: audit" in cli("module", "disable", "audit", "--tenant", "shop")
     assert "disabled: notes" in cli("module", "disable", "notes", "--tenant", "shop")
     boss = client_for("boss@shop.test", "boss-password")
-    assert boss("{ me { enabledModules } }").data == {"me": {"enabledModules": ["core"]}}
+    assert boss("{ me { enabledModules } }").data == {
+        "me": {"enabledModules": ["contacts", "core"]}
+    }
 
 
 def test_schema_export_check_passes_on_the_committed_schema(cli, monkeypatch, tmp_path):

@@ -22,6 +22,7 @@ def test_modules_lists_installed_modules_with_tenant_state(demo, client_for):
     mods = client_for("rep1@demo.test")("{ modules { name enabled optional requires } }")
     assert mods.data["modules"] == [
         {"name": "core", "enabled": True, "optional": False, "requires": []},
+        {"name": "contacts", "enabled": True, "optional": True, "requires": []},
         {"name": "notes", "enabled": True, "optional": True, "requires": []},
         {"name": "audit", "enabled": False, "optional": True, "requires": ["notes"]},
     ]
@@ -70,7 +71,12 @@ def test_enabling_a_module_enables_what_it_requires(demo, client_for):
     result = switch(acme, "audit", True)
     assert result["errors"] == []
     assert result["changed"] == ["audit", "notes"]
-    assert {m["name"] for m in result["modules"] if m["enabled"]} == {"core", "notes", "audit"}
+    assert {m["name"] for m in result["modules"] if m["enabled"]} == {
+        "core",
+        "contacts",
+        "notes",
+        "audit",
+    }
 
 
 def test_disabling_a_required_module_is_a_conflict_naming_dependents(demo, client_for):

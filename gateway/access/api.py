@@ -4,7 +4,6 @@ the permission catalogue, the profiles export and ``explainAccess``."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -29,9 +28,9 @@ from gateway.core.types import (
     load_users,
     prime_users,
 )
-from gateway.errors import BadUserInput, GatewayError
+from gateway.errors import BadUserInput
 from gateway.excel import XLSX_MIME
-from gateway.graphql.common import UserError, global_id, page_size, parse_global_id
+from gateway.graphql.common import UserError, attempt, global_id, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.identity import services as identity
 from gateway.identity.models import Profile, ProfileKind, User
@@ -241,15 +240,6 @@ class ShareRecordPayload:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def _mutate(ctx: RequestContext, work: Callable[[Session], T]) -> T | list[UserError]:
-    """Run ``work`` as one unit of work; domain failures become payload errors."""
-    try:
-        with ctx.transaction() as session:
-            return work(session)
-    except GatewayError as exc:
-        return [UserError.from_exception(exc)]
 
 
 def _known_fields(ctx: RequestContext) -> set[tuple[str, str]]:
@@ -489,7 +479,7 @@ def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
             ),
         )
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     return (
         ProfilePayload(errors=result)
         if isinstance(result, list)
@@ -524,7 +514,7 @@ def update_profile(info: Ctx, id: strawberry.ID, input: UpdateProfileInput) -> P
             ),
         )
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     ctx.cache.pop("grants", None)
     return (
         ProfilePayload(errors=result)
@@ -543,7 +533,7 @@ def delete_profile(info: Ctx, id: strawberry.ID) -> DeletePayload:
             session, svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile"))
         )
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     return (
         DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
     )
@@ -580,7 +570,7 @@ def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
             )
         return created
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     return (
         UserPayload(errors=result)
         if isinstance(result, list)
@@ -613,7 +603,7 @@ def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPay
             ),
         )
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     ctx.cache.clear()
     return (
         UserPayload(errors=result)
@@ -635,7 +625,7 @@ def deactivate_user(info: Ctx, id: strawberry.ID) -> UserPayload:
             session, ctx.gateway.registry, target, svc.UserChanges(is_active=False)
         )
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     return (
         UserPayload(errors=result)
         if isinstance(result, list)
@@ -658,7 +648,7 @@ def share_record(
         )
         return _share_list(ctx, session, entity, pk)
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     if result and isinstance(result[0], UserError):
         return ShareRecordPayload(errors=result)  # type: ignore[arg-type]
     return ShareRecordPayload(shares=result)  # type: ignore[arg-type]
@@ -679,7 +669,7 @@ def unshare_record(
         )
         return _share_list(ctx, session, entity, pk)
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     if result and isinstance(result[0], UserError):
         return ShareRecordPayload(errors=result)  # type: ignore[arg-type]
     return ShareRecordPayload(shares=result)  # type: ignore[arg-type]
@@ -705,7 +695,7 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
             ),
         )
 
-    result = _mutate(ctx, work)
+    result = attempt(ctx, work)
     return (
         SharingRulePayload(errors=result)
         if isinstance(result, list)
@@ -717,7 +707,7 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
 def delete_sharing_rule(info: Ctx, id: strawberry.ID) -> DeletePayload:
     ctx = info.context
     caller = ctx.require(MANAGE_SHARING)
-    result = _mutate(
+    result = attempt(
         ctx,
         lambda s: svc.delete_sharing_rule(s, caller.tenant_id, parse_global_id(id, "SharingRule")),
     )

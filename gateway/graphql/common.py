@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import strawberry
+from sqlalchemy.orm import Session
 from strawberry.relay import from_base64, to_base64
 
 from gateway.config import Settings
 from gateway.contract import AccessLevel
 from gateway.errors import BadUserInput, ErrorCode, GatewayError
 
+T = TypeVar("T")
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
 AccessLevelEnum = strawberry.enum(
     AccessLevel,
@@ -61,3 +66,13 @@ def page_size(first: int | None, settings: Settings, field: str = "first") -> in
             maxPageSize=settings.max_page_size,
         )
     return first
+
+
+def attempt(context: Any, work: Callable[[Session], T]) -> T | list[UserError]:
+    """Run a mutation's ``work`` as one unit of work (commit on success); a domain failure
+    rolls everything back and comes back as payload errors."""
+    try:
+        with context.transaction() as session:
+            return work(session)
+    except GatewayError as exc:
+        return [UserError.from_exception(exc)]

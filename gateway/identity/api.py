@@ -14,7 +14,7 @@ from strawberry.types import Info
 from gateway import mail
 from gateway.core.types import ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
-from gateway.graphql.common import UserError, global_id, parse_global_id
+from gateway.graphql.common import UserError, attempt, global_id, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.identity import invitations, throttle, two_factor
 from gateway.identity import services as identity
@@ -203,14 +203,6 @@ class OkPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _run(ctx: RequestContext, work: Callable[[Session], T]) -> T | list[UserError]:
-    try:
-        with ctx.transaction() as session:
-            return work(session)
-    except GatewayError as exc:
-        return [UserError.from_exception(exc)]
-
-
 @strawberry.mutation(description="Start enrolling an authenticator app (confirm with a code).")
 def enroll_two_factor(info: Ctx) -> EnrollTwoFactorPayload:
     ctx = info.context
@@ -221,7 +213,7 @@ def enroll_two_factor(info: Ctx) -> EnrollTwoFactorPayload:
         tenant = session.get_one(Tenant, caller.tenant_id)
         return two_factor.begin_enrolment(session, ctx.gateway.secret_box, user, tenant.name)
 
-    result = _run(ctx, work)
+    result = attempt(ctx, work)
     if isinstance(result, list):
         return EnrollTwoFactorPayload(errors=result)
     return EnrollTwoFactorPayload(
@@ -240,7 +232,7 @@ def confirm_two_factor(info: Ctx, code: str) -> ConfirmTwoFactorPayload:
         user = session.get_one(User, caller.user_id)
         return two_factor.confirm_enrolment(session, ctx.gateway.secret_box, user, code)
 
-    result = _run(ctx, work)
+    result = attempt(ctx, work)
     if result and isinstance(result[0], UserError):
         return ConfirmTwoFactorPayload(errors=result)  # type: ignore[arg-type]
     return ConfirmTwoFactorPayload(recovery_codes=result)  # type: ignore[arg-type]
@@ -319,7 +311,7 @@ def revoke_session(info: Ctx, id: strawberry.ID) -> OkPayload:
         identity.revoke_session(session, pk)
         return True
 
-    result = _run(ctx, work)
+    result = attempt(ctx, work)
     return OkPayload(errors=result) if isinstance(result, list) else OkPayload(ok=True)
 
 
@@ -407,7 +399,7 @@ def _invite(ctx: RequestContext, profile_id: strawberry.ID, email: str | None) -
             )
         return issued
 
-    result = _run(ctx, work)
+    result = attempt(ctx, work)
     if isinstance(result, list):
         return InvitationPayload(errors=result)
     return InvitationPayload(url=result.url, expires_at=result.invitation.expires_at)
@@ -458,7 +450,7 @@ def accept_invitation(
         )
         return _signed_in(session, ctx, user)
 
-    result = _run(ctx, work)
+    result = attempt(ctx, work)
     return LoginPayload(errors=result) if isinstance(result, list) else result
 
 
@@ -549,7 +541,7 @@ def _org_change(
     ctx: RequestContext, change: Callable[[Session, Tenant], Tenant]
 ) -> OrganizationPayload:
     caller = ctx.require(MANAGE_ORGANIZATION)
-    result = _run(ctx, lambda s: change(s, s.get_one(Tenant, caller.tenant_id)))
+    result = attempt(ctx, lambda s: change(s, s.get_one(Tenant, caller.tenant_id)))
     if isinstance(result, list):
         return OrganizationPayload(errors=result)
     return OrganizationPayload(organization=Organization(record=result))

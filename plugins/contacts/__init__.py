@@ -1,0 +1,88 @@
+"""The contacts module: persons and companies under full access control (MISSION C1-C5,
+C7, C8, A6). Only hook implementations live here; see the sibling modules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gateway.contract import AccessControlledEntity, Permission, PluginInfo
+from gateway.hookspecs import hookimpl
+from plugins.contacts import api, demo
+from plugins.contacts.models import (
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    ContactTagLink,
+    ContactType,
+    CustomField,
+    CustomValue,
+    Tag,
+    TagGrant,
+)
+from plugins.contacts.permissions import CATALOGUE
+from plugins.contacts.types import ContactNode
+
+
+@hookimpl
+def crm_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="contacts",
+        title="Contacts",
+        version="1.0.0",
+        description="Persons and companies, tags, custom fields, search, export.",
+        migrations=Path(__file__).parent / "versions",
+    )
+
+
+@hookimpl
+def crm_models() -> Sequence[type[Any]]:
+    return [
+        ContactType,
+        Tag,
+        TagGrant,
+        CustomField,
+        Contact,
+        ContactEmail,
+        ContactPhone,
+        ContactTagLink,
+        CustomValue,
+    ]
+
+
+@hookimpl
+def crm_permissions() -> Sequence[Permission]:
+    return CATALOGUE
+
+
+@hookimpl
+def crm_access_controlled() -> Sequence[AccessControlledEntity]:
+    return [
+        AccessControlledEntity(
+            entity="contact",
+            model=Contact,
+            graphql_type="Contact",
+            graphql_factory=lambda record: ContactNode(record=record),
+        )
+    ]
+
+
+@hookimpl
+def crm_graphql_types() -> Sequence[type[Any]]:
+    return [ContactNode]
+
+
+@hookimpl
+def crm_query_fields() -> list[Any]:
+    return api.QUERY_FIELDS
+
+
+@hookimpl
+def crm_mutation_fields() -> list[Any]:
+    return api.MUTATION_FIELDS
+
+
+@hookimpl
+def crm_demo_data(session: Any, tenant: Any) -> None:
+    demo.seed(session, tenant)

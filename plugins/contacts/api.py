@@ -1,0 +1,434 @@
+"""Root fields of the contacts module: the frontend contract (``contacts``, ``contact``,
+``createContact``, ``updateContact``, ``deleteContact``) plus settings and export."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload, undefer
+from strawberry.types import Info
+
+from gateway.access.api import ExportFile
+from gateway.access.enforcement import get_writable
+from gateway.core.types import load_users
+from gateway.errors import BadUserInput, Conflict, NotFound
+from gateway.excel import XLSX_MIME
+from gateway.graphql.common import UserError, attempt, global_id, page_size, parse_global_id
+from gateway.graphql.context import RequestContext
+from gateway.graphql.lookahead import selected
+from gateway.graphql.pagination import Direction, keyset_page
+from gateway.identity.models import Profile
+from gateway.notifications import notify
+from plugins.contacts import export, services
+from plugins.contacts.inputs import (
+    ContactFilterInput,
+    ContactOrder,
+    ContactSortField,
+    CreateContactInput,
+    UpdateContactInput,
+    to_data,
+)
+from plugins.contacts.models import Contact, ContactType, CustomField, FieldType, Tag, TagGrant
+from plugins.contacts.permissions import ContactsPermission as P
+from plugins.contacts.types import (
+    ContactConnection,
+    ContactEdge,
+    ContactNode,
+    ContactPayload,
+    ContactTypeType,
+    CustomFieldType,
+    DeleteContactPayload,
+    FieldTypeEnum,
+    TagType,
+)
+
+Ctx = Info[RequestContext, None]
+T = TypeVar("T")
+
+
+def loader_options(names: set[str]) -> list[Any]:
+    """Eager loads for the selected fields only: one query per relation, never per row."""
+    options: list[Any] = []
+    if names & {"email", "emails"}:
+        options.append(selectinload(Contact.emails))
+    if names & {"phone", "phones"}:
+        options.append(selectinload(Contact.phones))
+    if "tags" in names:
+        options.append(selectinload(Contact.tag_links))
+    if "customFields" in names:
+        options.append(selectinload(Contact.custom_values))
+    if "company" in names:
+        options.append(selectinload(Contact.company))
+    if "photo" in names:
+        options.append(undefer(Contact.photo))
+    return options
+
+
+def _prime_owners(ctx: RequestContext, contacts: list[Contact], names: set[str]) -> None:
+    if "owner" in names:
+        load_users(ctx, sorted({c.owner_id for c in contacts if c.owner_id is not None}))
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+@strawberry.field(description="Contacts you may see, searched, filtered and sorted in SQL.")
+def contacts(
+    info: Ctx,
+    first: int | None = None,
+    after: str | None = None,
+    search: str | None = None,
+    filter: ContactFilterInput | None = None,
+    order_by: ContactOrder | None = None,
+) -> ContactConnection:
+    ctx = info.context
+    caller = ctx.require_caller()
+    size = page_size(first, ctx.gateway.settings)
+    flt = filter.to_filter() if filter else None
+    order = order_by or ContactOrder()
+    stmt = services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt)
+    names = selected(info, "edges", "node")
+    sort_column = getattr(Contact, ContactSortField(order.field).value)
+    page = keyset_page(
+        ctx.session,
+        stmt.options(*loader_options(names)),
+        sort_column,
+        Contact.id,
+        first=size,
+        after=after,
+        descending=order.direction == Direction.DESC,
+    )
+    _prime_owners(ctx, page.rows, names)
+    total = None
+    if "totalCount" in selected(info):
+        total = ctx.session.scalar(
+            select(func.count()).select_from(stmt.with_only_columns(Contact.id).subquery())
+        )
+    return ContactConnection(
+        edges=[
+            ContactEdge(cursor=c, node=ContactNode(record=r))
+            for r, c in zip(page.rows, page.cursors, strict=True)
+        ],
+        page_info=page.info,
+        total_count=total,
+    )
+
+
+@strawberry.field(description="One contact, or null if it does not exist or is not yours to see.")
+def contact(info: Ctx, id: strawberry.ID) -> ContactNode | None:
+    ctx = info.context
+    ctx.require_caller()
+    names = selected(info)
+    found = ctx.session.scalar(
+        select(Contact)
+        .where(Contact.id == parse_global_id(id, "Contact"))
+        .options(*loader_options(names))
+    )
+    if found is None:
+        return None
+    _prime_owners(ctx, [found], names)
+    return ContactNode(record=found)
+
+
+@strawberry.field(description="Visible contacts as an Excel workbook (base64).")
+def export_contacts(
+    info: Ctx, search: str | None = None, filter: ContactFilterInput | None = None
+) -> ExportFile:
+    ctx = info.context
+    caller = ctx.require(P.EXPORT.value)
+    stmt = services.filtered(
+        ctx.session,
+        caller.tenant_id,
+        caller.user_id,
+        search,
+        filter.to_filter() if filter else None,
+    ).options(*loader_options({"emails", "phones", "tags"}))
+    rows = list(ctx.session.scalars(stmt.order_by(Contact.sort_name, Contact.id)))
+    content = export.contacts_workbook(ctx, rows)
+    return ExportFile(
+        filename="contacts.xlsx",
+        mime_type=XLSX_MIME,
+        content_base64=base64.b64encode(content).decode(),
+    )
+
+
+@strawberry.field
+def contact_types(info: Ctx) -> list[ContactTypeType]:
+    ctx = info.context
+    ctx.require_caller()
+    return [
+        ContactTypeType(record=t)
+        for t in ctx.session.scalars(select(ContactType).order_by(ContactType.name))
+    ]
+
+
+@strawberry.field
+def tags(info: Ctx) -> list[TagType]:
+    ctx = info.context
+    ctx.require_caller()
+    return [TagType(record=t) for t in ctx.session.scalars(select(Tag).order_by(Tag.name))]
+
+
+@strawberry.field(description="The custom fields defined for contacts.")
+def contact_custom_fields(info: Ctx) -> list[CustomFieldType]:
+    ctx = info.context
+    ctx.require_caller()
+    fields = services.custom_fields_by_key(ctx.session).values()
+    return [CustomFieldType(record=f) for f in fields]
+
+
+# -- mutations --------------------------------------------------------------------------------
+
+
+def _notify_manager(ctx: RequestContext, contact: Contact, before: int | None) -> None:
+    caller = ctx.require_caller()
+    if contact.owner_id not in (None, before, caller.user_id):
+        notify(
+            ctx.session,
+            tenant_id=contact.tenant_id,
+            user_id=contact.owner_id,
+            kind="contacts.assigned",
+            title=f"You now manage {contact.display_name}",
+            subject_id=global_id("Contact", contact.id),
+        )
+
+
+@strawberry.mutation(description="Create a person or a company; you manage it by default.")
+def create_contact(info: Ctx, input: CreateContactInput) -> ContactPayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Contact:
+        created = services.create_contact(ctx, to_data(input))
+        session.flush()
+        _notify_manager(ctx, created, None)
+        return created
+
+    result = attempt(ctx, work)
+    return (
+        ContactPayload(errors=result)
+        if isinstance(result, list)
+        else ContactPayload(contact=ContactNode(record=result))
+    )
+
+
+@strawberry.mutation(
+    description="Change some fields of a contact (NOT_FOUND if you cannot see "
+    "it, FORBIDDEN if you may not change it)."
+)
+def update_contact(info: Ctx, id: strawberry.ID, input: UpdateContactInput) -> ContactPayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Contact:
+        found = get_writable(session, Contact, parse_global_id(id, "Contact"), "contact")
+        before = found.owner_id
+        updated = services.update_contact(ctx, found, to_data(input))
+        session.flush()
+        _notify_manager(ctx, updated, before)
+        return updated
+
+    result = attempt(ctx, work)
+    return (
+        ContactPayload(errors=result)
+        if isinstance(result, list)
+        else ContactPayload(contact=ContactNode(record=result))
+    )
+
+
+@strawberry.mutation(
+    description="Delete a contact; refused (CONFLICT) while another module "
+    "still needs it, e.g. it has invoices."
+)
+def delete_contact(info: Ctx, id: strawberry.ID) -> DeleteContactPayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> None:
+        found = get_writable(session, Contact, parse_global_id(id, "Contact"), "contact")
+        services.delete_contact(ctx, found)
+
+    result = attempt(ctx, work)
+    return (
+        DeleteContactPayload(errors=result)
+        if isinstance(result, list)
+        else DeleteContactPayload(deleted_id=id)
+    )
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+@strawberry.type
+class ContactTypePayload:
+    contact_type: ContactTypeType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TagPayload:
+    tag: TagType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CustomFieldPayload:
+    custom_field: CustomFieldType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RemovedPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.mutation
+def create_contact_type(info: Ctx, name: str) -> ContactTypePayload:
+    ctx = info.context
+    caller = ctx.require(P.MANAGE_SETTINGS.value)
+
+    def work(session: Session) -> ContactType:
+        clean = name.strip()
+        if not clean or len(clean) > 80:
+            raise BadUserInput("a name of 1 to 80 characters", field="name")
+        if session.scalar(select(ContactType.id).where(ContactType.name == clean)):
+            raise Conflict("that contact type exists", field="name")
+        created = ContactType(tenant_id=caller.tenant_id, name=clean)
+        session.add(created)
+        session.flush()
+        return created
+
+    result = attempt(ctx, work)
+    return (
+        ContactTypePayload(errors=result)
+        if isinstance(result, list)
+        else ContactTypePayload(contact_type=ContactTypeType(record=result))
+    )
+
+
+@strawberry.mutation(
+    description="Create a tag; a restricted one may be added or removed only "
+    "by the listed profiles (and administrators)."
+)
+def create_tag(
+    info: Ctx, name: str, restricted: bool = False, profile_ids: list[strawberry.ID] | None = None
+) -> TagPayload:
+    ctx = info.context
+    caller = ctx.require(P.MANAGE_SETTINGS.value)
+
+    def work(session: Session) -> Tag:
+        clean = name.strip()
+        if not clean or len(clean) > 60:
+            raise BadUserInput("a name of 1 to 60 characters", field="name")
+        if session.scalar(select(Tag.id).where(Tag.name == clean)):
+            raise Conflict("that tag exists", field="name")
+        tag = Tag(tenant_id=caller.tenant_id, name=clean, restricted=restricted)
+        session.add(tag)
+        session.flush()
+        for pid in profile_ids or []:
+            profile = session.get(Profile, parse_global_id(pid, "Profile", "profileIds"))
+            if profile is None:
+                raise NotFound("no such profile", field="profileIds")
+            session.add(TagGrant(tag_id=tag.id, profile_id=profile.id))
+        session.flush()
+        return tag
+
+    result = attempt(ctx, work)
+    return (
+        TagPayload(errors=result)
+        if isinstance(result, list)
+        else TagPayload(tag=TagType(record=result))
+    )
+
+
+@strawberry.mutation
+def create_contact_custom_field(
+    info: Ctx,
+    key: str,
+    label: str,
+    type: FieldTypeEnum,  # type: ignore[valid-type]
+    choices: list[str] | None = None,
+    required: bool = False,
+) -> CustomFieldPayload:
+    ctx = info.context
+    caller = ctx.require(P.MANAGE_SETTINGS.value)
+
+    def work(session: Session) -> CustomField:
+        clean = key.strip()
+        if not clean.isidentifier() or len(clean) > 60:
+            raise BadUserInput("a key of letters, digits and underscores", field="key")
+        if session.scalar(select(CustomField.id).where(CustomField.key == clean)):
+            raise Conflict("that custom field exists", field="key")
+        kind = FieldType(type)
+        if kind is FieldType.CHOICE and not choices:
+            raise BadUserInput("a choice field needs choices", field="choices")
+        position = (session.scalar(select(func.max(CustomField.position))) or 0) + 1
+        created = CustomField(
+            tenant_id=caller.tenant_id,
+            key=clean,
+            label=label.strip() or clean,
+            type=kind,
+            choices="\n".join(c.strip() for c in choices or [] if c.strip()),
+            required=required,
+            position=position,
+        )
+        session.add(created)
+        session.flush()
+        return created
+
+    result = attempt(ctx, work)
+    return (
+        CustomFieldPayload(errors=result)
+        if isinstance(result, list)
+        else CustomFieldPayload(custom_field=CustomFieldType(record=result))
+    )
+
+
+@strawberry.mutation(description="Delete a custom field and its values.")
+def delete_contact_custom_field(info: Ctx, id: strawberry.ID) -> RemovedPayload:
+    ctx = info.context
+    ctx.require(P.MANAGE_SETTINGS.value)
+
+    def work(session: Session) -> bool:
+        found = session.get(CustomField, parse_global_id(id, "CustomField"))
+        if found is None:
+            raise NotFound("no such custom field", field="id")
+        session.delete(found)
+        return True
+
+    result = attempt(ctx, work)
+    return RemovedPayload(errors=result) if isinstance(result, list) else RemovedPayload(ok=True)
+
+
+@strawberry.mutation
+def delete_tag(info: Ctx, id: strawberry.ID) -> RemovedPayload:
+    ctx = info.context
+    ctx.require(P.MANAGE_SETTINGS.value)
+
+    def work(session: Session) -> bool:
+        found = session.get(Tag, parse_global_id(id, "Tag"))
+        if found is None:
+            raise NotFound("no such tag", field="id")
+        session.execute(delete(TagGrant).where(TagGrant.tag_id == found.id))
+        session.delete(found)
+        return True
+
+    result = attempt(ctx, work)
+    return RemovedPayload(errors=result) if isinstance(result, list) else RemovedPayload(ok=True)
+
+
+QUERY_FIELDS = [contacts, contact, export_contacts, contact_types, tags, contact_custom_fields]
+MUTATION_FIELDS = [
+    create_contact,
+    update_contact,
+    delete_contact,
+    create_contact_type,
+    create_tag,
+    delete_tag,
+    create_contact_custom_field,
+    delete_contact_custom_field,
+]

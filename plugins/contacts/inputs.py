@@ -1,0 +1,251 @@
+"""GraphQL inputs of the contacts module, and their translation to service data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from gateway.graphql.common import AccessLevelEnum, parse_global_id
+from gateway.graphql.pagination import Direction
+from plugins.contacts.services import ContactData, ContactFilter
+from plugins.contacts.types import (
+    CategoryEnum,
+    ClientKindEnum,
+    ContactKindEnum,
+    FiscalIdTypeEnum,
+)
+
+
+@strawberry.input
+class EmailInput:
+    address: str
+    kind: str = "WORK"
+
+
+@strawberry.input
+class PhoneInput:
+    number: str
+    kind: str = "WORK"
+
+
+@strawberry.input
+class CustomFieldInput:
+    key: str
+    value: str | None = strawberry.field(
+        description="As text (see CustomFieldValue); null or empty clears it."
+    )
+
+
+@strawberry.input(
+    description="A new contact. `email` and `phone` are shorthands for the "
+    "first address and number; `emails`/`phones` give several."
+)
+class CreateContactInput:
+    kind: ContactKindEnum  # type: ignore[valid-type]
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    company_id: strawberry.ID | None = None
+    email: str | None = None
+    phone: str | None = None
+    emails: list[EmailInput] | None = None
+    phones: list[PhoneInput] | None = None
+    client_kind: ClientKindEnum | None = None  # type: ignore[valid-type]
+    category: CategoryEnum | None = None  # type: ignore[valid-type]
+    contact_type_id: strawberry.ID | None = None
+    currency: str | None = None
+    website: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    fiscal_id: str | None = None
+    fiscal_id_type: FiscalIdTypeEnum | None = None  # type: ignore[valid-type]
+    source: str | None = None
+    segment: str | None = None
+    zone: str | None = None
+    description: str | None = None
+    discount: Decimal | None = None
+    tags: list[str] | None = None
+    custom_fields: list[CustomFieldInput] | None = None
+    access: AccessLevelEnum | None = None  # type: ignore[valid-type]
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The manager; you by default."
+    )
+
+
+@strawberry.input(
+    description="A partial update: only the fields given change; lists "
+    "(emails, phones, tags, customFields) replace the current ones."
+)
+class UpdateContactInput:
+    kind: ContactKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    company_name: str | None = strawberry.UNSET
+    company_id: strawberry.ID | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    emails: list[EmailInput] | None = strawberry.UNSET
+    phones: list[PhoneInput] | None = strawberry.UNSET
+    client_kind: ClientKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    category: CategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    contact_type_id: strawberry.ID | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    street: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    region: str | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    latitude: Decimal | None = strawberry.UNSET
+    longitude: Decimal | None = strawberry.UNSET
+    fiscal_id: str | None = strawberry.UNSET
+    fiscal_id_type: FiscalIdTypeEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    source: str | None = strawberry.UNSET
+    segment: str | None = strawberry.UNSET
+    zone: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    discount: Decimal | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    custom_fields: list[CustomFieldInput] | None = strawberry.UNSET
+    access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    owner_id: strawberry.ID | None = strawberry.UNSET
+
+
+_PLAIN = [
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "client_kind",
+    "category",
+    "currency",
+    "website",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "fiscal_id",
+    "fiscal_id_type",
+    "source",
+    "segment",
+    "zone",
+    "description",
+    "discount",
+    "access",
+]
+_IDS = {"company_id": "Contact", "contact_type_id": "ContactType", "owner_id": "User"}
+#: Fields that cannot be cleared with null (they are required or have a default).
+_NOT_NULL = {"kind", "access", "owner_id"}
+
+
+def to_data(given: Any) -> ContactData:
+    """Input (create or partial update) → service data; UNSET fields are left out."""
+    data = ContactData()
+    for name in _PLAIN:
+        value = getattr(given, name)
+        if value is strawberry.UNSET or (value is None and isinstance(given, CreateContactInput)):
+            continue
+        if value is None and name in _NOT_NULL:
+            continue
+        data.values[name] = value
+    for name, type_name in _IDS.items():
+        value = getattr(given, name)
+        if value is strawberry.UNSET or (value is None and name in _NOT_NULL):
+            continue
+        if value is None and isinstance(given, CreateContactInput):
+            continue
+        field = name.replace("_id", "Id").replace("contact_type", "contactType")
+        data.values[name] = parse_global_id(value, type_name, field) if value else None
+    emails = _list(given.emails)
+    if emails is None and given.email not in (strawberry.UNSET, None):
+        emails = [("WORK", given.email)]
+    elif emails is not None:
+        emails = [(e.kind.upper(), e.address) for e in given.emails]
+    data.emails = emails
+    phones = _list(given.phones)
+    if phones is None and given.phone not in (strawberry.UNSET, None):
+        phones = [("WORK", given.phone)]
+    elif phones is not None:
+        phones = [(p.kind.upper(), p.number) for p in given.phones]
+    data.phones = phones
+    data.tags = _list(given.tags)
+    custom = _list(given.custom_fields)
+    data.custom_fields = {c.key: c.value for c in custom} if custom is not None else None
+    return data
+
+
+def _list(value: Any) -> Any:
+    return None if value is strawberry.UNSET or value is None else value
+
+
+@strawberry.input
+class CustomFieldFilter:
+    key: str
+    equals: str | None = None
+    min: str | None = None
+    max: str | None = None
+
+
+@strawberry.input
+class ContactFilterInput:
+    mine: bool = strawberry.field(default=False, description="Only contacts you manage.")
+    kind: ContactKindEnum | None = None  # type: ignore[valid-type]
+    category: CategoryEnum | None = None  # type: ignore[valid-type]
+    client_kind: ClientKindEnum | None = None  # type: ignore[valid-type]
+    contact_type_id: strawberry.ID | None = None
+    tags: list[str] | None = strawberry.field(default=None, description="All of these tags.")
+    owner_id: strawberry.ID | None = None
+    source: str | None = None
+    segment: str | None = None
+    zone: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    custom_fields: list[CustomFieldFilter] | None = None
+
+    def to_filter(self) -> ContactFilter:
+        return ContactFilter(
+            mine=self.mine,
+            kind=self.kind,
+            category=self.category,
+            client_kind=self.client_kind,
+            contact_type_id=parse_global_id(self.contact_type_id, "ContactType", "filter")
+            if self.contact_type_id
+            else None,
+            tags=self.tags or [],
+            owner_id=parse_global_id(self.owner_id, "User", "filter") if self.owner_id else None,
+            source=self.source,
+            segment=self.segment,
+            zone=self.zone,
+            created_after=self.created_after,
+            created_before=self.created_before,
+            updated_after=self.updated_after,
+            updated_before=self.updated_before,
+            custom=[(c.key, c.equals, c.min, c.max) for c in self.custom_fields or []],
+        )
+
+
+@strawberry.enum
+class ContactSortField(Enum):
+    NAME = "sort_name"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.input
+class ContactOrder:
+    field: ContactSortField = ContactSortField.NAME
+    direction: Direction = Direction.ASC
