@@ -33,6 +33,7 @@ from gateway.identity.models import Profile, ProfileKind, User
 from gateway.plugins import PluginRegistry
 
 SESSION_KEY = "crm_access"
+CREATED_KEY = "crm_created_here"
 
 
 class AccessContext:
@@ -143,9 +144,12 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         owner = getattr(obj, entity.owner_attribute)
         if owner is not None:
             owners.add(owner)
+    created_here = session.info.get(CREATED_KEY, set())
     for obj in session.dirty:
         entity = registry.entity_of_model.get(type(obj))
         if entity is None or not session.is_modified(obj, include_collections=False):
+            continue
+        if id(obj) in created_here:  # inserted by this same unit of work: still the creator's
             continue
         if get_history(obj, "tenant_id").has_changes():
             raise Forbidden("records cannot move between organisations")
@@ -173,6 +177,15 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
             raise Forbidden(f"you may not change this {entity_key}")
 
 
+def _on_inserted(session: Session, instance: Any) -> None:
+    session.info.setdefault(CREATED_KEY, set()).add(id(instance))
+
+
+def _on_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a flush's subtransaction
+        session.info.pop(CREATED_KEY, None)
+
+
 def install(db: Database, registry: PluginRegistry) -> None:
     """Attach enforcement to a database's session factories (once per Database)."""
     if getattr(db, "_crm_access_installed", False):
@@ -181,6 +194,8 @@ def install(db: Database, registry: PluginRegistry) -> None:
         factory.kw.setdefault("info", {})["crm_registry"] = registry
         event.listen(factory, "do_orm_execute", _on_execute)
         event.listen(factory, "before_flush", _before_flush)
+        event.listen(factory, "pending_to_persistent", _on_inserted)
+        event.listen(factory, "after_transaction_end", _on_transaction_end)
     db._crm_access_installed = True  # type: ignore[attr-defined]
 
 
