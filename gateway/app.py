@@ -5,6 +5,7 @@
     POST/GET /graphql ── bearer token → Caller (tenant, profile) + the tenant's modules
                       └─ the Strawberry view of that module set's cached schema
     GET /healthz      ── liveness (no database)
+    …                 ── routes plugins contribute with ``crm_http_routes`` (e.g. /forms/{key})
 """
 
 from __future__ import annotations
@@ -168,10 +169,15 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         yield
         gateway.db.dispose()
 
+    # Plugins' own HTTP routes come after the kernel's, so they cannot shadow them.
+    plugin_routes = [
+        route for routes in gateway.registry.pm.hook.crm_http_routes() for route in routes
+    ]
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *plugin_routes,
         ],
         lifespan=lifespan,
     )

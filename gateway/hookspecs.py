@@ -12,9 +12,12 @@ Lifecycle, in order:
    or entity names fail start-up naming both plugins.
 2. **Schema composition** — called once per application; each distinct set of enabled
    modules then gets its own schema, built from the contributions of those modules only.
-3. **Demo data** — called by ``crm-gateway serve --demo`` for each demo tenant, only for
+3. **HTTP routes** — called once per application, for every installed plugin: the routes
+   are mounted beside ``/graphql`` whatever the tenants enabled, so each handler resolves
+   the tenant from the request itself and checks that its module is on for that tenant.
+4. **Demo data** — called by ``crm-gateway serve --demo`` for each demo tenant, only for
    modules enabled in that tenant.
-4. **Record events** — called while an operation runs, only for modules enabled in the
+5. **Record events** — called while an operation runs, only for modules enabled in the
    caller's tenant. Hooks that need I/O use the ``session`` of the context they receive;
    pluggy is synchronous, and so is the gateway's execution (one worker thread per request).
 
@@ -31,6 +34,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+    from starlette.routing import BaseRoute
     from strawberry.types.field import StrawberryField
 
     from gateway.contract import (
@@ -161,7 +165,46 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
 
 
 # -------------------------------------------------------------------------------------------
-# 3. Demo data (``crm-gateway serve --demo``; enabled modules of each demo tenant)
+# 3. HTTP routes (once; every installed plugin, whatever the tenants enabled)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def crm_http_routes() -> Sequence[BaseRoute]:
+    """Return plain HTTP routes (Starlette) to serve beside ``/graphql``, e.g. webhooks or a
+    public form endpoint.
+
+    Called once per application, when it is created, for every installed plugin; the routes
+    are added after the gateway's own (``/graphql``, ``/healthz``), so they cannot shadow
+    them. Prefix your paths with something your module owns: which of two plugins claiming
+    one path answers is not specified. Because the same routes serve every tenant, a
+    handler is public and tenant-less until it says otherwise: it must resolve the tenant
+    from the request itself (a key in the path, a signed payload…), answer as if the
+    resource did not exist when the plugin's module is off for that tenant (check
+    ``gateway.tenancy.services.enabled_modules``), and restrict every query to that tenant.
+    The :class:`gateway.app.Gateway` is ``request.app.state.gateway``; run database work
+    off the event loop (``anyio.to_thread.run_sync``) in ``gateway.db.transaction()`` or
+    ``gateway.db.reading()`` — system sessions, which apply no tenant or record filter.
+
+    :returns: A list of :class:`starlette.routing.BaseRoute` (usually ``Route``).
+
+    Example::
+
+        async def receive(request: Request) -> Response:
+            gateway = request.app.state.gateway
+            found = await anyio.to_thread.run_sync(find_hook, gateway, request.path_params["key"])
+            if found is None:  # unknown key, or the module is off for its tenant
+                return JSONResponse({"error": "not found"}, status_code=404)
+            ...
+
+        @hookimpl
+        def crm_http_routes():
+            return [Route("/hooks/payments/{key}", receive, methods=["POST"])]
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# 4. Demo data (``crm-gateway serve --demo``; enabled modules of each demo tenant)
 # -------------------------------------------------------------------------------------------
 
 
@@ -181,7 +224,7 @@ def crm_demo_data(session: Session, tenant: DemoTenant) -> None:
 
 
 # -------------------------------------------------------------------------------------------
-# 4. Record events (per operation; enabled modules of the caller's tenant)
+# 5. Record events (per operation; enabled modules of the caller's tenant)
 # -------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import Direction, keyset_page
 from gateway.identity.models import Profile
 from gateway.notifications import notify
-from plugins.contacts import export, services
+from plugins.contacts import duplicates, export, photos, services
 from plugins.contacts.inputs import (
     ContactFilterInput,
     ContactOrder,
@@ -421,9 +421,103 @@ def delete_tag(info: Ctx, id: strawberry.ID) -> RemovedPayload:
     return RemovedPayload(errors=result) if isinstance(result, list) else RemovedPayload(ok=True)
 
 
-QUERY_FIELDS = [contacts, contact, export_contacts, contact_types, tags, contact_custom_fields]
+DuplicateReasonEnum = strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")
+
+
+@strawberry.type
+class DuplicateGroup:
+    reason: DuplicateReasonEnum  # type: ignore[valid-type]
+    value: str = strawberry.field(description="The shared email, phone digits, ID or name.")
+    contacts: list[ContactNode]
+
+
+@strawberry.field(description="Groups of visible contacts that look like the same one.")
+def contact_duplicates(info: Ctx, first: int | None = None) -> list[DuplicateGroup]:
+    ctx = info.context
+    ctx.require_caller()
+    names = selected(info, "contacts")
+    groups = duplicates.find(ctx.session, page_size(first, ctx.gateway.settings), loader_options(names))
+    _prime_owners(ctx, [c for g in groups for c in g.contacts], names)
+    return [
+        DuplicateGroup(
+            reason=g.reason, value=g.value, contacts=[ContactNode(record=c) for c in g.contacts]
+        )
+        for g in groups
+    ]
+
+
+@strawberry.mutation(
+    description="Merge a duplicate into the contact to keep: `take` names the fields whose "
+    "values come from the merged contact; emails, phones and tags are united; other "
+    "modules' references move to the kept contact; the merged one is deleted."
+)
+def merge_contacts(
+    info: Ctx, keep_id: strawberry.ID, merge_id: strawberry.ID, take: list[str] | None = None
+) -> ContactPayload:
+    ctx = info.context
+    ctx.require(P.MERGE.value)
+
+    def work(session: Session) -> Contact:
+        return duplicates.merge(
+            ctx,
+            parse_global_id(keep_id, "Contact", "keepId"),
+            parse_global_id(merge_id, "Contact", "mergeId"),
+            take or [],
+        )
+
+    result = attempt(ctx, work)
+    if isinstance(result, list):
+        return ContactPayload(errors=result)
+    return ContactPayload(contact=ContactNode(record=result))
+
+
+@strawberry.mutation(description="Set a contact's photo from a data URL (an image of at most "
+                     "1 MB; it is shrunk to fit 200x300).")
+def set_contact_photo(info: Ctx, id: strawberry.ID, data_url: str) -> ContactPayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Contact:
+        found = get_writable(session, Contact, parse_global_id(id, "Contact"), "contact")
+        photos.set_photo(found, data_url)
+        return found
+
+    result = attempt(ctx, work)
+    if isinstance(result, list):
+        return ContactPayload(errors=result)
+    return ContactPayload(contact=ContactNode(record=result))
+
+
+@strawberry.mutation
+def remove_contact_photo(info: Ctx, id: strawberry.ID) -> ContactPayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Contact:
+        found = get_writable(session, Contact, parse_global_id(id, "Contact"), "contact")
+        photos.clear_photo(found)
+        return found
+
+    result = attempt(ctx, work)
+    if isinstance(result, list):
+        return ContactPayload(errors=result)
+    return ContactPayload(contact=ContactNode(record=result))
+
+
+QUERY_FIELDS = [
+    contacts,
+    contact,
+    export_contacts,
+    contact_types,
+    tags,
+    contact_custom_fields,
+    contact_duplicates,
+]
 MUTATION_FIELDS = [
     create_contact,
+    merge_contacts,
+    set_contact_photo,
+    remove_contact_photo,
     update_contact,
     delete_contact,
     create_contact_type,

@@ -387,6 +387,19 @@ def _check_required_custom(ctx: RequestContext, contact: Contact) -> None:
             raise BadUserInput(f"{definition.label} is required", field="customFields")
 
 
+def custom_value_text(cv: CustomValue) -> str | None:
+    """A stored custom value as the text the API takes and gives."""
+    for value in (cv.value_text, cv.value_number, cv.value_date, cv.value_bool):
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, Decimal):
+            return format(value.normalize(), "f")
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return None
+
+
 def refresh_search(contact: Contact) -> None:
     parts: list[str] = [
         contact.first_name,

@@ -27,6 +27,7 @@ from plugins.contacts.models import (
     Tag,
 )
 from plugins.contacts.permissions import ContactsPermission
+from plugins.contacts.services import custom_value_text
 
 ContactKindEnum = strawberry.enum(ContactKind, name="ContactKind")
 ClientKindEnum = strawberry.enum(ClientKind, name="ClientKind")
@@ -123,16 +124,6 @@ class Address:
     region: str
     postal_code: str
     country: str
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 @strawberry.type(name="Contact")
@@ -289,15 +280,7 @@ class ContactNode(Node):
                 key=cv.field.key,
                 label=cv.field.label,
                 type=cv.field.type,
-                value=_text(
-                    cv.value_text
-                    if cv.value_text is not None
-                    else cv.value_number
-                    if cv.value_number is not None
-                    else cv.value_date
-                    if cv.value_date is not None
-                    else cv.value_bool
-                ),
+                value=custom_value_text(cv),
             )
             for cv in values
         ]
