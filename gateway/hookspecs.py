@@ -260,3 +260,28 @@ def crm_veto_delete(context: CallerContext, entity: str, record: Any) -> str | N
             if entity == "contact" and invoices_exist(context.session, record.id):
                 return "the contact has invoices"
     """
+
+
+@hookspec
+def crm_merge_records(context: CallerContext, entity: str, kept: Any, merged: Any) -> None:
+    """Re-point your references from a record being merged away to the record kept.
+
+    Called when two records of ``entity`` are merged (e.g. duplicate contacts), before the
+    merged record is deleted, inside the same transaction: update every row of yours that
+    refers to ``merged`` so it refers to ``kept`` (invoices of the contact, consent history,
+    tasks…). Deletion vetoes do not apply to a merge — your references move instead.
+
+    :param context: Who acts, in which tenant, with which session.
+    :param entity: The entity key, e.g. ``"contact"``.
+    :param kept: The ORM instance that stays.
+    :param merged: The ORM instance about to be deleted.
+
+    Example::
+
+        @hookimpl
+        def crm_merge_records(context, entity, kept, merged):
+            if entity == "contact":
+                context.session.execute(
+                    update(Invoice).where(Invoice.contact_id == merged.id)
+                    .values(contact_id=kept.id))
+    """

@@ -93,3 +93,60 @@ def test_hook_crm_veto_delete(demo, client_for):
         "Welcome",
         "keep forever",
     ]
+
+
+def test_hook_crm_http_routes(settings, migrated):
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from gateway.app import Gateway, create_app
+    from gateway.contract import PluginInfo
+    from gateway.db import Database
+    from gateway.hookspecs import hookimpl
+    from gateway.plugins import build_registry
+
+    async def pong(request: Request) -> JSONResponse:
+        gateway = request.app.state.gateway  # handlers reach the gateway through the app
+        return JSONResponse(
+            {"key": request.path_params["key"], "ping": "ping" in gateway.registry.plugins}
+        )
+
+    class PingPlugin:
+        @hookimpl
+        def crm_plugin_info(self):
+            return PluginInfo(name="ping", title="Ping", version="0.1")
+
+        @hookimpl
+        def crm_http_routes(self):
+            return [Route("/ping/{key}", pong, methods=["GET"])]
+
+    registry = build_registry([PingPlugin()], entry_points=False)
+    # its own Database: access enforcement is attached once per Database, with one registry
+    db = Database(settings.resolved_database_url)
+    with TestClient(create_app(Gateway(settings=settings, db=db, registry=registry))) as http:
+        r = http.get("/ping/abc")
+        assert (r.status_code, r.json()) == (200, {"key": "abc", "ping": True})
+        assert http.post("/ping/abc").status_code == 405  # only the methods the route declares
+        assert http.get("/healthz").json() == {"status": "ok"}  # the kernel's routes stay
+        # the built-in contacts module contributes its public form endpoint the same way
+        assert http.post("/forms/no-such-key", json={}).json() == {"error": "not found"}
+
+
+def test_hook_crm_merge_records(demo, client_for, gateway):
+    manager = client_for("manager@demo.test")
+    admin = client_for("admin@demo.test")
+    admin('mutation { setModuleEnabled(name: "audit", enabled: true) { errors { code } } }')
+    create = """mutation($n: String!) { createContact(input: {kind: PERSON, firstName: $n}) {
+        contact { id } } }"""
+    kept = manager(create, {"n": "Kept"}).data["createContact"]["contact"]["id"]
+    merged = manager(create, {"n": "Gone"}).data["createContact"]["contact"]["id"]
+    r = manager(
+        "mutation($k: ID!, $m: ID!) { mergeContacts(keepId: $k, mergeId: $m) { errors { code } } }",
+        {"k": kept, "m": merged},
+    )
+    assert r.data["mergeContacts"]["errors"] == []
+    with gateway.db.reading() as s:
+        kinds = s.scalars(select(AuditEntry.kind).where(AuditEntry.entity == "contact")).all()
+    assert "merged" in kinds

@@ -4,6 +4,9 @@ Each failed password or code counts against the account (whether it exists or no
 lock does not reveal it) and against the client address. Past the limit within the window,
 the key is locked for a while and every attempt answers ``RATE_LIMITED`` without being
 checked — so aliases or parallel sessions cannot multiply guesses.
+
+:func:`count_event` is a plain fixed-window counter on the same table, for other limits
+(e.g. web form submissions per client address).
 """
 
 from __future__ import annotations
@@ -83,3 +86,22 @@ def record_success(session: Session, account: str) -> None:
     row = session.get(AuthThrottle, account)
     if row is not None and (row.locked_until is None or row.locked_until <= utcnow()):
         row.failures = 0
+
+
+def count_event(session: Session, key: str, limit: int, window: timedelta) -> int | None:
+    """Count one event against ``key`` in a fixed window of ``window``.
+
+    Returns ``None`` when the event is within ``limit`` for the current window (and counts
+    it), or the seconds until the window ends when ``limit`` events were already counted
+    (the event is then not counted; answer it with ``Retry-After``). The row is locked while
+    counting, so concurrent workers cannot both take the last slot.
+    """
+    now = utcnow()
+    row = _row(session, key)
+    if now - row.window_started_at >= window:
+        row.failures, row.window_started_at = 0, now
+    if row.failures >= limit:
+        return int((row.window_started_at + window - now).total_seconds()) + 1
+    row.failures += 1
+    session.flush()
+    return None

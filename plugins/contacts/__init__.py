@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from starlette.routing import BaseRoute
+
 from gateway.contract import AccessControlledEntity, Permission, PluginInfo
 from gateway.hookspecs import hookimpl
-from plugins.contacts import api, demo
+from plugins.contacts import api, demo, webforms
 from plugins.contacts.models import (
     Contact,
     ContactEmail,
@@ -23,6 +25,7 @@ from plugins.contacts.models import (
 )
 from plugins.contacts.permissions import CATALOGUE
 from plugins.contacts.types import ContactNode
+from plugins.contacts.webforms import WebForm
 
 
 @hookimpl
@@ -48,6 +51,7 @@ def crm_models() -> Sequence[type[Any]]:
         ContactPhone,
         ContactTagLink,
         CustomValue,
+        WebForm,
     ]
 
 
@@ -75,12 +79,17 @@ def crm_graphql_types() -> Sequence[type[Any]]:
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return api.QUERY_FIELDS
+    return [*api.QUERY_FIELDS, *webforms.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return api.MUTATION_FIELDS
+    return [*api.MUTATION_FIELDS, *webforms.MUTATION_FIELDS]
+
+
+@hookimpl
+def crm_http_routes() -> Sequence[BaseRoute]:
+    return webforms.ROUTES
 
 
 @hookimpl

@@ -436,7 +436,9 @@ def contact_duplicates(info: Ctx, first: int | None = None) -> list[DuplicateGro
     ctx = info.context
     ctx.require_caller()
     names = selected(info, "contacts")
-    groups = duplicates.find(ctx.session, page_size(first, ctx.gateway.settings), loader_options(names))
+    groups = duplicates.find(
+        ctx.session, page_size(first, ctx.gateway.settings), loader_options(names)
+    )
     _prime_owners(ctx, [c for g in groups for c in g.contacts], names)
     return [
         DuplicateGroup(
@@ -471,8 +473,10 @@ def merge_contacts(
     return ContactPayload(contact=ContactNode(record=result))
 
 
-@strawberry.mutation(description="Set a contact's photo from a data URL (an image of at most "
-                     "1 MB; it is shrunk to fit 200x300).")
+@strawberry.mutation(
+    description="Set a contact's photo from a data URL (an image of at most "
+    "1 MB; it is shrunk to fit 200x300)."
+)
 def set_contact_photo(info: Ctx, id: strawberry.ID, data_url: str) -> ContactPayload:
     ctx = info.context
     ctx.require_caller()

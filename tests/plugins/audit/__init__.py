@@ -67,3 +67,10 @@ def crm_veto_delete(context, entity, record) -> str | None:
     if entity == "note" and record.title.startswith("keep"):
         return "notes titled 'keep…' are kept for the audit"
     return None
+
+
+@hookimpl
+def crm_merge_records(context, entity, kept, merged) -> None:
+    context.session.add(
+        AuditEntry(tenant_id=context.tenant_id, entity=entity, kind="merged", record_id=merged.id)
+    )
