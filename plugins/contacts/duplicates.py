@@ -89,6 +89,11 @@ def _groups(
 
 def find(session: Session, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
     """Up to ``limit`` groups of visible contacts that look like the same one."""
+    last_nine = (
+        func.right(ContactPhone.digits, 9)  # PostgreSQL's substr counts negatives differently
+        if session.get_bind().dialect.name == "postgresql"
+        else func.substr(ContactPhone.digits, -9, 9)
+    )
     criteria = [
         (
             DuplicateReason.EMAIL,
@@ -97,7 +102,7 @@ def find(session: Session, limit: int, options: list[Any] | None = None) -> list
         ),
         (
             DuplicateReason.PHONE,
-            func.substr(ContactPhone.digits, -9, 9),
+            last_nine,
             (ContactPhone, ContactPhone.contact_id == Contact.id),
         ),
         (DuplicateReason.FISCAL_ID, Contact.fiscal_id, None),
