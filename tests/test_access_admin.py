@@ -270,3 +270,12 @@ def test_explain_access_gives_ordered_reasons(admin, client_for):
     acme_admin = client_for("admin@acme.test")
     acme_user = acme_admin("{ me { user { id } } }").data["me"]["user"]["id"]
     assert acme_admin(EXPLAIN, {"u": acme_user, "r": note}).codes == ["NOT_FOUND"]
+
+
+def test_profile_grants_are_visible_only_to_holders_and_profile_managers(admin, client_for):
+    rep = client_for("rep1@demo.test")
+    own = rep("{ me { profile { name permissions } } }")
+    assert own.errors == [] and "contacts.contact.read" in own.data["me"]["profile"]["permissions"]
+    others = rep("{ users { email profile { name permissions } } }")
+    assert "FORBIDDEN" in others.codes
+    assert admin("{ users { profile { permissions } } }").errors == []

@@ -58,6 +58,13 @@ def _grants(context: Any, profile: Profile) -> tuple[list[str], list[tuple[str, 
     return grants[0].get(profile.id, []), grants[1].get(profile.id, [])
 
 
+def _may_read_grants(context: Any, profile: Profile) -> None:
+    """A profile's grants are admin data: visible to its holders and to profile managers."""
+    caller = context.require_caller()
+    if caller.profile_id != profile.id:
+        context.require("core.profiles.manage")
+
+
 # -- types --------------------------------------------------------------------------------------
 
 
@@ -95,14 +102,19 @@ class ProfileType:
             ProfileType(record=info.context.session.get(Profile, parent_id)) if parent_id else None
         )
 
-    @strawberry.field(description="Granted permission codes (administrators hold all).")
+    @strawberry.field(
+        description="Granted permission codes (administrators hold all). Readable for your own "
+        "profile, or with core.profiles.manage."
+    )
     def permissions(self, info: Info) -> list[str]:
+        _may_read_grants(info.context, self.record)
         if self.record.kind is ProfileKind.ADMINISTRATOR:
             return sorted(info.context.gateway.registry.permissions)
         return _grants(info.context, self.record)[0]
 
-    @strawberry.field
+    @strawberry.field(description="Readable for your own profile, or with core.profiles.manage.")
     def field_rules(self, info: Info) -> list[FieldRule]:
+        _may_read_grants(info.context, self.record)
         return [
             FieldRule(type_name=t, field_name=f, mode=m)
             for t, f, m in _grants(info.context, self.record)[1]
