@@ -66,6 +66,8 @@ def crm_record_changed(context, change) -> None:
 def crm_veto_delete(context, entity, record) -> str | None:
     if entity == "note" and record.title.startswith("keep"):
         return "notes titled 'keep…' are kept for the audit"
+    if entity == "contact" and record.display_name.lower().startswith("keep"):
+        return "this contact is under audit"
     return None
 
 
