@@ -30,7 +30,7 @@ from gateway.core.types import (
 )
 from gateway.errors import BadUserInput
 from gateway.excel import XLSX_MIME
-from gateway.graphql.common import UserError, attempt, global_id, page_size, parse_global_id
+from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.identity import services as identity
 from gateway.identity.models import Profile, ProfileKind, User
@@ -479,11 +479,8 @@ def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
             ),
         )
 
-    result = attempt(ctx, work)
-    return (
-        ProfilePayload(errors=result)
-        if isinstance(result, list)
-        else ProfilePayload(profile=ProfileType(record=result))
+    return mutate(
+        ctx, ProfilePayload, work, lambda result: ProfilePayload(profile=ProfileType(record=result))
     )
 
 
@@ -570,12 +567,7 @@ def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
             )
         return created
 
-    result = attempt(ctx, work)
-    return (
-        UserPayload(errors=result)
-        if isinstance(result, list)
-        else UserPayload(user=UserType(record=result))
-    )
+    return mutate(ctx, UserPayload, work, lambda result: UserPayload(user=UserType(record=result)))
 
 
 @strawberry.mutation
@@ -625,12 +617,7 @@ def deactivate_user(info: Ctx, id: strawberry.ID) -> UserPayload:
             session, ctx.gateway.registry, target, svc.UserChanges(is_active=False)
         )
 
-    result = attempt(ctx, work)
-    return (
-        UserPayload(errors=result)
-        if isinstance(result, list)
-        else UserPayload(user=UserType(record=result))
-    )
+    return mutate(ctx, UserPayload, work, lambda result: UserPayload(user=UserType(record=result)))
 
 
 @strawberry.mutation(description="Share a record you may change with a user (read or write).")
@@ -695,11 +682,11 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
             ),
         )
 
-    result = attempt(ctx, work)
-    return (
-        SharingRulePayload(errors=result)
-        if isinstance(result, list)
-        else SharingRulePayload(sharing_rule=SharingRuleType(record=result))
+    return mutate(
+        ctx,
+        SharingRulePayload,
+        work,
+        lambda result: SharingRulePayload(sharing_rule=SharingRuleType(record=result)),
     )
 
 

@@ -68,6 +68,26 @@ def page_size(first: int | None, settings: Settings, field: str = "first") -> in
     return first
 
 
+P = TypeVar("P")
+
+
+def mutate(
+    context: Any,
+    payload: Callable[..., P],
+    work: Callable[[Session], T],
+    build: Callable[[T], P],
+) -> P:
+    """Run a mutation's ``work`` as one unit of work and answer with its payload: ``build``
+    on success; on a domain failure everything is rolled back and the payload carries the
+    error (``payload(errors=[...])``)."""
+    try:
+        with context.transaction() as session:
+            value = work(session)
+    except GatewayError as exc:
+        return payload(errors=[UserError.from_exception(exc)])
+    return build(value)
+
+
 def attempt(context: Any, work: Callable[[Session], T]) -> T | list[UserError]:
     """Run a mutation's ``work`` as one unit of work (commit on success); a domain failure
     rolls everything back and comes back as payload errors."""

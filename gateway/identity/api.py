@@ -14,7 +14,7 @@ from strawberry.types import Info
 from gateway import mail
 from gateway.core.types import ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
-from gateway.graphql.common import UserError, attempt, global_id, parse_global_id
+from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.identity import invitations, throttle, two_factor
 from gateway.identity import services as identity
@@ -213,13 +213,15 @@ def enroll_two_factor(info: Ctx) -> EnrollTwoFactorPayload:
         tenant = session.get_one(Tenant, caller.tenant_id)
         return two_factor.begin_enrolment(session, ctx.gateway.secret_box, user, tenant.name)
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return EnrollTwoFactorPayload(errors=result)
-    return EnrollTwoFactorPayload(
-        enrolment=TwoFactorEnrolment(
-            secret=result.secret, otpauth_uri=result.otpauth_uri, qr_code=result.qr_svg_data_url
-        )
+    return mutate(
+        ctx,
+        EnrollTwoFactorPayload,
+        work,
+        lambda result: EnrollTwoFactorPayload(
+            enrolment=TwoFactorEnrolment(
+                secret=result.secret, otpauth_uri=result.otpauth_uri, qr_code=result.qr_svg_data_url
+            )
+        ),
     )
 
 
@@ -399,10 +401,12 @@ def _invite(ctx: RequestContext, profile_id: strawberry.ID, email: str | None) -
             )
         return issued
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return InvitationPayload(errors=result)
-    return InvitationPayload(url=result.url, expires_at=result.invitation.expires_at)
+    return mutate(
+        ctx,
+        InvitationPayload,
+        work,
+        lambda result: InvitationPayload(url=result.url, expires_at=result.invitation.expires_at),
+    )
 
 
 @strawberry.mutation(description="Invite someone by email to join with a profile.")
@@ -541,10 +545,12 @@ def _org_change(
     ctx: RequestContext, change: Callable[[Session, Tenant], Tenant]
 ) -> OrganizationPayload:
     caller = ctx.require(MANAGE_ORGANIZATION)
-    result = attempt(ctx, lambda s: change(s, s.get_one(Tenant, caller.tenant_id)))
-    if isinstance(result, list):
-        return OrganizationPayload(errors=result)
-    return OrganizationPayload(organization=Organization(record=result))
+    return mutate(
+        ctx,
+        OrganizationPayload,
+        lambda s: change(s, s.get_one(Tenant, caller.tenant_id)),
+        lambda result: OrganizationPayload(organization=Organization(record=result)),
+    )
 
 
 @strawberry.mutation(description="Change the organisation's settings (and its 2FA policy).")

@@ -16,7 +16,7 @@ from gateway.access.enforcement import get_writable
 from gateway.core.types import load_users
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.excel import XLSX_MIME
-from gateway.graphql.common import UserError, attempt, global_id, page_size, parse_global_id
+from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import Direction, keyset_page
@@ -207,11 +207,8 @@ def create_contact(info: Ctx, input: CreateContactInput) -> ContactPayload:
         _notify_manager(ctx, created, None)
         return created
 
-    result = attempt(ctx, work)
-    return (
-        ContactPayload(errors=result)
-        if isinstance(result, list)
-        else ContactPayload(contact=ContactNode(record=result))
+    return mutate(
+        ctx, ContactPayload, work, lambda result: ContactPayload(contact=ContactNode(record=result))
     )
 
 
@@ -231,11 +228,8 @@ def update_contact(info: Ctx, id: strawberry.ID, input: UpdateContactInput) -> C
         _notify_manager(ctx, updated, before)
         return updated
 
-    result = attempt(ctx, work)
-    return (
-        ContactPayload(errors=result)
-        if isinstance(result, list)
-        else ContactPayload(contact=ContactNode(record=result))
+    return mutate(
+        ctx, ContactPayload, work, lambda result: ContactPayload(contact=ContactNode(record=result))
     )
 
 
@@ -251,11 +245,8 @@ def delete_contact(info: Ctx, id: strawberry.ID) -> DeleteContactPayload:
         found = get_writable(session, Contact, parse_global_id(id, "Contact"), "contact")
         services.delete_contact(ctx, found)
 
-    result = attempt(ctx, work)
-    return (
-        DeleteContactPayload(errors=result)
-        if isinstance(result, list)
-        else DeleteContactPayload(deleted_id=id)
+    return mutate(
+        ctx, DeleteContactPayload, work, lambda result: DeleteContactPayload(deleted_id=id)
     )
 
 
@@ -302,11 +293,11 @@ def create_contact_type(info: Ctx, name: str) -> ContactTypePayload:
         session.flush()
         return created
 
-    result = attempt(ctx, work)
-    return (
-        ContactTypePayload(errors=result)
-        if isinstance(result, list)
-        else ContactTypePayload(contact_type=ContactTypeType(record=result))
+    return mutate(
+        ctx,
+        ContactTypePayload,
+        work,
+        lambda result: ContactTypePayload(contact_type=ContactTypeType(record=result)),
     )
 
 
@@ -337,12 +328,7 @@ def create_tag(
         session.flush()
         return tag
 
-    result = attempt(ctx, work)
-    return (
-        TagPayload(errors=result)
-        if isinstance(result, list)
-        else TagPayload(tag=TagType(record=result))
-    )
+    return mutate(ctx, TagPayload, work, lambda result: TagPayload(tag=TagType(record=result)))
 
 
 @strawberry.mutation
@@ -380,11 +366,11 @@ def create_contact_custom_field(
         session.flush()
         return created
 
-    result = attempt(ctx, work)
-    return (
-        CustomFieldPayload(errors=result)
-        if isinstance(result, list)
-        else CustomFieldPayload(custom_field=CustomFieldType(record=result))
+    return mutate(
+        ctx,
+        CustomFieldPayload,
+        work,
+        lambda result: CustomFieldPayload(custom_field=CustomFieldType(record=result)),
     )
 
 
@@ -467,10 +453,9 @@ def merge_contacts(
             take or [],
         )
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return ContactPayload(errors=result)
-    return ContactPayload(contact=ContactNode(record=result))
+    return mutate(
+        ctx, ContactPayload, work, lambda result: ContactPayload(contact=ContactNode(record=result))
+    )
 
 
 @strawberry.mutation(
@@ -486,10 +471,9 @@ def set_contact_photo(info: Ctx, id: strawberry.ID, data_url: str) -> ContactPay
         photos.set_photo(found, data_url)
         return found
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return ContactPayload(errors=result)
-    return ContactPayload(contact=ContactNode(record=result))
+    return mutate(
+        ctx, ContactPayload, work, lambda result: ContactPayload(contact=ContactNode(record=result))
+    )
 
 
 @strawberry.mutation
@@ -502,10 +486,9 @@ def remove_contact_photo(info: Ctx, id: strawberry.ID) -> ContactPayload:
         photos.clear_photo(found)
         return found
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return ContactPayload(errors=result)
-    return ContactPayload(contact=ContactNode(record=result))
+    return mutate(
+        ctx, ContactPayload, work, lambda result: ContactPayload(contact=ContactNode(record=result))
+    )
 
 
 QUERY_FIELDS = [

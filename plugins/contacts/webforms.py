@@ -46,7 +46,7 @@ from gateway.contract import AccessLevel, ChangeKind
 from gateway.core.types import UserType, load_users
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound
-from gateway.graphql.common import UserError, attempt, global_id, parse_global_id
+from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.identity import throttle
 from gateway.identity.models import ProfileKind, User
@@ -825,10 +825,12 @@ def _save(
             changes=_changes(input),
         )
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return WebFormPayload(errors=result)
-    return WebFormPayload(web_form=WebFormType(record=result))
+    return mutate(
+        ctx,
+        WebFormPayload,
+        work,
+        lambda result: WebFormPayload(web_form=WebFormType(record=result)),
+    )
 
 
 @strawberry.mutation(
