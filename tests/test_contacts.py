@@ -395,3 +395,48 @@ def test_list_of_100_contacts_takes_constant_statements(as_, gateway, demo, sql_
         assert len(r.data["contacts"]["edges"]) == size
         counts[size] = len(sql_log.statements)
     assert counts[10] == counts[100] == counts[200], counts
+
+
+def test_nested_company_owners_take_constant_statements(as_, gateway, demo, sql_log):
+    from plugins.contacts.models import Contact
+
+    tenant = demo["demo"]
+    reps = [
+        tenant.users[e].id
+        for e in ("rep1@demo.test", "rep2@demo.test", "manager@demo.test", "director@demo.test")
+    ]
+    with gateway.db.transaction() as s:
+        companies = [
+            Contact(
+                tenant_id=tenant.id,
+                kind="COMPANY",
+                company_name=f"Co{i}",
+                sort_name=f"co{i}",
+                owner_id=reps[i % 4],
+                search_text=f"co{i}",
+            )
+            for i in range(40)
+        ]
+        s.add_all(companies)
+        s.flush()
+        s.add_all(
+            Contact(
+                tenant_id=tenant.id,
+                kind="PERSON",
+                first_name=f"Emp{i:03d}",
+                sort_name=f"emp{i:03d}",
+                owner_id=reps[0],
+                company_id=companies[i % 40].id,
+                search_text=f"emp{i:03d}",
+            )
+            for i in range(200)
+        )
+    director = as_("director")
+    query = """query($n: Int) { contacts(first: $n, search: "emp") { edges { node {
+        displayName owner { email } company { displayName owner { email } } } } } }"""
+    counts = {}
+    for size in (10, 150):
+        with sql_log:
+            assert director(query, {"n": size}).errors == []
+        counts[size] = len(sql_log.statements)
+    assert counts[10] == counts[150], counts

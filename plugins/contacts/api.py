@@ -68,8 +68,14 @@ def loader_options(names: set[str]) -> list[Any]:
 
 
 def _prime_owners(ctx: RequestContext, contacts: list[Contact], names: set[str]) -> None:
-    if "owner" in names:
-        load_users(ctx, sorted({c.owner_id for c in contacts if c.owner_id is not None}))
+    """Load, in one query, the managers the page will show: the contacts' own and, when the
+    company is selected, the companies' (otherwise each distinct one would cost a query)."""
+    owners = {c.owner_id for c in contacts} if "owner" in names else set()
+    if "company" in names:
+        owners |= {c.company.owner_id for c in contacts if c.company is not None}
+    owners.discard(None)
+    if owners:
+        load_users(ctx, sorted(owners))
 
 
 # -- queries ----------------------------------------------------------------------------------
