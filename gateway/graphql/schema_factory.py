@@ -18,13 +18,13 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -105,16 +105,20 @@ class SchemaFactory:
         ]
         types = [cls for cls, owner in reg.types.values() if owner.info.name in enabled]
         s = self.settings
-        gate = root_field_gate(reg, enabled, anonymous)
+        # Validation rules are built once per schema: Strawberry's ValidationCache keys on the
+        # rule classes, so rules made per request (as the limiter extensions do) never hit it.
+        rules = (
+            depth_rule(s.max_query_depth, None, None),
+            alias_rule(s.max_aliases),
+            root_field_gate(reg, enabled, anonymous),
+        )
         extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
             UnitOfWork,
             FieldGuard,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=s.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=s.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
-            lambda: AddValidationRules([gate]),
+            lambda: AddValidationRules(list(rules)),
         ]
         if anonymous:
             # Introspection is for signed-in callers only, and shows their tenant's schema.

@@ -175,7 +175,9 @@ class Contact(Base):
     phones: Mapped[list[ContactPhone]] = relationship(
         cascade="all, delete-orphan", order_by="ContactPhone.position"
     )
-    tag_links: Mapped[list[ContactTagLink]] = relationship(cascade="all, delete-orphan")
+    tag_links: Mapped[list[ContactTagLink]] = relationship(
+        cascade="all, delete-orphan", order_by="ContactTagLink.tag_id"
+    )
     custom_values: Mapped[list[CustomValue]] = relationship(cascade="all, delete-orphan")
     company: Mapped[Contact | None] = relationship(remote_side=[id])
 
