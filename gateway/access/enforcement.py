@@ -67,6 +67,7 @@ class AccessContext:
     def invalidate(self) -> None:
         """Forget cached scope parts and criteria (after changing shares or rules)."""
         for name in (
+            "_facts",
             "permissions",
             "field_rules",
             "subordinate_ids",

@@ -1,5 +1,6 @@
-"""The caller's access scope: everything record and field checks need, loaded once per
-operation (a handful of indexed reads) so no check ever runs per row."""
+"""The caller's access scope: everything record and field checks need, read in ONE
+statement per operation (a UNION ALL of indexed lookups), so no check ever runs per row
+and the per-request cost does not grow with the number of facts consulted."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Result, Select, or_, select
+from sqlalchemy import Boolean, Integer, Result, Select, String, cast, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.access.models import (
@@ -38,8 +39,43 @@ class RuleGrant:
 
 
 @dataclass
+class _Facts:
+    permissions: set[str] = field(default_factory=set)
+    field_rules: dict[tuple[str, str], FieldMode] = field(default_factory=dict)
+    subordinates: set[int] = field(default_factory=set)
+    served: set[int] = field(default_factory=set)
+    shares: dict[str, dict[int, bool]] = field(default_factory=lambda: defaultdict(dict))
+    rules: dict[int, tuple[str, str | None, bool, set[int]]] = field(default_factory=dict)
+
+
+def _row(
+    kind: str,
+    s1: Any = None,
+    s2: Any = None,
+    s3: Any = None,
+    i1: Any = None,
+    i2: Any = None,
+    b: Any = None,
+) -> list[Any]:
+    """One branch of the facts query, every branch with the same typed columns."""
+
+    def typed(value: Any, type_: Any, name: str) -> Any:
+        return (cast(null(), type_) if value is None else cast(value, type_)).label(name)
+
+    return [
+        literal(kind, String).label("k"),
+        typed(s1, String, "s1"),
+        typed(s2, String, "s2"),
+        typed(s3, String, "s3"),
+        typed(i1, Integer, "i1"),
+        typed(i2, Integer, "i2"),
+        typed(b, Boolean, "b"),
+    ]
+
+
+@dataclass
 class AccessScope:
-    """Who is asking, and what follows from it. Each part is read at most once."""
+    """Who is asking, and what follows from it. Read at most once per operation."""
 
     tenant_id: int
     user_id: int
@@ -57,52 +93,120 @@ class AccessScope:
         return self.kind in (ProfileKind.ADMINISTRATOR, ProfileKind.STRUCTURAL)
 
     @cached_property
+    def _facts(self) -> _Facts:
+        """Permissions, field rules, subordinates, served users, shares and sharing rules of
+        the caller, in one round trip."""
+        admin = self.kind is ProfileKind.ADMINISTRATOR
+        branches: list[Select[Any]] = []
+        if not admin:
+            branches.append(
+                select(*_row("perm", s1=ProfilePermission.code)).where(
+                    ProfilePermission.profile_id == self.profile_id
+                )
+            )
+            branches.append(
+                select(
+                    *_row(
+                        "field",
+                        s1=ProfileFieldRule.type_name,
+                        s2=ProfileFieldRule.field_name,
+                        s3=ProfileFieldRule.mode,
+                    )
+                ).where(ProfileFieldRule.profile_id == self.profile_id)
+            )
+        branches.append(
+            select(*_row("sub", i1=UserHierarchy.descendant_id)).where(
+                UserHierarchy.ancestor_id == self.user_id, UserHierarchy.depth > 0
+            )
+        )
+        if self.kind is ProfileKind.ASSISTANT:
+            branches.append(
+                select(*_row("served", i1=AssistantLink.served_user_id)).where(
+                    AssistantLink.assistant_id == self.user_id
+                )
+            )
+        branches.append(
+            select(
+                *_row(
+                    "share",
+                    s1=RecordShare.entity,
+                    i1=RecordShare.record_id,
+                    b=RecordShare.can_write,
+                )
+            ).where(RecordShare.user_id == self.user_id)
+        )
+        above_or_self = select(UserHierarchy.ancestor_id).where(
+            UserHierarchy.descendant_id == self.user_id
+        )
+        opened = UserHierarchy.__table__.alias("opened")
+        branches.append(
+            select(
+                *_row(
+                    "rule",
+                    s1=SharingRule.entity,
+                    s2=SharingRule.name,
+                    i1=SharingRule.id,
+                    i2=opened.c.descendant_id,
+                    b=SharingRule.can_write,
+                )
+            )
+            .join(opened, opened.c.ancestor_id == SharingRule.owner_root_id)
+            .where(
+                SharingRule.tenant_id == self.tenant_id,
+                or_(
+                    SharingRule.grantee_profile_id == self.profile_id,
+                    SharingRule.grantee_root_id.in_(above_or_self),
+                ),
+            )
+        )
+        facts = _Facts()
+        stmt = branches[0].union_all(*branches[1:]) if len(branches) > 1 else branches[0]
+        for k, s1, s2, s3, i1, i2, b in self.session.execute(
+            select(stmt.subquery()).execution_options(**{SYSTEM: True})
+        ):
+            match k:
+                case "perm":
+                    facts.permissions.add(s1)
+                case "field":
+                    facts.field_rules[(s1, s2)] = FieldMode(s3)
+                case "sub":
+                    facts.subordinates.add(i1)
+                case "served":
+                    facts.served.add(i1)
+                case "share":
+                    facts.shares[s1][i1] = bool(b)
+                case "rule":
+                    _, _, _, owners = facts.rules.setdefault(i1, (s2, s1, bool(b), set()))
+                    owners.add(i2)
+        return facts
+
+    @cached_property
     def permissions(self) -> frozenset[str]:
         if self.kind is ProfileKind.ADMINISTRATOR:
             return self.all_permissions
-        stmt = select(ProfilePermission.code).where(ProfilePermission.profile_id == self.profile_id)
-        return frozenset(self._query(stmt).scalars())
+        return frozenset(self._facts.permissions)
 
     def has(self, code: str) -> bool:
         return code in self.permissions
 
     @cached_property
     def field_rules(self) -> dict[tuple[str, str], FieldMode]:
-        if self.kind is ProfileKind.ADMINISTRATOR:
-            return {}
-        stmt = select(
-            ProfileFieldRule.type_name, ProfileFieldRule.field_name, ProfileFieldRule.mode
-        ).where(ProfileFieldRule.profile_id == self.profile_id)
-        return {(t, f): mode for t, f, mode in self._query(stmt)}
+        return dict(self._facts.field_rules)
 
     @cached_property
     def subordinate_ids(self) -> frozenset[int]:
         """Everyone below the caller in the reporting hierarchy (not the caller)."""
-        stmt = select(UserHierarchy.descendant_id).where(
-            UserHierarchy.ancestor_id == self.user_id, UserHierarchy.depth > 0
-        )
-        return frozenset(self._query(stmt).scalars())
+        return frozenset(self._facts.subordinates)
 
     @cached_property
     def served_ids(self) -> frozenset[int]:
         """The users an assistant serves (empty for other kinds)."""
-        if self.kind is not ProfileKind.ASSISTANT:
-            return frozenset()
-        stmt = select(AssistantLink.served_user_id).where(
-            AssistantLink.assistant_id == self.user_id
-        )
-        return frozenset(self._query(stmt).scalars())
+        return frozenset(self._facts.served)
 
     @cached_property
     def shares(self) -> dict[str, dict[int, bool]]:
         """entity → record id → can_write, for records shared with the caller."""
-        result: dict[str, dict[int, bool]] = defaultdict(dict)
-        stmt = select(RecordShare.entity, RecordShare.record_id, RecordShare.can_write).where(
-            RecordShare.user_id == self.user_id
-        )
-        for entity, record_id, can_write in self._query(stmt):
-            result[entity][record_id] = can_write
-        return dict(result)
+        return dict(self._facts.shares)
 
     def shared_ids(self, entity: str, *, write: bool) -> frozenset[int]:
         return frozenset(
@@ -112,32 +216,9 @@ class AccessScope:
     @cached_property
     def rule_grants(self) -> tuple[RuleGrant, ...]:
         """Sharing rules whose grantee is the caller's profile or a subtree it belongs to."""
-        above_or_self = select(UserHierarchy.ancestor_id).where(
-            UserHierarchy.descendant_id == self.user_id
-        )
-        stmt = (
-            select(SharingRule)
-            .where(
-                SharingRule.tenant_id == self.tenant_id,
-                or_(
-                    SharingRule.grantee_profile_id == self.profile_id,
-                    SharingRule.grantee_root_id.in_(above_or_self),
-                ),
-            )
-            .order_by(SharingRule.id)
-        )
-        rules = self._query(stmt).scalars().all()
-        if not rules:
-            return ()
-        owners: dict[int, set[int]] = defaultdict(set)
-        subtree = select(UserHierarchy.ancestor_id, UserHierarchy.descendant_id).where(
-            UserHierarchy.ancestor_id.in_({r.owner_root_id for r in rules})
-        )
-        for ancestor, descendant in self._query(subtree):
-            owners[ancestor].add(descendant)
         return tuple(
-            RuleGrant(r.id, r.name, r.entity, r.can_write, frozenset(owners[r.owner_root_id]))
-            for r in rules
+            RuleGrant(rule_id, name, entity, can_write, frozenset(owners))
+            for rule_id, (name, entity, can_write, owners) in sorted(self._facts.rules.items())
         )
 
     def rule_owner_ids(self, entity: str, *, write: bool) -> frozenset[int]:
