@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -152,3 +154,40 @@ class CallerContext(Protocol):
 
     @property
     def hooks(self) -> HookRelay: ...
+
+
+@dataclass(frozen=True)
+class DashboardPeriods:
+    """The instants "today", "this week" and "this month" start at, for ``crm_dashboard_figures``.
+
+    Computed once per request in the organisation's time zone (weeks start on Monday) and
+    handed to every module as aware UTC datetimes, so all figures agree on what "today" is.
+    """
+
+    now: datetime
+    today: datetime
+    week: datetime
+    month: datetime
+
+
+@dataclass(frozen=True)
+class DashboardFigure:
+    """One figure of the dashboard, e.g. ``contacts.newThisWeek`` = 4.
+
+    ``key`` is stable (frontends pick figures by it) and unique per module, except that money
+    figures repeat the key once per currency. Give exactly one of ``count`` or ``amount``;
+    ``amount`` needs ``currency`` (ISO 4217). Figures must count only rows the caller can see
+    — query through the context's session and the gateway's access predicate applies.
+    """
+
+    key: str
+    label: str
+    count: int | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.count is None) == (self.amount is None):
+            raise ValueError(f"dashboard figure {self.key!r}: give exactly one of count, amount")
+        if self.amount is not None and not self.currency:
+            raise ValueError(f"dashboard figure {self.key!r}: an amount needs a currency")

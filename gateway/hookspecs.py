@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from gateway.contract import (
         AccessControlledEntity,
         CallerContext,
+        DashboardFigure,
+        DashboardPeriods,
         Permission,
         PluginInfo,
         RecordChange,
@@ -284,4 +286,36 @@ def crm_merge_records(context: CallerContext, entity: str, kept: Any, merged: An
                 context.session.execute(
                     update(Invoice).where(Invoice.contact_id == merged.id)
                     .values(contact_id=kept.id))
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# 6. Read-side contributions (per operation; enabled modules of the caller's tenant)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def crm_dashboard_figures(
+    context: CallerContext, periods: DashboardPeriods
+) -> Sequence[DashboardFigure]:
+    """Contribute your module's figures to the ``dashboard`` query.
+
+    Count only what the caller may see: query through ``context.session``, where the record
+    access predicate applies to every access-controlled model. Answer in a few statements
+    (aggregate with ``count(...) FILTER``/``CASE`` rather than one query per figure).
+
+    :param context: Who asks, in which tenant, with which session.
+    :param periods: When today, this week and this month started in the organisation's time
+        zone (aware UTC datetimes), shared by every module.
+    :returns: Your figures; keys are prefixed with your module's name by the gateway.
+
+    Example::
+
+        @hookimpl
+        def crm_dashboard_figures(context, periods):
+            total, today = context.session.execute(
+                select(func.count(), func.count().filter(Note.created_at >= periods.today))
+                .select_from(Note)).one()
+            return [DashboardFigure("total", "Notes", count=total),
+                    DashboardFigure("newToday", "New notes today", count=today)]
     """

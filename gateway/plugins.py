@@ -9,7 +9,7 @@ name fails start-up with a message naming both plugins.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -277,16 +277,22 @@ class HookRelay:
         self._disabled = disabled
         self._callers: dict[str, Callable[..., Any]] = {}
 
-    def call_attributed(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def call_attributed(
+        self, name: str, *, only_modules: Collection[str] | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
         """Call hook ``name`` plugin by plugin; return ``(module name, result)`` pairs.
 
         For hooks whose answers must say who gave them (vetoes name the vetoing module).
+        ``only_modules`` restricts the call to those modules (e.g. the dashboard figures a
+        frontend asked for).
         """
         caller = getattr(self, name)
         answers = []
         for impl in caller.get_hookimpls():  # registration order
-            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-            answers.append((self._registry.by_object(impl.plugin).info.name, result))
+            module = self._registry.by_object(impl.plugin).info.name
+            if only_modules is not None and module not in only_modules:
+                continue
+            answers.append((module, impl.function(*[kwargs[arg] for arg in impl.argnames])))
         return answers
 
     def __getattr__(self, name: str) -> Callable[..., Any]:

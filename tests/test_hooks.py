@@ -150,3 +150,12 @@ def test_hook_crm_merge_records(demo, client_for, gateway):
     with gateway.db.reading() as s:
         kinds = s.scalars(select(AuditEntry.kind).where(AuditEntry.entity == "contact")).all()
     assert "merged" in kinds
+
+
+def test_hook_crm_dashboard_figures(demo, client_for):
+    query = """{ dashboard { figures { module key count } } contacts(first: 1) { totalCount } }"""
+    for email in ("admin@demo.test", "rep1@demo.test", "rep2@demo.test"):
+        r = client_for(email)(query)
+        figures = {f["key"]: f for f in r.data["dashboard"]["figures"]}
+        assert figures["contacts.total"]["module"] == "contacts"
+        assert figures["contacts.total"]["count"] == r.data["contacts"]["totalCount"], email

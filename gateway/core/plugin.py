@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.types.field import StrawberryField
 
-from gateway import __version__, notifications
+from gateway import __version__, dashboard, notifications
 from gateway.access import api as access_api
 from gateway.access.models import (
     ProfileFieldRule,
@@ -97,6 +97,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         api.me,
         api.modules,
         node.node,
+        dashboard.dashboard,
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,

@@ -9,9 +9,16 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from gateway.contract import AccessControlledEntity, Permission, PluginInfo
+from gateway.contract import (
+    AccessControlledEntity,
+    CallerContext,
+    DashboardFigure,
+    DashboardPeriods,
+    Permission,
+    PluginInfo,
+)
 from gateway.hookspecs import hookimpl
-from plugins.contacts import api, demo, webforms
+from plugins.contacts import api, dashboard, demo, webforms
 from plugins.contacts.models import (
     Contact,
     ContactEmail,
@@ -95,3 +102,10 @@ def crm_http_routes() -> Sequence[BaseRoute]:
 @hookimpl
 def crm_demo_data(session: Any, tenant: Any) -> None:
     demo.seed(session, tenant)
+
+
+@hookimpl
+def crm_dashboard_figures(
+    context: CallerContext, periods: DashboardPeriods
+) -> Sequence[DashboardFigure]:
+    return dashboard.figures(context, periods)
