@@ -46,6 +46,9 @@ class Settings:
     max_failures_per_address: int = 20
     lockout_seconds: int = 15 * 60
     invitation_ttl_seconds: int = 7 * 24 * 3600
+    #: Hot list resolvers answer plain selections as pre-shaped results (gateway.graphql.shaped).
+    #: Off only to compare with the general path (tests, benchmarks): ``CRM_SHAPED_RESULTS=0``.
+    shaped_results: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,6 +62,7 @@ class Settings:
             max_page_size=_int("CRM_MAX_PAGE_SIZE", cls.max_page_size),
             password_hash_profile=os.environ.get("CRM_PASSWORD_HASH_PROFILE", "interactive"),
             graphiql=os.environ.get("CRM_GRAPHIQL", "1") != "0",
+            shaped_results=os.environ.get("CRM_SHAPED_RESULTS", "1") != "0",
             secret_key=os.environ.get("CRM_SECRET_KEY") or None,
             public_url=os.environ.get("CRM_PUBLIC_URL", cls.public_url),
             smtp_host=os.environ.get("CRM_SMTP_HOST") or None,

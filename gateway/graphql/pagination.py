@@ -46,6 +46,19 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         raise BadUserInput("not a valid cursor", field="after") from exc
 
 
+def after_cursor(sort_column: Any, id_column: Any, cursor: str, descending: bool) -> Any:
+    """The keyset condition "after this cursor"; BAD_USER_INPUT for a cursor of another order.
+
+    A cursor carries the sort column's value: one taken from a list sorted by name cannot
+    continue a list sorted by date (it would compare text with timestamps).
+    """
+    value, pk = decode_cursor(cursor)
+    if isinstance(value, datetime) != (sort_column.type.python_type is datetime):
+        raise BadUserInput("this cursor belongs to a list in another order", field="after")
+    bound = tuple_(sort_column, id_column)
+    return bound < (value, pk) if descending else bound > (value, pk)
+
+
 @dataclass
 class Page(Generic[T]):
     rows: list[T]
@@ -75,9 +88,7 @@ def keyset_page(
 ) -> Page[T]:
     """The next ``first`` rows of ``stmt`` ordered by (sort column, id) after ``after``."""
     if after is not None:
-        value, pk = decode_cursor(after)
-        bound = tuple_(sort_column, id_column)
-        stmt = stmt.where(bound < (value, pk) if descending else bound > (value, pk))
+        stmt = stmt.where(after_cursor(sort_column, id_column, after, descending))
     order = (sort_column.desc(), id_column.desc()) if descending else (sort_column, id_column)
     rows = list(session.scalars(stmt.order_by(*order).limit(first + 1)).unique())
     has_next = len(rows) > first

@@ -32,6 +32,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from gateway.access.fields import FieldGuard, FieldPolicy, field_policies
 from gateway.config import Settings
 from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate
+from gateway.graphql.shaped import ShapingExecutionContext
 from gateway.plugins import PluginRegistry
 
 #: The schema key of callers who have not signed in.
@@ -128,5 +129,6 @@ class SchemaFactory:
             mutation=create_type("Mutation", mutation_fields) if mutation_fields else None,
             types=types,
             extensions=extensions,
+            execution_context_class=ShapingExecutionContext,
             config=StrawberryConfig(disable_field_suggestions=True),
         )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from sqlalchemy import delete, func, select
@@ -20,6 +20,7 @@ from gateway.graphql.common import UserError, attempt, global_id, mutate, page_s
 from gateway.graphql.context import RequestContext
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import Direction, keyset_page
+from gateway.graphql.shaped import Shaped, plain_selection
 from gateway.identity.models import Profile
 from gateway.notifications import notify
 from plugins.contacts import duplicates, export, photos, services
@@ -33,6 +34,7 @@ from plugins.contacts.inputs import (
 )
 from plugins.contacts.models import Contact, ContactType, CustomField, FieldType, Tag, TagGrant
 from plugins.contacts.permissions import ContactsPermission as P
+from plugins.contacts.shaped_list import ContactListPlan
 from plugins.contacts.types import (
     ContactConnection,
     ContactEdge,
@@ -78,6 +80,14 @@ def _prime_owners(ctx: RequestContext, contacts: list[Contact], names: set[str])
         load_users(ctx, sorted(owners))
 
 
+def _shaped_plan(info: Ctx, sort_column: Any) -> ContactListPlan | None:
+    """The pre-shaped plan of a plain ``contacts`` selection (``None``: the general path)."""
+    if not info.context.gateway.settings.shaped_results:
+        return None
+    selection = plain_selection(info)
+    return ContactListPlan.compile(selection, sort_column) if selection is not None else None
+
+
 # -- queries ----------------------------------------------------------------------------------
 
 
@@ -96,8 +106,26 @@ def contacts(
     flt = filter.to_filter() if filter else None
     order = order_by or ContactOrder()
     stmt = services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt)
-    names = selected(info, "edges", "node")
     sort_column = getattr(Contact, ContactSortField(order.field).value)
+    descending = order.direction == Direction.DESC
+
+    def count() -> int:
+        counted = select(func.count()).select_from(stmt.with_only_columns(Contact.id).subquery())
+        return ctx.session.scalar(counted) or 0
+
+    plan = _shaped_plan(info, sort_column)
+    if plan is not None:
+        shaped = plan.run(
+            ctx.session,
+            stmt,
+            sort_column,
+            first=size,
+            after=after,
+            descending=descending,
+            total=count,
+        )
+        return cast(ContactConnection, Shaped(shaped))
+    names = selected(info, "edges", "node")
     page = keyset_page(
         ctx.session,
         stmt.options(*loader_options(names)),
@@ -105,14 +133,10 @@ def contacts(
         Contact.id,
         first=size,
         after=after,
-        descending=order.direction == Direction.DESC,
+        descending=descending,
     )
     _prime_owners(ctx, page.rows, names)
-    total = None
-    if "totalCount" in selected(info):
-        total = ctx.session.scalar(
-            select(func.count()).select_from(stmt.with_only_columns(Contact.id).subquery())
-        )
+    total = count() if "totalCount" in selected(info) else None
     return ContactConnection(
         edges=[
             ContactEdge(cursor=c, node=ContactNode(record=r))

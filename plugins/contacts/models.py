@@ -183,9 +183,14 @@ class Contact(Base):
 
     @property
     def display_name(self) -> str:
-        if self.kind is ContactKind.COMPANY:
-            return self.company_name
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
+        return display_name(self.kind, self.company_name, self.first_name, self.last_name)
+
+
+def display_name(kind: ContactKind, company_name: str, first_name: str, last_name: str) -> str:
+    """A company's name, or a person's first and last names."""
+    if kind is ContactKind.COMPANY:
+        return company_name
+    return " ".join(p for p in (first_name, last_name) if p)
 
 
 class ContactEmail(Base):

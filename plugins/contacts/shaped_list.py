@@ -1,0 +1,314 @@
+"""The contacts list answered as a pre-shaped result (see :mod:`gateway.graphql.shaped`).
+
+When a ``contacts`` selection uses only the plain fields below, the page is read as plain
+rows — the contact's selected columns, its owner by a join, its first email and phone by
+scalar sub-queries — plus one statement for the page's tags, and shaped straight into the
+response. Record access still applies: these are ORM-enabled statements on ``Contact``, so
+the gateway's visibility predicate and tenant criteria are added to them like to any other.
+Any other selection returns ``None`` and the general path answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from gateway.contract import AccessLevel
+from gateway.graphql.common import global_id
+from gateway.graphql.pagination import after_cursor, encode_cursor
+from gateway.graphql.shaped import Selected
+from gateway.identity.models import User
+from plugins.contacts.models import (
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    ContactTagLink,
+    Tag,
+    display_name,
+)
+
+Row = Any
+Getter = Callable[[Row], Any]
+
+
+def _enum(value: Enum | None) -> str | None:
+    return value.name if value is not None else None
+
+
+def _text(column: Any) -> tuple[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]]:
+    return (column,), lambda v: v[0]
+
+
+def _first_of(model: Any, attribute: str) -> Any:
+    """The first email/phone of the contact (by position), as a scalar sub-query."""
+    return (
+        select(getattr(model, attribute))
+        .where(model.contact_id == Contact.id)
+        .order_by(model.position, model.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+#: Contact fields a shaped list can answer: the SQL expressions each needs, and how to turn
+#: their values into the field's response value (as graphql-core would serialise it).
+NODE_FIELDS: dict[str, tuple[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]]] = {
+    "id": ((Contact.id,), lambda v: global_id("Contact", v[0])),
+    "kind": ((Contact.kind,), lambda v: v[0].name),
+    "firstName": _text(Contact.first_name),
+    "lastName": _text(Contact.last_name),
+    "companyName": _text(Contact.company_name),
+    "displayName": (
+        (Contact.kind, Contact.company_name, Contact.first_name, Contact.last_name),
+        lambda v: display_name(*v),
+    ),
+    "email": ((_first_of(ContactEmail, "address"),), lambda v: v[0]),
+    "phone": ((_first_of(ContactPhone, "number"),), lambda v: v[0]),
+    "clientKind": ((Contact.client_kind,), lambda v: _enum(v[0])),
+    "category": ((Contact.category,), lambda v: _enum(v[0])),
+    "currency": _text(Contact.currency),
+    "website": _text(Contact.website),
+    "fiscalId": _text(Contact.fiscal_id),
+    "fiscalIdType": ((Contact.fiscal_id_type,), lambda v: _enum(v[0])),
+    "source": _text(Contact.source),
+    "segment": _text(Contact.segment),
+    "zone": _text(Contact.zone),
+    "access": ((Contact.access,), lambda v: AccessLevel(v[0]).name),
+    "createdAt": ((Contact.created_at,), lambda v: v[0].isoformat()),
+    "updatedAt": ((Contact.updated_at,), lambda v: v[0].isoformat()),
+}
+
+#: The owner is joined as ``users`` itself (one join per statement), so the tenant criterion
+#: the gateway adds to ``User`` applies to it unchanged.
+Owner = User
+OWNER_FIELDS: dict[str, tuple[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]]] = {
+    "id": ((Owner.id,), lambda v: global_id("User", v[0])),
+    "email": _text(Owner.email),
+    "displayName": _text(Owner.display_name),
+    "isActive": _text(Owner.is_active),
+}
+TAG_FIELDS: dict[str, Callable[[Tag], Any]] = {
+    "id": lambda t: global_id("Tag", t.id),
+    "name": lambda t: t.name,
+    "restricted": lambda t: t.restricted,
+}
+CONNECTION_FIELDS = {"edges", "pageInfo", "totalCount", "__typename"}
+EDGE_FIELDS = {"cursor", "node", "__typename"}
+PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
+
+
+class _Columns:
+    """The page statement's columns, each selected once, addressed by position."""
+
+    def __init__(self) -> None:
+        self.expressions: list[Any] = []
+        self._index: dict[int, int] = {}
+
+    def positions(self, expressions: tuple[Any, ...]) -> tuple[int, ...]:
+        found = []
+        for expression in expressions:
+            key = id(expression)
+            if key not in self._index:
+                self._index[key] = len(self.expressions)
+                self.expressions.append(expression)
+            found.append(self._index[key])
+        return tuple(found)
+
+
+def _getter(positions: tuple[int, ...], convert: Callable[[tuple[Any, ...]], Any]) -> Getter:
+    if len(positions) == 1:
+        (p,) = positions
+        return lambda row: convert((row[p],))
+    return lambda row: convert(tuple(row[p] for p in positions))
+
+
+class ContactListPlan:
+    """A compiled ``contacts`` selection: which columns to read and how to shape each row."""
+
+    def __init__(self, selection: Selected, sort_column: Any) -> None:
+        self.selection = selection
+        self.columns = _Columns()
+        self.id_at, self.sort_at, self.owner_id_at = self.columns.positions(
+            (Contact.id, sort_column, Contact.owner_id)
+        )
+        self.joins_owner = False
+        self.tags: Selected | None = None
+        self.node: list[tuple[str, Getter | None]] = []
+        self.owner: Selected | None = None
+        self.owner_getters: list[tuple[str, Getter]] = []
+        node = None
+        for edges in (e for e in selection.children if e.name == "edges"):
+            for entry in edges.children:
+                if entry.name == "node":
+                    node = entry
+        self.node_selection = node
+        if node is not None:
+            self._compile_node(node)
+
+    @classmethod
+    def compile(cls, selection: Selected, sort_column: Any) -> ContactListPlan | None:
+        """The plan, or ``None`` if the selection holds a field this shaper does not know."""
+        if not selection.names() <= CONNECTION_FIELDS:
+            return None
+        nodes: list[Selected] = []
+        for entry in selection.children:
+            if entry.name == "edges":
+                if not entry.names() <= EDGE_FIELDS:
+                    return None
+                nodes.extend(e for e in entry.children if e.name == "node")
+            elif entry.name == "pageInfo" and not entry.names() <= PAGE_INFO_FIELDS:
+                return None
+        # Several differently aliased ``node`` selections would need merging: not plain.
+        if len(nodes) > 1 or any(not _node_is_plain(n) for n in nodes):
+            return None
+        return cls(selection, sort_column)
+
+    def _compile_node(self, node: Selected) -> None:
+        for entry in node.children:
+            if entry.name == "__typename":
+                self.node.append((entry.key, lambda _row: "Contact"))
+            elif entry.name == "owner":
+                self.joins_owner = True
+                getters = [
+                    (
+                        user.key,
+                        (lambda _row: "User")
+                        if user.name == "__typename"
+                        else _getter(
+                            self.columns.positions(OWNER_FIELDS[user.name][0]),
+                            OWNER_FIELDS[user.name][1],
+                        ),
+                    )
+                    for user in entry.children
+                ]
+                owner_present = self.columns.positions((Owner.id,))[0]
+                self.node.append((entry.key, _owner_getter(owner_present, getters)))
+            elif entry.name == "tags":
+                self.tags = entry
+                self.node.append((entry.key, None))  # filled from the tags statement
+            else:
+                expressions, convert = NODE_FIELDS[entry.name]
+                self.node.append((entry.key, _getter(self.columns.positions(expressions), convert)))
+
+    def statement(self, base: Select[Any]) -> Select[Any]:
+        stmt = base.with_only_columns(*self.columns.expressions)
+        if self.joins_owner:
+            stmt = stmt.outerjoin(Owner, Owner.id == Contact.owner_id)
+        return stmt
+
+    def run(
+        self,
+        session: Session,
+        base: Select[Any],
+        sort_column: Any,
+        *,
+        first: int,
+        after: str | None,
+        descending: bool,
+        total: Callable[[], int] | None,
+    ) -> dict[str, Any]:
+        stmt = self.statement(base)
+        if after is not None:
+            stmt = stmt.where(after_cursor(sort_column, Contact.id, after, descending))
+        order = (sort_column.desc(), Contact.id.desc()) if descending else (sort_column, Contact.id)
+        rows = session.execute(stmt.order_by(*order).limit(first + 1)).all()
+        has_next = len(rows) > first
+        rows = rows[:first]
+        cursors = [encode_cursor(r[self.sort_at], r[self.id_at]) for r in rows]
+        tags = self._tags(session, [r[self.id_at] for r in rows]) if self.tags else {}
+        return self._shape(rows, cursors, tags, has_next, after is not None, total)
+
+    def _tags(self, session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        assert self.tags is not None
+        getters = [
+            (t.key, (lambda _tag: "Tag") if t.name == "__typename" else TAG_FIELDS[t.name])
+            for t in self.tags.children
+        ]
+        found: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        links = session.execute(
+            select(ContactTagLink.contact_id, Tag)
+            .join(Tag, Tag.id == ContactTagLink.tag_id)
+            .where(ContactTagLink.contact_id.in_(ids))
+            .order_by(ContactTagLink.contact_id, ContactTagLink.tag_id)
+        )
+        for contact_id, tag in links:
+            found[contact_id].append({k: g(tag) for k, g in getters})
+        return found
+
+    def _shape(
+        self,
+        rows: list[Row],
+        cursors: list[str],
+        tags: dict[int, list[dict[str, Any]]],
+        has_next: bool,
+        has_previous: bool,
+        total: Callable[[], int] | None,
+    ) -> dict[str, Any]:
+        id_at = self.id_at
+        out: dict[str, Any] = {}
+        for entry in self.selection.children:
+            name = entry.name
+            if name == "__typename":
+                out[entry.key] = "ContactConnection"
+            elif name == "totalCount":
+                out[entry.key] = total() if total is not None else None
+            elif name == "pageInfo":
+                out[entry.key] = _page_info(entry, cursors, has_next, has_previous)
+            elif name == "edges":
+                edges = []
+                for row, cursor in zip(rows, cursors, strict=True):
+                    edge: dict[str, Any] = {}
+                    for part in entry.children:
+                        if part.name == "cursor":
+                            edge[part.key] = cursor
+                        elif part.name == "__typename":
+                            edge[part.key] = "ContactEdge"
+                        else:
+                            edge[part.key] = {
+                                k: (g(row) if g is not None else tags[row[id_at]])
+                                for k, g in self.node
+                            }
+                    edges.append(edge)
+                out[entry.key] = edges
+        return out
+
+
+def _owner_getter(present_at: int, getters: list[tuple[str, Getter]]) -> Getter:
+    def owner(row: Row) -> dict[str, Any] | None:
+        if row[present_at] is None:
+            return None
+        return {k: g(row) for k, g in getters}
+
+    return owner
+
+
+def _page_info(
+    entry: Selected, cursors: list[str], has_next: bool, has_previous: bool
+) -> dict[str, Any]:
+    values = {
+        "hasNextPage": has_next,
+        "hasPreviousPage": has_previous,
+        "startCursor": cursors[0] if cursors else None,
+        "endCursor": cursors[-1] if cursors else None,
+        "__typename": "PageInfo",
+    }
+    return {e.key: values[e.name] for e in entry.children}
+
+
+def _node_is_plain(node: Selected) -> bool:
+    for entry in node.children:
+        if entry.name == "owner":
+            if not entry.names() <= set(OWNER_FIELDS) | {"__typename"}:
+                return False
+        elif entry.name == "tags":
+            if not entry.names() <= set(TAG_FIELDS) | {"__typename"}:
+                return False
+        elif entry.name != "__typename" and entry.name not in NODE_FIELDS:
+            return False
+    return True
