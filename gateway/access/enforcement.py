@@ -16,6 +16,7 @@ sign-in) are system sessions and are not filtered.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, event, select
@@ -51,17 +52,16 @@ class AccessContext:
         return predicate(self.scope, self.registry, entity, mode, self.dialect)
 
     def options(self) -> tuple[ExecutableOption, ...]:
+        """The loader criteria for every tenant model: visibility for access-controlled
+        entities (per caller), the tenant for the others (shared by the tenant's requests)."""
         if self._options is None:
-            opts: list[ExecutableOption] = []
-            for model in self.registry.tenant_models:
-                entity = self.registry.entity_of_model.get(model)
-                criteria = (
-                    self.predicate(entity, Mode.READ)
-                    if entity is not None
-                    else model.tenant_id == self.scope.tenant_id
+            visibility = [
+                with_loader_criteria(
+                    entity.model, self.predicate(entity, Mode.READ), include_aliases=True
                 )
-                opts.append(with_loader_criteria(model, criteria, include_aliases=True))
-            self._options = tuple(opts)
+                for entity in self.registry.entities.values()
+            ]
+            self._options = (*_tenant_options(self.registry, self.scope.tenant_id), *visibility)
         return self._options
 
     def invalidate(self) -> None:
@@ -78,6 +78,17 @@ class AccessContext:
             self.scope.__dict__.pop(name, None)
         self._options = None
         self.full_access_cache.clear()
+
+
+@lru_cache(maxsize=1024)
+def _tenant_options(registry: PluginRegistry, tenant_id: int) -> tuple[ExecutableOption, ...]:
+    """``tenant_id = :tenant`` criteria of the models without record access, built once per
+    tenant: building them for every request cost more than the query they filter."""
+    return tuple(
+        with_loader_criteria(model, model.tenant_id == tenant_id, include_aliases=True)
+        for model in registry.tenant_models
+        if model not in registry.entity_of_model
+    )
 
 
 def scope_session(session: Session, scope: AccessScope, registry: PluginRegistry) -> None:

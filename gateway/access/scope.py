@@ -6,10 +6,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Result, Select, String, cast, literal, null, or_, select
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Result,
+    Select,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from gateway.access.models import (
@@ -73,6 +85,74 @@ def _row(
     ]
 
 
+@cache
+def _facts_statement(admin: bool, assistant: bool) -> Select[Any]:
+    """The facts query for a kind of profile, built once: SQLAlchemy memoises a statement
+    object's cache key, so reusing it skips both building and keying it on every request."""
+    profile_id, user_id = (
+        bindparam("profile_id", type_=Integer),
+        bindparam("user_id", type_=Integer),
+    )
+    tenant_id = bindparam("tenant_id", type_=Integer)
+    branches: list[Select[Any]] = []
+    if not admin:
+        branches.append(
+            select(*_row("perm", s1=ProfilePermission.code)).where(
+                ProfilePermission.profile_id == profile_id
+            )
+        )
+        branches.append(
+            select(
+                *_row(
+                    "field",
+                    s1=ProfileFieldRule.type_name,
+                    s2=ProfileFieldRule.field_name,
+                    s3=ProfileFieldRule.mode,
+                )
+            ).where(ProfileFieldRule.profile_id == profile_id)
+        )
+    branches.append(
+        select(*_row("sub", i1=UserHierarchy.descendant_id)).where(
+            UserHierarchy.ancestor_id == user_id, UserHierarchy.depth > 0
+        )
+    )
+    if assistant:
+        branches.append(
+            select(*_row("served", i1=AssistantLink.served_user_id)).where(
+                AssistantLink.assistant_id == user_id
+            )
+        )
+    branches.append(
+        select(
+            *_row("share", s1=RecordShare.entity, i1=RecordShare.record_id, b=RecordShare.can_write)
+        ).where(RecordShare.user_id == user_id)
+    )
+    above_or_self = select(UserHierarchy.ancestor_id).where(UserHierarchy.descendant_id == user_id)
+    opened = UserHierarchy.__table__.alias("opened")
+    branches.append(
+        select(
+            *_row(
+                "rule",
+                s1=SharingRule.entity,
+                s2=SharingRule.name,
+                i1=SharingRule.id,
+                i2=opened.c.descendant_id,
+                b=SharingRule.can_write,
+            )
+        )
+        .join(opened, opened.c.ancestor_id == SharingRule.owner_root_id)
+        .where(
+            SharingRule.tenant_id == tenant_id,
+            or_(
+                SharingRule.grantee_profile_id == profile_id,
+                SharingRule.grantee_root_id.in_(above_or_self),
+            ),
+        )
+    )
+    union = branches[0].union_all(*branches[1:])
+    return select(union.subquery()).execution_options(**{SYSTEM: True})
+
+
 @dataclass
 class AccessScope:
     """Who is asking, and what follows from it. Read at most once per operation."""
@@ -96,74 +176,16 @@ class AccessScope:
     def _facts(self) -> _Facts:
         """Permissions, field rules, subordinates, served users, shares and sharing rules of
         the caller, in one round trip."""
-        admin = self.kind is ProfileKind.ADMINISTRATOR
-        branches: list[Select[Any]] = []
-        if not admin:
-            branches.append(
-                select(*_row("perm", s1=ProfilePermission.code)).where(
-                    ProfilePermission.profile_id == self.profile_id
-                )
-            )
-            branches.append(
-                select(
-                    *_row(
-                        "field",
-                        s1=ProfileFieldRule.type_name,
-                        s2=ProfileFieldRule.field_name,
-                        s3=ProfileFieldRule.mode,
-                    )
-                ).where(ProfileFieldRule.profile_id == self.profile_id)
-            )
-        branches.append(
-            select(*_row("sub", i1=UserHierarchy.descendant_id)).where(
-                UserHierarchy.ancestor_id == self.user_id, UserHierarchy.depth > 0
-            )
+        stmt = _facts_statement(
+            self.kind is ProfileKind.ADMINISTRATOR, self.kind is ProfileKind.ASSISTANT
         )
-        if self.kind is ProfileKind.ASSISTANT:
-            branches.append(
-                select(*_row("served", i1=AssistantLink.served_user_id)).where(
-                    AssistantLink.assistant_id == self.user_id
-                )
-            )
-        branches.append(
-            select(
-                *_row(
-                    "share",
-                    s1=RecordShare.entity,
-                    i1=RecordShare.record_id,
-                    b=RecordShare.can_write,
-                )
-            ).where(RecordShare.user_id == self.user_id)
-        )
-        above_or_self = select(UserHierarchy.ancestor_id).where(
-            UserHierarchy.descendant_id == self.user_id
-        )
-        opened = UserHierarchy.__table__.alias("opened")
-        branches.append(
-            select(
-                *_row(
-                    "rule",
-                    s1=SharingRule.entity,
-                    s2=SharingRule.name,
-                    i1=SharingRule.id,
-                    i2=opened.c.descendant_id,
-                    b=SharingRule.can_write,
-                )
-            )
-            .join(opened, opened.c.ancestor_id == SharingRule.owner_root_id)
-            .where(
-                SharingRule.tenant_id == self.tenant_id,
-                or_(
-                    SharingRule.grantee_profile_id == self.profile_id,
-                    SharingRule.grantee_root_id.in_(above_or_self),
-                ),
-            )
-        )
+        params = {
+            "profile_id": self.profile_id,
+            "user_id": self.user_id,
+            "tenant_id": self.tenant_id,
+        }
         facts = _Facts()
-        stmt = branches[0].union_all(*branches[1:]) if len(branches) > 1 else branches[0]
-        for k, s1, s2, s3, i1, i2, b in self.session.execute(
-            select(stmt.subquery()).execution_options(**{SYSTEM: True})
-        ):
+        for k, s1, s2, s3, i1, i2, b in self.session.execute(stmt, params):
             match k:
                 case "perm":
                     facts.permissions.add(s1)

@@ -91,10 +91,11 @@ OWNER_FIELDS: dict[str, tuple[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]]
     "displayName": _text(Owner.display_name),
     "isActive": _text(Owner.is_active),
 }
-TAG_FIELDS: dict[str, Callable[[Tag], Any]] = {
-    "id": lambda t: global_id("Tag", t.id),
-    "name": lambda t: t.name,
-    "restricted": lambda t: t.restricted,
+#: Tag fields, from the row (contact id, tag id, name, restricted) of the tags statement.
+TAG_FIELDS: dict[str, Callable[[Row], Any]] = {
+    "id": lambda t: global_id("Tag", t[1]),
+    "name": lambda t: t[2],
+    "restricted": lambda t: t[3],
 }
 CONNECTION_FIELDS = {"edges", "pageInfo", "totalCount", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
@@ -232,13 +233,13 @@ class ContactListPlan:
         if not ids:
             return found
         links = session.execute(
-            select(ContactTagLink.contact_id, Tag)
+            select(ContactTagLink.contact_id, Tag.id, Tag.name, Tag.restricted)
             .join(Tag, Tag.id == ContactTagLink.tag_id)
             .where(ContactTagLink.contact_id.in_(ids))
             .order_by(ContactTagLink.contact_id, ContactTagLink.tag_id)
         )
-        for contact_id, tag in links:
-            found[contact_id].append({k: g(tag) for k, g in getters})
+        for link in links:
+            found[link[0]].append({k: g(link) for k, g in getters})
         return found
 
     def _shape(
