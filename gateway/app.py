@@ -105,7 +105,12 @@ class GatewayView(GraphQL[RequestContext, None]):
             response=response,
             client=(request.headers.get("user-agent") or "")[:200],
             client_address=request.client.host if request.client else "unknown",
+            limiter=state.get("limiter"),
         )
+
+
+#: Lifespan state key of the limiter bounding the worker threads of operations.
+EXECUTION_LIMITER = "crm_execution_limiter"
 
 
 class GraphQLEndpoint:
@@ -129,13 +134,13 @@ class GraphQLEndpoint:
         if scheme.lower() != "bearer" or not token.strip():
             return _Identity(None, ANONYMOUS, "the Authorization header must be 'Bearer <token>'")
         db = self.gateway.db
-        with db.reading() as session:
-            found = identity.authenticate(session, token.strip())
-            if found is None:
-                return _Identity(None, ANONYMOUS, "the token is invalid, expired or revoked")
-            caller, stale = found
-            modules = tenancy.enabled_modules(session, self.gateway.registry, caller.tenant_id)
-        if stale:
+        with db.engine.connect() as connection:
+            found = identity.authenticate(connection, token.strip())
+        if found is None:
+            return _Identity(None, ANONYMOUS, "the token is invalid, expired or revoked")
+        caller = found.caller
+        modules = tenancy.effective_modules(self.gateway.registry, found.module_overrides)
+        if found.stale:
             with db.transaction() as session:
                 identity.touch_session(session, caller.session_id)
         return _Identity(caller, modules, None)
@@ -143,8 +148,11 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         request_id = uuid.uuid4().hex
-        ident = await anyio.to_thread.run_sync(self._identify, request.headers.get("authorization"))
-        scope["crm"] = {"identity": ident, "request_id": request_id}
+        limiter = scope.get("state", {}).get(EXECUTION_LIMITER)
+        ident = await anyio.to_thread.run_sync(
+            self._identify, request.headers.get("authorization"), limiter=limiter
+        )
+        scope["crm"] = {"identity": ident, "request_id": request_id, "limiter": limiter}
 
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -166,13 +174,15 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
     endpoint = GraphQLEndpoint(gateway)
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         # Everything built at start-up (plugins, schemas' types, SQLAlchemy mappers) lives as
         # long as the process: move it out of the collector's sight so collections stay short
         # (p99 latency spikes were garbage-collection pauses; see bench/RESULTS.md).
         gc.collect()
         gc.freeze()
-        yield
+        # Operations run in worker threads; a few threads per process do as much work as
+        # forty fighting for the GIL, with less latency (bench/RESULTS.md, "threads").
+        yield {EXECUTION_LIMITER: anyio.CapacityLimiter(gateway.settings.execution_threads)}
         gateway.db.dispose()
 
     # Plugins' own HTTP routes come after the kernel's, so they cannot shadow them.

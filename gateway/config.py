@@ -49,6 +49,9 @@ class Settings:
     #: Hot list resolvers answer plain selections as pre-shaped results (gateway.graphql.shaped).
     #: Off only to compare with the general path (tests, benchmarks): ``CRM_SHAPED_RESULTS=0``.
     shaped_results: bool = True
+    #: Worker threads executing operations per process (identification included). More
+    #: only adds GIL contention on CPU-bound work; raise it when the database is remote.
+    execution_threads: int = 4
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,6 +66,7 @@ class Settings:
             password_hash_profile=os.environ.get("CRM_PASSWORD_HASH_PROFILE", "interactive"),
             graphiql=os.environ.get("CRM_GRAPHIQL", "1") != "0",
             shaped_results=os.environ.get("CRM_SHAPED_RESULTS", "1") != "0",
+            execution_threads=_int("CRM_EXECUTION_THREADS", cls.execution_threads),
             secret_key=os.environ.get("CRM_SECRET_KEY") or None,
             public_url=os.environ.get("CRM_PUBLIC_URL", cls.public_url),
             smtp_host=os.environ.get("CRM_SMTP_HOST") or None,

@@ -38,6 +38,8 @@ class RequestContext:
     client: str = ""
     client_address: str = "unknown"
     write: bool = False
+    #: Bounds the worker threads executing operations (see ``Settings.execution_threads``).
+    limiter: Any = None
     #: Per-request memo for batch loaders (e.g. users by id), so no field loads per row.
     cache: dict[str, Any] = field(default_factory=dict)
     _session: Session | None = field(default=None, repr=False)

@@ -51,7 +51,11 @@ class GatewaySchema(strawberry.Schema):
         return field_policies(self._schema)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
-        return await anyio.to_thread.run_sync(partial(self.execute_sync, *args, **kwargs))
+        context = kwargs.get("context_value")
+        limiter = getattr(context, "limiter", None)
+        return await anyio.to_thread.run_sync(
+            partial(self.execute_sync, *args, **kwargs), limiter=limiter
+        )
 
     def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         """Strawberry's execution, then the error policy on the final result."""

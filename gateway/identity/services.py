@@ -7,8 +7,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.access import hierarchy
@@ -25,7 +27,7 @@ from gateway.identity.models import (
     User,
 )
 from gateway.identity.passwords import dummy_hash, hash_password, verify_password
-from gateway.tenancy.models import Tenant
+from gateway.tenancy.models import Tenant, TenantModule
 
 #: Root fields a session may use while its tenant requires 2FA and its user has not enrolled.
 ENROLMENT_FIELDS = frozenset({"me", "enrollTwoFactor", "confirmTwoFactor", "logout"})
@@ -316,37 +318,75 @@ def user_sessions(session: Session, user_id: int) -> list[AuthSession]:
     )
 
 
-def authenticate(session: Session, token: str) -> tuple[Caller, bool] | None:
-    """Resolve a bearer token to its caller; ``None`` when unknown, expired or revoked.
+@dataclass(frozen=True)
+class Authenticated:
+    """What a bearer token resolves to: the caller, whether ``last_used_at`` is stale enough
+    to refresh (see :func:`touch_session`), and the tenant's module switches."""
 
-    Also says whether ``last_used_at`` is stale enough to refresh (see :func:`touch_session`).
-    """
-    now = utcnow()
-    row = session.execute(
-        select(AuthSession, User, Profile, Tenant)
+    caller: Caller
+    stale: bool
+    module_overrides: dict[str, bool]
+
+
+@cache
+def _token_statement() -> Select[Any]:
+    """Token → session, user, profile, tenant and the tenant's module switches, in one
+    statement built once (every request runs it; SQLAlchemy memoises its cache key)."""
+    return (
+        select(
+            AuthSession.id,
+            AuthSession.last_used_at,
+            User.id,
+            User.totp_secret.is_(None),
+            Profile.id,
+            Profile.kind,
+            Tenant.id,
+            Tenant.slug,
+            Tenant.require_two_factor,
+            TenantModule.module,
+            TenantModule.enabled,
+        )
         .join(User, AuthSession.user_id == User.id)
         .join(Profile, User.profile_id == Profile.id)
         .join(Tenant, AuthSession.tenant_id == Tenant.id)
+        .outerjoin(TenantModule, TenantModule.tenant_id == Tenant.id)
         .where(
-            AuthSession.token_hash == token_digest(token),
+            AuthSession.token_hash == bindparam("digest"),
             AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
+            AuthSession.expires_at > bindparam("now"),
             User.is_active.is_(True),
         )
-    ).first()
-    if row is None:
-        return None
-    auth, user, profile, tenant = row
-    caller = Caller(
-        user_id=user.id,
-        tenant_id=tenant.id,
-        tenant_slug=tenant.slug,
-        profile_id=profile.id,
-        profile_kind=profile.kind,
-        session_id=auth.id,
-        enrolment_only=tenant.require_two_factor and user.totp_secret is None,
     )
-    return caller, now - auth.last_used_at > LAST_USED_RESOLUTION
+
+
+def authenticate(connection: Connection, token: str) -> Authenticated | None:
+    """Resolve a bearer token; ``None`` when unknown, expired or revoked."""
+    now = utcnow()
+    rows = connection.execute(_token_statement(), {"digest": token_digest(token), "now": now}).all()
+    if not rows:
+        return None
+    (
+        session_id,
+        last_used,
+        user_id,
+        not_enrolled,
+        profile_id,
+        kind,
+        tenant_id,
+        slug,
+        requires_2fa,
+    ) = rows[0][:9]
+    caller = Caller(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        tenant_slug=slug,
+        profile_id=profile_id,
+        profile_kind=kind,
+        session_id=session_id,
+        enrolment_only=bool(requires_2fa and not_enrolled),
+    )
+    overrides = {row[9]: bool(row[10]) for row in rows if row[9] is not None}
+    return Authenticated(caller, now - last_used > LAST_USED_RESOLUTION, overrides)
 
 
 def touch_session(session: Session, session_id: int) -> None:

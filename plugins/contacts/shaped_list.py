@@ -3,9 +3,12 @@
 When a ``contacts`` selection uses only the plain fields below, the page is read as plain
 rows — the contact's selected columns, its owner by a join, its first email and phone by
 scalar sub-queries — plus one statement for the page's tags, and shaped straight into the
-response. Record access still applies: these are ORM-enabled statements on ``Contact``, so
-the gateway's visibility predicate and tenant criteria are added to them like to any other.
-Any other selection returns ``None`` and the general path answers.
+response. Both run as plain rows on the connection (no ORM loading), so they carry the
+caller's criteria explicitly: the visibility predicate on ``contacts``, the tenant on the
+joined owner and on the tags (``AccessContext.read_criteria``). The e-mail/phone
+sub-queries and the filters' sub-queries are correlated to the (visible) contact. Any other
+selection returns ``None`` and the general path answers; tests/test_shaped_results.py
+compares both for random selections, users and filters.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
+from gateway.access.enforcement import AccessContext, access_of, plain_rows
 from gateway.contract import AccessLevel
 from gateway.graphql.common import global_id
 from gateway.graphql.pagination import after_cursor, encode_cursor
@@ -195,10 +199,15 @@ class ContactListPlan:
                 expressions, convert = NODE_FIELDS[entry.name]
                 self.node.append((entry.key, _getter(self.columns.positions(expressions), convert)))
 
-    def statement(self, base: Select[Any]) -> Select[Any]:
-        stmt = base.with_only_columns(*self.columns.expressions)
+    def statement(self, base: Select[Any], access: AccessContext) -> Select[Any]:
+        """The page's columns with the caller's criteria written in (run as plain rows)."""
+        stmt = base.with_only_columns(*self.columns.expressions).where(
+            access.read_criteria(Contact)
+        )
         if self.joins_owner:
-            stmt = stmt.outerjoin(Owner, Owner.id == Contact.owner_id)
+            stmt = stmt.outerjoin(
+                Owner, and_(Owner.id == Contact.owner_id, access.read_criteria(Owner))
+            )
         return stmt
 
     def run(
@@ -212,18 +221,22 @@ class ContactListPlan:
         descending: bool,
         total: Callable[[], int] | None,
     ) -> dict[str, Any]:
-        stmt = self.statement(base)
+        access = access_of(session)
+        assert access is not None, "shaped lists serve signed-in callers only"
+        stmt = self.statement(base, access)
         if after is not None:
             stmt = stmt.where(after_cursor(sort_column, Contact.id, after, descending))
         order = (sort_column.desc(), Contact.id.desc()) if descending else (sort_column, Contact.id)
-        rows = session.execute(stmt.order_by(*order).limit(first + 1)).all()
+        rows = plain_rows(session, stmt.order_by(*order).limit(first + 1)).all()
         has_next = len(rows) > first
         rows = rows[:first]
         cursors = [encode_cursor(r[self.sort_at], r[self.id_at]) for r in rows]
-        tags = self._tags(session, [r[self.id_at] for r in rows]) if self.tags else {}
+        tags = self._tags(session, access, [r[self.id_at] for r in rows]) if self.tags else {}
         return self._shape(rows, cursors, tags, has_next, after is not None, total)
 
-    def _tags(self, session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    def _tags(
+        self, session: Session, access: AccessContext, ids: list[int]
+    ) -> dict[int, list[dict[str, Any]]]:
         assert self.tags is not None
         getters = [
             (t.key, (lambda _tag: "Tag") if t.name == "__typename" else TAG_FIELDS[t.name])
@@ -232,11 +245,12 @@ class ContactListPlan:
         found: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
         if not ids:
             return found
-        links = session.execute(
+        links = plain_rows(
+            session,
             select(ContactTagLink.contact_id, Tag.id, Tag.name, Tag.restricted)
-            .join(Tag, Tag.id == ContactTagLink.tag_id)
-            .where(ContactTagLink.contact_id.in_(ids))
-            .order_by(ContactTagLink.contact_id, ContactTagLink.tag_id)
+            .join(Tag, and_(Tag.id == ContactTagLink.tag_id, access.read_criteria(Tag)))
+            .where(ContactTagLink.contact_id.in_(ids), access.read_criteria(ContactTagLink))
+            .order_by(ContactTagLink.contact_id, ContactTagLink.tag_id),
         )
         for link in links:
             found[link[0]].append({k: g(link) for k, g in getters})
