@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_writable
+from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.excel import XLSX_MIME
@@ -105,7 +106,12 @@ def contacts(
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else None
     order = order_by or ContactOrder()
-    stmt = services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt)
+    stmt = narrow_to_visible(
+        ctx.session,
+        services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt),
+        Contact,
+        ctx.gateway.settings.narrowing_threshold,
+    )
     sort_column = getattr(Contact, ContactSortField(order.field).value)
     descending = order.direction == Direction.DESC
 

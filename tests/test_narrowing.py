@@ -1,0 +1,69 @@
+"""Planning lists from the caller's grants (gateway.access.narrowing) changes the plan,
+never the rows: every demo user gets the same pages and counts with it on and off."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.access import narrowing
+from gateway.app import Gateway, create_app
+from gateway.testing import GraphQLClient
+
+USERS = ["admin", "director", "manager", "rep1", "rep2", "assistant", "backoffice"]
+QUERY = """query($a: String, $s: String, $f: ContactFilterInput) {
+  contacts(first: 3, after: $a, search: $s, filter: $f) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id displayName owner { email } tags { name } } } } }"""
+
+
+def _narrowed(statement: str) -> bool:
+    return "contacts.id IN (SELECT contacts.id" in statement
+
+
+def _app(gateway: Gateway, threshold: int, shaped: bool) -> TestClient:
+    settings = dataclasses.replace(
+        gateway.settings, narrowing_threshold=threshold, shaped_results=shaped
+    )
+    return TestClient(create_app(dataclasses.replace(gateway, settings=settings)))
+
+
+@pytest.mark.parametrize("shaped", [True, False], ids=["shaped", "general"])
+def test_narrowed_lists_equal_unnarrowed_lists(gateway, demo, sql_log, shaped):
+    narrowing._probes.clear()
+    with _app(gateway, 10**6, shaped) as on, _app(gateway, 0, shaped) as off:
+        for user in USERS:
+            narrowed = GraphQLClient(on).login(f"{user}@demo.test")
+            plain = GraphQLClient(off).login(f"{user}@demo.test")
+            for variables in ({}, {"s": "a"}, {"f": {"kind": "COMPANY"}}):
+                after = None
+                while True:
+                    page = {**variables, "a": after}
+                    with sql_log:
+                        a = narrowed(QUERY, page)
+                    in_union = any(_narrowed(s) for s in sql_log.statements)
+                    b = plain(QUERY, page)
+                    assert a.errors == b.errors == []
+                    assert json.dumps(a.data) == json.dumps(b.data), (user, page)
+                    # administrators and structural profiles see everything: nothing to narrow
+                    assert in_union == (user not in ("admin", "backoffice")), user
+                    info = a.data["contacts"]["pageInfo"]
+                    if not info["hasNextPage"]:
+                        break
+                    after = info["endCursor"]
+
+
+def test_callers_who_see_many_rows_keep_the_plain_plan(gateway, demo, sql_log):
+    narrowing._probes.clear()
+    with _app(gateway, 2, True) as app:  # "few" means fewer than 2 rows here
+        rep1 = GraphQLClient(app).login("rep1@demo.test")
+        with sql_log:
+            rep1(QUERY)
+            rep1(QUERY)
+    probes = [s for s in sql_log.statements if "count(*)" in s.lower() and "LIMIT" in s]
+    pages = [s for s in sql_log.statements if "ORDER BY" in s and "contacts.sort_name" in s]
+    assert len(probes) == 1  # probed once, then remembered
+    assert pages and not any(_narrowed(s) for s in pages)
