@@ -123,3 +123,35 @@ def test_visibility_predicate_uses_indexes_on_100k_rows(demo, gateway, registry)
         plans[label] = json.dumps(plan)
         assert "Seq Scan" not in plans[label], plans[label]
     print("PLANS", plans)
+
+
+def test_users_list_statements_do_not_grow_with_page_size(demo, gateway, client_for, sql_log):
+    """The kernel's own list: users with their profile, grants, manager and served users."""
+    from gateway.identity.models import Profile
+
+    tenant = demo["demo"]
+    with gateway.db.transaction() as s:
+        rep = s.scalar(select(Profile).where(Profile.id == tenant.profiles["Sales rep"].id))
+        manager_id = tenant.users["manager@demo.test"].id
+        s.add_all(
+            User(
+                tenant_id=tenant.id,
+                email=f"user{i:03d}@demo.test",
+                display_name=f"User {i}",
+                password_hash="x",
+                profile_id=rep.id,
+                manager_id=manager_id,
+            )
+            for i in range(220)
+        )
+    admin = client_for("admin@demo.test")
+    query = """query($n: Int) { users(first: $n) { id email displayName isActive
+        profile { name permissions fieldRules { typeName } } manager { email profile { name } }
+        servedUsers { email } } }"""
+    counts = {}
+    for size in (10, 200):
+        with sql_log:
+            r = admin(query, {"n": size})
+        assert r.errors == [] and len(r.data["users"]) == size
+        counts[size] = len(sql_log.statements)
+    assert counts[10] == counts[200], counts

@@ -353,7 +353,7 @@ def users(info: Ctx, first: int | None = None) -> list[UserType]:
     ctx = info.context
     caller = ctx.require_caller()
     size = page_size(first, ctx.gateway.settings)
-    found = svc.users(ctx.session, caller.tenant_id)[:size]
+    found = svc.users(ctx.session, caller.tenant_id, limit=size)
     prime_users(ctx, found)
     return [UserType(record=u) for u in found]
 

@@ -331,10 +331,10 @@ def update_user(
     return user
 
 
-def users(session: Session, tenant_id: int) -> list[User]:
-    return list(
-        session.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.email))
-    )
+def users(session: Session, tenant_id: int, limit: int | None = None) -> list[User]:
+    """The tenant's users by email; the first ``limit`` of them, counted in SQL."""
+    stmt = select(User).where(User.tenant_id == tenant_id).order_by(User.email).limit(limit)
+    return list(session.scalars(stmt))
 
 
 def served_user_ids(session: Session, assistant_ids: list[int]) -> dict[int, list[int]]:
