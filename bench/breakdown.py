@@ -1,21 +1,18 @@
 """Where the time of one Q1 request goes: ``python -m bench.breakdown [--first 50]``.
 
-A diagnostic next to :mod:`bench.run` (same dataset options): times, one after the other
-(not interleaved), the whole in-process request and the parts that can be run on their own,
-each as a median over ``--runs``:
+A diagnostic next to :mod:`bench.run` (same dataset options). It sends Q1 through the real
+in-process ASGI app and times, inside those same requests (wrapping the functions, so the
+parts add up to the request), the median of:
 
-* the ASGI request (what ``python -m bench`` reports),
-* ``GraphQLEndpoint._identify``: token lookup + module switches (+ their transaction),
-* ``GatewaySchema.execute_sync``: parse (cached), validate, execute,
-* validation alone (≈ what every request pays while the validation cache misses),
-* the access scope alone (its five statements),
-* the ORM work of the ``contacts`` resolver alone: the same statements (scope, page,
-  tags, emails, owners) through a scoped session, without GraphQL,
-* the floor.
+* the whole ASGI request (what ``python -m bench`` reports),
+* ``GraphQLEndpoint._identify``: token → caller + module switches (one statement),
+* ``GatewaySchema.execute_sync``: parse (cached), validate (cached), execute,
+* the ``contacts`` resolver's shaped plan (``ContactListPlan.run``: page + tags + shaping),
+* the access scope's facts statement (``AccessScope._facts``),
 
-The differences are attributed in the printout: "GraphQL execution machinery" is
-``execute_sync`` minus validation and the ORM work; "HTTP view" is the request minus
-``execute_sync`` and ``_identify``.
+and, separately, the floor. "Strawberry + graphql-core" is ``execute_sync`` minus the
+resolver and the scope; "HTTP view, thread hops" is the request minus ``execute_sync`` and
+``_identify``.
 """
 
 from __future__ import annotations
@@ -25,35 +22,22 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from graphql import parse, specified_rules
-from sqlalchemy import select
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.schema.schema import validate_document
 
 from bench.generate import DEFAULT_DATA_DIR, PASSWORD, default_url, ensure_dataset
 from bench.queries import MANAGER, lookup_viewer, q1_case, run_floor
-from gateway.access.enforcement import scope_session
 from gateway.access.scope import AccessScope
-from gateway.app import Gateway, create_app
+from gateway.app import Gateway, GraphQLEndpoint, create_app
 from gateway.config import Settings
 from gateway.db import Database, normalise_url
-from gateway.graphql.context import RequestContext
-from gateway.graphql.extensions import root_field_gate
-from gateway.graphql.pagination import keyset_page
-from gateway.identity.models import User
-from gateway.identity.services import Caller
+from gateway.graphql.schema_factory import GatewaySchema
 from gateway.plugins import build_registry
 from gateway.testing import LOGIN
-from plugins.contacts import services
-from plugins.contacts.api import loader_options
-from plugins.contacts.models import Contact
-
-NODE_FIELDS = {"id", "displayName", "email", "access", "owner", "tags"}
+from plugins.contacts.shaped_list import ContactListPlan
 
 
 def median_ms(fn: Callable[[], Any], runs: int) -> float:
@@ -67,61 +51,66 @@ def median_ms(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(times)
 
 
-def scope_for(session: Any, caller: Caller, gateway: Gateway) -> AccessScope:
-    return AccessScope(
-        tenant_id=caller.tenant_id,
-        user_id=caller.user_id,
-        profile_id=caller.profile_id,
-        kind=caller.profile_kind,
-        all_permissions=frozenset(gateway.registry.permissions),
-        session=session,
-    )
+class Timers:
+    """Wraps functions so each call's duration is recorded under a name."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+        self._undo: list[Callable[[], None]] = []
+
+    def wrap(self, owner: Any, attribute: str, name: str) -> None:
+        original = owner.__dict__[attribute]
+        target = original.func if hasattr(original, "func") else original  # cached_property
+        bucket = self.times.setdefault(name, [])
+
+        @wraps(target)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return target(*args, **kwargs)
+            finally:
+                bucket.append(1000 * (time.perf_counter() - t))
+
+        if hasattr(original, "func"):
+            from functools import cached_property
+
+            replacement: Any = cached_property(timed)
+            replacement.__set_name__(owner, attribute)
+        else:
+            replacement = timed
+        setattr(owner, attribute, replacement)
+        self._undo.append(lambda: setattr(owner, attribute, original))
+
+    def clear(self) -> None:
+        for bucket in self.times.values():
+            bucket.clear()
+
+    def median(self, name: str) -> float:
+        values = self.times[name]
+        return statistics.median(values) if values else 0.0
+
+    def restore(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
 
 
-def orm_page(gateway: Gateway, caller: Caller, first: int) -> None:
-    """The ``contacts`` resolver's database work, without GraphQL."""
-    with gateway.db.session() as session:
-        scope_session(session, scope_for(session, caller, gateway), gateway.registry)
-        stmt = services.filtered(session, caller.tenant_id, caller.user_id, None, None)
-        page = keyset_page(
-            session,
-            stmt.options(*loader_options(NODE_FIELDS)),
-            Contact.sort_name,
-            Contact.id,
-            first=first,
-            after=None,
-        )
-        owners = sorted({c.owner_id for c in page.rows if c.owner_id is not None})
-        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(owners)))}
-        for c in page.rows:
-            _ = (c.emails[0].address if c.emails else None, users.get(c.owner_id))
-            _ = [link.tag.name for link in c.tag_links]
-
-
-def scope_only(gateway: Gateway, caller: Caller) -> None:
-    with gateway.db.session() as session:
-        scope = scope_for(session, caller, gateway)
-        _ = (scope.field_rules, scope.permissions, scope.subordinate_ids, scope.shares)
-        _ = scope.rule_grants
-
-
-async def _request_and_token(
-    gateway: Gateway, payload: dict[str, Any], runs: int
-) -> tuple[float, str]:
+async def _requests(gateway: Gateway, payload: dict[str, Any], runs: int, timers: Timers) -> float:
     transport = httpx2.ASGITransport(app=create_app(gateway))
     async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as http:
         r = await http.post(
             "/graphql", json={"query": LOGIN, "variables": {"e": MANAGER, "p": PASSWORD}}
         )
-        token = r.json()["data"]["login"]["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        times = []
-        for n in range(runs + 3):
-            t = time.perf_counter()
+        headers = {"Authorization": f"Bearer {r.json()['data']['login']['token']}"}
+        for _ in range(10):
             await http.post("/graphql", json=payload, headers=headers)
-            if n >= 3:
-                times.append(1000 * (time.perf_counter() - t))
-    return statistics.median(times), token
+        timers.clear()
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            answer = await http.post("/graphql", json=payload, headers=headers)
+            times.append(1000 * (time.perf_counter() - t))
+            assert "errors" not in answer.json(), answer.text
+    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--first", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args(argv)
     url = normalise_url(args.database_url or default_url(args.data_dir, args.contacts, args.users))
     ensure_dataset(url, args.contacts, args.users, args.seed)
@@ -142,62 +131,33 @@ def main(argv: list[str] | None = None) -> None:
     )
     case = q1_case(args.first)
     payload = {"query": case.document, "variables": case.variables}
-    request_ms, token = asyncio.run(_request_and_token(gateway, payload, args.runs))
-    endpoint = create_app(gateway).state.endpoint
-    ident = endpoint._identify(f"Bearer {token}")
-    caller, modules = ident.caller, ident.modules
-    assert caller is not None and modules is not None
-    schema = gateway.schemas.for_modules(modules)
-
-    def execute() -> None:
-        context = RequestContext(
-            gateway=gateway, request_id="bench", caller=caller, enabled_modules=modules
-        )
-        result = schema.execute_sync(
-            case.document, variable_values=case.variables, context_value=context
-        )
-        assert not result.errors, result.errors
-
-    s = gateway.settings
-    rules = (
-        *specified_rules,
-        depth_rule(s.max_query_depth, None, None),
-        alias_rule(s.max_aliases),
-        root_field_gate(gateway.registry, modules, False),
-    )
-    document = parse(case.document)
+    timers = Timers()
+    timers.wrap(GraphQLEndpoint, "_identify", "identify")
+    timers.wrap(GatewaySchema, "execute_sync", "execute")
+    timers.wrap(ContactListPlan, "run", "resolver")
+    timers.wrap(AccessScope, "_facts", "scope")
+    try:
+        request_ms = asyncio.run(_requests(gateway, payload, args.runs, timers))
+    finally:
+        timers.restore()
     viewer = lookup_viewer(gateway.db.engine, MANAGER)
-    parts = {
-        "identify (token + modules)": median_ms(
-            lambda: endpoint._identify(f"Bearer {token}"), args.runs
-        ),
-        "execute_sync (parse, validate, execute)": median_ms(execute, args.runs),
-        "validate alone": median_ms(
-            lambda: validate_document(schema._schema, document, rules), args.runs
-        ),
-        "access scope alone (5 statements)": median_ms(
-            lambda: scope_only(gateway, caller), args.runs
-        ),
-        "ORM work of the resolver (scope + page + relations)": median_ms(
-            lambda: orm_page(gateway, caller, args.first), args.runs
-        ),
-        "floor": median_ms(lambda: run_floor(gateway.db.engine, case, viewer), args.runs),
-    }
+    floor_ms = median_ms(lambda: run_floor(gateway.db.engine, case, viewer), args.runs)
     gateway.db.dispose()
-    execute_ms = parts["execute_sync (parse, validate, execute)"]
-    machinery = (
-        execute_ms
-        - parts["validate alone"]
-        - parts["ORM work of the resolver (scope + page + relations)"]
-    )
-    view = request_ms - execute_ms - parts["identify (token + modules)"]
+    identify, execute = timers.median("identify"), timers.median("execute")
+    resolver, scope = timers.median("resolver"), timers.median("scope")
     print(f"Q1 first:{args.first} as {MANAGER} on {gateway.db.engine.url.render_as_string()}")
-    print(f"  {'ASGI request (in process)':55} {request_ms:8.2f} ms")
-    for name, value in parts.items():
-        print(f"  {name:55} {value:8.2f} ms")
-    print("derived:")
-    print(f"  {'GraphQL machinery = execute - validate - ORM work':55} {machinery:8.2f} ms")
-    print(f"  {'HTTP view, thread hop = request - execute - identify':55} {view:8.2f} ms")
+    rows = [
+        ("ASGI request (in process)", request_ms),
+        ("identify: token + module switches", identify),
+        ("execute_sync (parse, validate, execute)", execute),
+        ("  contacts resolver: shaped plan (page, tags, shaping)", resolver),
+        ("  access scope facts (1 statement)", scope),
+        ("  Strawberry + graphql-core = execute - resolver - scope", execute - resolver - scope),
+        ("HTTP view, thread hops = request - execute - identify", request_ms - execute - identify),
+        ("floor", floor_ms),
+    ]
+    for name, value in rows:
+        print(f"  {name:58} {value:8.2f} ms")
 
 
 if __name__ == "__main__":

@@ -52,9 +52,10 @@ class Settings:
     #: Worker threads executing operations per process (identification included). More
     #: only adds GIL contention on CPU-bound work; raise it when the database is remote.
     execution_threads: int = 4
-    #: Lists of callers who see fewer rows than this are planned from their grants (see
-    #: gateway.access.narrowing); 0 turns that off. ``CRM_NARROWING_THRESHOLD``.
-    narrowing_threshold: int = 5000
+    #: Lists of callers who see few rows are planned from their grants (see
+    #: gateway.access.narrowing). ``None``: "few" decided by cost (the default); 0: never;
+    #: a number: fewer than that many rows. ``CRM_NARROWING_CAP``.
+    narrowing_cap: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,7 +71,9 @@ class Settings:
             graphiql=os.environ.get("CRM_GRAPHIQL", "1") != "0",
             shaped_results=os.environ.get("CRM_SHAPED_RESULTS", "1") != "0",
             execution_threads=_int("CRM_EXECUTION_THREADS", cls.execution_threads),
-            narrowing_threshold=_int("CRM_NARROWING_THRESHOLD", cls.narrowing_threshold),
+            narrowing_cap=(
+                _int("CRM_NARROWING_CAP", 0) if os.environ.get("CRM_NARROWING_CAP") else None
+            ),
             secret_key=os.environ.get("CRM_SECRET_KEY") or None,
             public_url=os.environ.get("CRM_PUBLIC_URL", cls.public_url),
             smtp_host=os.environ.get("CRM_SMTP_HOST") or None,

@@ -24,10 +24,8 @@ def _narrowed(statement: str) -> bool:
     return "contacts.id IN (SELECT contacts.id" in statement
 
 
-def _app(gateway: Gateway, threshold: int, shaped: bool) -> TestClient:
-    settings = dataclasses.replace(
-        gateway.settings, narrowing_threshold=threshold, shaped_results=shaped
-    )
+def _app(gateway: Gateway, cap: int | None, shaped: bool) -> TestClient:
+    settings = dataclasses.replace(gateway.settings, narrowing_cap=cap, shaped_results=shaped)
     return TestClient(create_app(dataclasses.replace(gateway, settings=settings)))
 
 
@@ -67,3 +65,17 @@ def test_callers_who_see_many_rows_keep_the_plain_plan(gateway, demo, sql_log):
     pages = [s for s in sql_log.statements if "ORDER BY" in s and "contacts.sort_name" in s]
     assert len(probes) == 1  # probed once, then remembered
     assert pages and not any(_narrowed(s) for s in pages)
+
+
+def test_by_default_few_is_decided_from_the_tenant_size(gateway, demo, sql_log):
+    """The demo tenant is tiny: sqrt(50 x rows) exceeds what rep2 sees, so rep2's list is
+    planned from its grants, and the tenant's row count is read once."""
+    narrowing._probes.clear()
+    with _app(gateway, None, True) as app:
+        rep2 = GraphQLClient(app).login("rep2@demo.test")
+        with sql_log:
+            rep2(QUERY)
+            rep2(QUERY)
+    assert any(_narrowed(s) for s in sql_log.statements)
+    counts = [s for s in sql_log.statements if s.lower().startswith("select count(*)")]
+    assert len(counts) == 2 + 2  # tenant rows + capped probe, once; then totalCount twice

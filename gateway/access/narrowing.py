@@ -12,14 +12,16 @@ UNION ALL is exactly the visible set.
 visible set is small. The condition is redundant — the visibility predicate still applies,
 unchanged — so results are identical either way; only the plan changes (the planner drives
 from the small id set and sorts it). Whether the set is small is probed once (a count of the
-union capped at the threshold) and remembered per user for a minute: the answer only picks
-a plan, it never decides what anyone sees.
+union capped where the two plans cost the same) and remembered per user for a minute: the
+answer only picks a plan, it never decides what anyone sees.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, func, select, union_all
@@ -29,20 +31,29 @@ from gateway.access.enforcement import access_of, plain_rows
 from gateway.access.predicates import Mode, Reason, grant_clauses
 from gateway.contract import Action
 
-#: How long a "few rows / many rows" answer is reused for a user and entity.
+#: How long a "few rows / many rows" answer is reused for a user and entity, and a
+#: tenant's row count for the rule below.
 PROBE_TTL_SECONDS = 60.0
+#: The page size the rule assumes (lists default to 50 rows).
+TYPICAL_PAGE = 50
 
-_probes: dict[tuple[int, int, str], tuple[float, bool]] = {}
+_probes: dict[tuple[Any, ...], tuple[float, int]] = {}
 _lock = threading.Lock()
 
 
 def narrow_to_visible(
-    session: Session, stmt: Select[Any], model: type[Any], threshold: int
+    session: Session, stmt: Select[Any], model: type[Any], cap: int | None = None
 ) -> Select[Any]:
-    """``stmt`` with ``model.id IN (union of the caller's grants)`` when the caller sees
-    fewer than ``threshold`` rows of ``model``; ``stmt`` unchanged otherwise."""
+    """``stmt`` with ``model.id IN (union of the caller's grants)`` when the caller sees few
+    rows of ``model``; ``stmt`` unchanged otherwise.
+
+    "Few" is decided by cost: walking the sort index reads about ``page * N / V`` rows of a
+    tenant of ``N`` rows to find a page of a caller who sees ``V``; the grants' union reads
+    and sorts ``V``. They break even near ``V = sqrt(page * N)``, the cap of the probe. ``cap``
+    fixes it instead (``0``: never narrow; tests force either plan with it).
+    """
     access = access_of(session)
-    if access is None or threshold <= 0 or access.scope.sees_everything:
+    if access is None or cap == 0 or access.scope.sees_everything:
         return stmt
     entity = access.registry.entity_of_model.get(model)
     if entity is None:
@@ -55,17 +66,34 @@ def narrow_to_visible(
         return stmt
     tenant = model.tenant_id == scope.tenant_id
     visible = union_all(*(select(model.id).where(tenant, c.condition) for c in clauses))
-    key = (scope.tenant_id, scope.user_id, entity.entity)
+    if cap is None:
+        rows = _remembered(
+            ("rows", scope.tenant_id, entity.entity),
+            lambda: plain_rows(session, select(func.count()).where(tenant)).scalar() or 0,
+        )
+        cap = max(100, math.isqrt(TYPICAL_PAGE * rows) + 1)
+    limit = cap
+    seen = _remembered(
+        ("seen", scope.tenant_id, scope.user_id, entity.entity, limit),
+        lambda: (
+            plain_rows(
+                session, select(func.count()).select_from(visible.limit(limit).subquery())
+            ).scalar()
+            or 0
+        ),
+    )
+    return stmt.where(model.id.in_(visible)) if seen < limit else stmt
+
+
+def _remembered(key: tuple[Any, ...], compute: Callable[[], int]) -> int:
     now = time.monotonic()
     with _lock:
         known = _probes.get(key)
-    if known is None or now - known[0] > PROBE_TTL_SECONDS:
-        capped = select(func.count()).select_from(visible.limit(threshold).subquery())
-        few = (plain_rows(session, capped).scalar() or 0) < threshold
-        with _lock:
-            if len(_probes) > 100_000:  # bounded: forget everything rather than grow
-                _probes.clear()
-            _probes[key] = (now, few)
-    else:
-        few = known[1]
-    return stmt.where(model.id.in_(visible)) if few else stmt
+    if known is not None and now - known[0] <= PROBE_TTL_SECONDS:
+        return known[1]
+    value = compute()
+    with _lock:
+        if len(_probes) > 100_000:  # bounded: forget everything rather than grow
+            _probes.clear()
+        _probes[key] = (now, value)
+    return value

@@ -110,7 +110,7 @@ def contacts(
         ctx.session,
         services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt),
         Contact,
-        ctx.gateway.settings.narrowing_threshold,
+        ctx.gateway.settings.narrowing_cap,
     )
     sort_column = getattr(Contact, ContactSortField(order.field).value)
     descending = order.direction == Direction.DESC
