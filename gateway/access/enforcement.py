@@ -59,6 +59,10 @@ class AccessContext:
             return found
         return predicate(self.scope, self.registry, entity, mode, self.dialect)
 
+    @property
+    def tenant_id(self) -> int:
+        return self.scope.tenant_id
+
     def read_criteria(self, model: type[Any]) -> Any:
         """What the caller may read of ``model``, as a SQL condition: the visibility
         predicate of an access-controlled entity, the tenant for other tenant models.
@@ -122,7 +126,9 @@ def access_of(session: Session) -> AccessContext | None:
     return session.info.get(SESSION_KEY)
 
 
-def plain_rows(session: Session, stmt: Executable) -> Result[Any]:
+def plain_rows(
+    session: Session, stmt: Executable, params: dict[str, Any] | None = None
+) -> Result[Any]:
     """Run a read-only statement on the session's connection and return plain rows.
 
     This skips the ORM's execution and loading (about half the cost of a small query) **and
@@ -131,7 +137,7 @@ def plain_rows(session: Session, stmt: Executable) -> Result[Any]:
     list resolvers (:mod:`gateway.graphql.shaped`), whose results a differential test
     compares with the ORM path.
     """
-    return session.connection().execute(stmt)
+    return session.connection().execute(stmt, params)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
