@@ -247,7 +247,9 @@ class ContactListPlan:
         if not ids:
             return found
         assert not {Tag, ContactTagLink} & access.registry.entity_of_model.keys()
-        links = plain_rows(session, _tags_statement(), {"ids": ids, "tenant": access.tenant_id})
+        links = plain_rows(
+            session, _tags_statement(), {"ids": ids, "tenant": access.tenant_id}
+        ).all()
         for link in links:
             found[link[0]].append({k: g(link) for k, g in getters})
         return found
