@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -40,6 +39,7 @@ from gateway.access.models import FieldMode
 from gateway.access.predicates import Mode
 from gateway.access.scope import SYSTEM
 from gateway.errors import Forbidden
+from gateway.graphql.document_memo import DocumentMemo
 from gateway.identity.services import ENROLMENT_FIELDS
 
 
@@ -83,9 +83,15 @@ def field_policies(schema: GraphQLSchema) -> dict[tuple[str, str], FieldPolicy]:
     return policies
 
 
-@lru_cache(maxsize=512)
+_SELECTED: DocumentMemo[frozenset[tuple[str, str]]] = DocumentMemo()
+
+
 def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[tuple[str, str]]:
-    """Every ``(parent type, field)`` a document selects, fragments included."""
+    """Every ``(parent type, field)`` a document selects, fragments included (memoised)."""
+    return _SELECTED.get(document, id(schema), lambda: _collect_fields(schema, document))
+
+
+def _collect_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[tuple[str, str]]:
     type_info = TypeInfo(schema)
     found: set[tuple[str, str]] = set()
 

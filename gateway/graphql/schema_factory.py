@@ -8,7 +8,7 @@ tenant switches a module: its next request simply maps to another key.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property, partial
 from typing import Any
 
@@ -21,16 +21,17 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.access.fields import FieldGuard, FieldPolicy, field_policies
 from gateway.config import Settings
+from gateway.graphql.document_memo import DocumentMemo
 from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate
 from gateway.graphql.shaped import ShapingExecutionContext
 from gateway.plugins import PluginRegistry
@@ -70,6 +71,26 @@ class GatewaySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Logging is :func:`apply_error_policy`'s job (with the request id); skip Strawberry's."""
+
+
+_VALIDATED: DocumentMemo[list[GraphQLError]] = DocumentMemo(maxsize=256)
+
+
+class DocumentValidationCache(SchemaExtension):
+    """Strawberry's ``ValidationCache``, keyed by the parsed document's identity.
+
+    Strawberry's keys on the document's content hash, which walks the whole AST per lookup;
+    the parser cache returns the same document object for the same text, and the rules are
+    the same classes for every request of a schema (built once, see ``_build``).
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        schema, document, rules = ec.schema._schema, ec.graphql_document, ec.validation_rules
+        ec.pre_execution_errors = _VALIDATED.get(
+            document, (id(schema), tuple(rules)), lambda: validate_document(schema, document, rules)
+        )
+        yield
 
 
 class SchemaFactory:
@@ -121,7 +142,7 @@ class SchemaFactory:
             UnitOfWork,
             FieldGuard,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            DocumentValidationCache,
             lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
             lambda: AddValidationRules(list(rules)),
         ]
