@@ -30,7 +30,7 @@ GRANTS: dict[str, dict[str, list[str]]] = {
     "Director": {"lead": [*CRUD, "delete"], "opportunity": [*CRUD, "delete"]},
     "Sales manager": {"lead": [*CRUD, "delete"], "opportunity": [*CRUD, "delete"]},
     "Sales rep": {"lead": CRUD, "opportunity": CRUD},
-    "Sales assistant": {"lead": ["read", "update"], "opportunity": ["read", "update"]},
+    "Sales assistant": {"lead": CRUD, "opportunity": ["read", "update"]},
     "Back office": {"lead": CRUD, "opportunity": ["read"]},
 }
 

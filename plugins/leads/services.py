@@ -482,6 +482,7 @@ def _apply_opportunity(ctx: RequestContext, opp: Opportunity, data: OpportunityD
                 raise BadUserInput(f"an amount from 0 to {MAX_AMOUNT}", field="budget.amount")
             if amount != amount.quantize(Decimal("0.0001")):
                 raise BadUserInput("at most four decimals", field="budget.amount")
+            amount = amount.quantize(Decimal("0.0001"))  # as stored: same answer before a reload
         opp.amount = amount
     if "budget_type" in v:
         opp.budget_type = BudgetType(v["budget_type"])
