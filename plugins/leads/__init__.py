@@ -16,7 +16,7 @@ from gateway.contract import (
     PluginInfo,
 )
 from gateway.hookspecs import hookimpl
-from plugins.leads import api, dashboard, demo
+from plugins.leads import api, dashboard, demo, webforms
 from plugins.leads.models import (
     Lead,
     Opportunity,
@@ -103,3 +103,10 @@ def crm_dashboard_figures(
     context: CallerContext, periods: DashboardPeriods
 ) -> Sequence[DashboardFigure]:
     return dashboard.figures(context, periods)
+
+
+@hookimpl
+def crm_web_form_submission(
+    context: CallerContext, target: str, form_name: str, owner_id: int, values: dict[str, str]
+) -> Any | None:
+    return webforms.submission(context, target, form_name, owner_id, values)
