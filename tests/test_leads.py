@@ -160,20 +160,41 @@ def test_convert_creates_linked_contacts_and_closes_the_lead(as_):
     assert only["contact"]["displayName"] == "Solo Shop" and only["companyContact"] is None
 
 
-def test_conversion_is_all_or_nothing(as_):
-    rep1 = as_("rep1")
-    lead = new_lead(rep1, name="Fiona Fail", company="Failing Industries")
-    before = contact_names(rep1)
-    # The person is created first; the company then fails the contacts' validation.
+def test_conversion_is_all_or_nothing(as_, monkeypatch):
+    from gateway.errors import BadUserInput
+    from plugins.contacts.models import ContactKind
+    from plugins.leads import services
+
+    rep1, admin = as_("rep1"), as_("admin")
+    lead = new_lead(rep1, name="Fiona Fail", company="Failing Industries", email="f@fail.example")
+    before = contact_names(admin)
+    # Invalid data for the new contacts: refused, nothing created.
     r = rep1(CONVERT, {"id": lead["id"], "input": {"country": "Nowhere"}})
     payload = r.data["convertLead"]
     assert payload["lead"] is None and payload["errors"][0]["field"] == "country"
-    assert contact_names(rep1) == before
-    assert contact_names(as_("admin")) >= before and "Fiona Fail" not in contact_names(as_("admin"))
+    assert contact_names(admin) == before
+    # The company fails after the person (and the company itself) were flushed.
+    real = services.contacts.create_contact
+
+    def company_fails(ctx, data):
+        created = real(ctx, data)
+        if created.kind is ContactKind.COMPANY:
+            raise BadUserInput("forced failure creating the company", field="companyName")
+        return created
+
+    monkeypatch.setattr(services.contacts, "create_contact", company_fails)
+    payload = rep1(CONVERT, {"id": lead["id"]}).data["convertLead"]
+    monkeypatch.undo()
+    assert payload["lead"] is None and payload["errors"][0]["field"] == "companyName"
+    assert contact_names(admin) == before
+    assert "Fiona Fail" not in contact_names(admin)
     still = rep1(
-        "query($id: ID!) { lead(id: $id) { status contact { id } closedAt } }", {"id": lead["id"]}
+        "query($id: ID!) { lead(id: $id) { status contact { id } closedAt } }",
+        {"id": lead["id"]},
     )
     assert still.data["lead"] == {"status": "IN_PROGRESS", "contact": None, "closedAt": None}
+    # And with nothing forced, the same lead converts.
+    assert ok(rep1(CONVERT, {"id": lead["id"]}), "convertLead")["lead"]["status"] == "CONVERTED"
 
 
 def test_conversion_rolls_back_when_closing_the_lead_fails(as_, monkeypatch):
