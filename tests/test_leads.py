@@ -130,9 +130,13 @@ def test_claim_makes_it_yours_once(as_):
     assert "Claimable" in listed(as_("rep1"), "MINE")[0]
     missing = as_("rep2")(CLAIM, {"id": "TGVhZDo5OTk5OTk="}).data["claimLead"]  # Lead:999999
     assert missing["errors"][0]["code"] == "NOT_FOUND"
-    # Another organisation's lead is not found either.
+    # Another organisation's lead is not found, even while it is unmanaged.
     other = as_("admin@acme.test")(CLAIM, {"id": pool["id"]}).data["claimLead"]
     assert other["errors"][0]["code"] == "NOT_FOUND"
+    fresh = new_lead(as_("manager"), name="Still unmanaged", unmanaged=True)
+    other = as_("admin@acme.test")(CLAIM, {"id": fresh["id"]}).data["claimLead"]
+    assert other["errors"][0]["code"] == "NOT_FOUND"
+    assert "Still unmanaged" in listed(as_("rep2"), "UNMANAGED")[0]
 
 
 def test_convert_creates_linked_contacts_and_closes_the_lead(as_):
@@ -485,3 +489,24 @@ def test_dashboard_figures_match_visible_rows(as_):
     assert rep1_figures[won] == rep2_figures[won] + 1 >= 2
     amount = ("leads.wonThisMonthAmount", "EUR")
     assert Decimal(rep1_figures[amount]) - Decimal(rep2_figures[amount]) == Decimal("12.5")
+
+
+def test_read_only_field_rules_block_changes(as_):
+    admin = as_("admin")
+    profiles = admin("{ profiles { id name } }").data["profiles"]
+    rep_profile = next(p["id"] for p in profiles if p["name"] == "Sales rep")
+    r = admin(
+        """mutation($id: ID!) { updateProfile(id: $id, input: {fieldRules: [
+        {typeName: "Opportunity", fieldName: "budget", mode: READ_ONLY},
+        {typeName: "Lead", fieldName: "source", mode: READ_ONLY}]}) { errors { code } } }""",
+        {"id": rep_profile},
+    )
+    assert r.data["updateProfile"]["errors"] == []
+    rep1 = as_("rep1")
+    r = rep1(CREATE_OPP, {"input": {"title": "Priced", "budget": {"amount": "10"}}})
+    assert r.data["createOpportunity"]["errors"][0]["code"] == "FORBIDDEN"
+    opp = new_opp(rep1, title="Unpriced")
+    assert opp["budget"]["amount"] is None
+    r = rep1(CREATE_LEAD, {"input": {"name": "Sourced", "source": "fair"}})
+    assert r.data["createLead"]["errors"][0]["code"] == "FORBIDDEN"
+    assert new_lead(rep1, name="Unsourced")["name"] == "Unsourced"

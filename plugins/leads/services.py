@@ -8,6 +8,7 @@ apply), stages and their history, budgets and the pipeline aggregates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.enforcement import get_writable
+from gateway.access.fields import check_writable_fields
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, ChangeKind
@@ -105,6 +107,33 @@ def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
 
 # -- leads: writing ---------------------------------------------------------------------------
 
+#: Service attribute → GraphQL field, for profile field rules (read-only fields).
+GRAPHQL_NAMES = {
+    "owner_id": "responsible",
+    "contact_id": "contact",
+    "budget_type": "budget",
+    "budget_count": "budget",
+    "amount": "budget",
+    "currency": "budget",
+    "expected_close_date": "expectedCloseDate",
+    "stage_id": "stage",
+    "custom_fields": "customFields",
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def _check_fields(ctx: RequestContext, type_name: str, keys: Iterable[str]) -> None:
+    """Refuse changing fields the caller's profile has read-only (or hidden)."""
+    names = {GRAPHQL_NAMES.get(k, _camel(k)) for k in keys}
+    if type_name == "Lead":
+        names = {"owner" if n == "responsible" else n for n in names}
+    if ctx.access is not None:
+        check_writable_fields(ctx.access, type_name, names)
+
 
 @dataclass
 class LeadData:
@@ -138,6 +167,7 @@ def create_lead(
     """A lead from "unmanaged" (nobody's) or from "my leads" (the creator's, or the named
     owner's: assistants name the user they create it for)."""
     caller = ctx.require_caller()
+    _check_fields(ctx, "Lead", data.values.keys())
     lead = Lead(tenant_id=caller.tenant_id, created_by_id=caller.user_id)
     if unmanaged:
         if owner_id is not None:
@@ -157,6 +187,7 @@ def create_lead(
 def update_lead(ctx: RequestContext, lead: Lead, data: LeadData) -> Lead:
     if lead.status not in OPEN_LEAD_STATUSES:
         raise Conflict("the lead is closed", field="id")
+    _check_fields(ctx, "Lead", data.values.keys())
     _apply_lead(lead, data)
     events.record_changed(ctx, ChangeKind.UPDATED, LEAD, lead, frozenset(data.values))
     return lead
@@ -536,6 +567,7 @@ def create_opportunity(ctx: RequestContext, data: OpportunityData) -> Opportunit
         description="",
     )
     opp.stage_changes, opp.custom_values = [], []
+    _check_fields(ctx, "Opportunity", _touched(data, stage_id))
     if "title" not in data.values:
         raise BadUserInput("an opportunity needs a title", field="title")
     _apply_opportunity(ctx, opp, data)
@@ -551,6 +583,7 @@ def create_opportunity(ctx: RequestContext, data: OpportunityData) -> Opportunit
 
 def update_opportunity(ctx: RequestContext, opp: Opportunity, data: OpportunityData) -> Opportunity:
     stage_id = data.values.pop("stage_id", None)
+    _check_fields(ctx, "Opportunity", _touched(data, stage_id))
     _apply_opportunity(ctx, opp, data)
     if stage_id is not None:
         _move(ctx, opp, _stage(ctx, stage_id))
@@ -561,7 +594,18 @@ def update_opportunity(ctx: RequestContext, opp: Opportunity, data: OpportunityD
     return opp
 
 
+def _touched(data: OpportunityData, stage_id: int | None) -> set[str]:
+    """The attributes an opportunity change touches (for field rules)."""
+    touched = set(data.values)
+    if data.custom_fields is not None:
+        touched.add("custom_fields")
+    if stage_id is not None:
+        touched.add("stage_id")
+    return touched
+
+
 def move_opportunity(ctx: RequestContext, opp: Opportunity, stage_id: int) -> Opportunity:
+    _check_fields(ctx, "Opportunity", {"stage_id"})
     _move(ctx, opp, _stage(ctx, stage_id))
     events.record_changed(ctx, ChangeKind.UPDATED, OPPORTUNITY, opp, frozenset({"stage"}))
     return opp

@@ -25,6 +25,7 @@ from plugins.leads.models import (
     OpportunityStage,
     StageChange,
 )
+from plugins.leads.services import stage_list
 
 LeadStatusEnum = strawberry.enum(
     LeadStatus,
@@ -45,8 +46,6 @@ def stages_by_id(info: Info) -> dict[int, OpportunityStage]:
     """The tenant's stages, loaded once per request (they are few)."""
     cache = info.context.cache
     if "opportunity_stages" not in cache:
-        from plugins.leads.services import stage_list
-
         cache["opportunity_stages"] = {s.id: s for s in stage_list(info.context.session)}
     return cache["opportunity_stages"]
 
