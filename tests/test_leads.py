@@ -391,11 +391,23 @@ def test_stage_settings(as_):
     assert r.data["deleteOpportunityStage"] == {"ok": True, "errors": []}
 
 
-def test_default_stages_on_first_use(as_):
+def test_default_stages_on_first_use(as_, gateway, demo):
+    from sqlalchemy import delete
+
+    from plugins.leads.models import OpportunityStage
+
+    with gateway.db.transaction() as s:  # a tenant that never had stages
+        s.execute(delete(OpportunityStage).where(OpportunityStage.tenant_id == demo["acme"].id))
     acme = as_("admin@acme.test")
     names = list(stages(acme))
     assert names == ["Prospecting", "Qualification", "Proposal", "Negotiation", "Won", "Lost"]
     assert list(stages(acme)) == names  # seeded once
+    # A mutation seeds them in its own unit of work too.
+    with gateway.db.transaction() as s:
+        s.execute(delete(OpportunityStage).where(OpportunityStage.tenant_id == demo["acme"].id))
+    created = new_opp(acme, title="First deal")
+    assert created["stage"]["name"] == "Prospecting"
+    assert list(stages(acme)) == names
 
 
 # -- pipeline and dashboard -----------------------------------------------------------------

@@ -204,7 +204,7 @@ def seed(session: Session, tenant: DemoTenant) -> None:
             select(Contact).where(Contact.tenant_id == tenant.id, Contact.company_name != "")
         )
     }
-    restricted: Opportunity | None = None
+    shared: Opportunity | None = None
     for owner, title, company, amount, kind, count, stage_index, access in OPPORTUNITIES:
         if owner not in tenant.users or not stages:
             continue
@@ -234,16 +234,16 @@ def seed(session: Session, tenant: DemoTenant) -> None:
         ]
         session.add(opp)
         if title == "Warehouse software rollout":
-            restricted = opp
+            shared = opp
     session.flush()
     # "Restricted to chosen users": rep1's warehouse deal is private and shared with rep2,
     # who sells it jointly; rep2 still cannot see rep1's other private opportunities.
-    if restricted is not None and "rep2@demo.test" in tenant.users:
+    if shared is not None and "rep2@demo.test" in tenant.users:
         session.add(
             RecordShare(
                 user_id=tenant.users["rep2@demo.test"].id,
                 entity="opportunity",
-                record_id=restricted.id,
+                record_id=shared.id,
                 tenant_id=tenant.id,
                 can_write=False,
             )
