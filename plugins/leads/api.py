@@ -191,7 +191,9 @@ def leads(
     return _lead_page(info, view, first, after, filter, order_by)
 
 
-@strawberry.field(description='"Unmanaged": leads nobody works yet; claim one with claimLead.')
+@strawberry.field(
+    description='The "unmanaged" tab: leads nobody works yet; claim one with claimLead.'
+)
 def unmanaged_leads(
     info: Ctx,
     first: int | None = None,
@@ -202,7 +204,9 @@ def unmanaged_leads(
     return _lead_page(info, LeadView.UNMANAGED, first, after, filter, order_by)
 
 
-@strawberry.field(description='"My leads": the leads you work (all statuses unless filtered).')
+@strawberry.field(
+    description='The "my leads" tab: the leads you work (all statuses unless filtered).'
+)
 def my_leads(
     info: Ctx,
     first: int | None = None,
@@ -262,7 +266,7 @@ def update_lead(info: Ctx, id: strawberry.ID, input: UpdateLeadInput) -> LeadPay
 
 
 @strawberry.mutation(
-    description='"Assign to me": the unmanaged lead becomes yours. Of concurrent claims exactly '
+    description="Assign to me: the unmanaged lead becomes yours. Of concurrent claims exactly "
     "one wins; the others get CONFLICT."
 )
 def claim_lead(info: Ctx, id: strawberry.ID) -> LeadPayload:
