@@ -16,7 +16,9 @@ answered like a success and dropped, and each client address may submit a form a
 :data:`RATE_LIMIT` times per :data:`RATE_WINDOW` (counted in the database, so the limit
 holds across worker processes). A valid submission creates a private contact managed by
 the form's owner, tagged with the form's tags, through the contacts service helpers
-(validation, search text, record events), and notifies the owner.
+(validation, search text, record events), and notifies the owner. A form whose target is
+``LEAD`` hands the checked fields to the module answering ``crm_web_form_submission``
+instead (the leads module: an unmanaged lead), or creates a contact if that module is off.
 """
 
 from __future__ import annotations
@@ -101,10 +103,15 @@ MAX_NAME = 80 - len(SOURCE_PREFIX)  # the name goes into the contacts' source (8
 
 
 class WebFormTarget(StrEnum):
-    """What a submission creates. Only ``CONTACT`` for now; the leads module will add
-    ``LEAD`` (submissions then create leads instead of contacts)."""
+    """What a submission creates: a contact, or (with the leads module on) an unmanaged lead,
+    created by whichever module answers ``crm_web_form_submission``."""
 
     CONTACT = "CONTACT"
+    LEAD = "LEAD"
+
+
+#: Targets other modules create, and the module that must be on to choose them.
+TARGET_MODULES = {WebFormTarget.LEAD: "leads"}
 
 
 class WebForm(Base):
@@ -372,6 +379,7 @@ class FormSpec:
     owner_id: int
     tags: tuple[str, ...]
     modules: frozenset[str]
+    target: WebFormTarget = WebFormTarget.CONTACT
 
     @classmethod
     def of(cls, form: WebForm, modules: frozenset[str]) -> FormSpec:
@@ -385,6 +393,7 @@ class FormSpec:
             owner_id=form.owner_id,
             tags=tuple(form.tag_list),
             modules=modules,
+            target=WebFormTarget(form.target),
         )
 
 
@@ -443,13 +452,9 @@ def _tag(session: Session, tenant_id: int, name: str) -> Tag:
     return tag
 
 
-def create_contact(
-    session: Session, registry: PluginRegistry, form: FormSpec, values: dict[str, str]
-) -> Contact:
-    """A private contact of the form's tenant from a submission's ``values`` (GraphQL field
-    names → text; fields the form does not collect are ignored). BAD_USER_INPUT names the
-    field at fault. Runs in a system session: everything is restricted to the form's tenant
-    here."""
+def collected(form: FormSpec, values: dict[str, str]) -> dict[str, str]:
+    """The non-empty fields the form collects, trimmed and length-checked, with the required
+    ones and a name present; BAD_USER_INPUT names the field at fault."""
     given: dict[str, str] = {}
     for name in form.fields:
         attr = FIELDS[name]
@@ -464,6 +469,39 @@ def create_contact(
     if not has_person_name and "companyName" not in given:
         field = next((f for f in NAME_FIELDS if f in form.fields), "firstName")
         raise BadUserInput("a name is required", field=field)
+    return given
+
+
+def create_record(
+    session: Session, registry: PluginRegistry, form: FormSpec, values: dict[str, str]
+) -> Any:
+    """What a submission creates: for a target another module owns, that module's record
+    (``crm_web_form_submission``); a contact otherwise, or when that module is off."""
+    if form.target is not WebFormTarget.CONTACT:
+        context = SubmissionContext(
+            session=session, tenant_id=form.tenant_id, hooks=registry.hooks_for(form.modules)
+        )
+        created = context.hooks.crm_web_form_submission(
+            context=context,
+            target=form.target.value,
+            form_name=form.name,
+            owner_id=form.owner_id,
+            values=collected(form, values),
+        )
+        if created is not None:
+            return created
+    return create_contact(session, registry, form, values)
+
+
+def create_contact(
+    session: Session, registry: PluginRegistry, form: FormSpec, values: dict[str, str]
+) -> Contact:
+    """A private contact of the form's tenant from a submission's ``values`` (GraphQL field
+    names → text; fields the form does not collect are ignored). BAD_USER_INPUT names the
+    field at fault. Runs in a system session: everything is restricted to the form's tenant
+    here."""
+    given = collected(form, values)
+    has_person_name = "firstName" in given or "lastName" in given
     contact = Contact(
         tenant_id=form.tenant_id,
         kind=ContactKind.PERSON if has_person_name else ContactKind.COMPANY,
@@ -554,7 +592,7 @@ def _admit(gateway: Gateway, key: str, origin: str | None, address: str) -> Form
 def _submit(gateway: Gateway, form: FormSpec, values: dict[str, str]) -> GatewayError | None:
     try:
         with gateway.db.transaction() as session:
-            create_contact(session, gateway.registry, form, values)
+            create_record(session, gateway.registry, form, values)
     except GatewayError as exc:
         return exc
     return None
@@ -664,7 +702,8 @@ ROUTES: list[BaseRoute] = [Route("/forms/{key}", form_endpoint, methods=["POST",
 WebFormTargetEnum = strawberry.enum(
     WebFormTarget,
     name="WebFormTarget",
-    description="What a web form's submissions create: CONTACT; the leads module will add LEAD.",
+    description="What a web form's submissions create: CONTACT, or LEAD (an unmanaged lead; "
+    "needs the leads module).",
 )
 
 
@@ -813,6 +852,9 @@ def _save(
     caller = ctx.require(P.MANAGE_SETTINGS.value)
 
     def work(session: Session) -> WebForm:
+        needs = TARGET_MODULES.get(WebFormTarget(input.target)) if input.target else None
+        if needs is not None and needs not in ctx.enabled_modules:
+            raise BadUserInput(f"switch the {needs} module on first", field="target")
         form = None
         if form_id is not None:
             form = get_form(session, caller.tenant_id, parse_global_id(form_id, "WebForm"))

@@ -1,0 +1,112 @@
+"""The leads module: leads, opportunities, the pipeline and their dashboard figures
+(MISSION L1-L5). Only hook implementations live here; see the sibling modules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gateway.contract import (
+    AccessControlledEntity,
+    CallerContext,
+    DashboardFigure,
+    DashboardPeriods,
+    Permission,
+    PluginInfo,
+)
+from gateway.hookspecs import hookimpl
+from plugins.leads import api, dashboard, demo, webforms
+from plugins.leads.models import (
+    Lead,
+    Opportunity,
+    OpportunityCustomField,
+    OpportunityCustomValue,
+    OpportunityStage,
+    StageChange,
+)
+from plugins.leads.permissions import CATALOGUE
+from plugins.leads.types import LeadNode, OpportunityNode
+
+
+@hookimpl
+def crm_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="leads",
+        title="Leads and opportunities",
+        version="1.0.0",
+        description="Unmanaged and own leads, conversion, opportunities and the pipeline.",
+        requires=("contacts",),
+        migrations=Path(__file__).parent / "versions",
+    )
+
+
+@hookimpl
+def crm_models() -> Sequence[type[Any]]:
+    return [
+        Lead,
+        OpportunityStage,
+        Opportunity,
+        StageChange,
+        OpportunityCustomField,
+        OpportunityCustomValue,
+    ]
+
+
+@hookimpl
+def crm_permissions() -> Sequence[Permission]:
+    return CATALOGUE
+
+
+@hookimpl
+def crm_access_controlled() -> Sequence[AccessControlledEntity]:
+    return [
+        # Unmanaged leads have no owner: everyone with lead read permission sees them.
+        AccessControlledEntity(
+            entity="lead",
+            model=Lead,
+            graphql_type="Lead",
+            unowned_visible=True,
+            graphql_factory=lambda record: LeadNode(record=record),
+        ),
+        AccessControlledEntity(
+            entity="opportunity",
+            model=Opportunity,
+            graphql_type="Opportunity",
+            graphql_factory=lambda record: OpportunityNode(record=record),
+        ),
+    ]
+
+
+@hookimpl
+def crm_graphql_types() -> Sequence[type[Any]]:
+    return [LeadNode, OpportunityNode]
+
+
+@hookimpl
+def crm_query_fields() -> list[Any]:
+    return list(api.QUERY_FIELDS)
+
+
+@hookimpl
+def crm_mutation_fields() -> list[Any]:
+    return list(api.MUTATION_FIELDS)
+
+
+@hookimpl
+def crm_demo_data(session: Any, tenant: Any) -> None:
+    demo.seed(session, tenant)
+
+
+@hookimpl
+def crm_dashboard_figures(
+    context: CallerContext, periods: DashboardPeriods
+) -> Sequence[DashboardFigure]:
+    return dashboard.figures(context, periods)
+
+
+@hookimpl
+def crm_web_form_submission(
+    context: CallerContext, target: str, form_name: str, owner_id: int, values: dict[str, str]
+) -> Any | None:
+    return webforms.submission(context, target, form_name, owner_id, values)
