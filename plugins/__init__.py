@@ -4,4 +4,4 @@
 third-party plugin discovered through the ``crm_gateway`` entry-point group.
 """
 
-BUILTIN: tuple[str, ...] = ("plugins.contacts",)
+BUILTIN: tuple[str, ...] = ("plugins.contacts", "plugins.invoices")
