@@ -242,6 +242,7 @@ def test_unknown_disabled_or_switched_off_forms_answer_404(as_, app, form):
     admin(UPDATE_FORM, {"id": form["id"], "input": {"enabled": True}})
     assert post(app, form, json=body).status_code == 201
 
+    admin('mutation { setModuleEnabled(name: "invoices", enabled: false) { changed } }')
     r = admin(
         'mutation { setModuleEnabled(name: "contacts", enabled: false) '
         "{ changed errors { code message } } }"

@@ -66,8 +66,12 @@ def create_contact(client, **fields):
 
 
 def catalogue(client):
-    taxes = {t["name"]: t["id"] for t in client("{ invoiceTaxes { id name } }").data["invoiceTaxes"]}
-    items = {i["name"]: i["id"] for i in client("{ invoiceItems { id name } }").data["invoiceItems"]}
+    taxes = {
+        t["name"]: t["id"] for t in client("{ invoiceTaxes { id name } }").data["invoiceTaxes"]
+    }
+    items = {
+        i["name"]: i["id"] for i in client("{ invoiceItems { id name } }").data["invoiceItems"]
+    }
     return taxes, items
 
 
@@ -101,19 +105,39 @@ def test_tricky_lines_match_hand_computed_totals_to_the_cent(as_):
         clientId=client,
         currency="EUR",
         lines=[
-            # 3.333 × 19.99 × 0.875 = 58.29833625 → 58.30; VAT 21 % = 12.243 → 12.24
-            {"itemId": items["Pallet scanner"], "quantity": "3.333", "unitPrice": "19.99",
-             "discount": "12.5", "taxIds": [taxes["VAT"]]},
-            # 0.125 × 1234.5678 = 154.320975 → 154.32; VAT 32.4072 → 32.41;
+            # 3.333 x 19.99 x 0.875 = 58.29833625 → 58.30; VAT 21 % = 12.243 → 12.24
+            {
+                "itemId": items["Pallet scanner"],
+                "quantity": "3.333",
+                "unitPrice": "19.99",
+                "discount": "12.5",
+                "taxIds": [taxes["VAT"]],
+            },
+            # 0.125 x 1234.5678 = 154.320975 → 154.32; VAT 32.4072 → 32.41;
             # compound levy 1.5 % on 154.32 + 32.41 = 186.73 → 2.80095 → 2.80
-            {"itemId": items["Route planning workshop"], "quantity": "0.125",
-             "unitPrice": "1234.5678", "taxIds": [taxes["VAT"], taxes["Eco levy"]]},
+            {
+                "itemId": items["Route planning workshop"],
+                "quantity": "0.125",
+                "unitPrice": "1234.5678",
+                "taxIds": [taxes["VAT"], taxes["Eco levy"]],
+            },
             # 0.125 → 0.13 (half-up, not half-even); reduced VAT 0.013 → 0.01
-            {"kind": "OTHER", "description": "Rounding probe", "quantity": "1",
-             "unitPrice": "0.125", "taxIds": [taxes["Reduced VAT"]]},
-            # 2.5 × 3.30 × 0.9 = 7.425 → 7.43, no tax
-            {"kind": "OTHER", "description": "Untaxed", "quantity": "2.5", "unitPrice": "3.30",
-             "discount": "10", "taxIds": []},
+            {
+                "kind": "OTHER",
+                "description": "Rounding probe",
+                "quantity": "1",
+                "unitPrice": "0.125",
+                "taxIds": [taxes["Reduced VAT"]],
+            },
+            # 2.5 x 3.30 x 0.9 = 7.425 → 7.43, no tax
+            {
+                "kind": "OTHER",
+                "description": "Untaxed",
+                "quantity": "2.5",
+                "unitPrice": "3.30",
+                "discount": "10",
+                "taxIds": [],
+            },
         ],
     )
     nets = [Decimal(line["netAmount"]) for line in inv["lines"]]
@@ -136,7 +160,9 @@ def test_rounding_follows_the_currency_minor_unit():
     assert totals.minor_unit("EUR") == Decimal("0.01")
     assert totals.minor_unit("JPY") == Decimal(1)
     assert totals.minor_unit("KWD") == Decimal("0.001")
-    yen = totals.compute([LineSpec(Decimal("1.5"), Decimal("333"), taxes=[TaxSpec("T", Decimal(10))])], "JPY")
+    yen = totals.compute(
+        [LineSpec(Decimal("1.5"), Decimal("333"), taxes=[TaxSpec("T", Decimal(10))])], "JPY"
+    )
     assert (yen.subtotal, yen.tax_total, yen.total) == (Decimal(500), Decimal(50), Decimal(550))
     dinar = totals.compute([LineSpec(Decimal(1), Decimal("0.0005"))], "KWD")
     assert dinar.total == Decimal("0.001")
@@ -145,8 +171,15 @@ def test_rounding_follows_the_currency_minor_unit():
 def test_defaults_come_from_the_client_and_settings(as_):
     rep1 = as_("rep1")
     _taxes, items = catalogue(rep1)
-    client = create_contact(rep1, companyName="Billing Test S.L.", street="Gran Via 1",
-                            city="Madrid", postalCode="28013", country="ES", currency="USD")
+    client = create_contact(
+        rep1,
+        companyName="Billing Test S.L.",
+        street="Gran Via 1",
+        city="Madrid",
+        postalCode="28013",
+        country="ES",
+        currency="USD",
+    )
     inv = create(rep1, clientId=client, lines=[service_line(items)])
     assert inv["billingAddress"] == "Gran Via 1\n28013 Madrid\nES"
     assert inv["deliveryAddress"] == inv["billingAddress"] and inv["consigneeSameAsClient"]
@@ -155,13 +188,18 @@ def test_defaults_come_from_the_client_and_settings(as_):
     assert inv["lines"][0]["kind"] == "SERVICE" and inv["lines"][0]["taxes"][0]["name"] == "VAT"
     days = date.fromisoformat(inv["dueDate"]) - date.fromisoformat(inv["issueDate"])
     assert days.days == 30
-    r = rep1(
-        """query($id: ID!) { invoice(id: $id) { terms } }""", {"id": inv["id"]}
-    ).data["invoice"]
+    r = rep1("""query($id: ID!) { invoice(id: $id) { terms } }""", {"id": inv["id"]}).data[
+        "invoice"
+    ]
     assert r["terms"].startswith("Bank transfer")
     other = create_contact(rep1, companyName="Consignee S.L.", city="Sevilla", country="ES")
-    upd = rep1(UPDATE, {"id": inv["id"], "input": {"consigneeId": other, "dueTerm": "DATE",
-                                                   "dueDate": "2099-01-31"}})
+    upd = rep1(
+        UPDATE,
+        {
+            "id": inv["id"],
+            "input": {"consigneeId": other, "dueTerm": "DATE", "dueDate": "2099-01-31"},
+        },
+    )
     upd = upd.data["updateInvoice"]
     assert upd["errors"] == []
     assert upd["invoice"]["deliveryAddress"] == "Sevilla\nES"
@@ -197,8 +235,13 @@ def test_numbers_are_given_at_issue_without_gaps_and_billed_invoices_are_frozen(
 def test_status_changes_follow_the_rules(as_):
     rep1 = as_("rep1")
     _taxes, items = catalogue(rep1)
-    inv = create(rep1, clientId=contact_id(rep1, "Iberia Logistics S.L."), lines=[service_line(items)])
-    assert rep1(STATUS, {"id": inv["id"], "s": "PAID"}).data["setInvoiceStatus"]["errors"][0]["code"] == "CONFLICT"
+    inv = create(
+        rep1, clientId=contact_id(rep1, "Iberia Logistics S.L."), lines=[service_line(items)]
+    )
+    assert (
+        rep1(STATUS, {"id": inv["id"], "s": "PAID"}).data["setInvoiceStatus"]["errors"][0]["code"]
+        == "CONFLICT"
+    )
     billed = rep1(STATUS, {"id": inv["id"], "s": "BILLED"}).data["setInvoiceStatus"]
     assert billed["invoice"]["status"] == "BILLED" and billed["invoice"]["number"]
     for status in ("PAID", "BILLED", "REJECTED", "BILLED"):
@@ -220,7 +263,9 @@ def test_manual_numbers_need_the_permission_and_must_be_unique(as_):
     taken = issue(backoffice, c["id"], "INV0000001")["errors"][0]
     assert (taken["code"], taken["field"]) == ("CONFLICT", "number")
     # Changing the format: the next number cannot go back over issued ones.
-    series = backoffice("{ invoiceSeries { id nextNumber nextFormatted } }").data["invoiceSeries"][0]
+    series = backoffice("{ invoiceSeries { id nextNumber nextFormatted } }").data["invoiceSeries"][
+        0
+    ]
     assert series["nextFormatted"] == "INV0000003"
     save = """mutation($id: ID, $i: InvoiceSeriesInput!) { saveInvoiceSeries(id: $id, input: $i) {
       series { nextFormatted } errors { code field } } }"""
@@ -239,27 +284,52 @@ def test_each_kind_of_line_needs_its_billing_permission(as_):
     rep1, assistant = as_("rep1"), as_("assistant")
     _taxes, items = catalogue(rep1)
     client = contact_id(rep1, "Iberia Logistics S.L.")
-    other = rep1(CREATE, {"input": {"clientId": client, "lines": [
-        {"kind": "OTHER", "description": "Misc", "unitPrice": "5"}]}}).data["createInvoice"]
+    other = rep1(
+        CREATE,
+        {
+            "input": {
+                "clientId": client,
+                "lines": [{"kind": "OTHER", "description": "Misc", "unitPrice": "5"}],
+            }
+        },
+    ).data["createInvoice"]
     assert other["errors"][0]["code"] == "FORBIDDEN"
     assert "invoices.bill_other" in other["errors"][0]["message"]
     owner = rep1("{ me { user { id } } }").data["me"]["user"]["id"]
-    article = assistant(CREATE, {"input": {"clientId": client, "ownerId": owner, "lines": [
-        {"itemId": items["Pallet scanner"]}]}}).data["createInvoice"]
+    article = assistant(
+        CREATE,
+        {
+            "input": {
+                "clientId": client,
+                "ownerId": owner,
+                "lines": [{"itemId": items["Pallet scanner"]}],
+            }
+        },
+    ).data["createInvoice"]
     assert article["errors"][0]["code"] == "FORBIDDEN"
     assert "invoices.bill_articles" in article["errors"][0]["message"]
-    service = assistant(CREATE, {"input": {"clientId": client, "ownerId": owner, "lines": [
-        service_line(items)]}}).data["createInvoice"]
+    service = assistant(
+        CREATE, {"input": {"clientId": client, "ownerId": owner, "lines": [service_line(items)]}}
+    ).data["createInvoice"]
     assert service["errors"] == [] and service["invoice"]["owner"] == {"email": "rep1@demo.test"}
-    free = rep1(CREATE, {"input": {"clientId": client, "lines": [
-        {"kind": "SERVICE", "description": "no item", "unitPrice": "1"}]}}).data["createInvoice"]
+    free = rep1(
+        CREATE,
+        {
+            "input": {
+                "clientId": client,
+                "lines": [{"kind": "SERVICE", "description": "no item", "unitPrice": "1"}],
+            }
+        },
+    ).data["createInvoice"]
     assert free["errors"][0]["field"] == "lines.0.itemId"
 
 
 def test_invoices_follow_record_access(as_):
     rep1, rep2, manager = as_("rep1"), as_("rep2"), as_("manager")
     _taxes, items = catalogue(rep1)
-    inv = create(rep1, clientId=contact_id(rep1, "Iberia Logistics S.L."), lines=[service_line(items)])
+    inv = create(
+        rep1, clientId=contact_id(rep1, "Iberia Logistics S.L."), lines=[service_line(items)]
+    )
     query = "query($id: ID!) { invoice(id: $id) { id } node(id: $id) { id } }"
     assert rep2(query, {"id": inv["id"]}).data == {"invoice": None, "node": None}
     assert manager(query, {"id": inv["id"]}).data["invoice"] == {"id": inv["id"]}
@@ -284,8 +354,17 @@ def test_catalogues_are_managed_with_the_settings_permission(as_):
     assert dup["errors"][0]["code"] == "CONFLICT"
     bad = admin(SAVE_TAX, {"i": {"name": "Bad", "rate": "120"}}).data["saveInvoiceTax"]
     assert bad["errors"][0]["field"] == "rate"
-    item = admin(SAVE_ITEM, {"i": {"kind": "ARTICLE", "name": "Widget", "price": "9.99",
-                                   "taxId": tax.data["saveInvoiceTax"]["tax"]["id"]}})
+    item = admin(
+        SAVE_ITEM,
+        {
+            "i": {
+                "kind": "ARTICLE",
+                "name": "Widget",
+                "price": "9.99",
+                "taxId": tax.data["saveInvoiceTax"]["tax"]["id"],
+            }
+        },
+    )
     assert item.data["saveInvoiceItem"]["errors"] == []
     settings = admin(
         """mutation { updateInvoiceSettings(input: {companyName: "Demo Billing S.L.",
@@ -311,12 +390,18 @@ def test_pdf_renders_with_company_lines_and_totals_in_the_invoice_language(as_):
     )
     assert logo.errors == [] and logo.data["setOrganizationLogo"]["errors"] == []
     _taxes, items = catalogue(manager)
-    inv = create(manager, clientId=contact_id(manager, "Atlantic Foods S.A."), language="es",
-                 notes="Gracias por su confianza",
-                 lines=[service_line(items, "2"), {"itemId": items["Pallet scanner"], "discount": "10"}])
+    inv = create(
+        manager,
+        clientId=contact_id(manager, "Atlantic Foods S.A."),
+        language="es",
+        notes="Gracias por su confianza",
+        lines=[service_line(items, "2"), {"itemId": items["Pallet scanner"], "discount": "10"}],
+    )
     issued = issue(manager, inv["id"])["invoice"]
-    r = manager("query($id: ID!) { invoicePdf(id: $id) { filename mimeType contentBase64 } }",
-                {"id": inv["id"]})
+    r = manager(
+        "query($id: ID!) { invoicePdf(id: $id) { filename mimeType contentBase64 } }",
+        {"id": inv["id"]},
+    )
     assert r.errors == [], r.errors
     doc = r.data["invoicePdf"]
     assert doc["filename"] == f"{issued['number']}.pdf" and doc["mimeType"] == "application/pdf"
@@ -327,7 +412,7 @@ def test_pdf_renders_with_company_lines_and_totals_in_the_invoice_language(as_):
     assert "Factura" in text and issued["number"] in text
     assert "Demo S.L." in text and "Atlantic Foods S.A." in text
     assert "Support, per hour" in text and "Base imponible" in text
-    # 2 × 65 = 130.00; 389.90 × 0.9 = 350.91; VAT 27.30 + 73.69 = 100.99; total 581.90
+    # 2 x 65 = 130.00; 389.90 x 0.9 = 350.91; VAT 27.30 + 73.69 = 100.99; total 581.90
     assert "581,90" in text and "100,99" in text and "480,91" in text
     assert "Gracias por su confianza" in text
     assert any(page.images for page in reader.pages)  # the logo
@@ -336,15 +421,23 @@ def test_pdf_renders_with_company_lines_and_totals_in_the_invoice_language(as_):
 def test_export_lists_visible_invoices_as_values_never_formulas(as_):
     manager = as_("manager")
     _taxes, items = catalogue(manager)
-    create(manager, clientId=contact_id(manager, "Atlantic Foods S.A."), orderNumber="=1+1",
-           lines=[{"itemId": items["Support hours"], "description": "=HYPERLINK(\"x\")"}])
+    create(
+        manager,
+        clientId=contact_id(manager, "Atlantic Foods S.A."),
+        orderNumber="=1+1",
+        lines=[{"itemId": items["Support hours"], "description": '=HYPERLINK("x")'}],
+    )
     r = manager("{ exportInvoices { filename contentBase64 } }")
     assert r.errors == [], r.errors
-    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(r.data["exportInvoices"]["contentBase64"])))
+    book = openpyxl.load_workbook(
+        io.BytesIO(base64.b64decode(r.data["exportInvoices"]["contentBase64"]))
+    )
     sheet, lines = book["Invoices"], book["Lines"]
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["Number", "Status", "Date"]
-    cells = [c for row in sheet.iter_rows() for c in row] + [c for row in lines.iter_rows() for c in row]
+    cells = [c for row in sheet.iter_rows() for c in row] + [
+        c for row in lines.iter_rows() for c in row
+    ]
     assert all(c.data_type != "f" for c in cells)
     assert "=1+1" in [c.value for c in cells]
     assert sheet.max_row >= 3  # the demo's visible invoices plus the new one
@@ -357,8 +450,12 @@ def test_send_invoice_mails_the_pdf_over_smtp(demo, mail_app):
     http, inbox = mail_app
     manager = GraphQLClient(http).login("manager@demo.test")
     _taxes, items = catalogue(manager)
-    inv = create(manager, clientId=contact_id(manager, "Atlantic Foods S.A."),
-                 notes="Thanks for your business", lines=[service_line(items)])
+    inv = create(
+        manager,
+        clientId=contact_id(manager, "Atlantic Foods S.A."),
+        notes="Thanks for your business",
+        lines=[service_line(items)],
+    )
     send = """mutation($id: ID!, $to: String) { sendInvoice(id: $id, to: $to) { sentTo
       invoice { sentAt } errors { code message } } }"""
     draft = manager(send, {"id": inv["id"]}).data["sendInvoice"]
@@ -381,9 +478,13 @@ def test_send_invoice_mails_the_pdf_over_smtp(demo, mail_app):
 def test_send_without_smtp_is_a_clear_error(as_):
     manager = as_("manager")
     _taxes, items = catalogue(manager)
-    inv = create(manager, clientId=contact_id(manager, "Atlantic Foods S.A."), lines=[service_line(items)])
+    inv = create(
+        manager, clientId=contact_id(manager, "Atlantic Foods S.A."), lines=[service_line(items)]
+    )
     issue(manager, inv["id"])
-    r = manager("mutation($id: ID!) { sendInvoice(id: $id) { errors { code message } } }", {"id": inv["id"]})
+    r = manager(
+        "mutation($id: ID!) { sendInvoice(id: $id) { errors { code message } } }", {"id": inv["id"]}
+    )
     assert r.data["sendInvoice"]["errors"][0]["code"] == "CONFLICT"
     assert "CRM_SMTP_HOST" in r.data["sendInvoice"]["errors"][0]["message"]
 
@@ -391,11 +492,17 @@ def test_send_without_smtp_is_a_clear_error(as_):
 def test_duplicate_makes_a_new_draft_with_the_same_lines(as_):
     rep1 = as_("rep1")
     _taxes, items = catalogue(rep1)
-    inv = create(rep1, clientId=contact_id(rep1, "Iberia Logistics S.L."), orderNumber="PO-7",
-                 lines=[service_line(items, "3"), {"itemId": items["Pallet scanner"]}])
+    inv = create(
+        rep1,
+        clientId=contact_id(rep1, "Iberia Logistics S.L."),
+        orderNumber="PO-7",
+        lines=[service_line(items, "3"), {"itemId": items["Pallet scanner"]}],
+    )
     issue(rep1, inv["id"])
-    r = rep1(f"mutation($id: ID!) {{ duplicateInvoice(id: $id) {{ invoice {{ {FIELDS} }} errors {{ code }} }} }}",
-             {"id": inv["id"]}).data["duplicateInvoice"]
+    r = rep1(
+        f"mutation($id: ID!) {{ duplicateInvoice(id: $id) {{ invoice {{ {FIELDS} }} errors {{ code }} }} }}",
+        {"id": inv["id"]},
+    ).data["duplicateInvoice"]
     assert r["errors"] == []
     copy = r["invoice"]
     assert copy["id"] != inv["id"] and copy["status"] == "DRAFT" and copy["number"] is None
@@ -436,12 +543,20 @@ def test_merging_contacts_moves_their_invoices(as_):
 def test_dashboard_figures_per_currency(as_):
     manager = as_("manager")
     _taxes, items = catalogue(manager)
-    inv = create(manager, clientId=contact_id(manager, "Atlantic Foods S.A."), currency="USD",
-                 issueDate="2020-01-01", dueTerm="ON_RECEIPT", lines=[service_line(items)])
+    inv = create(
+        manager,
+        clientId=contact_id(manager, "Atlantic Foods S.A."),
+        currency="USD",
+        issueDate="2020-01-01",
+        dueTerm="ON_RECEIPT",
+        lines=[service_line(items)],
+    )
     issue(manager, inv["id"])
     r = manager('{ dashboard(modules: ["invoices"]) { figures { key amount currency } } }')
     assert r.errors == [], r.errors
-    figures = {(f["key"], f["currency"]): Decimal(f["amount"]) for f in r.data["dashboard"]["figures"]}
+    figures = {
+        (f["key"], f["currency"]): Decimal(f["amount"]) for f in r.data["dashboard"]["figures"]
+    }
     assert figures[("invoices.billedThisMonth", "USD")] == Decimal("78.65")
     assert figures[("invoices.unpaid", "USD")] == Decimal("78.65")
     assert figures[("invoices.overdue", "USD")] == Decimal("78.65")
@@ -459,29 +574,52 @@ LIST = """query($n: Int) { invoices(first: $n) { totalCount edges { node { id nu
 
 
 def seed_invoices(gateway, demo, count):
+    from sqlalchemy import select
+
     from plugins.contacts.models import Contact
     from plugins.invoices.models import Invoice, InvoiceLine, InvoiceLineTax
-    from sqlalchemy import select
 
     tenant = demo["demo"]
     owners = [tenant.users[e].id for e in ("rep1@demo.test", "rep2@demo.test", "manager@demo.test")]
     with gateway.db.transaction() as s:
         clients = list(s.scalars(select(Contact.id).where(Contact.tenant_id == tenant.id)))
         for i in range(count):
-            s.add(Invoice(
-                tenant_id=tenant.id, issue_date=date(2026, 1, 1), due_date=date(2026, 1, 31),
-                contact_id=clients[i % len(clients)], owner_id=owners[i % 3],
-                access="PUBLIC_READ" if i % 5 == 0 else "PRIVATE", total=Decimal("12.10"),
-                lines=[InvoiceLine(tenant_id=tenant.id, kind="OTHER", description=f"l{i}",
-                                   quantity=Decimal(1), unit_price=Decimal(10),
-                                   net_amount=Decimal(10), tax_amount=Decimal("2.10"),
-                                   taxes=[InvoiceLineTax(tenant_id=tenant.id, name="VAT", rate=Decimal(21),
-                                                         amount=Decimal("2.10"))])],
-            ))
+            s.add(
+                Invoice(
+                    tenant_id=tenant.id,
+                    issue_date=date(2026, 1, 1),
+                    due_date=date(2026, 1, 31),
+                    contact_id=clients[i % len(clients)],
+                    owner_id=owners[i % 3],
+                    access="PUBLIC_READ" if i % 5 == 0 else "PRIVATE",
+                    total=Decimal("12.10"),
+                    lines=[
+                        InvoiceLine(
+                            tenant_id=tenant.id,
+                            kind="OTHER",
+                            description=f"l{i}",
+                            quantity=Decimal(1),
+                            unit_price=Decimal(10),
+                            net_amount=Decimal(10),
+                            tax_amount=Decimal("2.10"),
+                            taxes=[
+                                InvoiceLineTax(
+                                    tenant_id=tenant.id,
+                                    name="VAT",
+                                    rate=Decimal(21),
+                                    amount=Decimal("2.10"),
+                                )
+                            ],
+                        )
+                    ],
+                )
+            )
 
 
 @pytest.mark.parametrize("who", ["manager@demo.test", "rep1@demo.test", "backoffice@demo.test"])
-def test_invoice_list_statement_count_does_not_grow_with_page_size(demo, gateway, client_for, sql_log, who):
+def test_invoice_list_statement_count_does_not_grow_with_page_size(
+    demo, gateway, client_for, sql_log, who
+):
     seed_invoices(gateway, demo, 650)
     client = client_for(who)
     counts = {}

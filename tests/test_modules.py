@@ -23,6 +23,7 @@ def test_modules_lists_installed_modules_with_tenant_state(demo, client_for):
     assert mods.data["modules"] == [
         {"name": "core", "enabled": True, "optional": False, "requires": []},
         {"name": "contacts", "enabled": True, "optional": True, "requires": []},
+        {"name": "invoices", "enabled": True, "optional": True, "requires": ["contacts"]},
         {"name": "notes", "enabled": True, "optional": True, "requires": []},
         {"name": "audit", "enabled": False, "optional": True, "requires": ["notes"]},
     ]
@@ -74,6 +75,7 @@ def test_enabling_a_module_enables_what_it_requires(demo, client_for):
     assert {m["name"] for m in result["modules"] if m["enabled"]} == {
         "core",
         "contacts",
+        "invoices",
         "notes",
         "audit",
     }

@@ -418,7 +418,9 @@ def save_invoice_tax(
 
     def work(session: Session) -> InvoiceTax:
         found = _found(session, InvoiceTax, id, "InvoiceTax")
-        return services.save_tax(session, tenant_id, found, given(input, "name", "rate", "compound"))
+        return services.save_tax(
+            session, tenant_id, found, given(input, "name", "rate", "compound")
+        )
 
     return mutate(
         ctx, InvoiceTaxPayload, work, lambda r: InvoiceTaxPayload(tax=InvoiceTaxType(record=r))

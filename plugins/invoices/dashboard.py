@@ -48,7 +48,5 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
         ("overdue", "Overdue invoices", 3),
     ):
         for row in rows:
-            result.append(
-                DashboardFigure(key, label, amount=Decimal(row[column]), currency=row[0])
-            )
+            result.append(DashboardFigure(key, label, amount=Decimal(row[column]), currency=row[0]))
     return result

@@ -31,26 +31,62 @@ from plugins.invoices.services import format_address, recompute
 
 CRUD = ["invoice.read", "invoice.create", "invoice.update"]
 GRANTS = {
-    "Director": [*CRUD, "invoice.delete", "bill_articles", "bill_services", "bill_other",
-                 "export", "send"],
-    "Sales manager": [*CRUD, "invoice.delete", "bill_articles", "bill_services", "bill_other",
-                      "export", "send"],
+    "Director": [
+        *CRUD,
+        "invoice.delete",
+        "bill_articles",
+        "bill_services",
+        "bill_other",
+        "export",
+        "send",
+    ],
+    "Sales manager": [
+        *CRUD,
+        "invoice.delete",
+        "bill_articles",
+        "bill_services",
+        "bill_other",
+        "export",
+        "send",
+    ],
     "Sales rep": [*CRUD, "invoice.delete", "bill_articles", "bill_services", "send"],
     "Sales assistant": ["invoice.read", "invoice.create", "invoice.update", "bill_services"],
-    "Back office": [*CRUD, "invoice.delete", "bill_articles", "bill_services", "bill_other",
-                    "export", "send", "manual_number", "manage_settings"],
+    "Back office": [
+        *CRUD,
+        "invoice.delete",
+        "bill_articles",
+        "bill_services",
+        "bill_other",
+        "export",
+        "send",
+        "manual_number",
+        "manage_settings",
+    ],
 }
 
 #: (client company, owner email, status, [(item name or None, description, qty, price, discount)])
 INVOICES = [
-    ("Iberia Logistics S.L.", "rep1@demo.test", InvoiceStatus.BILLED,
-     [("Route planning workshop", None, "1", None, "0"),
-      ("Pallet scanner", None, "3", None, "10")]),
-    ("Iberia Logistics S.L.", "rep1@demo.test", InvoiceStatus.DRAFT,
-     [("Support hours", None, "12.5", None, "0")]),
-    ("Atlantic Foods S.A.", "manager@demo.test", InvoiceStatus.PAID,
-     [("Support hours", None, "8", None, "5"),
-      (None, "Travel expenses", "1", "240.00", "0")]),
+    (
+        "Iberia Logistics S.L.",
+        "rep1@demo.test",
+        InvoiceStatus.BILLED,
+        [
+            ("Route planning workshop", None, "1", None, "0"),
+            ("Pallet scanner", None, "3", None, "10"),
+        ],
+    ),
+    (
+        "Iberia Logistics S.L.",
+        "rep1@demo.test",
+        InvoiceStatus.DRAFT,
+        [("Support hours", None, "12.5", None, "0")],
+    ),
+    (
+        "Atlantic Foods S.A.",
+        "manager@demo.test",
+        InvoiceStatus.PAID,
+        [("Support hours", None, "8", None, "5"), (None, "Travel expenses", "1", "240.00", "0")],
+    ),
 ]
 
 
@@ -73,15 +109,33 @@ def seed(session: Session, tenant: DemoTenant) -> None:
     items = {
         i.name: i
         for i in (
-            InvoiceItem(tenant_id=tid, kind=ItemKind.SERVICE, name="Route planning workshop",
-                        description="One-day route planning workshop", price=Decimal("950.00"),
-                        currency="EUR", tax_id=vat.id),
-            InvoiceItem(tenant_id=tid, kind=ItemKind.SERVICE, name="Support hours",
-                        description="Support, per hour", price=Decimal("65.00"),
-                        currency="EUR", tax_id=vat.id),
-            InvoiceItem(tenant_id=tid, kind=ItemKind.ARTICLE, name="Pallet scanner",
-                        description="Handheld pallet scanner", price=Decimal("389.90"),
-                        currency="EUR", tax_id=vat.id),
+            InvoiceItem(
+                tenant_id=tid,
+                kind=ItemKind.SERVICE,
+                name="Route planning workshop",
+                description="One-day route planning workshop",
+                price=Decimal("950.00"),
+                currency="EUR",
+                tax_id=vat.id,
+            ),
+            InvoiceItem(
+                tenant_id=tid,
+                kind=ItemKind.SERVICE,
+                name="Support hours",
+                description="Support, per hour",
+                price=Decimal("65.00"),
+                currency="EUR",
+                tax_id=vat.id,
+            ),
+            InvoiceItem(
+                tenant_id=tid,
+                kind=ItemKind.ARTICLE,
+                name="Pallet scanner",
+                description="Handheld pallet scanner",
+                price=Decimal("389.90"),
+                currency="EUR",
+                tax_id=vat.id,
+            ),
         )
     }
     session.add_all(items.values())
@@ -104,12 +158,20 @@ def seed(session: Session, tenant: DemoTenant) -> None:
         if client is None or owner not in tenant.users:
             continue
         invoice = Invoice(
-            tenant_id=tid, status=InvoiceStatus.DRAFT, series_id=series.id,
-            issue_date=today - timedelta(days=10), due_term=DueTerm.DAYS_30,
-            due_date=today + timedelta(days=20), contact_id=client.id,
-            billing_address=format_address(client), consignee_same=True,
-            delivery_address=format_address(client), language="en", currency="EUR",
-            owner_id=tenant.users[owner].id, created_by_id=tenant.users[owner].id,
+            tenant_id=tid,
+            status=InvoiceStatus.DRAFT,
+            series_id=series.id,
+            issue_date=today - timedelta(days=10),
+            due_term=DueTerm.DAYS_30,
+            due_date=today + timedelta(days=20),
+            contact_id=client.id,
+            billing_address=format_address(client),
+            consignee_same=True,
+            delivery_address=format_address(client),
+            language="en",
+            currency="EUR",
+            owner_id=tenant.users[owner].id,
+            created_by_id=tenant.users[owner].id,
             access=AccessLevel.PRIVATE.value,
         )
         invoice.lines = []
@@ -118,15 +180,24 @@ def seed(session: Session, tenant: DemoTenant) -> None:
             tax = taxes[item.tax_id] if item and item.tax_id else vat
             invoice.lines.append(
                 InvoiceLine(
-                    tenant_id=tid, position=position,
+                    tenant_id=tid,
+                    position=position,
                     kind=LineKind(item.kind.value) if item else LineKind.OTHER,
                     item_id=item.id if item else None,
                     description=description or (item.description if item else ""),
                     quantity=Decimal(qty),
                     unit_price=Decimal(price) if price else item.price,  # type: ignore[union-attr]
                     discount=Decimal(discount),
-                    taxes=[InvoiceLineTax(tenant_id=tid, position=0, tax_id=tax.id,
-                                          name=tax.name, rate=tax.rate, compound=tax.compound)],
+                    taxes=[
+                        InvoiceLineTax(
+                            tenant_id=tid,
+                            position=0,
+                            tax_id=tax.id,
+                            name=tax.name,
+                            rate=tax.rate,
+                            compound=tax.compound,
+                        )
+                    ],
                 )
             )
         recompute(invoice)

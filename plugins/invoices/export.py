@@ -9,11 +9,26 @@ from gateway import excel
 from plugins.invoices.models import Invoice
 
 HEADER = (
-    "Number", "Status", "Date", "Due date", "Client", "Order number", "Currency",
-    "Subtotal", "Taxes", "Total", "Lines",
+    "Number",
+    "Status",
+    "Date",
+    "Due date",
+    "Client",
+    "Order number",
+    "Currency",
+    "Subtotal",
+    "Taxes",
+    "Total",
+    "Lines",
 )
 LINE_HEADER = (
-    "Invoice", "Description", "Kind", "Quantity", "Unit price", "Discount %", "Net amount",
+    "Invoice",
+    "Description",
+    "Kind",
+    "Quantity",
+    "Unit price",
+    "Discount %",
+    "Net amount",
     "Taxes",
 )
 

@@ -24,9 +24,7 @@ class InvoiceLineInput:
     item_id: strawberry.ID | None = None
     kind: LineKindEnum | None = None  # type: ignore[valid-type]
     description: str | None = None
-    quantity: Decimal = strawberry.field(
-        default=Decimal(1), description="At most 3 decimals."
-    )
+    quantity: Decimal = strawberry.field(default=Decimal(1), description="At most 3 decimals.")
     unit_price: Decimal | None = None
     discount: Decimal | None = strawberry.field(default=None, description="In percent.")
     tax_ids: list[strawberry.ID] | None = strawberry.field(
@@ -107,16 +105,37 @@ _IDS = {
     "series_id": ("series_id", "InvoiceSeries", "seriesId"),
     "owner_id": ("owner_id", "User", "ownerId"),
 }
-_SKIP_NONE = {"client_id", "series_id", "issue_date", "due_term", "access", "owner_id",
-              "language", "currency"}
+_SKIP_NONE = {
+    "client_id",
+    "series_id",
+    "issue_date",
+    "due_term",
+    "access",
+    "owner_id",
+    "language",
+    "currency",
+}
 
 
 def to_data(source: CreateInvoiceInput | UpdateInvoiceInput) -> InvoiceData:
     values: dict[str, Any] = {}
     for name in (
-        "client_id", "billing_address", "consignee_id", "delivery_address", "opportunity_id",
-        "series_id", "issue_date", "due_term", "due_date", "language", "currency",
-        "order_number", "terms", "notes", "access", "owner_id",
+        "client_id",
+        "billing_address",
+        "consignee_id",
+        "delivery_address",
+        "opportunity_id",
+        "series_id",
+        "issue_date",
+        "due_term",
+        "due_date",
+        "language",
+        "currency",
+        "order_number",
+        "terms",
+        "notes",
+        "access",
+        "owner_id",
     ):
         value = getattr(source, name)
         creating = isinstance(source, CreateInvoiceInput)

@@ -81,9 +81,7 @@ class InvoiceItem(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     price: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    tax_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoice_taxes.id", ondelete="SET NULL")
-    )
+    tax_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_taxes.id", ondelete="SET NULL"))
 
 
 class InvoiceSeries(Base):
@@ -203,7 +201,7 @@ class InvoiceLine(Base):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     discount: Mapped[Decimal] = mapped_column(PERCENT, default=Decimal(0))
-    #: quantity × unit price × (1 − discount), rounded to the currency's minor unit.
+    #: quantity x unit price x (1 - discount), rounded to the currency's minor unit.
     net_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
 
@@ -228,4 +226,3 @@ class InvoiceLineTax(Base):
     rate: Mapped[Decimal] = mapped_column(PERCENT)
     compound: Mapped[bool] = mapped_column(default=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-

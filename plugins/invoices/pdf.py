@@ -24,36 +24,84 @@ from plugins.invoices.types import tax_summary
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
-        "invoice": "Invoice", "draft": "Draft invoice", "number": "Number", "date": "Date",
-        "due": "Due date", "order": "Order number", "bill_to": "Bill to",
-        "ship_to": "Deliver to", "description": "Description", "quantity": "Qty",
-        "price": "Unit price", "discount": "Disc. %", "amount": "Amount",
-        "subtotal": "Subtotal", "total": "Total", "terms": "Payment terms", "notes": "Notes",
+        "invoice": "Invoice",
+        "draft": "Draft invoice",
+        "number": "Number",
+        "date": "Date",
+        "due": "Due date",
+        "order": "Order number",
+        "bill_to": "Bill to",
+        "ship_to": "Deliver to",
+        "description": "Description",
+        "quantity": "Qty",
+        "price": "Unit price",
+        "discount": "Disc. %",
+        "amount": "Amount",
+        "subtotal": "Subtotal",
+        "total": "Total",
+        "terms": "Payment terms",
+        "notes": "Notes",
         "fiscal_id": "Tax ID",
     },
     "es": {
-        "invoice": "Factura", "draft": "Borrador de factura", "number": "Número",
-        "date": "Fecha", "due": "Vencimiento", "order": "Nº de pedido",
-        "bill_to": "Facturar a", "ship_to": "Entregar a", "description": "Descripción",
-        "quantity": "Cant.", "price": "Precio unidad", "discount": "Dto. %",
-        "amount": "Importe", "subtotal": "Base imponible", "total": "Total",
-        "terms": "Condiciones de pago", "notes": "Notas", "fiscal_id": "NIF",
+        "invoice": "Factura",
+        "draft": "Borrador de factura",
+        "number": "Número",
+        "date": "Fecha",
+        "due": "Vencimiento",
+        "order": "Nº de pedido",
+        "bill_to": "Facturar a",
+        "ship_to": "Entregar a",
+        "description": "Descripción",
+        "quantity": "Cant.",
+        "price": "Precio unidad",
+        "discount": "Dto. %",
+        "amount": "Importe",
+        "subtotal": "Base imponible",
+        "total": "Total",
+        "terms": "Condiciones de pago",
+        "notes": "Notas",
+        "fiscal_id": "NIF",
     },
     "fr": {
-        "invoice": "Facture", "draft": "Projet de facture", "number": "Numéro",
-        "date": "Date", "due": "Échéance", "order": "N° de commande",
-        "bill_to": "Facturer à", "ship_to": "Livrer à", "description": "Désignation",
-        "quantity": "Qté", "price": "Prix unitaire", "discount": "Rem. %",
-        "amount": "Montant", "subtotal": "Total HT", "total": "Total TTC",
-        "terms": "Conditions de paiement", "notes": "Notes", "fiscal_id": "N° TVA",
+        "invoice": "Facture",
+        "draft": "Projet de facture",
+        "number": "Numéro",
+        "date": "Date",
+        "due": "Échéance",
+        "order": "N° de commande",
+        "bill_to": "Facturer à",
+        "ship_to": "Livrer à",
+        "description": "Désignation",
+        "quantity": "Qté",
+        "price": "Prix unitaire",
+        "discount": "Rem. %",
+        "amount": "Montant",
+        "subtotal": "Total HT",
+        "total": "Total TTC",
+        "terms": "Conditions de paiement",
+        "notes": "Notes",
+        "fiscal_id": "N° TVA",
     },
     "de": {
-        "invoice": "Rechnung", "draft": "Rechnungsentwurf", "number": "Nummer",
-        "date": "Datum", "due": "Fällig am", "order": "Bestellnummer",
-        "bill_to": "Rechnung an", "ship_to": "Lieferung an", "description": "Beschreibung",
-        "quantity": "Menge", "price": "Einzelpreis", "discount": "Rabatt %",
-        "amount": "Betrag", "subtotal": "Zwischensumme", "total": "Gesamtbetrag",
-        "terms": "Zahlungsbedingungen", "notes": "Anmerkungen", "fiscal_id": "USt-IdNr.",
+        "invoice": "Rechnung",
+        "draft": "Rechnungsentwurf",
+        "number": "Nummer",
+        "date": "Datum",
+        "due": "Fällig am",
+        "order": "Bestellnummer",
+        "bill_to": "Rechnung an",
+        "ship_to": "Lieferung an",
+        "description": "Beschreibung",
+        "quantity": "Menge",
+        "price": "Einzelpreis",
+        "discount": "Rabatt %",
+        "amount": "Betrag",
+        "subtotal": "Zwischensumme",
+        "total": "Gesamtbetrag",
+        "terms": "Zahlungsbedingungen",
+        "notes": "Anmerkungen",
+        "fiscal_id": "USt-IdNr.",
     },
 }
 LANGUAGES = tuple(LABELS)
@@ -107,7 +155,7 @@ def render(invoice: Invoice, company: CompanyProfile) -> bytes:
         try:
             pdf.image(io.BytesIO(company.logo), x=pdf.l_margin, y=top, h=18)
             pdf.set_y(top + 20)
-        except Exception:  # noqa: BLE001 - an unreadable logo must not stop the invoice
+        except Exception:
             pdf.set_y(top)
     pdf.line_text(company.name, size=12, bold=True)
     for part in (company.address, company.email, company.phone, company.website):
@@ -148,10 +196,7 @@ def render(invoice: Invoice, company: CompanyProfile) -> bytes:
         first_row_as_headings=True,
     ) as table:
         table.row(
-            [
-                _text(words[k])
-                for k in ("description", "quantity", "price", "discount", "amount")
-            ]
+            [_text(words[k]) for k in ("description", "quantity", "price", "discount", "amount")]
         )
         for line in invoice.lines:
             taxes = ", ".join(f"{t.name} {number(t.rate)} %" for t in line.taxes)

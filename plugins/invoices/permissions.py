@@ -30,6 +30,4 @@ DESCRIPTIONS = {
     "series, company profile and default payment terms of invoices.",
 }
 
-CATALOGUE = Permission.from_enum(
-    InvoicesPermission, {k.value: v for k, v in DESCRIPTIONS.items()}
-)
+CATALOGUE = Permission.from_enum(InvoicesPermission, {k.value: v for k, v in DESCRIPTIONS.items()})

@@ -131,7 +131,11 @@ def default_series(session: Session, tenant_id: int) -> InvoiceSeries:
     )
     if found is None:
         found = InvoiceSeries(
-            tenant_id=tenant_id, name="Default", prefix="INV", next_number=1, padding=7,
+            tenant_id=tenant_id,
+            name="Default",
+            prefix="INV",
+            next_number=1,
+            padding=7,
             is_default=True,
         )
         session.add(found)
@@ -195,7 +199,9 @@ def check_billing_permissions(ctx: RequestContext, kinds: set[LineKind]) -> None
 def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -> None:
     session = ctx.session
     item_ids = {ld.item_id for ld in lines if ld.item_id is not None}
-    items = {i.id: i for i in session.scalars(select(InvoiceItem).where(InvoiceItem.id.in_(item_ids)))}
+    items = {
+        i.id: i for i in session.scalars(select(InvoiceItem).where(InvoiceItem.id.in_(item_ids)))
+    }
     tax_ids = {t for ld in lines for t in ld.tax_ids or []} | {
         i.tax_id for i in items.values() if i.tax_id is not None
     }
@@ -210,7 +216,9 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
                 raise NotFound("no such product or service", field=f"{where}.itemId")
             kind = LineKind(item.kind.value)
             if ld.kind is not None and ld.kind is not kind:
-                raise BadUserInput(f"that item is a {item.kind.value.lower()}", field=f"{where}.kind")
+                raise BadUserInput(
+                    f"that item is a {item.kind.value.lower()}", field=f"{where}.kind"
+                )
         else:
             kind = ld.kind or LineKind.OTHER
             if kind is not LineKind.OTHER:
@@ -219,7 +227,9 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
                     field=f"{where}.itemId",
                 )
         if ld.quantity == 0 or ld.quantity.as_tuple().exponent < -3:  # type: ignore[operator]
-            raise BadUserInput("a non-zero quantity with at most 3 decimals", field=f"{where}.quantity")
+            raise BadUserInput(
+                "a non-zero quantity with at most 3 decimals", field=f"{where}.quantity"
+            )
         price = ld.unit_price if ld.unit_price is not None else (item.price if item else None)
         if price is None:
             raise BadUserInput("give the unit price", field=f"{where}.unitPrice")
@@ -228,7 +238,11 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
         discount = ld.discount if ld.discount is not None else Decimal(0)
         if not (0 <= discount <= 100):
             raise BadUserInput("a discount between 0 and 100 %", field=f"{where}.discount")
-        chosen = ld.tax_ids if ld.tax_ids is not None else ([item.tax_id] if item and item.tax_id else [])
+        chosen = (
+            ld.tax_ids
+            if ld.tax_ids is not None
+            else ([item.tax_id] if item and item.tax_id else [])
+        )
         if len(set(chosen)) != len(chosen):
             raise BadUserInput("a tax applies once per line", field=f"{where}.taxIds")
         line_taxes = []
@@ -238,8 +252,12 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
                 raise NotFound("no such tax", field=f"{where}.taxIds")
             line_taxes.append(
                 InvoiceLineTax(
-                    tenant_id=invoice.tenant_id, position=tax_position, tax_id=tax.id,
-                    name=tax.name, rate=tax.rate, compound=tax.compound,
+                    tenant_id=invoice.tenant_id,
+                    position=tax_position,
+                    tax_id=tax.id,
+                    name=tax.name,
+                    rate=tax.rate,
+                    compound=tax.compound,
                 )
             )
         description = ld.description
@@ -249,9 +267,15 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
             raise BadUserInput("describe the concept", field=f"{where}.description")
         built.append(
             InvoiceLine(
-                tenant_id=invoice.tenant_id, position=position, kind=kind,
-                item_id=item.id if item else None, description=description.strip(),
-                quantity=ld.quantity, unit_price=price, discount=discount, taxes=line_taxes,
+                tenant_id=invoice.tenant_id,
+                position=position,
+                kind=kind,
+                item_id=item.id if item else None,
+                description=description.strip(),
+                quantity=ld.quantity,
+                unit_price=price,
+                discount=discount,
+                taxes=line_taxes,
             )
         )
     check_billing_permissions(ctx, {line.kind for line in built})
@@ -290,7 +314,9 @@ def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: b
             invoice.consignee_same = True
     if "delivery_address" not in v and (creating or client is not None or "consignee_id" in v):
         if invoice.consignee_id is not None and not invoice.consignee_same:
-            invoice.delivery_address = format_address(session.get_one(Contact, invoice.consignee_id))
+            invoice.delivery_address = format_address(
+                session.get_one(Contact, invoice.consignee_id)
+            )
         else:
             invoice.delivery_address = invoice.billing_address
     if "opportunity_id" in v:
@@ -468,9 +494,7 @@ def issue(ctx: RequestContext, invoice: Invoice, manual_number: str | None = Non
     invoice.status = InvoiceStatus.BILLED
     invoice.issued_at = utcnow()
     invoice.due_date = due_date(invoice.issue_date, invoice.due_term, invoice.due_date)
-    events.record_changed(
-        ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status", "number"})
-    )
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status", "number"}))
     return invoice
 
 
@@ -528,13 +552,22 @@ def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
         copy.due_date = due_date(today, copy.due_term, None)
     copy.lines = [
         InvoiceLine(
-            tenant_id=line.tenant_id, position=line.position, kind=line.kind,
-            item_id=line.item_id, description=line.description, quantity=line.quantity,
-            unit_price=line.unit_price, discount=line.discount,
+            tenant_id=line.tenant_id,
+            position=line.position,
+            kind=line.kind,
+            item_id=line.item_id,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount=line.discount,
             taxes=[
                 InvoiceLineTax(
-                    tenant_id=t.tenant_id, position=t.position, tax_id=t.tax_id, name=t.name,
-                    rate=t.rate, compound=t.compound,
+                    tenant_id=t.tenant_id,
+                    position=t.position,
+                    tax_id=t.tax_id,
+                    name=t.name,
+                    rate=t.rate,
+                    compound=t.compound,
                 )
                 for t in line.taxes
             ],

@@ -2,7 +2,7 @@
 
 Rounding rule (documented in docs/modules/invoices.md):
 
-1. Each line's net amount is ``quantity × unit price × (1 − discount / 100)``, computed
+1. Each line's net amount is ``quantity x unit price x (1 - discount / 100)``, computed
    exactly and then rounded **half-up** to the currency's minor unit (2 decimals for EUR,
    0 for JPY, 3 for KWD…).
 2. Each tax of a line is computed on that rounded net amount and rounded half-up to the minor

@@ -15,7 +15,6 @@ from gateway.graphql.common import AccessLevelEnum, UserError, global_id
 from gateway.graphql.node import Node
 from gateway.graphql.pagination import PageInfo
 from plugins.contacts.types import ContactNode
-from plugins.invoices.totals import round_money
 from plugins.invoices.models import (
     DueTerm,
     Invoice,
@@ -28,6 +27,7 @@ from plugins.invoices.models import (
     ItemKind,
     LineKind,
 )
+from plugins.invoices.totals import round_money
 
 InvoiceStatusEnum = strawberry.enum(InvoiceStatus, name="InvoiceStatus")
 DueTermEnum = strawberry.enum(
@@ -194,7 +194,7 @@ class InvoiceLineType:
     def discount(self) -> Decimal:
         return self.record.discount.normalize()
 
-    @strawberry.field(description="Quantity × unit price − discount, rounded half-up.")
+    @strawberry.field(description="Quantity x unit price - discount, rounded half-up.")
     def net_amount(self) -> Decimal:
         return _money(self.record.net_amount, self.currency)
 
@@ -285,9 +285,7 @@ class InvoiceNode(Node):
     def delivery_address(self) -> str:
         return self.record.delivery_address
 
-    @strawberry.field(
-        description="The linked opportunity's ID (set when the leads module is on)."
-    )
+    @strawberry.field(description="The linked opportunity's ID (set when the leads module is on).")
     def opportunity_id(self) -> strawberry.ID | None:
         oid = self.record.opportunity_id
         return global_id("Opportunity", oid) if oid is not None else None
