@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.enforcement import get_visible
+from gateway.access.fields import check_writable_fields
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, CallerContext, ChangeKind
@@ -285,9 +286,22 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
 # -- drafts -------------------------------------------------------------------------------
 
 
+#: Service attributes whose GraphQL field on ``Invoice`` has another name.
+FIELD_NAMES = {"contact_id": "client", "consignee_id": "consignee", "owner_id": "owner"}
+
+
+def changed_fields(data: InvoiceData) -> set[str]:
+    """The ``Invoice`` fields an input changes, for field rules and change events."""
+    names = {FIELD_NAMES.get(k) or _camel(k) for k in data.values}
+    if data.lines is not None:
+        names.add("lines")
+    return names
+
+
 def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: bool) -> None:
     session = ctx.session
     v = data.values
+    check_writable_fields(ctx.access, "Invoice", changed_fields(data))
     client: Contact | None = None
     if "contact_id" in v:
         client = get_visible(session, Contact, v["contact_id"], "client")
@@ -419,9 +433,7 @@ def update_invoice(ctx: RequestContext, invoice: Invoice, data: InvoiceData) -> 
     if data.lines is not None:
         _build_lines(ctx, invoice, data.lines)
     recompute(invoice)
-    events.record_changed(
-        ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset(_camel(k) for k in data.values)
-    )
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset(changed_fields(data)))
     return invoice
 
 
