@@ -44,6 +44,7 @@ from plugins.invoices.models import (
     InvoiceItem,
     InvoiceLine,
     InvoiceSeries,
+    InvoiceSettings,
     InvoiceStatus,
     InvoiceTax,
 )
@@ -243,8 +244,6 @@ def invoice_series(info: Ctx) -> list[InvoiceSeriesType]:
 def invoice_settings(info: Ctx) -> InvoiceSettingsType:
     ctx = info.context
     caller = ctx.require_caller()
-    from plugins.invoices.models import InvoiceSettings
-
     found = ctx.session.get(InvoiceSettings, caller.tenant_id)
     return InvoiceSettingsType(record=found or InvoiceSettings(tenant_id=caller.tenant_id))
 

@@ -14,6 +14,8 @@ from gateway.core.types import UserType, load_users
 from gateway.graphql.common import AccessLevelEnum, UserError, global_id
 from gateway.graphql.node import Node
 from gateway.graphql.pagination import PageInfo
+from gateway.tenancy.models import Tenant
+from gateway.tenancy.organization import logo_data_url
 from plugins.contacts.types import ContactNode
 from plugins.invoices.models import (
     DueTerm,
@@ -154,6 +156,14 @@ class InvoiceSettingsType:
     @strawberry.field(description="Payment terms new invoices start with.")
     def default_terms(self) -> str:
         return self.record.default_terms
+
+    @strawberry.field(
+        description="The logo printed on invoices: the organisation's (setOrganizationLogo), "
+        "as a data URL."
+    )
+    def logo(self, info: Info) -> str | None:
+        tenant = info.context.session.get(Tenant, self.record.tenant_id)
+        return logo_data_url(tenant) if tenant is not None else None
 
 
 @strawberry.type(name="InvoiceLineTax")
