@@ -180,7 +180,10 @@ def test_defaults_come_from_the_client_and_settings(as_):
         country="ES",
         currency="USD",
     )
-    inv = create(rep1, clientId=client, lines=[service_line(items)])
+    r = rep1(CREATE, {"input": {"clientId": client, "lines": [service_line(items)]}})
+    wrong = r.data["createInvoice"]["errors"][0]
+    assert (wrong["field"], "priced in EUR" in wrong["message"]) == ("lines.0.unitPrice", True)
+    inv = create(rep1, clientId=client, lines=[{**service_line(items), "unitPrice": "70"}])
     assert inv["billingAddress"] == "Gran Via 1\n28013 Madrid\nES"
     assert inv["deliveryAddress"] == inv["billingAddress"] and inv["consigneeSameAsClient"]
     assert inv["currency"] == "USD" and inv["status"] == "DRAFT" and inv["number"] is None
@@ -570,7 +573,7 @@ def test_dashboard_figures_per_currency(as_):
         currency="USD",
         issueDate="2020-01-01",
         dueTerm="ON_RECEIPT",
-        lines=[service_line(items)],
+        lines=[{**service_line(items), "unitPrice": "65"}],
     )
     issue(manager, inv["id"])
     r = manager('{ dashboard(modules: ["invoices"]) { figures { key amount currency } } }')

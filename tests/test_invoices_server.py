@@ -50,6 +50,7 @@ def test_concurrent_issues_from_two_workers_get_distinct_consecutive_numbers(ser
         answers = list(pool.map(issue, drafts))
     numbers = []
     for body in answers:
+        assert body.get("data") and body["data"]["issueInvoice"], body
         payload = body["data"]["issueInvoice"]
         assert payload["errors"] == [], body
         assert payload["invoice"]["status"] == "BILLED"

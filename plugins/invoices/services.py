@@ -232,6 +232,11 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
                 "a non-zero quantity with at most 3 decimals", field=f"{where}.quantity"
             )
         price = ld.unit_price if ld.unit_price is not None else (item.price if item else None)
+        if ld.unit_price is None and item is not None and item.currency != invoice.currency:
+            raise BadUserInput(
+                f"the item is priced in {item.currency}; give the unit price in {invoice.currency}",
+                field=f"{where}.unitPrice",
+            )
         if price is None:
             raise BadUserInput("give the unit price", field=f"{where}.unitPrice")
         if price.as_tuple().exponent < -4:  # type: ignore[operator]
