@@ -394,6 +394,29 @@ def test_catalogues_are_managed_with_the_settings_permission(as_):
         errors { code } } }"""
     ).data["updateInvoiceSettings"]
     assert settings["settings"] == {"companyName": "Demo Billing S.L.", "defaultTerms": "30 days"}
+    # Removing catalogue entries leaves the lines that used them intact.
+    taxes, items = catalogue(admin)
+    inv = create(
+        admin,
+        clientId=contact_id(admin, "Atlantic Foods S.A."),
+        lines=[{"itemId": items["Widget"]}],
+    )
+    remove = "mutation($id: ID!) { %s(id: $id) { ok errors { code } } }"
+    assert admin(remove % "deleteInvoiceItem", {"id": items["Widget"]}).data["deleteInvoiceItem"][
+        "ok"
+    ]
+    assert admin(remove % "deleteInvoiceTax", {"id": taxes["Surcharge"]}).data["deleteInvoiceTax"][
+        "ok"
+    ]
+    assert rep1(remove % "deleteInvoiceTax", {"id": taxes["VAT"]}).codes == ["FORBIDDEN"]
+    line = admin(
+        "query($id: ID!) { invoice(id: $id) { lines { itemId description taxes { name amount } } total } }",
+        {"id": inv["id"]},
+    ).data["invoice"]
+    assert (
+        line["lines"][0]["itemId"] is None and line["lines"][0]["taxes"][0]["name"] == "Surcharge"
+    )
+    assert line["total"] == inv["total"]
 
 
 # -- documents and sending ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from gateway.core.types import load_users
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.excel import XLSX_MIME
-from gateway.graphql.common import attempt, mutate, page_size, parse_global_id
+from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import Direction, keyset_page
@@ -496,6 +496,40 @@ def update_invoice_settings(info: Ctx, input: InvoiceSettingsInput) -> InvoiceSe
     )
 
 
+@strawberry.type
+class RemovedInvoiceEntryPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _remove(info: Ctx, model: Any, id: strawberry.ID, type_name: str) -> RemovedInvoiceEntryPayload:
+    ctx = info.context
+    _manage(ctx)
+
+    def work(session: Session) -> bool:
+        session.delete(_found(session, model, id, type_name))
+        return True
+
+    result = attempt(ctx, work)
+    if isinstance(result, list):
+        return RemovedInvoiceEntryPayload(errors=result)
+    return RemovedInvoiceEntryPayload(ok=True)
+
+
+@strawberry.mutation(
+    description="Remove a tax from the catalogue; lines keep the name and rate they used."
+)
+def delete_invoice_tax(info: Ctx, id: strawberry.ID) -> RemovedInvoiceEntryPayload:
+    return _remove(info, InvoiceTax, id, "InvoiceTax")
+
+
+@strawberry.mutation(
+    description="Remove a product or service from the catalogue; lines keep their text and price."
+)
+def delete_invoice_item(info: Ctx, id: strawberry.ID) -> RemovedInvoiceEntryPayload:
+    return _remove(info, InvoiceItem, id, "InvoiceItem")
+
+
 QUERY_FIELDS = [
     invoices,
     invoice,
@@ -515,7 +549,9 @@ MUTATION_FIELDS = [
     duplicate_invoice,
     send_invoice,
     save_invoice_tax,
+    delete_invoice_tax,
     save_invoice_item,
+    delete_invoice_item,
     save_invoice_series,
     update_invoice_settings,
 ]
