@@ -4,4 +4,4 @@
 third-party plugin discovered through the ``crm_gateway`` entry-point group.
 """
 
-BUILTIN: tuple[str, ...] = ("plugins.contacts", "plugins.leads")
+BUILTIN: tuple[str, ...] = ("plugins.contacts", "plugins.leads", "plugins.invoices")

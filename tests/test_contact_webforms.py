@@ -243,6 +243,7 @@ def test_unknown_disabled_or_switched_off_forms_answer_404(as_, app, form):
     assert post(app, form, json=body).status_code == 201
 
     admin('mutation { setModuleEnabled(name: "leads", enabled: false) { changed } }')
+    admin('mutation { setModuleEnabled(name: "invoices", enabled: false) { changed } }')
     r = admin(
         'mutation { setModuleEnabled(name: "contacts", enabled: false) '
         "{ changed errors { code message } } }"

@@ -1,0 +1,557 @@
+"""Root fields of the invoices module: the invoice list and lookups, draft editing, issuing
+and status, PDF, Excel export, email, duplication, and the catalogues and settings."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import strawberry
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from strawberry.types import Info
+
+from gateway import mail
+from gateway.access.api import ExportFile
+from gateway.access.enforcement import get_visible, get_writable
+from gateway.core.types import load_users
+from gateway.db import utcnow
+from gateway.errors import BadUserInput, Conflict, NotFound
+from gateway.excel import XLSX_MIME
+from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
+from gateway.graphql.context import RequestContext
+from gateway.graphql.lookahead import selected
+from gateway.graphql.pagination import Direction, keyset_page
+from plugins.contacts import api as contacts_api
+from plugins.contacts.models import Contact
+from plugins.contacts.validation import email as check_email
+from plugins.invoices import export, pdf, services
+from plugins.invoices.inputs import (
+    CreateInvoiceInput,
+    InvoiceFilterInput,
+    InvoiceItemInput,
+    InvoiceOrder,
+    InvoiceSeriesInput,
+    InvoiceSettingsInput,
+    InvoiceSortField,
+    InvoiceTaxInput,
+    UpdateInvoiceInput,
+    given,
+    to_data,
+)
+from plugins.invoices.models import (
+    Invoice,
+    InvoiceItem,
+    InvoiceLine,
+    InvoiceSeries,
+    InvoiceSettings,
+    InvoiceStatus,
+    InvoiceTax,
+)
+from plugins.invoices.permissions import InvoicesPermission as P
+from plugins.invoices.types import (
+    DeleteInvoicePayload,
+    InvoiceConnection,
+    InvoiceEdge,
+    InvoiceItemPayload,
+    InvoiceItemType,
+    InvoiceNode,
+    InvoicePayload,
+    InvoiceSeriesPayload,
+    InvoiceSeriesType,
+    InvoiceSettingsPayload,
+    InvoiceSettingsType,
+    InvoiceStatusEnum,
+    InvoiceTaxPayload,
+    InvoiceTaxType,
+    SendInvoicePayload,
+)
+
+Ctx = Info[RequestContext, None]
+
+
+def loader_options(info: Ctx, *path: str) -> list[Any]:
+    """Eager loads for the selected fields only: one query per relation, never per row.
+    The client's own fields reuse the contacts module's loader options."""
+    names = selected(info, *path)
+    options: list[Any] = []
+    if names & {"lines", "taxes"}:
+        options.append(selectinload(Invoice.lines).selectinload(InvoiceLine.taxes))
+    for field, relation in (("client", Invoice.client), ("consignee", Invoice.consignee)):
+        if field in names:
+            nested = contacts_api.loader_options(selected(info, *path, field))
+            options.append(selectinload(relation).options(*nested))
+    return options
+
+
+def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> None:
+    """Owners of the invoices (and of their clients), in one query."""
+    names = selected(info, *path)
+    owners: set[int | None] = {r.owner_id for r in rows} if "owner" in names else set()
+    if "client" in names and "owner" in selected(info, *path, "client"):
+        owners |= {r.client.owner_id for r in rows if r.client is not None}
+    owners.discard(None)
+    if owners:
+        load_users(ctx, sorted(o for o in owners if o is not None))
+
+
+def _filtered(ctx: RequestContext, flt: InvoiceFilterInput | None) -> Any:
+    stmt = select(Invoice)
+    if flt is None:
+        return stmt
+    statuses = flt.statuses()
+    if statuses:
+        stmt = stmt.where(Invoice.status.in_(statuses))
+    if flt.client_id:
+        stmt = stmt.where(
+            Invoice.contact_id == parse_global_id(flt.client_id, "Contact", "filter.clientId")
+        )
+    if flt.mine:
+        stmt = stmt.where(Invoice.owner_id == ctx.user_id)
+    if flt.overdue:
+        today = services.tenant_today(ctx.session, ctx.tenant_id)
+        stmt = stmt.where(Invoice.status == InvoiceStatus.BILLED, Invoice.due_date < today)
+    if flt.issued_from:
+        stmt = stmt.where(Invoice.issue_date >= flt.issued_from)
+    if flt.issued_to:
+        stmt = stmt.where(Invoice.issue_date <= flt.issued_to)
+    if flt.search and flt.search.strip():
+        text = flt.search.strip()
+        stmt = stmt.where(
+            or_(
+                Invoice.number_text.contains(text, autoescape=True),
+                Invoice.order_number.contains(text, autoescape=True),
+            )
+        )
+    return stmt
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+@strawberry.field(description="Invoices you may see, filtered in SQL, newest first.")
+def invoices(
+    info: Ctx,
+    first: int | None = None,
+    after: str | None = None,
+    filter: InvoiceFilterInput | None = None,
+    order_by: InvoiceOrder | None = None,
+) -> InvoiceConnection:
+    ctx = info.context
+    ctx.require_caller()
+    size = page_size(first, ctx.gateway.settings)
+    order = order_by or InvoiceOrder()
+    stmt = _filtered(ctx, filter)
+    page = keyset_page(
+        ctx.session,
+        stmt.options(*loader_options(info, "edges", "node")),
+        getattr(Invoice, InvoiceSortField(order.field).value),
+        Invoice.id,
+        first=size,
+        after=after,
+        descending=order.direction == Direction.DESC,
+    )
+    _prime(ctx, info, page.rows, "edges", "node")
+    total = None
+    if "totalCount" in selected(info):
+        total = ctx.session.scalar(
+            select(func.count()).select_from(stmt.with_only_columns(Invoice.id).subquery())
+        )
+    return InvoiceConnection(
+        edges=[
+            InvoiceEdge(cursor=c, node=InvoiceNode(record=r))
+            for r, c in zip(page.rows, page.cursors, strict=True)
+        ],
+        page_info=page.info,
+        total_count=total,
+    )
+
+
+@strawberry.field(description="One invoice, or null if it does not exist or is not yours to see.")
+def invoice(info: Ctx, id: strawberry.ID) -> InvoiceNode | None:
+    ctx = info.context
+    ctx.require_caller()
+    found = ctx.session.scalar(
+        select(Invoice)
+        .where(Invoice.id == parse_global_id(id, "Invoice"))
+        .options(*loader_options(info))
+    )
+    if found is None:
+        return None
+    _prime(ctx, info, [found])
+    return InvoiceNode(record=found)
+
+
+def _pdf_of(ctx: RequestContext, found: Invoice) -> bytes:
+    return pdf.render(found, services.company_profile(ctx.session, found.tenant_id))
+
+
+@strawberry.field(description="The invoice as a PDF (base64), in the invoice's language.")
+def invoice_pdf(info: Ctx, id: strawberry.ID) -> ExportFile | None:
+    ctx = info.context
+    ctx.require_caller()
+    found = ctx.session.get(Invoice, parse_global_id(id, "Invoice"))
+    if found is None:
+        return None
+    return ExportFile(
+        filename=pdf.filename(found),
+        mime_type="application/pdf",
+        content_base64=base64.b64encode(_pdf_of(ctx, found)).decode(),
+    )
+
+
+@strawberry.field(description="Visible invoices as an Excel workbook (base64).")
+def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> ExportFile:
+    ctx = info.context
+    ctx.require(P.EXPORT.value)
+    stmt = _filtered(ctx, filter).options(
+        selectinload(Invoice.lines).selectinload(InvoiceLine.taxes),
+        selectinload(Invoice.client),
+    )
+    rows = list(ctx.session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+    return ExportFile(
+        filename="invoices.xlsx",
+        mime_type=XLSX_MIME,
+        content_base64=base64.b64encode(export.invoices_workbook(rows)).decode(),
+    )
+
+
+@strawberry.field(description="Taxes of the catalogue.")
+def invoice_taxes(info: Ctx) -> list[InvoiceTaxType]:
+    ctx = info.context
+    ctx.require_caller()
+    rows = ctx.session.scalars(select(InvoiceTax).order_by(InvoiceTax.name))
+    return [InvoiceTaxType(record=t) for t in rows]
+
+
+@strawberry.field(description="Products (articles) and services of the catalogue.")
+def invoice_items(info: Ctx) -> list[InvoiceItemType]:
+    ctx = info.context
+    ctx.require_caller()
+    rows = ctx.session.scalars(select(InvoiceItem).order_by(InvoiceItem.name))
+    return [InvoiceItemType(record=i) for i in rows]
+
+
+@strawberry.field(description="Numbering series.")
+def invoice_series(info: Ctx) -> list[InvoiceSeriesType]:
+    ctx = info.context
+    ctx.require_caller()
+    rows = ctx.session.scalars(select(InvoiceSeries).order_by(InvoiceSeries.name))
+    return [InvoiceSeriesType(record=s) for s in rows]
+
+
+@strawberry.field(description="Company profile and default payment terms of invoices.")
+def invoice_settings(info: Ctx) -> InvoiceSettingsType:
+    ctx = info.context
+    caller = ctx.require_caller()
+    found = ctx.session.get(InvoiceSettings, caller.tenant_id)
+    return InvoiceSettingsType(record=found or InvoiceSettings(tenant_id=caller.tenant_id))
+
+
+# -- invoice mutations ----------------------------------------------------------------------
+
+
+def _payload(result: Invoice) -> InvoicePayload:
+    return InvoicePayload(invoice=InvoiceNode(record=result))
+
+
+def _writable(session: Session, id: strawberry.ID) -> Invoice:
+    return get_writable(session, Invoice, parse_global_id(id, "Invoice"), "invoice")
+
+
+@strawberry.mutation(description="Create a draft invoice (no number until it is issued).")
+def create_invoice(info: Ctx, input: CreateInvoiceInput) -> InvoicePayload:
+    ctx = info.context
+    ctx.require_caller()
+    return mutate(
+        ctx, InvoicePayload, lambda s: services.create_invoice(ctx, to_data(input)), _payload
+    )
+
+
+@strawberry.mutation(description="Change a draft; CONFLICT once it is issued.")
+def update_invoice(info: Ctx, id: strawberry.ID, input: UpdateInvoiceInput) -> InvoicePayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Invoice:
+        return services.update_invoice(ctx, _writable(session, id), to_data(input))
+
+    return mutate(ctx, InvoicePayload, work, _payload)
+
+
+@strawberry.mutation(description="Delete a draft; issued invoices cannot be deleted.")
+def delete_invoice(info: Ctx, id: strawberry.ID) -> DeleteInvoicePayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> None:
+        services.delete_invoice(ctx, _writable(session, id))
+
+    return mutate(ctx, DeleteInvoicePayload, work, lambda _: DeleteInvoicePayload(deleted_id=id))
+
+
+@strawberry.mutation(
+    description="Issue a draft (Draft → Billed) with the next number of its series, or with "
+    "`number` typed by hand (needs invoices.manual_number; must be unused)."
+)
+def issue_invoice(info: Ctx, id: strawberry.ID, number: str | None = None) -> InvoicePayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Invoice:
+        return services.issue(ctx, _writable(session, id), number)
+
+    return mutate(ctx, InvoicePayload, work, _payload)
+
+
+@strawberry.mutation(
+    description="Change the status: Draft → Billed issues; Billed, Paid and Rejected change "
+    "among themselves; an issued invoice never returns to Draft."
+)
+def set_invoice_status(
+    info: Ctx,
+    id: strawberry.ID,
+    status: InvoiceStatusEnum,  # type: ignore[valid-type]
+) -> InvoicePayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Invoice:
+        return services.set_status(ctx, _writable(session, id), InvoiceStatus(status.value))
+
+    return mutate(ctx, InvoicePayload, work, _payload)
+
+
+@strawberry.mutation(description="A new draft copying an invoice's header and lines.")
+def duplicate_invoice(info: Ctx, id: strawberry.ID) -> InvoicePayload:
+    ctx = info.context
+    ctx.require_caller()
+
+    def work(session: Session) -> Invoice:
+        found = get_visible(session, Invoice, parse_global_id(id, "Invoice"), "invoice")
+        return services.duplicate(ctx, found)
+
+    return mutate(ctx, InvoicePayload, work, _payload)
+
+
+@strawberry.mutation(
+    description="Email an issued invoice with its PDF attached, to `to` or the client's "
+    "first email address; the notes go in the message."
+)
+def send_invoice(
+    info: Ctx,
+    id: strawberry.ID,
+    to: str | None = None,
+    subject: str | None = None,
+    message: str | None = None,
+) -> SendInvoicePayload:
+    ctx = info.context
+    ctx.require(P.SEND.value)
+    settings = ctx.gateway.settings
+
+    def work(session: Session) -> tuple[Invoice, str]:
+        found = get_writable(session, Invoice, parse_global_id(id, "Invoice"), "invoice")
+        if found.status is InvoiceStatus.DRAFT:
+            raise Conflict("issue the invoice before sending it", field="id")
+        address = to
+        if address is None:
+            client = session.scalar(
+                select(Contact)
+                .where(Contact.id == found.contact_id)
+                .options(selectinload(Contact.emails))
+            )
+            if client is None or not client.emails:
+                raise BadUserInput("the client has no email address; give one", field="to")
+            address = client.emails[0].address
+        address = check_email(address, "to")
+        company = services.company_profile(session, found.tenant_id)
+        words = pdf.labels_for(found.language)
+        body = message if message is not None else f"{words['invoice']} {found.number_text}"
+        if found.notes:
+            body = f"{body}\n\n{found.notes}"
+        email = mail.compose(
+            settings,
+            address,
+            subject or f"{words['invoice']} {found.number_text} — {company.name}",
+            body,
+        )
+        email.add_attachment(
+            pdf.render(found, company),
+            maintype="application",
+            subtype="pdf",
+            filename=pdf.filename(found),
+        )
+        mail.send(settings, email)
+        found.sent_at = utcnow()
+        return found, address
+
+    result = attempt(ctx, work)
+    if isinstance(result, list):
+        return SendInvoicePayload(errors=result)
+    sent, address = result
+    return SendInvoicePayload(invoice=InvoiceNode(record=sent), sent_to=address)
+
+
+# -- catalogues and settings ----------------------------------------------------------------
+
+
+def _manage(ctx: RequestContext) -> int:
+    return ctx.require(P.MANAGE_SETTINGS.value).tenant_id
+
+
+def _found(session: Session, model: Any, id: strawberry.ID | None, type_name: str) -> Any:
+    if id is None:
+        return None
+    found = session.get(model, parse_global_id(id, type_name))
+    if found is None:
+        raise NotFound(f"no such {type_name}", field="id")
+    return found
+
+
+@strawberry.mutation(description="Create (without `id`) or change a tax of the catalogue.")
+def save_invoice_tax(
+    info: Ctx, input: InvoiceTaxInput, id: strawberry.ID | None = None
+) -> InvoiceTaxPayload:
+    ctx = info.context
+    tenant_id = _manage(ctx)
+
+    def work(session: Session) -> InvoiceTax:
+        found = _found(session, InvoiceTax, id, "InvoiceTax")
+        return services.save_tax(
+            session, tenant_id, found, given(input, "name", "rate", "compound")
+        )
+
+    return mutate(
+        ctx, InvoiceTaxPayload, work, lambda r: InvoiceTaxPayload(tax=InvoiceTaxType(record=r))
+    )
+
+
+@strawberry.mutation(description="Create (without `id`) or change a product or service.")
+def save_invoice_item(
+    info: Ctx, input: InvoiceItemInput, id: strawberry.ID | None = None
+) -> InvoiceItemPayload:
+    ctx = info.context
+    tenant_id = _manage(ctx)
+
+    def work(session: Session) -> InvoiceItem:
+        found = _found(session, InvoiceItem, id, "InvoiceItem")
+        values = given(input, "kind", "name", "description", "price", "currency", "tax_id")
+        if values.get("kind") is not None:
+            values["kind"] = values["kind"].value
+        if "tax_id" in values:
+            raw = values["tax_id"]
+            values["tax_id"] = parse_global_id(raw, "InvoiceTax", "taxId") if raw else None
+        return services.save_item(session, tenant_id, found, values)
+
+    return mutate(
+        ctx, InvoiceItemPayload, work, lambda r: InvoiceItemPayload(item=InvoiceItemType(record=r))
+    )
+
+
+@strawberry.mutation(
+    description="Create (without `id`) or change a numbering series: prefix, next number "
+    "(never at or below one already issued), padding."
+)
+def save_invoice_series(
+    info: Ctx, input: InvoiceSeriesInput, id: strawberry.ID | None = None
+) -> InvoiceSeriesPayload:
+    ctx = info.context
+    tenant_id = _manage(ctx)
+
+    def work(session: Session) -> InvoiceSeries:
+        found = _found(session, InvoiceSeries, id, "InvoiceSeries")
+        values = given(input, "name", "prefix", "next_number", "padding", "is_default")
+        return services.save_series(session, tenant_id, found, values)
+
+    return mutate(
+        ctx,
+        InvoiceSeriesPayload,
+        work,
+        lambda r: InvoiceSeriesPayload(series=InvoiceSeriesType(record=r)),
+    )
+
+
+@strawberry.mutation(
+    description="Set the company profile printed on invoices and the default payment terms "
+    "(the logo is the organisation's: setOrganizationLogo)."
+)
+def update_invoice_settings(info: Ctx, input: InvoiceSettingsInput) -> InvoiceSettingsPayload:
+    ctx = info.context
+    tenant_id = _manage(ctx)
+
+    def work(session: Session) -> Any:
+        values = {
+            "company_name": input.company_name,
+            "address": input.address,
+            "fiscal_id": input.fiscal_id,
+            "default_terms": input.default_terms,
+        }
+        return services.save_settings(session, tenant_id, values)
+
+    return mutate(
+        ctx,
+        InvoiceSettingsPayload,
+        work,
+        lambda r: InvoiceSettingsPayload(settings=InvoiceSettingsType(record=r)),
+    )
+
+
+@strawberry.type
+class RemovedInvoiceEntryPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _remove(info: Ctx, model: Any, id: strawberry.ID, type_name: str) -> RemovedInvoiceEntryPayload:
+    ctx = info.context
+    _manage(ctx)
+
+    def work(session: Session) -> bool:
+        session.delete(_found(session, model, id, type_name))
+        return True
+
+    result = attempt(ctx, work)
+    if isinstance(result, list):
+        return RemovedInvoiceEntryPayload(errors=result)
+    return RemovedInvoiceEntryPayload(ok=True)
+
+
+@strawberry.mutation(
+    description="Remove a tax from the catalogue; lines keep the name and rate they used."
+)
+def delete_invoice_tax(info: Ctx, id: strawberry.ID) -> RemovedInvoiceEntryPayload:
+    return _remove(info, InvoiceTax, id, "InvoiceTax")
+
+
+@strawberry.mutation(
+    description="Remove a product or service from the catalogue; lines keep their text and price."
+)
+def delete_invoice_item(info: Ctx, id: strawberry.ID) -> RemovedInvoiceEntryPayload:
+    return _remove(info, InvoiceItem, id, "InvoiceItem")
+
+
+QUERY_FIELDS = [
+    invoices,
+    invoice,
+    invoice_pdf,
+    export_invoices,
+    invoice_taxes,
+    invoice_items,
+    invoice_series,
+    invoice_settings,
+]
+MUTATION_FIELDS = [
+    create_invoice,
+    update_invoice,
+    delete_invoice,
+    issue_invoice,
+    set_invoice_status,
+    duplicate_invoice,
+    send_invoice,
+    save_invoice_tax,
+    delete_invoice_tax,
+    save_invoice_item,
+    delete_invoice_item,
+    save_invoice_series,
+    update_invoice_settings,
+]

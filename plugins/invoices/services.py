@@ -1,0 +1,786 @@
+"""Invoice logic, free of GraphQL: drafts, lines and totals, issuing with gap-free numbers,
+status changes, duplication, catalogues and settings.
+
+Every query runs on the caller's scoped session, so tenant and record visibility are already
+applied in SQL. The few statements that must see *every* invoice of the tenant (number
+uniqueness, the deletion veto, merging contacts) are system statements restricted to the
+tenant explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.numbers import is_currency
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from gateway import events
+from gateway.access.enforcement import get_visible
+from gateway.access.fields import check_writable_fields
+from gateway.access.scope import SYSTEM
+from gateway.access.services import get_user
+from gateway.contract import AccessLevel, CallerContext, ChangeKind
+from gateway.db import utcnow
+from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
+from gateway.graphql.context import RequestContext
+from gateway.identity.models import ProfileKind
+from gateway.tenancy.models import Tenant
+from plugins.contacts.models import Contact
+from plugins.invoices import totals
+from plugins.invoices.models import (
+    DueTerm,
+    Invoice,
+    InvoiceItem,
+    InvoiceLine,
+    InvoiceLineTax,
+    InvoiceSeries,
+    InvoiceSettings,
+    InvoiceStatus,
+    InvoiceTax,
+    ItemKind,
+    LineKind,
+)
+from plugins.invoices.permissions import InvoicesPermission as P
+
+ENTITY = "invoice"
+DUE_DAYS = {DueTerm.ON_RECEIPT: 0, DueTerm.DAYS_15: 15, DueTerm.DAYS_30: 30, DueTerm.DAYS_45: 45}
+#: Which content permission each kind of line needs (MISSION A6 billing, V7).
+LINE_PERMISSION = {
+    LineKind.ARTICLE: P.BILL_ARTICLES,
+    LineKind.SERVICE: P.BILL_SERVICES,
+    LineKind.OTHER: P.BILL_OTHER,
+}
+#: Status changes allowed after issue. An issued invoice never returns to draft: its number
+#: is legally taken, and the content must stay as sent (duplicate it to start over).
+TRANSITIONS = {
+    InvoiceStatus.BILLED: {InvoiceStatus.PAID, InvoiceStatus.REJECTED},
+    InvoiceStatus.PAID: {InvoiceStatus.BILLED, InvoiceStatus.REJECTED},
+    InvoiceStatus.REJECTED: {InvoiceStatus.BILLED, InvoiceStatus.PAID},
+}
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+TEXT_LIMITS = {"billing_address": 500, "delivery_address": 500, "order_number": 60}
+
+
+@dataclass
+class LineData:
+    kind: LineKind | None = None
+    item_id: int | None = None
+    description: str | None = None
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal | None = None
+    discount: Decimal | None = None
+    tax_ids: list[int] | None = None
+
+
+@dataclass
+class InvoiceData:
+    """Input already decoded from GraphQL; ``values`` holds only what the caller set."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: list[LineData] | None = None
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _system(stmt: Any) -> Any:
+    return stmt.execution_options(**{SYSTEM: True})
+
+
+def tenant_today(session: Session, tenant_id: int) -> date:
+    timezone = session.get_one(Tenant, tenant_id).timezone or "UTC"
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+def format_address(contact: Contact) -> str:
+    """A contact's postal address as printed lines."""
+    city = " ".join(p for p in (contact.postal_code, contact.city) if p)
+    parts = [contact.street, city, contact.region, contact.country]
+    return "\n".join(p for p in parts if p)
+
+
+def check_currency(value: str) -> str:
+    code = (value or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code) or not is_currency(code):
+        raise BadUserInput("use an ISO 4217 currency code such as EUR", field="currency")
+    return code
+
+
+def _check_text(value: str | None, limit: int, field: str) -> str:
+    clean = (value or "").strip()
+    if len(clean) > limit:
+        raise BadUserInput(f"at most {limit} characters", field=field)
+    return clean
+
+
+def _require(ctx: RequestContext, permission: P, field: str) -> None:
+    access = ctx.access
+    if access is None or not access.scope.has(permission.value):
+        raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
+
+
+def default_series(session: Session, tenant_id: int) -> InvoiceSeries:
+    """The tenant's default numbering series, created (INV, 7 digits, from 1) if missing."""
+    found = session.scalar(
+        select(InvoiceSeries).order_by(InvoiceSeries.is_default.desc(), InvoiceSeries.id)
+    )
+    if found is None:
+        found = InvoiceSeries(
+            tenant_id=tenant_id,
+            name="Default",
+            prefix="INV",
+            next_number=1,
+            padding=7,
+            is_default=True,
+        )
+        session.add(found)
+        session.flush()
+    return found
+
+
+def settings_of(session: Session, tenant_id: int) -> InvoiceSettings:
+    found = session.get(InvoiceSettings, tenant_id)
+    if found is None:
+        found = InvoiceSettings(tenant_id=tenant_id)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def due_date(issue: date, term: DueTerm, given: date | None) -> date:
+    if term is DueTerm.DATE:
+        if given is None:
+            raise BadUserInput("give the due date, or choose a term", field="dueDate")
+        if given < issue:
+            raise BadUserInput("the due date cannot precede the invoice date", field="dueDate")
+        return given
+    return issue + timedelta(days=DUE_DAYS[term])
+
+
+# -- lines and totals ---------------------------------------------------------------------
+
+
+def recompute(invoice: Invoice) -> None:
+    """Store every line's net and tax amounts and the invoice's totals (see totals.py)."""
+    result = totals.compute(
+        [
+            totals.LineSpec(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                taxes=[totals.TaxSpec(t.name, t.rate, t.compound) for t in line.taxes],
+            )
+            for line in invoice.lines
+        ],
+        invoice.currency,
+    )
+    for line, amounts in zip(invoice.lines, result.lines, strict=True):
+        line.net_amount = amounts.net
+        line.tax_amount = amounts.tax
+        for tax, amount in zip(line.taxes, amounts.taxes, strict=True):
+            tax.amount = amount
+    invoice.subtotal, invoice.tax_total, invoice.total = (
+        result.subtotal,
+        result.tax_total,
+        result.total,
+    )
+
+
+def check_billing_permissions(ctx: RequestContext, kinds: set[LineKind]) -> None:
+    for kind in sorted(kinds):
+        _require(ctx, LINE_PERMISSION[kind], "lines")
+
+
+def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -> None:
+    session = ctx.session
+    item_ids = {ld.item_id for ld in lines if ld.item_id is not None}
+    items = {
+        i.id: i for i in session.scalars(select(InvoiceItem).where(InvoiceItem.id.in_(item_ids)))
+    }
+    tax_ids = {t for ld in lines for t in ld.tax_ids or []} | {
+        i.tax_id for i in items.values() if i.tax_id is not None
+    }
+    taxes = {t.id: t for t in session.scalars(select(InvoiceTax).where(InvoiceTax.id.in_(tax_ids)))}
+    built: list[InvoiceLine] = []
+    for position, ld in enumerate(lines):
+        where = f"lines.{position}"
+        item = None
+        if ld.item_id is not None:
+            item = items.get(ld.item_id)
+            if item is None:
+                raise NotFound("no such product or service", field=f"{where}.itemId")
+            kind = LineKind(item.kind.value)
+            if ld.kind is not None and ld.kind is not kind:
+                raise BadUserInput(
+                    f"that item is a {item.kind.value.lower()}", field=f"{where}.kind"
+                )
+        else:
+            kind = ld.kind or LineKind.OTHER
+            if kind is not LineKind.OTHER:
+                raise BadUserInput(
+                    "articles and services come from the catalogue: give an itemId",
+                    field=f"{where}.itemId",
+                )
+        if ld.quantity == 0 or ld.quantity.as_tuple().exponent < -3:  # type: ignore[operator]
+            raise BadUserInput(
+                "a non-zero quantity with at most 3 decimals", field=f"{where}.quantity"
+            )
+        price = ld.unit_price if ld.unit_price is not None else (item.price if item else None)
+        if ld.unit_price is None and item is not None and item.currency != invoice.currency:
+            raise BadUserInput(
+                f"the item is priced in {item.currency}; give the unit price in {invoice.currency}",
+                field=f"{where}.unitPrice",
+            )
+        if price is None:
+            raise BadUserInput("give the unit price", field=f"{where}.unitPrice")
+        if price.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise BadUserInput("at most 4 decimals", field=f"{where}.unitPrice")
+        discount = ld.discount if ld.discount is not None else Decimal(0)
+        if not (0 <= discount <= 100):
+            raise BadUserInput("a discount between 0 and 100 %", field=f"{where}.discount")
+        chosen = (
+            ld.tax_ids
+            if ld.tax_ids is not None
+            else ([item.tax_id] if item and item.tax_id else [])
+        )
+        if len(set(chosen)) != len(chosen):
+            raise BadUserInput("a tax applies once per line", field=f"{where}.taxIds")
+        line_taxes = []
+        for tax_position, tax_id in enumerate(chosen):
+            tax = taxes.get(tax_id)
+            if tax is None:
+                raise NotFound("no such tax", field=f"{where}.taxIds")
+            line_taxes.append(
+                InvoiceLineTax(
+                    tenant_id=invoice.tenant_id,
+                    position=tax_position,
+                    tax_id=tax.id,
+                    name=tax.name,
+                    rate=tax.rate,
+                    compound=tax.compound,
+                )
+            )
+        description = ld.description
+        if description is None:
+            description = (item.description or item.name) if item else ""
+        if not description.strip():
+            raise BadUserInput("describe the concept", field=f"{where}.description")
+        built.append(
+            InvoiceLine(
+                tenant_id=invoice.tenant_id,
+                position=position,
+                kind=kind,
+                item_id=item.id if item else None,
+                description=description.strip(),
+                quantity=ld.quantity,
+                unit_price=price,
+                discount=discount,
+                taxes=line_taxes,
+            )
+        )
+    check_billing_permissions(ctx, {line.kind for line in built})
+    invoice.lines = built
+
+
+# -- drafts -------------------------------------------------------------------------------
+
+
+#: Service attributes whose GraphQL field on ``Invoice`` has another name.
+FIELD_NAMES = {"contact_id": "client", "consignee_id": "consignee", "owner_id": "owner"}
+
+
+def changed_fields(data: InvoiceData) -> set[str]:
+    """The ``Invoice`` fields an input changes, for field rules and change events."""
+    names = {FIELD_NAMES.get(k) or _camel(k) for k in data.values}
+    if data.lines is not None:
+        names.add("lines")
+    return names
+
+
+def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: bool) -> None:
+    session = ctx.session
+    v = data.values
+    check_writable_fields(ctx.access, "Invoice", changed_fields(data))
+    client: Contact | None = None
+    if "contact_id" in v:
+        client = get_visible(session, Contact, v["contact_id"], "client")
+        invoice.contact_id = client.id
+        invoice.client = client
+    elif creating:
+        raise BadUserInput("choose the client", field="clientId")
+    for attr, limit in TEXT_LIMITS.items():
+        if attr in v:
+            setattr(invoice, attr, _check_text(v[attr], limit, _camel(attr)))
+    for attr in ("terms", "notes"):
+        if attr in v:
+            setattr(invoice, attr, _check_text(v[attr], 5000, attr))
+    if client is not None and "billing_address" not in v:
+        invoice.billing_address = format_address(client)
+    if "consignee_id" in v:
+        consignee_id = v["consignee_id"]
+        if consignee_id is not None:
+            consignee = get_visible(session, Contact, consignee_id, "consignee")
+            invoice.consignee_id = consignee.id
+            invoice.consignee_same = consignee.id == invoice.contact_id
+        else:
+            invoice.consignee_id = None
+            invoice.consignee_same = True
+    if "delivery_address" not in v and (creating or client is not None or "consignee_id" in v):
+        if invoice.consignee_id is not None and not invoice.consignee_same:
+            invoice.delivery_address = format_address(
+                session.get_one(Contact, invoice.consignee_id)
+            )
+        else:
+            invoice.delivery_address = invoice.billing_address
+    if "opportunity_id" in v:
+        invoice.opportunity_id = v["opportunity_id"]
+    if "language" in v:
+        language = (v["language"] or "").strip()
+        if not _LANGUAGE.match(language):
+            raise BadUserInput("use a language tag such as 'en' or 'es-ES'", field="language")
+        invoice.language = language
+    if "currency" in v:
+        invoice.currency = check_currency(v["currency"])
+    elif client is not None and creating:
+        invoice.currency = check_currency(client.currency or "EUR")
+    if "series_id" in v:
+        series = session.get(InvoiceSeries, v["series_id"])
+        if series is None:
+            raise NotFound("no such numbering series", field="seriesId")
+        invoice.series_id = series.id
+    if "issue_date" in v and v["issue_date"] is not None:
+        invoice.issue_date = v["issue_date"]
+    if "due_term" in v and v["due_term"] is not None:
+        invoice.due_term = DueTerm(v["due_term"])
+    invoice.due_date = due_date(
+        invoice.issue_date, invoice.due_term, v.get("due_date", invoice.due_date)
+    )
+    if "access" in v and v["access"] is not None:
+        invoice.access = AccessLevel(v["access"]).value
+    if "owner_id" in v and v["owner_id"] is not None:
+        owner = get_user(session, invoice.tenant_id, v["owner_id"], "ownerId")
+        if owner.profile.kind is ProfileKind.ASSISTANT:
+            raise BadUserInput("assistants cannot own invoices", field="ownerId")
+        invoice.owner_id = owner.id
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def create_invoice(ctx: RequestContext, data: InvoiceData) -> Invoice:
+    """A new draft: the client's billing address, currency and the default terms unless
+    given; no number yet."""
+    caller = ctx.require_caller()
+    session = ctx.session
+    today = tenant_today(session, caller.tenant_id)
+    invoice = Invoice(
+        tenant_id=caller.tenant_id,
+        status=InvoiceStatus.DRAFT,
+        issue_date=today,
+        due_term=DueTerm.DAYS_30,
+        due_date=today,
+        language=session.get_one(Tenant, caller.tenant_id).language.split("-")[0] or "en",
+        terms=settings_of(session, caller.tenant_id).default_terms,
+        owner_id=None if caller.profile_kind is ProfileKind.ASSISTANT else caller.user_id,
+        created_by_id=caller.user_id,
+        access=AccessLevel.PRIVATE.value,
+    )
+    invoice.lines = []
+    _apply(ctx, invoice, data, creating=True)
+    if invoice.owner_id is None:
+        raise BadUserInput("assistants must name the owner of a new invoice", field="ownerId")
+    if invoice.series_id is None:
+        invoice.series_id = default_series(session, caller.tenant_id).id
+    _build_lines(ctx, invoice, data.lines or [])
+    recompute(invoice)
+    session.add(invoice)
+    events.record_changed(ctx, ChangeKind.CREATED, ENTITY, invoice)
+    return invoice
+
+
+def lock(session: Session, invoice: Invoice) -> Invoice:
+    """Re-read the invoice with a row lock (PostgreSQL ``FOR UPDATE``; SQLite write
+    transactions already hold the database's write lock), so a concurrent issue or edit of
+    the same invoice waits and then sees the committed state."""
+    locked = session.scalar(
+        _system(
+            select(Invoice)
+            .where(Invoice.id == invoice.id, Invoice.tenant_id == invoice.tenant_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    if locked is None:
+        raise NotFound("no such invoice", field="id")
+    return locked
+
+
+def require_draft(invoice: Invoice, doing: str) -> None:
+    if invoice.status is not InvoiceStatus.DRAFT:
+        raise Conflict(
+            f"only draft invoices can be {doing}; this one is {invoice.status.value.lower()}",
+            status=invoice.status.value,
+        )
+
+
+def update_invoice(ctx: RequestContext, invoice: Invoice, data: InvoiceData) -> Invoice:
+    invoice = lock(ctx.session, invoice)
+    require_draft(invoice, "edited")
+    _apply(ctx, invoice, data, creating=False)
+    if data.lines is not None:
+        _build_lines(ctx, invoice, data.lines)
+    recompute(invoice)
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset(changed_fields(data)))
+    return invoice
+
+
+def delete_invoice(ctx: RequestContext, invoice: Invoice) -> None:
+    invoice = lock(ctx.session, invoice)
+    require_draft(invoice, "deleted")
+    events.ensure_deletable(ctx, ENTITY, invoice)
+    ctx.session.delete(invoice)
+    events.record_changed(ctx, ChangeKind.DELETED, ENTITY, invoice)
+
+
+# -- issuing and status -------------------------------------------------------------------
+
+
+def _number_taken(session: Session, tenant_id: int, text: str) -> bool:
+    return bool(
+        session.scalar(
+            _system(
+                select(exists().where(Invoice.tenant_id == tenant_id, Invoice.number_text == text))
+            )
+        )
+    )
+
+
+def issue(ctx: RequestContext, invoice: Invoice, manual_number: str | None = None) -> Invoice:
+    """Draft → Billed, with the next number of the invoice's series.
+
+    The series row is locked (``SELECT … FOR UPDATE``) for the rest of the transaction, so
+    concurrent issuers — in any process — take numbers one after another; a unique
+    constraint on (tenant, series, number) backs it. Numbers are consumed only here, never
+    by drafts, so issued numbers have no gaps. A manual number (``invoices.manual_number``)
+    stays outside the series and must be unique in the organisation.
+    """
+    session = ctx.session
+    invoice = lock(session, invoice)
+    require_draft(invoice, "issued")
+    if not invoice.lines:
+        raise BadUserInput("an invoice needs at least one line", field="lines")
+    check_billing_permissions(ctx, {line.kind for line in invoice.lines})
+    if manual_number is not None:
+        _require(ctx, P.MANUAL_NUMBER, "number")
+        text = manual_number.strip()
+        if not text or len(text) > 40:
+            raise BadUserInput("a number of 1 to 40 characters", field="number")
+        if _number_taken(session, invoice.tenant_id, text):
+            raise Conflict(f"the number {text} is already used", field="number")
+        invoice.series_id, invoice.number, invoice.number_text = None, None, text
+    else:
+        series_id = invoice.series_id or default_series(session, invoice.tenant_id).id
+        series = session.scalar(
+            _system(
+                select(InvoiceSeries)
+                .where(InvoiceSeries.id == series_id, InvoiceSeries.tenant_id == invoice.tenant_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+        if series is None:
+            raise NotFound("no such numbering series", field="seriesId")
+        number = series.next_number
+        text = series.format(number)
+        if _number_taken(session, invoice.tenant_id, text):
+            raise Conflict(
+                f"the next number of series {series.name}, {text}, is already used; "
+                "change the series' prefix or next number",
+                field="number",
+            )
+        series.next_number = number + 1
+        invoice.series_id, invoice.number, invoice.number_text = series.id, number, text
+    invoice.status = InvoiceStatus.BILLED
+    invoice.issued_at = utcnow()
+    invoice.due_date = due_date(invoice.issue_date, invoice.due_term, invoice.due_date)
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status", "number"}))
+    return invoice
+
+
+def set_status(ctx: RequestContext, invoice: Invoice, status: InvoiceStatus) -> Invoice:
+    """Billed ⇄ Paid ⇄ Rejected; Draft → Billed issues. Never back to Draft."""
+    invoice = lock(ctx.session, invoice)
+    if invoice.status is InvoiceStatus.DRAFT and status is InvoiceStatus.BILLED:
+        return issue(ctx, invoice)
+    if invoice.status is status:
+        return invoice
+    if status not in TRANSITIONS.get(invoice.status, set()):
+        raise Conflict(
+            f"an invoice cannot go from {invoice.status.value.lower()} to "
+            f"{status.value.lower()}"
+            + ("; issued invoices keep their number" if status is InvoiceStatus.DRAFT else ""),
+            field="status",
+        )
+    invoice.status = status
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status"}))
+    return invoice
+
+
+def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
+    """A new draft with the same header and lines, dated today, without a number."""
+    caller = ctx.require_caller()
+    session = ctx.session
+    today = tenant_today(session, caller.tenant_id)
+    copy = Invoice(
+        tenant_id=invoice.tenant_id,
+        status=InvoiceStatus.DRAFT,
+        series_id=invoice.series_id or default_series(session, invoice.tenant_id).id,
+        issue_date=today,
+        due_term=invoice.due_term,
+        due_date=today,
+        contact_id=invoice.contact_id,
+        billing_address=invoice.billing_address,
+        consignee_id=invoice.consignee_id,
+        consignee_same=invoice.consignee_same,
+        delivery_address=invoice.delivery_address,
+        opportunity_id=invoice.opportunity_id,
+        language=invoice.language,
+        currency=invoice.currency,
+        order_number=invoice.order_number,
+        terms=invoice.terms,
+        notes=invoice.notes,
+        owner_id=invoice.owner_id
+        if caller.profile_kind is ProfileKind.ASSISTANT
+        else caller.user_id,
+        created_by_id=caller.user_id,
+        access=invoice.access,
+    )
+    if copy.due_term is DueTerm.DATE:
+        copy.due_date = today + (invoice.due_date - invoice.issue_date)
+    else:
+        copy.due_date = due_date(today, copy.due_term, None)
+    copy.lines = [
+        InvoiceLine(
+            tenant_id=line.tenant_id,
+            position=line.position,
+            kind=line.kind,
+            item_id=line.item_id,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            taxes=[
+                InvoiceLineTax(
+                    tenant_id=t.tenant_id,
+                    position=t.position,
+                    tax_id=t.tax_id,
+                    name=t.name,
+                    rate=t.rate,
+                    compound=t.compound,
+                )
+                for t in line.taxes
+            ],
+        )
+        for line in invoice.lines
+    ]
+    check_billing_permissions(ctx, {line.kind for line in copy.lines})
+    recompute(copy)
+    session.add(copy)
+    events.record_changed(ctx, ChangeKind.CREATED, ENTITY, copy)
+    return copy
+
+
+# -- catalogues and settings (invoices.manage_settings) -------------------------------------
+
+
+def _percent(value: Decimal, field: str) -> Decimal:
+    if not (0 <= value <= 100) or value.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise BadUserInput("a rate between 0 and 100 with at most 4 decimals", field=field)
+    return value
+
+
+def _name(session: Session, model: Any, value: str, limit: int, exclude: int | None) -> str:
+    clean = (value or "").strip()
+    if not clean or len(clean) > limit:
+        raise BadUserInput(f"a name of 1 to {limit} characters", field="name")
+    stmt = select(model.id).where(model.name == clean)
+    if exclude is not None:
+        stmt = stmt.where(model.id != exclude)
+    if session.scalar(stmt) is not None:
+        raise Conflict("that name is already used", field="name")
+    return clean
+
+
+def save_tax(
+    session: Session, tenant_id: int, tax: InvoiceTax | None, values: dict[str, Any]
+) -> InvoiceTax:
+    tax = tax or InvoiceTax(tenant_id=tenant_id, compound=False)
+    if "name" in values or tax.id is None:
+        tax.name = _name(session, InvoiceTax, values.get("name", ""), 80, tax.id)
+    if "rate" in values or tax.id is None:
+        tax.rate = _percent(values.get("rate", Decimal(-1)), "rate")
+    if values.get("compound") is not None:
+        tax.compound = values["compound"]
+    session.add(tax)
+    session.flush()
+    return tax
+
+
+def save_item(
+    session: Session, tenant_id: int, item: InvoiceItem | None, values: dict[str, Any]
+) -> InvoiceItem:
+    item = item or InvoiceItem(tenant_id=tenant_id, description="", currency="EUR")
+    if "name" in values or item.id is None:
+        item.name = _name(session, InvoiceItem, values.get("name", ""), 200, item.id)
+    if values.get("kind") is not None:
+        item.kind = ItemKind(values["kind"])
+    elif item.id is None:
+        raise BadUserInput("say whether it is an article or a service", field="kind")
+    if "price" in values or item.id is None:
+        price = values.get("price")
+        if price is None or price.as_tuple().exponent < -4:
+            raise BadUserInput("a price with at most 4 decimals", field="price")
+        item.price = price
+    if values.get("currency") is not None:
+        item.currency = check_currency(values["currency"])
+    if "description" in values:
+        item.description = _check_text(values["description"], 5000, "description")
+    if "tax_id" in values:
+        tax_id = values["tax_id"]
+        if tax_id is not None and session.get(InvoiceTax, tax_id) is None:
+            raise NotFound("no such tax", field="taxId")
+        item.tax_id = tax_id
+    session.add(item)
+    session.flush()
+    return item
+
+
+def save_series(
+    session: Session, tenant_id: int, series: InvoiceSeries | None, values: dict[str, Any]
+) -> InvoiceSeries:
+    """Create or change a series' format. The next number may not fall at or below a number
+    already issued in the series (that would break uniqueness)."""
+    series = series or InvoiceSeries(tenant_id=tenant_id, prefix="INV", next_number=1, padding=7)
+    if "name" in values or series.id is None:
+        series.name = _name(session, InvoiceSeries, values.get("name", ""), 80, series.id)
+    if values.get("prefix") is not None:
+        prefix = values["prefix"].strip()
+        if len(prefix) > 20 or not re.fullmatch(r"[\w\-/.]*", prefix):
+            raise BadUserInput("at most 20 letters, digits, '-', '/', '.', '_'", field="prefix")
+        series.prefix = prefix
+    if values.get("padding") is not None:
+        if not (1 <= values["padding"] <= 12):
+            raise BadUserInput("between 1 and 12 digits", field="padding")
+        series.padding = values["padding"]
+    if values.get("next_number") is not None:
+        wanted = values["next_number"]
+        highest = None
+        if series.id is not None:
+            highest = session.scalar(
+                _system(
+                    select(func.max(Invoice.number)).where(
+                        Invoice.tenant_id == tenant_id, Invoice.series_id == series.id
+                    )
+                )
+            )
+        if wanted < 1 or (highest is not None and wanted <= highest):
+            raise BadUserInput(
+                f"the next number must be above {highest or 0}, the last one issued",
+                field="nextNumber",
+            )
+        series.next_number = wanted
+    if values.get("is_default"):
+        session.execute(update(InvoiceSeries).values(is_default=False))
+        series.is_default = True
+    session.add(series)
+    session.flush()
+    return series
+
+
+def save_settings(session: Session, tenant_id: int, values: dict[str, Any]) -> InvoiceSettings:
+    found = settings_of(session, tenant_id)
+    limits = {"company_name": 200, "address": 500, "fiscal_id": 40, "default_terms": 5000}
+    for attr, limit in limits.items():
+        if values.get(attr) is not None:
+            setattr(found, attr, _check_text(values[attr], limit, _camel(attr)))
+    session.flush()
+    return found
+
+
+@dataclass
+class CompanyProfile:
+    name: str
+    address: str
+    fiscal_id: str
+    logo: bytes | None
+    logo_mime: str | None
+    email: str
+    phone: str
+    website: str
+
+
+def company_profile(session: Session, tenant_id: int) -> CompanyProfile:
+    """The invoices' company profile, falling back to the organisation's settings."""
+    tenant = session.get_one(Tenant, tenant_id)
+    own = session.get(InvoiceSettings, tenant_id) or InvoiceSettings(tenant_id=tenant_id)
+    return CompanyProfile(
+        name=own.company_name or tenant.legal_name or tenant.name,
+        address=own.address or tenant.address,
+        fiscal_id=own.fiscal_id or tenant.fiscal_id,
+        logo=tenant.logo,
+        logo_mime=tenant.logo_mime,
+        email=tenant.email,
+        phone=tenant.phone,
+        website=tenant.website,
+    )
+
+
+# -- other modules' events ----------------------------------------------------------------
+
+
+def contact_has_invoices(context: CallerContext, contact: Contact) -> bool:
+    """Whether any invoice of the tenant (visible to the caller or not) names the contact."""
+    return bool(
+        context.session.scalar(
+            _system(
+                select(
+                    exists().where(
+                        Invoice.tenant_id == contact.tenant_id,
+                        or_(Invoice.contact_id == contact.id, Invoice.consignee_id == contact.id),
+                    )
+                )
+            )
+        )
+    )
+
+
+def move_contact_invoices(context: CallerContext, kept: Contact, merged: Contact) -> None:
+    """Re-point every invoice of the merged contact (as client or consignee) to the kept one."""
+    session = context.session
+    for column in (Invoice.contact_id, Invoice.consignee_id):
+        session.execute(
+            _system(
+                update(Invoice)
+                .where(Invoice.tenant_id == merged.tenant_id, column == merged.id)
+                .values({column.key: kept.id})
+            )
+        )
+    session.execute(
+        _system(
+            update(Invoice)
+            .where(
+                Invoice.tenant_id == kept.tenant_id,
+                Invoice.consignee_id == kept.id,
+                Invoice.contact_id == kept.id,
+            )
+            .values(consignee_same=True)
+        )
+    )
