@@ -25,7 +25,7 @@ from gateway.graphql.pagination import Direction, keyset_page
 from plugins.contacts import api as contacts_api
 from plugins.contacts.models import Contact
 from plugins.contacts.validation import email as check_email
-from plugins.invoices import export, pdf, services
+from plugins.invoices import export, opportunities, pdf, services
 from plugins.invoices.inputs import (
     CreateInvoiceInput,
     InvoiceFilterInput,
@@ -85,7 +85,8 @@ def loader_options(info: Ctx, *path: str) -> list[Any]:
 
 
 def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> None:
-    """Owners of the invoices (and of their clients), in one query."""
+    """Owners of the invoices (and of their clients) in one query; linked opportunities in
+    another."""
     names = selected(info, *path)
     owners: set[int | None] = {r.owner_id for r in rows} if "owner" in names else set()
     if "client" in names and "owner" in selected(info, *path, "client"):
@@ -93,6 +94,8 @@ def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> N
     owners.discard(None)
     if owners:
         load_users(ctx, sorted(o for o in owners if o is not None))
+    if "opportunity" in names:
+        opportunities.prime(ctx, {r.opportunity_id for r in rows})
 
 
 def _filtered(ctx: RequestContext, flt: InvoiceFilterInput | None) -> Any:

@@ -32,7 +32,7 @@ from gateway.graphql.context import RequestContext
 from gateway.identity.models import ProfileKind
 from gateway.tenancy.models import Tenant
 from plugins.contacts.models import Contact
-from plugins.invoices import totals
+from plugins.invoices import opportunities, totals
 from plugins.invoices.models import (
     DueTerm,
     Invoice,
@@ -339,7 +339,7 @@ def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: b
         else:
             invoice.delivery_address = invoice.billing_address
     if "opportunity_id" in v:
-        invoice.opportunity_id = v["opportunity_id"]
+        invoice.opportunity_id = opportunities.checked_link(ctx, v["opportunity_id"])
     if "language" in v:
         language = (v["language"] or "").strip()
         if not _LANGUAGE.match(language):

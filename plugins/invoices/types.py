@@ -17,6 +17,7 @@ from gateway.graphql.pagination import PageInfo
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.organization import logo_data_url
 from plugins.contacts.types import ContactNode
+from plugins.invoices import opportunities
 from plugins.invoices.models import (
     DueTerm,
     Invoice,
@@ -299,6 +300,13 @@ class InvoiceNode(Node):
     def opportunity_id(self) -> strawberry.ID | None:
         oid = self.record.opportunity_id
         return global_id("Opportunity", oid) if oid is not None else None
+
+    @strawberry.field(
+        description="The linked opportunity (an `Opportunity` of the leads module), or null: "
+        "no link, the leads module is off, or you may not see it."
+    )
+    def opportunity(self, info: Info) -> Node | None:
+        return opportunities.node_of(info.context, self.record.opportunity_id)
 
     @strawberry.field
     def language(self) -> str:

@@ -1,0 +1,65 @@
+"""The link from an invoice to an opportunity of the leads module, without importing it.
+
+Invoices require only contacts; opportunities belong to the leads module, which a tenant may
+switch off (or a deployment may not install). The link is therefore looked up through the
+plugin registry's ``opportunity`` entity: its model for reads (so record access applies as
+to any other query) and its GraphQL factory for the ``Node`` the invoice answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.contract import AccessControlledEntity
+from gateway.errors import BadUserInput
+from gateway.graphql.context import RequestContext
+
+ENTITY = "opportunity"
+#: Request cache of linked opportunities by id (``None``: not visible).
+CACHE_KEY = "invoices.opportunities"
+
+
+def entity_of(ctx: RequestContext) -> AccessControlledEntity | None:
+    """The opportunity entity, when the module providing it is on for the caller's tenant."""
+    registry = ctx.gateway.registry
+    entity = registry.entities.get(ENTITY)
+    if entity is None or registry.entity_module[ENTITY] not in ctx.enabled_modules:
+        return None
+    return entity
+
+
+def checked_link(ctx: RequestContext, opportunity_id: int | None) -> int | None:
+    """The id to store: ``None``, or an opportunity the caller may see."""
+    if opportunity_id is None:
+        return None
+    entity = entity_of(ctx)
+    if entity is None:
+        raise BadUserInput("linking an opportunity needs the leads module", field="opportunityId")
+    if ctx.session.get(entity.model, opportunity_id) is None:
+        raise BadUserInput("no such opportunity", field="opportunityId")
+    return opportunity_id
+
+
+def prime(ctx: RequestContext, ids: set[int | None]) -> None:
+    """Load a page's linked opportunities in one query into the request cache (the session's
+    identity map alone would not keep them: it holds objects weakly)."""
+    entity = entity_of(ctx)
+    cache: dict[int, Any] = ctx.cache.setdefault(CACHE_KEY, {})
+    wanted = sorted(i for i in ids if i is not None and i not in cache)
+    if entity is None or not wanted:
+        return
+    cache.update(dict.fromkeys(wanted))  # invisible ones stay None: no second query for them
+    for record in ctx.session.scalars(select(entity.model).where(entity.model.id.in_(wanted))):
+        cache[record.id] = record
+
+
+def node_of(ctx: RequestContext, opportunity_id: int | None) -> Any:
+    """The opportunity's GraphQL object, or ``None`` (no link, module off, or not visible)."""
+    entity = entity_of(ctx)
+    if opportunity_id is None or entity is None or entity.graphql_factory is None:
+        return None
+    prime(ctx, {opportunity_id})
+    record = ctx.cache[CACHE_KEY].get(opportunity_id)
+    return entity.graphql_factory(record) if record is not None else None
