@@ -4,6 +4,7 @@ history, custom fields and shares, the pipeline aggregates and the dashboard fig
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -446,8 +447,26 @@ def test_pipeline_aggregates_respect_visibility(as_):
         "EUR": Decimal("500.05"),
         "USD": Decimal("15.00015").quantize(Decimal("0.0001")),
     }
-    mine_forecast = money(p["forecast"])
-    assert mine_forecast["EUR"] >= Decimal("500.05")
+    # The forecast, exactly: per open stage, the exact total of the listed rows weighted by
+    # the stage's probability (to four decimals, as the aggregate rounds per stage).
+    listed_opps = rep2(
+        """{ opportunities(first: 500, filter: {mine: true}) { totalCount edges { node {
+        budget { currency total } stage { id probability won lost } } } } }"""
+    ).data["opportunities"]
+    assert listed_opps["totalCount"] == len(listed_opps["edges"])
+    per_stage: dict[tuple[str, int, str], Decimal] = {}
+    for edge in listed_opps["edges"]:
+        node = edge["node"]
+        if node["stage"]["won"] or node["stage"]["lost"] or node["budget"]["total"] is None:
+            continue
+        key = (node["stage"]["id"], node["stage"]["probability"], node["budget"]["currency"])
+        per_stage[key] = per_stage.get(key, Decimal(0)) + Decimal(node["budget"]["total"])
+    expected_forecast: dict[str, Decimal] = {}
+    for (_stage, probability, currency), total in per_stage.items():
+        weighted = (total * probability / 100).quantize(Decimal("0.0001"))
+        expected_forecast[currency] = expected_forecast.get(currency, Decimal(0)) + weighted
+    assert money(p["forecast"]) == expected_forecast
+    assert expected_forecast["EUR"] >= Decimal("500.05")
     assert p["won"]["count"] == 1 and money(p["won"]["totals"]) == {"EUR": Decimal("500")}
     # rep1 sees none of rep2's private opportunities in the aggregates.
     rep1_view = as_("rep1")(PIPELINE, {"f": {"search": "P1"}}).data["pipeline"]
@@ -484,13 +503,18 @@ def test_dashboard_figures_match_visible_rows(as_):
         pool = client("{ unmanagedLeads(first: 500) { totalCount } }").data["unmanagedLeads"][
             "totalCount"
         ]
-        everything = client("{ leads(first: 500) { edges { node { createdAt } } } }").data["leads"][
-            "edges"
+        listing = client("{ leads(first: 500) { totalCount edges { node { createdAt } } } }").data[
+            "leads"
         ]
+        assert listing["totalCount"] == len(listing["edges"])  # every visible lead is listed
+        created = [datetime.fromisoformat(e["node"]["createdAt"]) for e in listing["edges"]]
+        periods = client('{ dashboard(modules: ["leads"]) { today week } }').data["dashboard"]
+        today = datetime.fromisoformat(periods["today"])
+        week = datetime.fromisoformat(periods["week"])
         assert figures[("leads.mine", None)] == mine, email
         assert figures[("leads.unmanaged", None)] == pool, email
-        assert figures[("leads.newToday", None)] >= 1
-        assert figures[("leads.newThisWeek", None)] <= len(everything)
+        assert figures[("leads.newToday", None)] == sum(c >= today for c in created) >= 1, email
+        assert figures[("leads.newThisWeek", None)] == sum(c >= week for c in created), email
         open_count = client(
             "{ opportunities(first: 500, filter: {open: true}) { totalCount } }"
         ).data["opportunities"]["totalCount"]
@@ -522,3 +546,239 @@ def test_read_only_field_rules_block_changes(as_):
     r = rep1(CREATE_LEAD, {"input": {"name": "Sourced", "source": "fair"}})
     assert r.data["createLead"]["errors"][0]["code"] == "FORBIDDEN"
     assert new_lead(rep1, name="Unsourced")["name"] == "Unsourced"
+
+
+# -- review fixes: merged contacts, stage flags, overflow-free sums, races, claims -------------
+
+MERGE = """mutation($k: ID!, $m: ID!) { mergeContacts(keepId: $k, mergeId: $m) {
+  contact { id } errors { code message } } }"""
+UPDATE_STAGE = """mutation($id: ID!, $input: OpportunityStageInput!) {
+  updateOpportunityStage(id: $id, input: $input) { stage { name won lost }
+  errors { code field } } }"""
+OPP_CLOSED = "query($id: ID!) { opportunity(id: $id) { closedAt contact { id } } }"
+
+
+def test_merging_contacts_moves_their_leads_and_opportunities(as_):
+    from tests.test_contacts import CREATE, create
+
+    manager, director = as_("manager"), as_("director")
+    lead = new_lead(manager, name="Merle Merged", company="Merged Holdings")
+    converted = ok(manager(CONVERT, {"id": lead["id"]}), "convertLead")["lead"]
+    person, company = converted["contact"]["id"], converted["companyContact"]["id"]
+    kept_person = create(manager, firstName="Merle", lastName="Kept")["id"]
+    kept_company = manager(CREATE, {"input": {"kind": "COMPANY", "companyName": "Kept Holdings"}})
+    kept_company = kept_company.data["createContact"]["contact"]["id"]
+    mine = new_opp(manager, title="Follows the person", contactId=person)
+    # The director's private opportunity names the contact too; the manager cannot see it.
+    hidden = new_opp(director, title="Hidden follower", contactId=person, access="PRIVATE")
+    assert manager(OPP_CLOSED, {"id": hidden["id"]}).data["opportunity"] is None
+    for kept, merged in ((kept_person, person), (kept_company, company)):
+        assert ok(manager(MERGE, {"k": kept, "m": merged}), "mergeContacts")["contact"] == {
+            "id": kept
+        }
+    after = manager(
+        "query($id: ID!) { lead(id: $id) { contact { id } companyContact { id } } }",
+        {"id": lead["id"]},
+    ).data["lead"]
+    assert after == {"contact": {"id": kept_person}, "companyContact": {"id": kept_company}}
+    moved = manager(OPP_CLOSED, {"id": mine["id"]}).data["opportunity"]
+    assert moved["contact"] == {"id": kept_person}
+    moved = director(OPP_CLOSED, {"id": hidden["id"]}).data["opportunity"]
+    assert moved["contact"] == {"id": kept_person}
+
+
+def test_changing_won_lost_flags_follows_opportunities_in_the_stage(as_):
+    manager, rep2 = as_("manager"), as_("rep2")
+    stage = ok(
+        manager(
+            """mutation { createOpportunityStage(input: {name: "Signed", probability: 90})
+            { stage { id } errors { code field } } }"""
+        ),
+        "createOpportunityStage",
+    )["stage"]["id"]
+    opp = new_opp(rep2, title="Flagged deal", budget={"amount": "7"}, stageId=stage)
+    query = """query { pipeline(filter: {search: "flagged"}) { won { count totals { amount } }
+      lost { count } } }"""
+
+    def closed_at():
+        return rep2(OPP_CLOSED, {"id": opp["id"]}).data["opportunity"]["closedAt"]
+
+    def won_this_month():
+        return figures_of(rep2)[("leads.wonThisMonth", None)]
+
+    before = won_this_month()
+    assert closed_at() is None
+    assert rep2(query).data["pipeline"]["won"]["count"] == 0
+    # Becoming a won stage closes the opportunities already in it, now.
+    ok(manager(UPDATE_STAGE, {"id": stage, "input": {"won": True}}), "updateOpportunityStage")
+    closed = closed_at()
+    assert closed is not None
+    assert rep2(query).data["pipeline"]["won"] == {"count": 1, "totals": [{"amount": "7.0000"}]}
+    assert won_this_month() == before + 1
+    # Won → lost keeps the close time; they only count as lost now.
+    ok(
+        manager(UPDATE_STAGE, {"id": stage, "input": {"won": False, "lost": True}}),
+        "updateOpportunityStage",
+    )
+    assert closed_at() == closed
+    assert rep2(query).data["pipeline"]["lost"]["count"] == 1
+    assert won_this_month() == before
+    # Open again: not closed any more.
+    ok(manager(UPDATE_STAGE, {"id": stage, "input": {"lost": False}}), "updateOpportunityStage")
+    assert closed_at() is None
+    assert rep2(query).data["pipeline"] == {"won": {"count": 0, "totals": []}, "lost": {"count": 0}}
+
+
+def test_pipeline_sums_of_huge_budgets_are_exact(as_, gateway, demo):
+    """Budgets at the limits (amount 1e9 with four decimals, 10,000 units) on many rows: a
+    64-bit sum of ten-thousandths would overflow after 92 of them, a weighted one after 1."""
+    from sqlalchemy import select
+
+    from gateway.db import utcnow
+    from plugins.leads.models import BudgetType, Opportunity, OpportunityStage
+
+    rep2 = as_("rep2")
+    all_stages = stages(rep2)
+    amount, count, rows = Decimal("999999999.9999"), 10_000, 100
+    tenant, owner = demo["demo"].id, demo["demo"].users["rep2@demo.test"].id
+    with gateway.db.transaction() as s:
+        won = s.scalar(
+            select(OpportunityStage).where(
+                OpportunityStage.tenant_id == tenant, OpportunityStage.name == "Won"
+            )
+        )
+        for i in range(rows):
+            s.add(
+                Opportunity(
+                    tenant_id=tenant,
+                    title=f"Huge won {i}",
+                    currency="CHF",
+                    amount=amount,
+                    budget_type=BudgetType.PER_HOUR,
+                    budget_count=count,
+                    stage_id=won.id,
+                    owner_id=owner,
+                    created_by_id=owner,
+                    closed_at=utcnow(),
+                )
+            )
+    budget = {"currency": "CHF", "amount": str(amount), "type": "PER_HOUR", "count": count}
+    for i in range(2):
+        new_opp(
+            rep2, title=f"Huge open {i}", budget=budget, stageId=all_stages["Negotiation"]["id"]
+        )
+    total = amount * count
+    r = rep2(PIPELINE, {"f": {"search": "huge"}})
+    assert r.errors == [], r.errors
+    p = r.data["pipeline"]
+    by_stage = {s["stage"]["name"]: s for s in p["stages"]}
+    assert money(by_stage["Won"]["totals"]) == {"CHF": total * rows}
+    assert money(by_stage["Won"]["weighted"]) == {"CHF": total * rows}
+    assert money(by_stage["Negotiation"]["totals"]) == {"CHF": total * 2}
+    assert money(by_stage["Negotiation"]["weighted"]) == {"CHF": total * 2 * 75 / 100}
+    assert money(p["forecast"]) == {"CHF": total * 2 * 75 / 100}
+    assert p["won"]["count"] == rows and money(p["won"]["totals"]) == {"CHF": total * rows}
+    assert Decimal(figures_of(rep2)[("leads.wonThisMonthAmount", "CHF")]) == total * rows
+
+
+@pytest.fixture
+def sneaked_in(gateway):
+    """Simulate a concurrent request that inserted the same unique name after the mutation's
+    "is it taken?" check: the first flush of a new or renamed row named ``Racer`` finds a
+    row with that name already there (inserted on the same connection)."""
+    from sqlalchemy import event, insert
+    from sqlalchemy.orm import Session
+
+    from plugins.leads.models import OpportunityCustomField, OpportunityStage
+
+    done: list[str] = []
+
+    def before_flush(session, _context, _instances):
+        for obj in [*session.new, *session.dirty]:
+            if done:
+                return
+            if isinstance(obj, OpportunityStage) and obj.name == "Racer":
+                values = {"name": "Racer", "position": 99, "probability": 0}
+                table = OpportunityStage.__table__
+            elif isinstance(obj, OpportunityCustomField) and obj.key == "racer":
+                values = {"key": "racer", "label": "Racer", "type": "TEXT", "position": 99}
+                table = OpportunityCustomField.__table__
+            else:
+                continue
+            session.connection().execute(insert(table).values(tenant_id=obj.tenant_id, **values))
+            done.append(obj.__class__.__name__)
+
+    event.listen(Session, "before_flush", before_flush)
+    try:
+        yield done
+    finally:
+        event.remove(Session, "before_flush", before_flush)
+
+
+def test_racing_duplicate_names_answer_conflict(as_, sneaked_in):
+    manager = as_("manager")
+    r = manager(
+        """mutation { createOpportunityStage(input: {name: "Racer", probability: 5})
+        { stage { id } errors { code field } } }"""
+    )
+    assert r.errors == [], r.errors
+    assert r.data["createOpportunityStage"] == {
+        "stage": None,
+        "errors": [{"code": "CONFLICT", "field": "name"}],
+    }
+    assert sneaked_in == ["OpportunityStage"]
+    # Renaming into the race, too.
+    sneaked_in.clear()
+    stage = stages(manager)["Qualification"]["id"]
+    r = manager(UPDATE_STAGE, {"id": stage, "input": {"name": "Racer"}})
+    assert r.errors == [], r.errors
+    assert r.data["updateOpportunityStage"]["errors"] == [{"code": "CONFLICT", "field": "name"}]
+    assert sneaked_in == ["OpportunityStage"]
+    assert "Racer" not in stages(manager) and "Qualification" in stages(manager)
+    sneaked_in.clear()
+    r = manager(
+        """mutation { createOpportunityCustomField(key: "racer", label: "Racer", type: TEXT)
+        { customField { key } errors { code field } } }"""
+    )
+    assert r.errors == [], r.errors
+    assert r.data["createOpportunityCustomField"] == {
+        "customField": None,
+        "errors": [{"code": "CONFLICT", "field": "key"}],
+    }
+    assert sneaked_in == ["OpportunityCustomField"]
+    fields = manager("{ opportunityCustomFields { key } }").data["opportunityCustomFields"]
+    assert {"key": "racer"} not in fields
+
+
+def test_claim_is_not_found_without_lead_read_permission(as_, client_for):
+    admin = as_("admin")
+    profile = ok(
+        admin(
+            """mutation { createProfile(input: {name: "Lead updater", kind: HIERARCHICAL,
+            permissions: ["leads.lead.update"]}) { profile { id } errors { code message } } }"""
+        ),
+        "createProfile",
+    )["profile"]["id"]
+    ok(
+        admin(
+            """mutation($p: ID!) { createUser(input: {email: "updater@demo.test",
+            displayName: "Updater", password: "updater-password", profileId: $p})
+            { user { email } errors { code message } } }""",
+            {"p": profile},
+        ),
+        "createUser",
+    )
+    updater = client_for("updater@demo.test", "updater-password")
+    taken = new_lead(as_("rep1"), name="Somebody's private lead")
+    pool = new_lead(as_("rep1"), name="Nobody's lead", unmanaged=True)
+    # Without leads.lead.read nothing about leads is revealed, claimed or not.
+    for lead in (taken, pool):
+        r = updater(CLAIM, {"id": lead["id"]}).data["claimLead"]
+        assert r["lead"] is None
+        assert [(e["code"], e["field"]) for e in r["errors"]] == [("NOT_FOUND", "id")]
+    # Readers of leads still get CONFLICT for a lead they cannot see (the race losers'
+    # answer; the documented within-tenant existence signal).
+    r = as_("rep2")(CLAIM, {"id": taken["id"]}).data["claimLead"]
+    assert r["errors"][0]["code"] == "CONFLICT"
+    listed_pool, _ = listed(as_("rep2"), "UNMANAGED")
+    assert "Nobody's lead" in listed_pool  # the refused claim changed nothing

@@ -16,7 +16,7 @@ from gateway.contract import (
     PluginInfo,
 )
 from gateway.hookspecs import hookimpl
-from plugins.leads import api, dashboard, demo, webforms
+from plugins.leads import api, dashboard, demo, services, webforms
 from plugins.leads.models import (
     Lead,
     Opportunity,
@@ -103,6 +103,13 @@ def crm_dashboard_figures(
     context: CallerContext, periods: DashboardPeriods
 ) -> Sequence[DashboardFigure]:
     return dashboard.figures(context, periods)
+
+
+@hookimpl
+def crm_merge_records(context: CallerContext, entity: str, kept: Any, merged: Any) -> None:
+    """Leads and opportunities of a merged contact follow it to the kept one."""
+    if entity == "contact":
+        services.move_contact_references(context, kept, merged)
 
 
 @hookimpl

@@ -583,8 +583,8 @@ def create_opportunity_custom_field(
             required=required,
             position=position,
         )
-        session.add(created)
-        session.flush()
+        with services.conflict_on_duplicate(session, "that custom field exists", "key"):
+            session.add(created)
         return created
 
     return mutate(

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 
 from gateway.contract import CallerContext, DashboardFigure, DashboardPeriods
 from plugins.leads.models import Lead, LeadStatus, Opportunity, OpportunityStage
-from plugins.leads.services import money_expressions, to_money
+from plugins.leads.services import budget_parts, to_money
 
 
 def figures(context: CallerContext, periods: DashboardPeriods) -> list[DashboardFigure]:
@@ -24,7 +24,7 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
         ).select_from(Lead)
     ).one()
     dialect = session.get_bind().dialect.name
-    total, _weighted = money_expressions(dialect)
+    parts = budget_parts(dialect)
     closed = or_(OpportunityStage.is_won, OpportunityStage.is_lost)
     won_month = OpportunityStage.is_won & (Opportunity.closed_at >= periods.month)
     rows = session.execute(
@@ -32,7 +32,7 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
             Opportunity.currency,
             func.count().filter(~closed),
             func.count().filter(won_month),
-            func.sum(total).filter(won_month),
+            *(func.sum(part).filter(won_month) for part in parts),
         )
         .select_from(Opportunity)
         .join(OpportunityStage, OpportunityStage.id == Opportunity.stage_id)
@@ -53,10 +53,10 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
         DashboardFigure(
             "wonThisMonthAmount",
             "Won this month",
-            amount=to_money(amount, dialect),
+            amount=to_money(sums, dialect),
             currency=currency,
         )
-        for currency, _open, won, amount in rows
+        for currency, _open, won, *sums in rows
         if won
     ]
     return result

@@ -8,10 +8,11 @@ apply), stages and their history, budgets and the pipeline aggregates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, cast, func, or_, select, update
@@ -23,7 +24,7 @@ from gateway.access.enforcement import get_writable
 from gateway.access.fields import check_writable_fields
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user
-from gateway.contract import AccessLevel, ChangeKind
+from gateway.contract import AccessLevel, CallerContext, ChangeKind
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
 from gateway.graphql.context import RequestContext
@@ -46,11 +47,15 @@ from plugins.leads.models import (
 
 LEAD = "lead"
 OPPORTUNITY = "opportunity"
-#: Largest budget amount and unit count accepted (keeps every aggregate exact in 64 bits).
+#: Largest budget amount and unit count accepted: a whole budget is at most 1e17
+#: ten-thousandths, so one row's budget always fits in 64 bits (see :func:`budget_parts`).
 MAX_AMOUNT = Decimal("1000000000")
 MAX_COUNT = 10_000
 #: Money is exact to four decimals; SQLite aggregates it as integer ten-thousandths.
 SCALE = 10_000
+#: SQLite sums a budget in two parts below this, so a sum cannot overflow 64 bits before
+#: some 9e9 rows (one part alone would overflow after 92 maximal budgets).
+LIMB = 1_000_000_000
 
 #: The stages a tenant starts with: (name, probability, won, lost).
 DEFAULT_STAGES: list[tuple[str, int, bool, bool]] = [
@@ -200,6 +205,11 @@ def claim_lead(ctx: RequestContext, lead_id: int) -> Lead:
     caller = ctx.require(f"leads.{LEAD}.update")
     if caller.profile_kind is ProfileKind.ASSISTANT:
         raise Forbidden("assistants cannot own leads", field="id")
+    access = ctx.access
+    if access is None or not access.scope.has(f"leads.{LEAD}.read"):
+        # No lead is visible to such a caller, so none can be claimed; and the existence
+        # check below must not answer them either.
+        raise NotFound("no such lead", field="id")
     session = ctx.session
     result = session.execute(
         update(Lead)
@@ -213,7 +223,9 @@ def claim_lead(ctx: RequestContext, lead_id: int) -> Lead:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         # Someone else was faster (or the lead is closed): say so, but only for a lead of
-        # the caller's organisation; other IDs are simply not found.
+        # the caller's organisation; other IDs are simply not found. The winner's lead may
+        # be invisible to the losers now, so this cannot depend on visibility: a caller who
+        # may read leads learns that the ID exists in their organisation (docs/modules/leads.md).
         exists = session.scalar(
             select(Lead.id)
             .where(Lead.id == lead_id, Lead.tenant_id == caller.tenant_id)
@@ -333,6 +345,26 @@ def delete_lead(ctx: RequestContext, lead: Lead) -> None:
     events.record_changed(ctx, ChangeKind.DELETED, LEAD, lead)
 
 
+# -- merged contacts --------------------------------------------------------------------------
+
+
+def move_contact_references(context: CallerContext, kept: Contact, merged: Contact) -> None:
+    """Re-point the leads and opportunities naming the merged contact to the kept one.
+
+    Called before the merged contact is deleted, whose foreign keys would otherwise clear
+    the references (SET NULL). Every row of the tenant moves, also those the merging user
+    cannot see: SYSTEM statements restricted to the contacts' tenant, returning no rows.
+    """
+    for column in (Opportunity.contact_id, Lead.contact_id, Lead.company_contact_id):
+        model = column.class_
+        context.session.execute(
+            update(model)
+            .where(model.tenant_id == merged.tenant_id, column == merged.id)
+            .values({column.key: kept.id})
+            .execution_options(**{SYSTEM: True})
+        )
+
+
 # -- stages -----------------------------------------------------------------------------------
 
 
@@ -403,9 +435,29 @@ def stages_on_demand(ctx: RequestContext) -> list[OpportunityStage]:
     return seeded
 
 
+STAGE_NAME_TAKEN = "a stage with that name exists"
+
+
 @dataclass
 class StageData:
     values: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def conflict_on_duplicate(session: Session, message: str, field_name: str) -> Iterator[None]:
+    """Make the changes of the block and flush them in a savepoint, answering a unique
+    constraint violation with CONFLICT.
+
+    The "is the name taken?" checks before a flush cannot see a concurrent request's
+    uncommitted row; when both insert, the loser's flush fails here instead of surfacing
+    as an internal error, and the savepoint keeps the session usable for the rollback.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, field=field_name) from exc
 
 
 def _apply_stage(session: Session, stage: OpportunityStage, data: StageData) -> None:
@@ -420,7 +472,7 @@ def _apply_stage(session: Session, stage: OpportunityStage, data: StageData) -> 
             )
         )
         if taken is not None:
-            raise Conflict("a stage with that name exists", field="name")
+            raise Conflict(STAGE_NAME_TAKEN, field="name")
         stage.name = clean
     if "probability" in v:
         probability = v["probability"]
@@ -446,16 +498,38 @@ def create_stage(ctx: RequestContext, data: StageData) -> OpportunityStage:
     )
     if "name" not in data.values:
         raise BadUserInput("a stage needs a name", field="name")
-    _apply_stage(session, stage, data)
-    session.add(stage)
-    session.flush()
+    with conflict_on_duplicate(session, STAGE_NAME_TAKEN, "name"):
+        _apply_stage(session, stage, data)
+        session.add(stage)
     return stage
 
 
 def update_stage(ctx: RequestContext, stage: OpportunityStage, data: StageData) -> OpportunityStage:
-    _apply_stage(ctx.session, stage, data)
-    ctx.session.flush()
+    """Change a stage; when it becomes closed (won or lost) or open again, the close time of
+    the opportunities already in it follows (:func:`_follow_closed`)."""
+    was_closed = stage.is_closed
+    with conflict_on_duplicate(ctx.session, STAGE_NAME_TAKEN, "name"):
+        _apply_stage(ctx.session, stage, data)
+    if stage.is_closed != was_closed:
+        _follow_closed(ctx, stage)
     return stage
+
+
+def _follow_closed(ctx: RequestContext, stage: OpportunityStage) -> None:
+    """Set ``closed_at`` of every opportunity of the tenant in ``stage`` as if each had just
+    been moved there: now when the stage became won or lost, NULL when it became open.
+
+    Otherwise the won/lost figures of the pipeline and the dashboard, which select by close
+    time, would skip them (or keep counting them). All of them, visible to the admin or not
+    (SYSTEM, restricted to the stage's tenant; nothing is returned). Switching between won
+    and lost keeps the close time: they closed then, only the outcome was renamed.
+    """
+    ctx.session.execute(
+        update(Opportunity)
+        .where(Opportunity.tenant_id == stage.tenant_id, Opportunity.stage_id == stage.id)
+        .values(closed_at=utcnow() if stage.is_closed else None)
+        .execution_options(**{SYSTEM: True})
+    )
 
 
 def delete_stage(ctx: RequestContext, stage: OpportunityStage) -> None:
@@ -706,24 +780,35 @@ def opportunities_query(user_id: int, flt: OpportunityFilter) -> Select[tuple[Op
     return stmt
 
 
-def money_expressions(dialect: str) -> tuple[Any, Any]:
-    """SQL for an opportunity's whole budget and its probability-weighted value, exact on
-    both engines: PostgreSQL sums NUMERIC; SQLite (whose NUMERIC is a float) sums integer
-    ten-thousandths, turned back into ``Decimal`` by :func:`to_money`."""
+def budget_parts(dialect: str) -> list[Any]:
+    """SQL for an opportunity's whole budget (amount times count), as parts to sum one by one
+    and give to :func:`to_money`; exact on both engines and free of overflow.
+
+    PostgreSQL sums NUMERIC exactly (one part). SQLite's NUMERIC is a float, so it sums
+    integer ten-thousandths (at most 1e17 per row); a plain 64-bit sum of them overflows
+    after 92 maximal budgets, hence two parts below :data:`LIMB` each, summed separately
+    and recombined in Python. Weighted values are not summed in SQL at all: the probability
+    is the stage's, so :func:`pipeline` applies it to each stage's exact total.
+    """
     if dialect == "postgresql":
-        total = Opportunity.amount * Opportunity.budget_count
-    else:
-        total = cast(func.round(Opportunity.amount * SCALE), BigInteger) * Opportunity.budget_count
-    return total, total * OpportunityStage.probability
+        return [Opportunity.amount * Opportunity.budget_count]
+    units = cast(func.round(Opportunity.amount * SCALE), BigInteger) * Opportunity.budget_count
+    return [units // LIMB, units % LIMB]
 
 
-def to_money(raw: Any, dialect: str, *, weighted: bool = False) -> Decimal:
-    value = Decimal(raw or 0) if not isinstance(raw, Decimal) else raw
-    if dialect != "postgresql":
-        value = value / SCALE
-    if weighted:
-        value = value / 100
-    return value.quantize(Decimal("0.0001"))
+def to_money(sums: Sequence[Any], dialect: str, *, probability: int = 100) -> Decimal:
+    """The sums of :func:`budget_parts` as an exact amount, times ``probability`` percent,
+    to four decimals (computed with enough digits for any number of rows)."""
+    with localcontext() as exact:
+        exact.prec = 60
+        if dialect == "postgresql":
+            value = Decimal(sums[0] or 0)
+        else:
+            high, low = (Decimal(part or 0) for part in sums)
+            value = (high * LIMB + low) / SCALE
+        if probability != 100:
+            value = value * probability / 100
+        return value.quantize(Decimal("0.0001"))
 
 
 @dataclass
@@ -757,7 +842,7 @@ def pipeline(
     the period: two grouped statements over the visible opportunities."""
     session = ctx.session
     dialect = session.get_bind().dialect.name
-    total, weighted = money_expressions(dialect)
+    parts = budget_parts(dialect)
     narrowed = opportunities_query(ctx.require_caller().user_id, flt).whereclause
     conditions = [narrowed] if narrowed is not None else []
     stages = stage_list(session)
@@ -766,8 +851,7 @@ def pipeline(
             Opportunity.stage_id,
             Opportunity.currency,
             func.count(),
-            func.sum(total),
-            func.sum(weighted),
+            *(func.sum(part) for part in parts),
         )
         .join(OpportunityStage, OpportunityStage.id == Opportunity.stage_id)
         .where(*conditions)
@@ -775,13 +859,13 @@ def pipeline(
     ).all()
     by_stage = {s.id: StageFigures(stage=s) for s in stages}
     forecast: dict[str, Decimal] = {}
-    for stage_id, currency, count, summed, summed_weighted in rows:
+    for stage_id, currency, count, *sums in rows:
         figures = by_stage.get(stage_id)
         if figures is None:
             continue
         figures.count += count
-        figures.totals[currency] = to_money(summed, dialect)
-        figures.weighted[currency] = to_money(summed_weighted, dialect, weighted=True)
+        figures.totals[currency] = to_money(sums, dialect)
+        figures.weighted[currency] = to_money(sums, dialect, probability=figures.stage.probability)
         if not figures.stage.is_closed:
             forecast[currency] = (
                 forecast.get(currency, Decimal("0.0000")) + figures.weighted[currency]
@@ -792,7 +876,12 @@ def pipeline(
     if until is not None:
         in_period.append(Opportunity.closed_at < until)
     closed_rows = session.execute(
-        select(OpportunityStage.is_won, Opportunity.currency, func.count(), func.sum(total))
+        select(
+            OpportunityStage.is_won,
+            Opportunity.currency,
+            func.count(),
+            *(func.sum(part) for part in parts),
+        )
         .join(OpportunityStage, OpportunityStage.id == Opportunity.stage_id)
         .where(
             *conditions,
@@ -802,10 +891,10 @@ def pipeline(
         .group_by(OpportunityStage.is_won, Opportunity.currency)
     ).all()
     won, lost = PeriodFigures(), PeriodFigures()
-    for is_won, currency, count, summed in closed_rows:
+    for is_won, currency, count, *sums in closed_rows:
         target = won if is_won else lost
         target.count += count
-        target.totals[currency] = to_money(summed, dialect)
+        target.totals[currency] = to_money(sums, dialect)
     return PipelineFigures(
         stages=[by_stage[s.id] for s in stages], forecast=forecast, won=won, lost=lost
     )
