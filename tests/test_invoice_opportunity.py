@@ -11,7 +11,7 @@ CREATE_OPP = """mutation($i: CreateOpportunityInput!) { createOpportunity(input:
 CREATE = """mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) {
   invoice { id opportunityId opportunity { id ... on Opportunity { title } } }
   errors { code field message } } }"""
-LIST = """query($n: Int) { invoices(first: $n) { edges { node { id
+LIST = """query($n: Int) { invoices(first: $n) { edges { node { id opportunityId
   opportunity { id ... on Opportunity { title } } } } } }"""
 
 
@@ -61,12 +61,39 @@ def test_with_leads_off_the_link_is_refused_and_reads_null(demo, client_for):
     r = admin(
         "query($id: ID!) { invoice(id: $id) { opportunityId opportunity { id } } }", {"id": invoice}
     )
-    assert r.data["invoice"] == {"opportunityId": deal, "opportunity": None}
+    # the id is not answered either: it would name a record of a module that is off
+    assert r.data["invoice"] == {"opportunityId": None, "opportunity": None}
     r = admin(
         """mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) {
         errors { code field } } }""",
         {"i": {"clientId": _client_id(admin), "opportunityId": deal}},
     )
     assert r.data["createInvoice"]["errors"] == [
+        {"code": "BAD_USER_INPUT", "field": "opportunityId"}
+    ]
+
+
+def test_an_invisible_opportunity_is_neither_named_nor_copied(demo, client_for):
+    rep1, rep2 = client_for("rep1@demo.test"), client_for("rep2@demo.test")
+    mine = _opportunity(rep1, "Private deal")  # rep2 may not see it
+    contacts = rep1(CONTACTS).data["contacts"]["edges"]
+    public = next(e["node"]["id"] for e in contacts if e["node"]["displayName"] == "Marco Rossi")
+    r = rep1(
+        CREATE,
+        {"i": {"clientId": public, "opportunityId": mine, "access": "PUBLIC_READ"}},
+    )
+    invoice = r.data["createInvoice"]["invoice"]
+    assert invoice["opportunityId"] == mine
+    read = "query($id: ID!) { invoice(id: $id) { opportunityId opportunity { id } } }"
+    assert rep2(read, {"id": invoice["id"]}).data["invoice"] == {
+        "opportunityId": None,
+        "opportunity": None,
+    }
+    # duplicating re-checks the link as creating does
+    r = rep2(
+        "mutation($id: ID!) { duplicateInvoice(id: $id) { invoice { id } errors { code field } } }",
+        {"id": invoice["id"]},
+    )
+    assert r.data["duplicateInvoice"]["errors"] == [
         {"code": "BAD_USER_INPUT", "field": "opportunityId"}
     ]

@@ -26,7 +26,10 @@ CREATE = f"""mutation($input: CreateInvoiceInput!) {{ createInvoice(input: $inpu
 UPDATE = f"""mutation($id: ID!, $input: UpdateInvoiceInput!) {{ updateInvoice(id: $id, input: $input) {{
   invoice {{ {FIELDS} }} errors {{ code message field }} }} }}"""
 ISSUE = """mutation($id: ID!, $n: String) { issueInvoice(id: $id, number: $n) {
-  invoice { id number status } errors { code message field } } }"""
+  invoice { id number status issueDate dueDate } errors { code message field } } }"""
+ISSUE_ON = """mutation($id: ID!, $n: String, $d: Date) {
+  issueInvoice(id: $id, number: $n, issueDate: $d) {
+  invoice { id number status issueDate dueDate } errors { code message field } } }"""
 STATUS = """mutation($id: ID!, $s: InvoiceStatus!) { setInvoiceStatus(id: $id, status: $s) {
   invoice { status number } errors { code message field } } }"""
 DELETE = "mutation($id: ID!) { deleteInvoice(id: $id) { deletedId errors { code message } } }"
@@ -87,8 +90,11 @@ def service_line(items, qty="1"):
     return {"itemId": items["Support hours"], "quantity": qty}
 
 
-def issue(client, invoice_id, number=None):
-    r = client(ISSUE, {"id": invoice_id, "n": number})
+def issue(client, invoice_id, number=None, issue_date=None):
+    if issue_date is None:
+        r = client(ISSUE, {"id": invoice_id, "n": number})
+    else:
+        r = client(ISSUE_ON, {"id": invoice_id, "n": number, "d": issue_date})
     assert r.errors == [], r.errors
     return r.data["issueInvoice"]
 
@@ -489,6 +495,197 @@ def test_export_lists_visible_invoices_as_values_never_formulas(as_):
     assert "=1+1" in [c.value for c in cells]
     assert sheet.max_row >= 3  # the demo's visible invoices plus the new one
     assert as_("rep1")("{ exportInvoices { filename } }").codes == ["FORBIDDEN"]
+    # The director's private invoice is not the manager's to see: not exported either.
+    director = as_("director")
+    create(
+        director,
+        clientId=contact_id(director, "Hannah Becker"),
+        orderNumber="PO-DIRECTOR-ONLY",
+        lines=[service_line(items)],
+    )
+    again = export_book(manager)
+    values = [c.value for row in again["Invoices"].iter_rows() for c in row]
+    assert "PO-DIRECTOR-ONLY" not in values
+    assert "PO-DIRECTOR-ONLY" in [
+        c.value for row in export_book(as_("admin"))["Invoices"].iter_rows() for c in row
+    ]
+
+
+def export_book(client):
+    r = client("{ exportInvoices { contentBase64 } }")
+    assert r.errors == [], r.errors
+    return openpyxl.load_workbook(
+        io.BytesIO(base64.b64decode(r.data["exportInvoices"]["contentBase64"]))
+    )
+
+
+def pdf_text(client, invoice_id):
+    r = client(
+        "query($id: ID!) { invoicePdf(id: $id) { contentBase64 } }",
+        {"id": invoice_id},
+    )
+    assert r.errors == [], r.errors
+    reader = PdfReader(io.BytesIO(base64.b64decode(r.data["invoicePdf"]["contentBase64"])))
+    return " ".join(page.extract_text() for page in reader.pages)
+
+
+def set_field_rules(admin, profile_name, rules):
+    profiles = admin("{ profiles { id name } }").data["profiles"]
+    profile = next(p["id"] for p in profiles if p["name"] == profile_name)
+    r = admin(
+        """mutation($id: ID!, $rules: [FieldRuleInput!]!) { updateProfile(id: $id,
+        input: {fieldRules: $rules}) { errors { code message } } }""",
+        {
+            "id": profile,
+            "rules": [{"typeName": t, "fieldName": f, "mode": m} for t, f, m in rules],
+        },
+    )
+    assert r.errors == [] and r.data["updateProfile"]["errors"] == [], r.body
+
+
+def public_invoice(rep1, items, access="PUBLIC_WRITE", **fields):
+    """rep1's invoice to Marco Rossi (a contact every rep may read), open to others only
+    through a public access level."""
+    return create(
+        rep1,
+        clientId=contact_id(rep1, "Marco Rossi"),
+        access=access,
+        notes="Internal: margin 40 %",
+        lines=[service_line(items)],
+        **fields,
+    )
+
+
+def test_pdf_leaves_the_notes_out_for_callers_with_public_access_only(as_):
+    rep1, rep2 = as_("rep1"), as_("rep2")
+    _taxes, items = catalogue(rep1)
+    inv = public_invoice(rep1, items)
+    assert "margin 40" in pdf_text(rep1, inv["id"])
+    seen = pdf_text(rep2, inv["id"])
+    assert "Marco Rossi" in seen and "margin 40" not in seen
+    assert rep2("query($id: ID!) { invoice(id: $id) { notes } }", {"id": inv["id"]}).codes == [
+        "FORBIDDEN"
+    ]
+
+
+def test_pdf_and_export_leave_hidden_fields_out(as_):
+    manager, admin = as_("manager"), as_("admin")
+    _taxes, items = catalogue(manager)
+    inv = create(
+        manager,
+        clientId=contact_id(manager, "Iberia Logistics S.L."),
+        lines=[{**service_line(items), "unitPrice": "65"}],
+    )
+    assert inv["total"] == "78.65"
+    before = pdf_text(manager, inv["id"])
+    assert "B12345674" in before and "78.65" in before
+    set_field_rules(
+        admin,
+        "Sales manager",
+        [
+            ("Invoice", "total", "HIDDEN"),
+            ("Contact", "fiscalId", "HIDDEN"),
+            ("InvoiceLine", "unitPrice", "HIDDEN"),
+        ],
+    )
+    after = pdf_text(manager, inv["id"])
+    assert "Iberia Logistics S.L." in after
+    assert "B12345674" not in after and "78.65" not in after
+    book = export_book(manager)
+    assert "Total" not in [c.value for c in book["Invoices"][1]]
+    assert "Subtotal" in [c.value for c in book["Invoices"][1]]
+    assert "Unit price" not in [c.value for c in book["Lines"][1]]
+    assert "Total" in [c.value for c in export_book(admin)["Invoices"][1]]
+
+
+DUPLICATE = """mutation($id: ID!) { duplicateInvoice(id: $id) {
+  invoice { id notes orderNumber } errors { code field message } } }"""
+
+
+def test_duplicate_needs_what_creating_needs(as_):
+    rep1, rep2, admin = as_("rep1"), as_("rep2"), as_("admin")
+    _taxes, items = catalogue(rep1)
+    # Public access to the source: the copy is made, without the full-access notes.
+    inv = public_invoice(rep1, items, access="PUBLIC_READ", orderNumber="PO-3")
+    copy = rep2(DUPLICATE, {"id": inv["id"]}).data["duplicateInvoice"]
+    assert copy["errors"] == [] and copy["invoice"]["notes"] == ""
+    assert copy["invoice"]["orderNumber"] == "PO-3"
+    own = rep1(DUPLICATE, {"id": inv["id"]}).data["duplicateInvoice"]
+    assert own["invoice"]["notes"] == "Internal: margin 40 %"
+    # A client the caller cannot see cannot be invoiced, not even by copying.
+    private_client = create(
+        rep1,
+        clientId=contact_id(rep1, "Iberia Logistics S.L."),
+        access="PUBLIC_READ",
+        lines=[service_line(items)],
+    )
+    r = rep2(DUPLICATE, {"id": private_client["id"]}).data["duplicateInvoice"]
+    assert (r["errors"][0]["code"], r["errors"][0]["field"]) == ("NOT_FOUND", "client")
+    # Field rules apply to the copied values as they would on create.
+    set_field_rules(admin, "Sales rep", [("Invoice", "orderNumber", "READ_ONLY")])
+    r = rep2(DUPLICATE, {"id": inv["id"]}).data["duplicateInvoice"]
+    assert r["errors"][0]["code"] == "FORBIDDEN"
+    assert "Invoice.orderNumber" in r["errors"][0]["message"]
+
+
+SEND = """mutation($id: ID!, $to: String, $subject: String) {
+  sendInvoice(id: $id, to: $to, subject: $subject) {
+  sentTo invoice { sentAt } errors { code message field } } }"""
+
+
+def test_send_by_public_access_leaves_the_notes_out(demo, mail_app):
+    from gateway.testing import GraphQLClient
+
+    http, inbox = mail_app
+    rep1 = GraphQLClient(http).login("rep1@demo.test")
+    rep2 = GraphQLClient(http).login("rep2@demo.test")
+    _taxes, items = catalogue(rep1)
+    inv = public_invoice(rep1, items)
+    issue(rep1, inv["id"])
+    sent = rep2(SEND, {"id": inv["id"], "to": "buyer@example.com"}).data["sendInvoice"]
+    assert sent["errors"] == [] and sent["sentTo"] == "buyer@example.com"
+    (message,) = inbox.messages
+    assert "margin 40" not in message.get_body(("plain",)).get_content()
+    (attachment,) = message.iter_attachments()
+    text = PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
+    assert "Marco Rossi" in text and "margin 40" not in text
+    rep1(SEND, {"id": inv["id"], "to": "buyer@example.com"})
+    assert "margin 40" in inbox.messages[1].get_body(("plain",)).get_content()
+
+
+def test_send_refuses_header_injection_and_reports_smtp_failures(gateway, demo):
+    import socket
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from gateway.app import Gateway, create_app
+    from gateway.testing import GraphQLClient
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = replace(gateway.settings, smtp_host="127.0.0.1", smtp_port=port)
+    broken = Gateway(settings=settings, db=gateway.db, registry=gateway.registry)
+    with TestClient(create_app(broken)) as http:
+        manager = GraphQLClient(http).login("manager@demo.test")
+        _taxes, items = catalogue(manager)
+        inv = create(
+            manager,
+            clientId=contact_id(manager, "Atlantic Foods S.A."),
+            lines=[service_line(items)],
+        )
+        issue(manager, inv["id"])
+        r = manager(SEND, {"id": inv["id"], "subject": "Hi\r\nBcc: all@example.com"})
+        assert r.errors == [], r.body
+        (error,) = r.data["sendInvoice"]["errors"]
+        assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "subject")
+        r = manager(SEND, {"id": inv["id"]})
+        assert r.errors == [], r.body
+        (error,) = r.data["sendInvoice"]["errors"]
+        assert error["code"] == "CONFLICT" and "mail server" in error["message"]
+        sent_at = manager("query($id: ID!) { invoice(id: $id) { sentAt } }", {"id": inv["id"]})
+        assert sent_at.data["invoice"]["sentAt"] is None
 
 
 def test_send_invoice_mails_the_pdf_over_smtp(demo, mail_app):
@@ -556,6 +753,106 @@ def test_duplicate_makes_a_new_draft_with_the_same_lines(as_):
     assert copy["total"] == inv["total"] and len(copy["lines"]) == 2
 
 
+def test_issuing_dates_the_invoice_today_and_keeps_dates_in_series_order(as_):
+    rep1 = as_("rep1")
+    _taxes, items = catalogue(rep1)
+    client = contact_id(rep1, "Iberia Logistics S.L.")
+    stale = create(rep1, clientId=client, issueDate="2020-01-01", lines=[service_line(items)])
+    issued = issue(rep1, stale["id"])
+    assert issued["errors"] == []
+    today = date.fromisoformat(issued["invoice"]["issueDate"])
+    assert abs((today - date.today()).days) <= 1  # the tenant's today, not the draft's date
+    assert issued["invoice"]["dueDate"] > issued["invoice"]["issueDate"]  # 30 days from today
+    earlier = create(rep1, clientId=client, lines=[service_line(items)])
+    r = issue(rep1, earlier["id"], issue_date="2020-01-01")
+    assert (r["errors"][0]["code"], r["errors"][0]["field"]) == ("BAD_USER_INPUT", "issueDate")
+    r = issue(rep1, earlier["id"], issue_date=today.isoformat())
+    assert r["errors"] == [] and r["invoice"]["issueDate"] == today.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ({"unitPrice": "NaN"}, "lines.0.unitPrice"),
+        ({"unitPrice": "Infinity"}, "lines.0.unitPrice"),
+        ({"unitPrice": "1000000000000"}, "lines.0.unitPrice"),
+        ({"quantity": "-Infinity"}, "lines.0.quantity"),
+        ({"quantity": "1000000000"}, "lines.0.quantity"),
+        ({"discount": "NaN"}, "lines.0.discount"),
+        ({"discount": "12.34567"}, "lines.0.discount"),
+        ({"quantity": "999999999", "unitPrice": "999999999999"}, "lines.0"),
+    ],
+)
+def test_bad_numbers_are_bad_user_input(as_, line, field):
+    manager = as_("manager")
+    _taxes, items = catalogue(manager)
+    r = manager(
+        CREATE,
+        {
+            "input": {
+                "clientId": contact_id(manager, "Atlantic Foods S.A."),
+                "lines": [{**service_line(items), **line}],
+            }
+        },
+    )
+    assert r.errors == [], r.body
+    (error,) = r.data["createInvoice"]["errors"]
+    assert (error["code"], error["field"]) == ("BAD_USER_INPUT", field)
+
+
+def test_bad_catalogue_numbers_are_bad_user_input(as_):
+    admin = as_("admin")
+    for rate in (None, "NaN", "Infinity", "5.12345"):
+        r = admin(SAVE_TAX, {"i": {"name": "T", "rate": rate}})
+        assert r.errors == [], r.body
+        (error,) = r.data["saveInvoiceTax"]["errors"]
+        assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "rate")
+    for price in ("NaN", "-Infinity", "1e12"):
+        r = admin(SAVE_ITEM, {"i": {"kind": "ARTICLE", "name": "W", "price": price}})
+        assert r.errors == [], r.body
+        (error,) = r.data["saveInvoiceItem"]["errors"]
+        assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "price")
+
+
+def test_unique_races_are_conflicts_not_server_errors(as_, monkeypatch):
+    """What a concurrent writer would do between the check and the insert, simulated by
+    skipping the check: the database's unique constraint answers CONFLICT."""
+    from plugins.invoices import services
+
+    backoffice, admin = as_("backoffice"), as_("admin")
+    _taxes, items = catalogue(backoffice)
+    inv = create(
+        backoffice,
+        clientId=contact_id(backoffice, "Atlantic Foods S.A."),
+        lines=[service_line(items)],
+    )
+    monkeypatch.setattr(services, "_number_taken", lambda *_: False)
+    r = issue(backoffice, inv["id"], "INV0000001")
+    assert (r["errors"][0]["code"], r["errors"][0]["field"]) == ("CONFLICT", "number")
+    monkeypatch.setattr(services, "_name", lambda _s, _m, value, _l, _e: value)
+    r = admin(SAVE_TAX, {"i": {"name": "VAT", "rate": "5"}})
+    assert r.errors == [], r.body
+    (error,) = r.data["saveInvoiceTax"]["errors"]
+    assert (error["code"], error["field"]) == ("CONFLICT", "name")
+
+
+def test_editing_with_an_invisible_consignee_falls_back_to_the_billing_address(as_):
+    rep1, rep2 = as_("rep1"), as_("rep2")
+    _taxes, items = catalogue(rep1)
+    inv = create(
+        rep1,
+        clientId=contact_id(rep1, "Marco Rossi"),
+        consigneeId=contact_id(rep1, "Lucía Fernández"),  # rep1's private contact
+        access="PUBLIC_WRITE",
+        lines=[service_line(items)],
+    )
+    r = rep2(UPDATE, {"id": inv["id"], "input": {"clientId": contact_id(rep2, "Ana Sousa")}})
+    assert r.errors == [], r.body
+    payload = r.data["updateInvoice"]
+    assert payload["errors"] == []
+    assert payload["invoice"]["deliveryAddress"] == payload["invoice"]["billingAddress"]
+
+
 # -- other modules --------------------------------------------------------------------------
 
 
@@ -588,17 +885,23 @@ def test_merging_contacts_moves_their_invoices(as_):
 
 
 def test_dashboard_figures_per_currency(as_):
-    manager = as_("manager")
+    manager, admin = as_("manager"), as_("admin")
     _taxes, items = catalogue(manager)
+    # An overdue invoice: dated in 2020 at issue, in a series of its own (the default
+    # series already has later invoices, and dates follow the numbers).
+    series = admin(
+        """mutation { saveInvoiceSeries(input: {name: "Legacy", prefix: "L"}) {
+        series { id } errors { code } } }"""
+    ).data["saveInvoiceSeries"]["series"]["id"]
     inv = create(
         manager,
         clientId=contact_id(manager, "Atlantic Foods S.A."),
         currency="USD",
-        issueDate="2020-01-01",
+        seriesId=series,
         dueTerm="ON_RECEIPT",
         lines=[{**service_line(items), "unitPrice": "65"}],
     )
-    issue(manager, inv["id"])
+    assert issue(manager, inv["id"], issue_date="2020-01-01")["errors"] == []
     r = manager('{ dashboard(modules: ["invoices"]) { figures { key amount currency } } }')
     assert r.errors == [], r.errors
     figures = {

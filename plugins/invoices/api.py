@@ -4,6 +4,9 @@ and status, PDF, Excel export, email, duplication, and the catalogues and settin
 from __future__ import annotations
 
 import base64
+import smtplib
+from datetime import date
+from email.message import EmailMessage
 from typing import Any
 
 import strawberry
@@ -16,7 +19,7 @@ from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_visible, get_writable
 from gateway.core.types import load_users
 from gateway.db import utcnow
-from gateway.errors import BadUserInput, Conflict, NotFound
+from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -91,10 +94,12 @@ def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> N
     owners: set[int | None] = {r.owner_id for r in rows} if "owner" in names else set()
     if "client" in names and "owner" in selected(info, *path, "client"):
         owners |= {r.client.owner_id for r in rows if r.client is not None}
+    if "consignee" in names and "owner" in selected(info, *path, "consignee"):
+        owners |= {r.consignee.owner_id for r in rows if r.consignee is not None}
     owners.discard(None)
     if owners:
         load_users(ctx, sorted(o for o in owners if o is not None))
-    if "opportunity" in names:
+    if names & {"opportunity", "opportunityId"}:
         opportunities.prime(ctx, {r.opportunity_id for r in rows})
 
 
@@ -186,7 +191,9 @@ def invoice(info: Ctx, id: strawberry.ID) -> InvoiceNode | None:
 
 
 def _pdf_of(ctx: RequestContext, found: Invoice) -> bytes:
-    return pdf.render(found, services.company_profile(ctx.session, found.tenant_id))
+    """The PDF as this caller may read it (hidden fields out, notes only with full access)."""
+    company = services.company_profile(ctx.session, found.tenant_id)
+    return pdf.render(found, company, pdf.shown_to(ctx, found))
 
 
 @strawberry.field(description="The invoice as a PDF (base64), in the invoice's language.")
@@ -212,10 +219,11 @@ def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> Expo
         selectinload(Invoice.client),
     )
     rows = list(ctx.session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+    rules = ctx.access.scope.field_rules if ctx.access is not None else {}
     return ExportFile(
         filename="invoices.xlsx",
         mime_type=XLSX_MIME,
-        content_base64=base64.b64encode(export.invoices_workbook(rows)).decode(),
+        content_base64=base64.b64encode(export.invoices_workbook(rows, rules)).decode(),
     )
 
 
@@ -295,14 +303,18 @@ def delete_invoice(info: Ctx, id: strawberry.ID) -> DeleteInvoicePayload:
 
 @strawberry.mutation(
     description="Issue a draft (Draft → Billed) with the next number of its series, or with "
-    "`number` typed by hand (needs invoices.manual_number; must be unused)."
+    "`number` typed by hand (needs invoices.manual_number; must be unused). The invoice is "
+    "dated `issueDate`, or today (the organisation's time zone) when not given; in a series "
+    "it cannot be dated before the last invoice issued (BAD_USER_INPUT)."
 )
-def issue_invoice(info: Ctx, id: strawberry.ID, number: str | None = None) -> InvoicePayload:
+def issue_invoice(
+    info: Ctx, id: strawberry.ID, number: str | None = None, issue_date: date | None = None
+) -> InvoicePayload:
     ctx = info.context
     ctx.require_caller()
 
     def work(session: Session) -> Invoice:
-        return services.issue(ctx, _writable(session, id), number)
+        return services.issue(ctx, _writable(session, id), number, issue_date)
 
     return mutate(ctx, InvoicePayload, work, _payload)
 
@@ -337,9 +349,39 @@ def duplicate_invoice(info: Ctx, id: strawberry.ID) -> InvoicePayload:
     return mutate(ctx, InvoicePayload, work, _payload)
 
 
+#: A mail subject is one header line: no CR/LF (header injection), and a sane length.
+SUBJECT_LIMIT = 200
+MESSAGE_LIMIT = 20000
+
+
+def _check_subject(subject: str | None) -> str | None:
+    if subject is None:
+        return None
+    if "\r" in subject or "\n" in subject or len(subject) > SUBJECT_LIMIT:
+        raise BadUserInput(
+            f"a subject of one line, at most {SUBJECT_LIMIT} characters", field="subject"
+        )
+    return subject.strip() or None
+
+
+def _deliver(settings: Any, email: EmailMessage) -> None:
+    """Send outside any transaction; SMTP failures become typed errors. The project's
+    ErrorCode has no "service unavailable": CONFLICT is what an unconfigured SMTP server
+    already answers (gateway.mail), so an unreachable or failing one answers the same."""
+    try:
+        mail.send(settings, email)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise BadUserInput("the mail server refused the recipient", field="to") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise Conflict(
+            "the mail server could not be reached or refused the message; try again later"
+        ) from exc
+
+
 @strawberry.mutation(
     description="Email an issued invoice with its PDF attached, to `to` or the client's "
-    "first email address; the notes go in the message."
+    "first email address; the notes go in the message (only for callers with full access). "
+    "CONFLICT when the mail server is not configured, unreachable or refuses the message."
 )
 def send_invoice(
     info: Ctx,
@@ -351,11 +393,17 @@ def send_invoice(
     ctx = info.context
     ctx.require(P.SEND.value)
     settings = ctx.gateway.settings
+    invoice_id = parse_global_id(id, "Invoice")
 
-    def work(session: Session) -> tuple[Invoice, str]:
-        found = get_writable(session, Invoice, parse_global_id(id, "Invoice"), "invoice")
+    def compose(session: Session) -> tuple[EmailMessage, str]:
+        """Check and build the message; nothing is written, so no lock is held while the
+        mail server answers."""
+        found = get_writable(session, Invoice, invoice_id, "invoice")
         if found.status is InvoiceStatus.DRAFT:
             raise Conflict("issue the invoice before sending it", field="id")
+        title = _check_subject(subject)
+        if message is not None and len(message) > MESSAGE_LIMIT:
+            raise BadUserInput(f"at most {MESSAGE_LIMIT} characters", field="message")
         address = to
         if address is None:
             client = session.scalar(
@@ -368,31 +416,42 @@ def send_invoice(
             address = client.emails[0].address
         address = check_email(address, "to")
         company = services.company_profile(session, found.tenant_id)
+        shown = pdf.shown_to(ctx, found)
         words = pdf.labels_for(found.language)
         body = message if message is not None else f"{words['invoice']} {found.number_text}"
-        if found.notes:
+        if found.notes and shown.notes:
             body = f"{body}\n\n{found.notes}"
         email = mail.compose(
             settings,
             address,
-            subject or f"{words['invoice']} {found.number_text} — {company.name}",
+            title or f"{words['invoice']} {found.number_text} — {company.name}",
             body,
         )
         email.add_attachment(
-            pdf.render(found, company),
+            pdf.render(found, company, shown),
             maintype="application",
             subtype="pdf",
             filename=pdf.filename(found),
         )
-        mail.send(settings, email)
-        found.sent_at = utcnow()
-        return found, address
+        return email, address
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return SendInvoicePayload(errors=result)
-    sent, address = result
-    return SendInvoicePayload(invoice=InvoiceNode(record=sent), sent_to=address)
+    def stamp(session: Session) -> Invoice:
+        found = get_writable(session, Invoice, invoice_id, "invoice")
+        found.sent_at = utcnow()
+        return found
+
+    composed = attempt(ctx, compose)
+    if isinstance(composed, list):
+        return SendInvoicePayload(errors=composed)
+    email, address = composed
+    try:
+        _deliver(settings, email)
+    except GatewayError as exc:
+        return SendInvoicePayload(errors=[UserError.from_exception(exc)])
+    stamped = attempt(ctx, stamp)
+    if isinstance(stamped, list):
+        return SendInvoicePayload(errors=stamped)
+    return SendInvoicePayload(invoice=InvoiceNode(record=stamped), sent_to=address)
 
 
 # -- catalogues and settings ----------------------------------------------------------------

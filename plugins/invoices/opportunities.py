@@ -63,3 +63,14 @@ def node_of(ctx: RequestContext, opportunity_id: int | None) -> Any:
     prime(ctx, {opportunity_id})
     record = ctx.cache[CACHE_KEY].get(opportunity_id)
     return entity.graphql_factory(record) if record is not None else None
+
+
+def visible_id(ctx: RequestContext, opportunity_id: int | None) -> int | None:
+    """The linked id when the caller may see that opportunity (module on, record visible),
+    else ``None``: the bare id would tell a caller that an invisible opportunity exists.
+    Answered from the request cache that ``prime`` fills, so a page stays one statement."""
+    entity = entity_of(ctx)
+    if opportunity_id is None or entity is None:
+        return None
+    prime(ctx, {opportunity_id})
+    return opportunity_id if ctx.cache[CACHE_KEY].get(opportunity_id) is not None else None

@@ -10,7 +10,9 @@ dates are formatted for that language with Babel (CLDR data).
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -18,6 +20,8 @@ from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from gateway.access.fields import has_full_access
+from gateway.access.models import FieldMode
 from plugins.invoices.models import Invoice
 from plugins.invoices.services import CompanyProfile
 from plugins.invoices.types import tax_summary
@@ -136,9 +140,38 @@ class _Document(FPDF):
         self.multi_cell(0, h, _text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def render(invoice: Invoice, company: CompanyProfile) -> bytes:
+@dataclass(frozen=True)
+class Shown:
+    """What the caller may read of an invoice, so the PDF (and the mail) print no more than
+    the API would answer: fields their profile hides are left out, and the notes
+    (``@fullAccess``) only go to callers with full access to the invoice."""
+
+    hidden: frozenset[tuple[str, str]] = frozenset()
+    full_access: bool = True
+
+    def __call__(self, type_name: str, field: str) -> bool:
+        return (type_name, field) not in self.hidden
+
+    @property
+    def notes(self) -> bool:
+        return self.full_access and self("Invoice", "notes")
+
+
+def shown_to(context: Any, invoice: Invoice) -> Shown:
+    """The caller's view of ``invoice``: hidden field rules and full access."""
+    access = getattr(context, "access", None)
+    rules = access.scope.field_rules if access is not None else {}
+    return Shown(
+        hidden=frozenset(key for key, mode in rules.items() if mode is FieldMode.HIDDEN),
+        full_access=has_full_access(context, invoice),
+    )
+
+
+def render(invoice: Invoice, company: CompanyProfile, shown: Shown | None = None) -> bytes:
     """The invoice's PDF: company block with logo, client and delivery blocks, lines with
-    their taxes, tax summary and totals, terms and notes."""
+    their taxes, tax summary and totals, terms and notes — as far as ``shown`` allows (the
+    default shows everything: only for callers that see everything)."""
+    shown = shown or Shown()
     words = labels_for(invoice.language)
     locale = _locale(invoice.language)
 
@@ -167,65 +200,94 @@ def render(invoice: Invoice, company: CompanyProfile) -> bytes:
     title = words["invoice"] if invoice.number_text else words["draft"]
     pdf.line_text(f"{title} {invoice.number_text or ''}".strip(), size=16, bold=True, h=8)
     facts = [
-        (words["date"], format_date(invoice.issue_date, "medium", locale=locale)),
-        (words["due"], format_date(invoice.due_date, "medium", locale=locale)),
+        (words[key], format_date(value, "medium", locale=locale))
+        for key, field, value in (
+            ("date", "issueDate", invoice.issue_date),
+            ("due", "dueDate", invoice.due_date),
+        )
+        if shown("Invoice", field)
     ]
-    if invoice.order_number:
+    if invoice.order_number and shown("Invoice", "orderNumber"):
         facts.append((words["order"], invoice.order_number))
     for label, value in facts:
         pdf.line_text(f"{label}: {value}")
     pdf.ln(3)
-    client = invoice.client
-    client_block = [client.display_name if client is not None else ""]
-    if client is not None and client.fiscal_id:
+    client = invoice.client if shown("Invoice", "client") else None
+    client_block = [
+        client.display_name if client is not None and shown("Contact", "displayName") else ""
+    ]
+    if client is not None and client.fiscal_id and shown("Contact", "fiscalId"):
         client_block.append(f"{words['fiscal_id']}: {client.fiscal_id}")
-    client_block.append(invoice.billing_address)
+    if shown("Invoice", "billingAddress"):
+        client_block.append(invoice.billing_address)
     pdf.line_text(words["bill_to"], bold=True)
     pdf.line_text("\n".join(p for p in client_block if p))
-    if invoice.delivery_address and invoice.delivery_address != invoice.billing_address:
+    if (
+        invoice.delivery_address
+        and invoice.delivery_address != invoice.billing_address
+        and shown("Invoice", "deliveryAddress")
+    ):
         pdf.ln(2)
         pdf.line_text(words["ship_to"], bold=True)
         consignee = invoice.consignee if not invoice.consignee_same else None
+        if not (shown("Invoice", "consignee") and shown("Contact", "displayName")):
+            consignee = None
         head = [consignee.display_name] if consignee is not None else []
         pdf.line_text("\n".join([*head, invoice.delivery_address]))
     pdf.ln(4)
     pdf.set_font("Helvetica", "", 9)
-    with pdf.table(
-        col_widths=(80, 18, 28, 18, 34),
-        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-        first_row_as_headings=True,
-    ) as table:
-        table.row(
-            [_text(words[k]) for k in ("description", "quantity", "price", "discount", "amount")]
+    lines = invoice.lines if shown("Invoice", "lines") else []
+    line_columns = [
+        (key, field)
+        for key, field in (
+            ("description", "description"),
+            ("quantity", "quantity"),
+            ("price", "unitPrice"),
+            ("discount", "discount"),
+            ("amount", "netAmount"),
         )
-        for line in invoice.lines:
-            taxes = ", ".join(f"{t.name} {number(t.rate)} %" for t in line.taxes)
-            description = line.description + (f"\n({taxes})" if taxes else "")
-            table.row(
-                [
-                    _text(description),
-                    _text(number(line.quantity)),
-                    _text(money(line.unit_price)),
-                    _text(number(line.discount)) if line.discount else "",
-                    _text(money(line.net_amount)),
-                ]
-            )
+        if shown("InvoiceLine", field)
+    ]
+    widths = {"description": 80, "quantity": 18, "price": 28, "discount": 18, "amount": 34}
+    if line_columns:
+        with pdf.table(
+            col_widths=tuple(widths[k] for k, _ in line_columns),
+            text_align=tuple("LEFT" if k == "description" else "RIGHT" for k, _ in line_columns),
+            first_row_as_headings=True,
+        ) as table:
+            table.row([_text(words[k]) for k, _ in line_columns])
+            for line in lines:
+                taxes = ""
+                if shown("InvoiceLine", "taxes"):
+                    taxes = ", ".join(f"{t.name} {number(t.rate)} %" for t in line.taxes)
+                cells = {
+                    "description": line.description + (f"\n({taxes})" if taxes else ""),
+                    "quantity": number(line.quantity),
+                    "price": money(line.unit_price),
+                    "discount": number(line.discount) if line.discount else "",
+                    "amount": money(line.net_amount),
+                }
+                table.row([_text(cells[k]) for k, _ in line_columns])
     pdf.ln(3)
-    rows = [(words["subtotal"], money(invoice.subtotal))]
-    for (name, rate, _compound), amount in tax_summary(invoice).items():
-        rows.append((f"{name} {number(rate)} %", money(amount)))
-    rows.append((words["total"], money(invoice.total)))
+    rows = []
+    if shown("Invoice", "subtotal"):
+        rows.append((words["subtotal"], money(invoice.subtotal)))
+    if shown("Invoice", "taxes"):
+        for (name, rate, _compound), amount in tax_summary(invoice).items():
+            rows.append((f"{name} {number(rate)} %", money(amount)))
+    if shown("Invoice", "total"):
+        rows.append((words["total"], money(invoice.total)))
     for i, (label, value) in enumerate(rows):
-        last = i == len(rows) - 1
+        last = i == len(rows) - 1 and shown("Invoice", "total")
         pdf.set_font("Helvetica", "B" if last else "", 11 if last else 9)
         pdf.set_x(pdf.w - pdf.r_margin - 90)
         pdf.cell(56, 6, _text(label), align="R")
         pdf.cell(34, 6, _text(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if invoice.terms:
+    if invoice.terms and shown("Invoice", "terms"):
         pdf.ln(4)
         pdf.line_text(words["terms"], bold=True)
         pdf.line_text(invoice.terms)
-    if invoice.notes:
+    if invoice.notes and shown.notes:
         pdf.ln(2)
         pdf.line_text(words["notes"], bold=True)
         pdf.line_text(invoice.notes)

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import is_currency
 from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.enforcement import get_visible
-from gateway.access.fields import check_writable_fields
+from gateway.access.fields import check_writable_fields, has_full_access
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, CallerContext, ChangeKind
@@ -64,6 +65,13 @@ TRANSITIONS = {
     InvoiceStatus.REJECTED: {InvoiceStatus.BILLED, InvoiceStatus.PAID},
 }
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+#: Bounds of numbers typed by callers, well inside the columns (Numeric(18, 4) money,
+#: Numeric(18, 3) quantities, Numeric(7, 4) percentages) so that a line's product and the
+#: invoice's sums still fit: PostgreSQL refuses an overflowing value (a 500), SQLite would
+#: store it as a float. Strawberry's Decimal also accepts NaN and Infinity: refused too.
+AMOUNT_LIMIT = Decimal("1e12")
+QUANTITY_LIMIT = Decimal("1e9")
+TOTAL_LIMIT = Decimal("1e13")
 TEXT_LIMITS = {"billing_address": 500, "delivery_address": 500, "order_number": 60}
 
 
@@ -119,17 +127,55 @@ def _check_text(value: str | None, limit: int, field: str) -> str:
     return clean
 
 
+def check_number(
+    value: Decimal | None, field: str, *, limit: Decimal, places: int, what: str = "a number"
+) -> Decimal:
+    """A finite number below ``limit`` (in absolute value) with at most ``places`` decimals —
+    more decimals than the column keeps would make totals change after a reload."""
+    if (
+        value is None
+        or not value.is_finite()
+        or abs(value) >= limit
+        or value.as_tuple().exponent < -places  # type: ignore[operator]
+    ):
+        raise BadUserInput(f"{what} below {limit:,.0f} with at most {places} decimals", field=field)
+    return value
+
+
+def check_percent(value: Decimal | None, field: str, what: str = "a rate") -> Decimal:
+    """0 to 100 with at most 4 decimals (a ``PERCENT`` column); null is refused."""
+    if value is None or not value.is_finite() or not (0 <= value <= 100):
+        raise BadUserInput(f"{what} between 0 and 100 with at most 4 decimals", field=field)
+    return check_number(value, field, limit=Decimal(101), places=4, what=what)
+
+
 def _require(ctx: RequestContext, permission: P, field: str) -> None:
     access = ctx.access
     if access is None or not access.scope.has(permission.value):
         raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
 
 
-def default_series(session: Session, tenant_id: int) -> InvoiceSeries:
-    """The tenant's default numbering series, created (INV, 7 digits, from 1) if missing."""
-    found = session.scalar(
+def flush_unique(session: Session, message: str, field: str | None = None) -> None:
+    """Flush in a savepoint: a unique constraint that a concurrent transaction got to first
+    becomes CONFLICT (not a 500), and the rest of the unit of work stays usable."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, field=field) from exc
+
+
+def _first_series(session: Session) -> InvoiceSeries | None:
+    return session.scalar(
         select(InvoiceSeries).order_by(InvoiceSeries.is_default.desc(), InvoiceSeries.id)
     )
+
+
+def default_series(session: Session, tenant_id: int) -> InvoiceSeries:
+    """The tenant's default numbering series, created (INV, 7 digits, from 1) if missing.
+    Two first invoices at once both try to create it: the loser of the (tenant, name)
+    constraint takes the winner's series."""
+    found = _first_series(session)
     if found is None:
         found = InvoiceSeries(
             tenant_id=tenant_id,
@@ -140,7 +186,13 @@ def default_series(session: Session, tenant_id: int) -> InvoiceSeries:
             is_default=True,
         )
         session.add(found)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            found = _first_series(session)
+            if found is None:
+                raise Conflict("the numbering series changed meanwhile; try again") from None
     return found
 
 
@@ -180,6 +232,11 @@ def recompute(invoice: Invoice) -> None:
         ],
         invoice.currency,
     )
+    for position, amounts in enumerate(result.lines):
+        if abs(amounts.net) >= AMOUNT_LIMIT or abs(amounts.tax) >= AMOUNT_LIMIT:
+            raise BadUserInput("the line's amount is too large", field=f"lines.{position}")
+    if abs(result.total) >= TOTAL_LIMIT or abs(result.subtotal) >= TOTAL_LIMIT:
+        raise BadUserInput("the invoice's total is too large", field="lines")
     for line, amounts in zip(invoice.lines, result.lines, strict=True):
         line.net_amount = amounts.net
         line.tax_amount = amounts.tax
@@ -227,7 +284,14 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
                     "articles and services come from the catalogue: give an itemId",
                     field=f"{where}.itemId",
                 )
-        if ld.quantity == 0 or ld.quantity.as_tuple().exponent < -3:  # type: ignore[operator]
+        check_number(
+            ld.quantity,
+            f"{where}.quantity",
+            limit=QUANTITY_LIMIT,
+            places=3,
+            what="a non-zero quantity",
+        )
+        if ld.quantity == 0:
             raise BadUserInput(
                 "a non-zero quantity with at most 3 decimals", field=f"{where}.quantity"
             )
@@ -239,11 +303,9 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
             )
         if price is None:
             raise BadUserInput("give the unit price", field=f"{where}.unitPrice")
-        if price.as_tuple().exponent < -4:  # type: ignore[operator]
-            raise BadUserInput("at most 4 decimals", field=f"{where}.unitPrice")
+        check_number(price, f"{where}.unitPrice", limit=AMOUNT_LIMIT, places=4, what="a price")
         discount = ld.discount if ld.discount is not None else Decimal(0)
-        if not (0 <= discount <= 100):
-            raise BadUserInput("a discount between 0 and 100 %", field=f"{where}.discount")
+        check_percent(discount, f"{where}.discount", "a discount")
         chosen = (
             ld.tax_ids
             if ld.tax_ids is not None
@@ -332,10 +394,13 @@ def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: b
             invoice.consignee_id = None
             invoice.consignee_same = True
     if "delivery_address" not in v and (creating or client is not None or "consignee_id" in v):
+        # The stored consignee may be invisible to this editor (another user's private
+        # contact): then the delivery address follows the billing address.
+        consignee = None
         if invoice.consignee_id is not None and not invoice.consignee_same:
-            invoice.delivery_address = format_address(
-                session.get_one(Contact, invoice.consignee_id)
-            )
+            consignee = session.get(Contact, invoice.consignee_id)
+        if consignee is not None:
+            invoice.delivery_address = format_address(consignee)
         else:
             invoice.delivery_address = invoice.billing_address
     if "opportunity_id" in v:
@@ -463,8 +528,38 @@ def _number_taken(session: Session, tenant_id: int, text: str) -> bool:
     )
 
 
-def issue(ctx: RequestContext, invoice: Invoice, manual_number: str | None = None) -> Invoice:
+def _check_issue_date(session: Session, invoice: Invoice, series_id: int, when: date) -> None:
+    """Numbers of a series are correlative in time: an invoice may not be dated before the
+    last one issued in its series. Runs while the series row is locked."""
+    last = session.scalar(
+        _system(
+            select(func.max(Invoice.issue_date)).where(
+                Invoice.tenant_id == invoice.tenant_id,
+                Invoice.series_id == series_id,
+                Invoice.status != InvoiceStatus.DRAFT,
+                Invoice.id != invoice.id,
+            )
+        )
+    )
+    if last is not None and when < last:
+        raise BadUserInput(
+            f"the last invoice of this series is dated {last.isoformat()}; "
+            "an invoice cannot be dated earlier",
+            field="issueDate",
+        )
+
+
+def issue(
+    ctx: RequestContext,
+    invoice: Invoice,
+    manual_number: str | None = None,
+    issue_date: date | None = None,
+) -> Invoice:
     """Draft → Billed, with the next number of the invoice's series.
+
+    The invoice is dated ``issue_date`` if given, otherwise the tenant's today — never the
+    date the draft happened to carry (a draft made last month and issued today is today's
+    invoice). In a series the date may not precede the last issued invoice's.
 
     The series row is locked (``SELECT … FOR UPDATE``) for the rest of the transaction, so
     concurrent issuers — in any process — take numbers one after another; a unique
@@ -485,7 +580,9 @@ def issue(ctx: RequestContext, invoice: Invoice, manual_number: str | None = Non
             raise BadUserInput("a number of 1 to 40 characters", field="number")
         if _number_taken(session, invoice.tenant_id, text):
             raise Conflict(f"the number {text} is already used", field="number")
+        when = issue_date or tenant_today(session, invoice.tenant_id)
         invoice.series_id, invoice.number, invoice.number_text = None, None, text
+        invoice.issue_date = when
     else:
         series_id = invoice.series_id or default_series(session, invoice.tenant_id).id
         series = session.scalar(
@@ -506,11 +603,17 @@ def issue(ctx: RequestContext, invoice: Invoice, manual_number: str | None = Non
                 "change the series' prefix or next number",
                 field="number",
             )
+        when = issue_date or tenant_today(session, invoice.tenant_id)
+        _check_issue_date(session, invoice, series.id, when)
         series.next_number = number + 1
         invoice.series_id, invoice.number, invoice.number_text = series.id, number, text
+        invoice.issue_date = when
     invoice.status = InvoiceStatus.BILLED
     invoice.issued_at = utcnow()
     invoice.due_date = due_date(invoice.issue_date, invoice.due_term, invoice.due_date)
+    # A concurrent manual number (or a series number typed by hand) may win the unique
+    # constraint between the check above and this flush.
+    flush_unique(session, f"the number {invoice.number_text} is already used", "number")
     events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status", "number"}))
     return invoice
 
@@ -534,11 +637,57 @@ def set_status(ctx: RequestContext, invoice: Invoice, status: InvoiceStatus) -> 
     return invoice
 
 
+def _duplicated_fields(
+    session: Session, invoice: Invoice, client: Contact, with_notes: bool
+) -> set[str]:
+    """The ``Invoice`` fields a caller would have to give ``createInvoice`` to make this copy:
+    the client, the lines, and every header value that differs from what creating defaults
+    to. Field rules (read-only or hidden) apply to them as they would on create."""
+    defaults: dict[str, Any] = {
+        "billing_address": format_address(client),
+        "delivery_address": invoice.billing_address,
+        "consignee_id": None,
+        "opportunity_id": None,
+        "language": session.get_one(Tenant, invoice.tenant_id).language.split("-")[0] or "en",
+        "currency": (client.currency or "EUR").strip().upper(),
+        "order_number": None,
+        "terms": settings_of(session, invoice.tenant_id).default_terms,
+        "notes": None,
+        "due_term": DueTerm.DAYS_30,
+        "access": AccessLevel.PRIVATE.value,
+    }
+    if not with_notes:
+        del defaults["notes"]
+    names = {"client"} | ({"lines"} if invoice.lines else set())
+    for attr, default in defaults.items():
+        if (getattr(invoice, attr) or None) != (default or None):
+            names.add(FIELD_NAMES.get(attr) or _camel(attr))
+    return names
+
+
 def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
-    """A new draft with the same header and lines, dated today, without a number."""
+    """A new draft with the same header and lines, dated today, without a number.
+
+    Duplicating is creating: the caller needs what ``createInvoice`` would need for the same
+    values — the client (and consignee) visible, the opportunity link allowed, the fields
+    writable under their profile's field rules, the billing permissions of the lines. The
+    notes need full access to the source (``Invoice.notes`` is ``@fullAccess``): without it
+    the copy has none."""
     caller = ctx.require_caller()
     session = ctx.session
     today = tenant_today(session, caller.tenant_id)
+    with_notes = has_full_access(ctx, invoice)
+    # ``field`` names the copied value at fault (``id`` would point at the source invoice).
+    client = session.get(Contact, invoice.contact_id)
+    if client is None:
+        raise NotFound("you may not see the invoice's client", field="client")
+    separate = invoice.consignee_id is not None and not invoice.consignee_same
+    if separate and session.get(Contact, invoice.consignee_id) is None:
+        raise NotFound("you may not see the invoice's consignee", field="consignee")
+    check_writable_fields(
+        ctx.access, "Invoice", _duplicated_fields(session, invoice, client, with_notes)
+    )
+    opportunity_id = opportunities.checked_link(ctx, invoice.opportunity_id)
     copy = Invoice(
         tenant_id=invoice.tenant_id,
         status=InvoiceStatus.DRAFT,
@@ -551,12 +700,12 @@ def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
         consignee_id=invoice.consignee_id,
         consignee_same=invoice.consignee_same,
         delivery_address=invoice.delivery_address,
-        opportunity_id=invoice.opportunity_id,
+        opportunity_id=opportunity_id,
         language=invoice.language,
         currency=invoice.currency,
         order_number=invoice.order_number,
         terms=invoice.terms,
-        notes=invoice.notes,
+        notes=invoice.notes if with_notes else "",
         owner_id=invoice.owner_id
         if caller.profile_kind is ProfileKind.ASSISTANT
         else caller.user_id,
@@ -601,12 +750,6 @@ def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
 # -- catalogues and settings (invoices.manage_settings) -------------------------------------
 
 
-def _percent(value: Decimal, field: str) -> Decimal:
-    if not (0 <= value <= 100) or value.as_tuple().exponent < -4:  # type: ignore[operator]
-        raise BadUserInput("a rate between 0 and 100 with at most 4 decimals", field=field)
-    return value
-
-
 def _name(session: Session, model: Any, value: str, limit: int, exclude: int | None) -> str:
     clean = (value or "").strip()
     if not clean or len(clean) > limit:
@@ -619,6 +762,9 @@ def _name(session: Session, model: Any, value: str, limit: int, exclude: int | N
     return clean
 
 
+NAME_TAKEN = "that name is already used"
+
+
 def save_tax(
     session: Session, tenant_id: int, tax: InvoiceTax | None, values: dict[str, Any]
 ) -> InvoiceTax:
@@ -626,11 +772,11 @@ def save_tax(
     if "name" in values or tax.id is None:
         tax.name = _name(session, InvoiceTax, values.get("name", ""), 80, tax.id)
     if "rate" in values or tax.id is None:
-        tax.rate = _percent(values.get("rate", Decimal(-1)), "rate")
+        tax.rate = check_percent(values.get("rate"), "rate")
     if values.get("compound") is not None:
         tax.compound = values["compound"]
     session.add(tax)
-    session.flush()
+    flush_unique(session, NAME_TAKEN, "name")
     return tax
 
 
@@ -645,10 +791,9 @@ def save_item(
     elif item.id is None:
         raise BadUserInput("say whether it is an article or a service", field="kind")
     if "price" in values or item.id is None:
-        price = values.get("price")
-        if price is None or price.as_tuple().exponent < -4:
-            raise BadUserInput("a price with at most 4 decimals", field="price")
-        item.price = price
+        item.price = check_number(
+            values.get("price"), "price", limit=AMOUNT_LIMIT, places=4, what="a price"
+        )
     if values.get("currency") is not None:
         item.currency = check_currency(values["currency"])
     if "description" in values:
@@ -659,7 +804,7 @@ def save_item(
             raise NotFound("no such tax", field="taxId")
         item.tax_id = tax_id
     session.add(item)
-    session.flush()
+    flush_unique(session, NAME_TAKEN, "name")
     return item
 
 
@@ -701,7 +846,7 @@ def save_series(
         session.execute(update(InvoiceSeries).values(is_default=False))
         series.is_default = True
     session.add(series)
-    session.flush()
+    flush_unique(session, NAME_TAKEN, "name")
     return series
 
 

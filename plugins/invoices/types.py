@@ -296,9 +296,12 @@ class InvoiceNode(Node):
     def delivery_address(self) -> str:
         return self.record.delivery_address
 
-    @strawberry.field(description="The linked opportunity's ID (set when the leads module is on).")
-    def opportunity_id(self) -> strawberry.ID | None:
-        oid = self.record.opportunity_id
+    @strawberry.field(
+        description="The linked opportunity's ID: null when there is no link, the leads "
+        "module is off, or you may not see the opportunity."
+    )
+    def opportunity_id(self, info: Info) -> strawberry.ID | None:
+        oid = opportunities.visible_id(info.context, self.record.opportunity_id)
         return global_id("Opportunity", oid) if oid is not None else None
 
     @strawberry.field(
