@@ -12,7 +12,7 @@ CREATE = """mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) {
   invoice { id opportunityId opportunity { id ... on Opportunity { title } } }
   errors { code field message } } }"""
 LIST = """query($n: Int) { invoices(first: $n) { edges { node { id opportunityId
-  opportunity { id ... on Opportunity { title } } } } } }"""
+  owner { email } opportunity { id ... on Opportunity { title responsible { email } } } } } } }"""
 
 
 def _client_id(client) -> str:
@@ -97,3 +97,26 @@ def test_an_invisible_opportunity_is_neither_named_nor_copied(demo, client_for):
     assert r.data["duplicateInvoice"]["errors"] == [
         {"code": "BAD_USER_INPUT", "field": "opportunityId"}
     ]
+
+
+def test_responsible_users_load_with_the_page_owners(demo, client_for, sql_log):
+    rep1, rep2 = client_for("rep1@demo.test"), client_for("rep2@demo.test")
+    manager = client_for("manager@demo.test")
+    client = _client_id(manager)
+    for rep, title in ((rep1, "Rep 1 deal"), (rep2, "Rep 2 deal")):
+        deal = _opportunity(rep, title)
+        r = manager(CREATE, {"i": {"clientId": client, "opportunityId": deal}})
+        assert r.data["createInvoice"]["errors"] == [], r.body
+    query = """{ invoices(first: 2) { edges { node { owner { email }
+      opportunity { ... on Opportunity { title %s } } } } } }"""
+    counts = {}
+    for extra in ("", "responsible { email }"):
+        with sql_log:
+            r = manager(query % extra)
+        assert r.errors == [], r.body
+        counts[extra] = len(sql_log.statements)
+    responsible = {
+        e["node"]["opportunity"]["responsible"]["email"] for e in r.data["invoices"]["edges"]
+    }
+    assert responsible == {"rep1@demo.test", "rep2@demo.test"}
+    assert counts[""] == counts["responsible { email }"], counts

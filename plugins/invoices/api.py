@@ -88,10 +88,15 @@ def loader_options(info: Ctx, *path: str) -> list[Any]:
 
 
 def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> None:
-    """Owners of the invoices (and of their clients) in one query; linked opportunities in
-    another."""
+    """Linked opportunities in one query; then the users shown — owners of the invoices, of
+    their clients and consignees, and the opportunities' responsible users — in another."""
     names = selected(info, *path)
+    linked = {r.opportunity_id for r in rows}
+    if names & {"opportunity", "opportunityId"}:
+        opportunities.prime(ctx, linked)
     owners: set[int | None] = {r.owner_id for r in rows} if "owner" in names else set()
+    if "opportunity" in names and "responsible" in selected(info, *path, "opportunity"):
+        owners |= opportunities.owners_of(ctx, linked)
     if "client" in names and "owner" in selected(info, *path, "client"):
         owners |= {r.client.owner_id for r in rows if r.client is not None}
     if "consignee" in names and "owner" in selected(info, *path, "consignee"):
@@ -99,8 +104,6 @@ def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> N
     owners.discard(None)
     if owners:
         load_users(ctx, sorted(o for o in owners if o is not None))
-    if names & {"opportunity", "opportunityId"}:
-        opportunities.prime(ctx, {r.opportunity_id for r in rows})
 
 
 def _filtered(ctx: RequestContext, flt: InvoiceFilterInput | None) -> Any:

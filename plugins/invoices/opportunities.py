@@ -74,3 +74,19 @@ def visible_id(ctx: RequestContext, opportunity_id: int | None) -> int | None:
         return None
     prime(ctx, {opportunity_id})
     return opportunity_id if ctx.cache[CACHE_KEY].get(opportunity_id) is not None else None
+
+
+def owners_of(ctx: RequestContext, ids: set[int | None]) -> set[int]:
+    """Owner ids of the primed (visible) opportunities among ``ids``, read through the
+    entity's declared owner attribute, so their ``responsible`` users can be loaded with the
+    page's other users in one query."""
+    entity = entity_of(ctx)
+    cache: dict[int, Any] = ctx.cache.get(CACHE_KEY, {})
+    if entity is None:
+        return set()
+    records = (cache.get(i) for i in ids if i is not None)
+    return {
+        owner
+        for record in records
+        if record is not None and (owner := getattr(record, entity.owner_attribute)) is not None
+    }
