@@ -638,14 +638,20 @@ def set_status(ctx: RequestContext, invoice: Invoice, status: InvoiceStatus) -> 
 
 
 def _duplicated_fields(
-    session: Session, invoice: Invoice, client: Contact, with_notes: bool
+    session: Session,
+    invoice: Invoice,
+    client: Contact,
+    consignee: Contact | None,
+    with_notes: bool,
 ) -> set[str]:
     """The ``Invoice`` fields a caller would have to give ``createInvoice`` to make this copy:
     the client, the lines, and every header value that differs from what creating defaults
     to. Field rules (read-only or hidden) apply to them as they would on create."""
     defaults: dict[str, Any] = {
         "billing_address": format_address(client),
-        "delivery_address": invoice.billing_address,
+        "delivery_address": format_address(consignee)
+        if consignee is not None
+        else invoice.billing_address,
         "consignee_id": None,
         "opportunity_id": None,
         "language": session.get_one(Tenant, invoice.tenant_id).language.split("-")[0] or "en",
@@ -681,11 +687,15 @@ def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
     client = session.get(Contact, invoice.contact_id)
     if client is None:
         raise NotFound("you may not see the invoice's client", field="client")
-    separate = invoice.consignee_id is not None and not invoice.consignee_same
-    if separate and session.get(Contact, invoice.consignee_id) is None:
-        raise NotFound("you may not see the invoice's consignee", field="consignee")
+    consignee = None
+    if invoice.consignee_id is not None and not invoice.consignee_same:
+        consignee = session.get(Contact, invoice.consignee_id)
+        if consignee is None:
+            raise NotFound("you may not see the invoice's consignee", field="consignee")
     check_writable_fields(
-        ctx.access, "Invoice", _duplicated_fields(session, invoice, client, with_notes)
+        ctx.access,
+        "Invoice",
+        _duplicated_fields(session, invoice, client, consignee, with_notes),
     )
     opportunity_id = opportunities.checked_link(ctx, invoice.opportunity_id)
     copy = Invoice(
@@ -750,6 +760,9 @@ def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
 # -- catalogues and settings (invoices.manage_settings) -------------------------------------
 
 
+NAME_TAKEN = "that name is already used"
+
+
 def _name(session: Session, model: Any, value: str, limit: int, exclude: int | None) -> str:
     clean = (value or "").strip()
     if not clean or len(clean) > limit:
@@ -758,11 +771,8 @@ def _name(session: Session, model: Any, value: str, limit: int, exclude: int | N
     if exclude is not None:
         stmt = stmt.where(model.id != exclude)
     if session.scalar(stmt) is not None:
-        raise Conflict("that name is already used", field="name")
+        raise Conflict(NAME_TAKEN, field="name")
     return clean
-
-
-NAME_TAKEN = "that name is already used"
 
 
 def save_tax(
