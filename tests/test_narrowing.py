@@ -79,3 +79,21 @@ def test_by_default_few_is_decided_from_the_tenant_size(gateway, demo, sql_log):
     assert any(_narrowed(s) for s in sql_log.statements)
     counts = [s for s in sql_log.statements if s.lower().startswith("select count(*)")]
     assert len(counts) == 2 + 2  # tenant rows + capped probe, once; then totalCount twice
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ leads(first: 200) { totalCount edges { node { id } } } }",
+        "{ opportunities(first: 200) { totalCount edges { node { id } } } }",
+        "{ invoices(first: 200) { totalCount edges { node { id } } } }",
+    ],
+    ids=["leads", "opportunities", "invoices"],
+)
+def test_other_module_lists_are_the_same_narrowed_or_not(gateway, demo, query):
+    narrowing._probes.clear()
+    with _app(gateway, 10**6, True) as on, _app(gateway, 0, True) as off:
+        for user in USERS:
+            a = GraphQLClient(on).login(f"{user}@demo.test")(query)
+            b = GraphQLClient(off).login(f"{user}@demo.test")(query)
+            assert a.errors == b.errors == [] and a.data == b.data, user

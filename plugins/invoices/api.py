@@ -17,6 +17,7 @@ from strawberry.types import Info
 from gateway import mail
 from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_visible, get_writable
+from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
@@ -152,7 +153,9 @@ def invoices(
     ctx.require_caller()
     size = page_size(first, ctx.gateway.settings)
     order = order_by or InvoiceOrder()
-    stmt = _filtered(ctx, filter)
+    stmt = narrow_to_visible(
+        ctx.session, _filtered(ctx, filter), Invoice, ctx.gateway.settings.narrowing_cap
+    )
     page = keyset_page(
         ctx.session,
         stmt.options(*loader_options(info, "edges", "node")),

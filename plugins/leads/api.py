@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from strawberry.types import Info
 
 from gateway.access.enforcement import get_writable
+from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.graphql.common import attempt, mutate, page_size, parse_global_id
@@ -158,7 +159,12 @@ def _lead_page(
     base = LeadFilter(unmanaged=view is LeadView.UNMANAGED, mine=view is LeadView.MINE)
     flt = filter.to_filter(base) if filter else base
     order = order_by or LeadOrder()
-    stmt = services.leads_query(caller.user_id, flt)
+    stmt = narrow_to_visible(
+        ctx.session,
+        services.leads_query(caller.user_id, flt),
+        Lead,
+        ctx.gateway.settings.narrowing_cap,
+    )
     page = keyset_page(
         ctx.session,
         stmt.options(*lead_options(info, "edges", "node")),
@@ -336,7 +342,12 @@ def opportunities(
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     order = order_by or OpportunityOrder()
-    stmt = services.opportunities_query(caller.user_id, flt)
+    stmt = narrow_to_visible(
+        ctx.session,
+        services.opportunities_query(caller.user_id, flt),
+        Opportunity,
+        ctx.gateway.settings.narrowing_cap,
+    )
     page = keyset_page(
         ctx.session,
         stmt.options(*opportunity_options(info, "edges", "node")),
