@@ -185,7 +185,7 @@ class AccessScope:
             "tenant_id": self.tenant_id,
         }
         facts = _Facts()
-        for k, s1, s2, s3, i1, i2, b in self.session.execute(stmt, params):
+        for k, s1, s2, s3, i1, i2, b in self.session.execute(stmt, params).all():
             match k:
                 case "perm":
                     facts.permissions.add(s1)
