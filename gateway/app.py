@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from gateway.access import enforcement
+from gateway.access.narrowing import PlanMemo
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.graphql.context import RequestContext
@@ -49,9 +50,12 @@ class Gateway:
     db: Database
     registry: PluginRegistry
     schemas: SchemaFactory = field(init=False)
+    #: Which lists to plan from the caller's grants (gateway.access.narrowing).
+    plan_memo: PlanMemo = field(init=False)
 
     def __post_init__(self) -> None:
         self.schemas = SchemaFactory(self.registry, self.settings)
+        self.plan_memo = PlanMemo()
         enforcement.install(self.db, self.registry)
 
     @cached_property

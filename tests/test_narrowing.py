@@ -9,7 +9,6 @@ import json
 import pytest
 from starlette.testclient import TestClient
 
-from gateway.access import narrowing
 from gateway.app import Gateway, create_app
 from gateway.testing import GraphQLClient
 
@@ -31,7 +30,6 @@ def _app(gateway: Gateway, cap: int | None, shaped: bool) -> TestClient:
 
 @pytest.mark.parametrize("shaped", [True, False], ids=["shaped", "general"])
 def test_narrowed_lists_equal_unnarrowed_lists(gateway, demo, sql_log, shaped):
-    narrowing._probes.clear()
     with _app(gateway, 10**6, shaped) as on, _app(gateway, 0, shaped) as off:
         for user in USERS:
             narrowed = GraphQLClient(on).login(f"{user}@demo.test")
@@ -55,7 +53,6 @@ def test_narrowed_lists_equal_unnarrowed_lists(gateway, demo, sql_log, shaped):
 
 
 def test_callers_who_see_many_rows_keep_the_plain_plan(gateway, demo, sql_log):
-    narrowing._probes.clear()
     with _app(gateway, 2, True) as app:  # "few" means fewer than 2 rows here
         rep1 = GraphQLClient(app).login("rep1@demo.test")
         with sql_log:
@@ -70,7 +67,6 @@ def test_callers_who_see_many_rows_keep_the_plain_plan(gateway, demo, sql_log):
 def test_by_default_few_is_decided_from_the_tenant_size(gateway, demo, sql_log):
     """The demo tenant is tiny: sqrt(50 x rows) exceeds what rep2 sees, so rep2's list is
     planned from its grants, and the tenant's row count is read once."""
-    narrowing._probes.clear()
     with _app(gateway, None, True) as app:
         rep2 = GraphQLClient(app).login("rep2@demo.test")
         with sql_log:
@@ -91,7 +87,6 @@ def test_by_default_few_is_decided_from_the_tenant_size(gateway, demo, sql_log):
     ids=["leads", "opportunities", "invoices"],
 )
 def test_other_module_lists_are_the_same_narrowed_or_not(gateway, demo, query):
-    narrowing._probes.clear()
     with _app(gateway, 10**6, True) as on, _app(gateway, 0, True) as off:
         for user in USERS:
             a = GraphQLClient(on).login(f"{user}@demo.test")(query)

@@ -37,21 +37,48 @@ PROBE_TTL_SECONDS = 60.0
 #: The page size the rule assumes (lists default to 50 rows).
 TYPICAL_PAGE = 50
 
-_probes: dict[tuple[Any, ...], tuple[float, int]] = {}
-_lock = threading.Lock()
+
+class PlanMemo:
+    """Probe answers of one application (``Gateway.plan_memo``), each kept for a minute.
+
+    Bounded: past 100,000 entries it forgets everything rather than grow.
+    """
+
+    def __init__(self, ttl: float = PROBE_TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[Any, ...], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], int]) -> int:
+        now = time.monotonic()
+        with self._lock:
+            known = self._entries.get(key)
+        if known is not None and now - known[0] <= self.ttl:
+            return known[1]
+        value = compute()
+        with self._lock:
+            if len(self._entries) > 100_000:
+                self._entries.clear()
+            self._entries[key] = (now, value)
+        return value
 
 
-def narrow_to_visible(
-    session: Session, stmt: Select[Any], model: type[Any], cap: int | None = None
-) -> Select[Any]:
+def narrow_to_visible(ctx: Any, stmt: Select[Any], model: type[Any]) -> Select[Any]:
     """``stmt`` with ``model.id IN (union of the caller's grants)`` when the caller sees few
-    rows of ``model``; ``stmt`` unchanged otherwise.
+    rows of ``model``; ``stmt`` unchanged otherwise. ``ctx`` is the request context (its
+    ``session``, and its ``gateway``'s ``plan_memo`` and ``settings.narrowing_cap``).
 
     "Few" is decided by cost: walking the sort index reads about ``page * N / V`` rows of a
     tenant of ``N`` rows to find a page of a caller who sees ``V``; the grants' union reads
-    and sorts ``V``. They break even near ``V = sqrt(page * N)``, the cap of the probe. ``cap``
-    fixes it instead (``0``: never narrow; tests force either plan with it).
+    and sorts ``V``. They break even near ``V = sqrt(page * N)``, the cap of the probe.
+    ``Settings.narrowing_cap`` fixes it instead (``0``: never narrow).
+
+    The first list of a user in a minute costs up to two probe statements more (the tenant's
+    row count, shared by its users, and the user's capped count); budgets are steady-state.
     """
+    session: Session = ctx.session
+    memo: PlanMemo = ctx.gateway.plan_memo
+    cap: int | None = ctx.gateway.settings.narrowing_cap
     access = access_of(session)
     if access is None or cap == 0 or access.scope.sees_everything:
         return stmt
@@ -67,13 +94,13 @@ def narrow_to_visible(
     tenant = model.tenant_id == scope.tenant_id
     visible = union_all(*(select(model.id).where(tenant, c.condition) for c in clauses))
     if cap is None:
-        rows = _remembered(
+        rows = memo.get(
             ("rows", scope.tenant_id, entity.entity),
             lambda: plain_rows(session, select(func.count()).where(tenant)).scalar() or 0,
         )
         cap = max(100, math.isqrt(TYPICAL_PAGE * rows) + 1)
     limit = cap
-    seen = _remembered(
+    seen = memo.get(
         ("seen", scope.tenant_id, scope.user_id, entity.entity, limit),
         lambda: (
             plain_rows(
@@ -83,17 +110,3 @@ def narrow_to_visible(
         ),
     )
     return stmt.where(model.id.in_(visible)) if seen < limit else stmt
-
-
-def _remembered(key: tuple[Any, ...], compute: Callable[[], int]) -> int:
-    now = time.monotonic()
-    with _lock:
-        known = _probes.get(key)
-    if known is not None and now - known[0] <= PROBE_TTL_SECONDS:
-        return known[1]
-    value = compute()
-    with _lock:
-        if len(_probes) > 100_000:  # bounded: forget everything rather than grow
-            _probes.clear()
-        _probes[key] = (now, value)
-    return value

@@ -107,10 +107,7 @@ def contacts(
     flt = filter.to_filter() if filter else None
     order = order_by or ContactOrder()
     stmt = narrow_to_visible(
-        ctx.session,
-        services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt),
-        Contact,
-        ctx.gateway.settings.narrowing_cap,
+        ctx, services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt), Contact
     )
     sort_column = getattr(Contact, ContactSortField(order.field).value)
     descending = order.direction == Direction.DESC

@@ -153,9 +153,7 @@ def invoices(
     ctx.require_caller()
     size = page_size(first, ctx.gateway.settings)
     order = order_by or InvoiceOrder()
-    stmt = narrow_to_visible(
-        ctx.session, _filtered(ctx, filter), Invoice, ctx.gateway.settings.narrowing_cap
-    )
+    stmt = narrow_to_visible(ctx, _filtered(ctx, filter), Invoice)
     page = keyset_page(
         ctx.session,
         stmt.options(*loader_options(info, "edges", "node")),

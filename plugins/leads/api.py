@@ -159,12 +159,7 @@ def _lead_page(
     base = LeadFilter(unmanaged=view is LeadView.UNMANAGED, mine=view is LeadView.MINE)
     flt = filter.to_filter(base) if filter else base
     order = order_by or LeadOrder()
-    stmt = narrow_to_visible(
-        ctx.session,
-        services.leads_query(caller.user_id, flt),
-        Lead,
-        ctx.gateway.settings.narrowing_cap,
-    )
+    stmt = narrow_to_visible(ctx, services.leads_query(caller.user_id, flt), Lead)
     page = keyset_page(
         ctx.session,
         stmt.options(*lead_options(info, "edges", "node")),
@@ -342,12 +337,7 @@ def opportunities(
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     order = order_by or OpportunityOrder()
-    stmt = narrow_to_visible(
-        ctx.session,
-        services.opportunities_query(caller.user_id, flt),
-        Opportunity,
-        ctx.gateway.settings.narrowing_cap,
-    )
+    stmt = narrow_to_visible(ctx, services.opportunities_query(caller.user_id, flt), Opportunity)
     page = keyset_page(
         ctx.session,
         stmt.options(*opportunity_options(info, "edges", "node")),
