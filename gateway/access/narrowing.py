@@ -28,7 +28,7 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.access.enforcement import access_of, plain_rows
-from gateway.access.predicates import Mode, Reason, grant_clauses
+from gateway.access.predicates import Mode, grant_clauses
 from gateway.contract import Action
 
 #: How long a "few rows / many rows" answer is reused for a user and entity, and a
@@ -88,11 +88,12 @@ def narrow_to_visible(ctx: Any, stmt: Select[Any], model: type[Any]) -> Select[A
     scope = access.scope
     if not scope.has(access.registry.permission_for(entity.entity, Action.READ)):
         return stmt
-    clauses = grant_clauses(scope, entity, Mode.READ, access.dialect)
-    if any(c.reason is Reason.PROFILE_KIND for c in clauses):
-        return stmt
     tenant = model.tenant_id == scope.tenant_id
-    visible = union_all(*(select(model.id).where(tenant, c.condition) for c in clauses))
+
+    def visible() -> Any:  # built only when needed: most lists of most users are not narrowed
+        clauses = grant_clauses(scope, entity, Mode.READ, access.dialect)
+        return union_all(*(select(model.id).where(tenant, c.condition) for c in clauses))
+
     if cap is None:
         rows = memo.get(
             ("rows", scope.tenant_id, entity.entity),
@@ -104,9 +105,9 @@ def narrow_to_visible(ctx: Any, stmt: Select[Any], model: type[Any]) -> Select[A
         ("seen", scope.tenant_id, scope.user_id, entity.entity, limit),
         lambda: (
             plain_rows(
-                session, select(func.count()).select_from(visible.limit(limit).subquery())
+                session, select(func.count()).select_from(visible().limit(limit).subquery())
             ).scalar()
             or 0
         ),
     )
-    return stmt.where(model.id.in_(visible)) if seen < limit else stmt
+    return stmt.where(model.id.in_(visible())) if seen < limit else stmt
