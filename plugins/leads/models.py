@@ -47,6 +47,8 @@ class Lead(Base):
         Index("ix_leads_tenant_id_status_owner_id", "tenant_id", "status", "owner_id"),
         Index("ix_leads_tenant_id_created_at", "tenant_id", "created_at", "id"),
         Index("ix_leads_tenant_id_owner_id", "tenant_id", "owner_id"),
+        # the public branch of the visibility predicate (gateway.access.narrowing)
+        Index("ix_leads_tenant_id_access", "tenant_id", "access"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +112,7 @@ class Opportunity(Base):
         Index("ix_opportunities_tenant_id_created_at", "tenant_id", "created_at", "id"),
         Index("ix_opportunities_tenant_id_stage_id", "tenant_id", "stage_id"),
         Index("ix_opportunities_tenant_id_contact_id", "tenant_id", "contact_id"),
+        Index("ix_opportunities_tenant_id_access", "tenant_id", "access"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
