@@ -869,6 +869,28 @@ def test_a_contact_with_invoices_cannot_be_deleted(as_):
     assert rep1(delete, {"id": client}).data["deleteContact"]["errors"] == []
 
 
+def test_with_invoices_switched_off_deleting_their_client_is_a_conflict(as_):
+    """The veto hook does not run for a module that is off; the foreign key still holds,
+    and the caller gets CONFLICT rather than a server error."""
+    manager, admin = as_("manager"), as_("admin")
+    _taxes, items = catalogue(manager)
+    client = create_contact(manager, companyName="Still Billed S.L.")
+    create(manager, clientId=client, lines=[service_line(items)])
+    off = admin(
+        'mutation { setModuleEnabled(name: "invoices", enabled: false) { errors { code } } }'
+    )
+    assert off.data["setModuleEnabled"]["errors"] == []
+    delete = "mutation($id: ID!) { deleteContact(id: $id) { deletedId errors { code message } } }"
+    r = manager(delete, {"id": client})
+    assert r.errors == [], r.errors
+    payload = r.data["deleteContact"]
+    assert payload["deletedId"] is None and payload["errors"][0]["code"] == "CONFLICT"
+    names = manager("{ contacts(first: 100) { edges { node { displayName } } } }")
+    assert "Still Billed S.L." in [
+        e["node"]["displayName"] for e in names.data["contacts"]["edges"]
+    ]
+
+
 def test_merging_contacts_moves_their_invoices(as_):
     manager = as_("manager")
     _taxes, items = catalogue(manager)

@@ -14,13 +14,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.fields import check_writable_fields
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, ChangeKind
-from gateway.errors import BadUserInput, Forbidden, NotFound
+from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
 from gateway.graphql.context import RequestContext
 from gateway.identity.models import ProfileKind
 from plugins.contacts import validation as check
@@ -470,8 +471,18 @@ def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> 
 
 
 def delete_contact(ctx: RequestContext, contact: Contact) -> None:
+    """Delete after the enabled modules' vetoes; CONFLICT, not a server error, when rows of a
+    module that is switched off (whose veto did not run) still refer to the contact."""
     events.ensure_deletable(ctx, ENTITY, contact)
-    ctx.session.delete(contact)
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.delete(contact)
+            ctx.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "other records still refer to this contact (for instance invoices of a module "
+            "that is switched off)"
+        ) from exc
     events.record_changed(ctx, ChangeKind.DELETED, ENTITY, contact)
 
 
