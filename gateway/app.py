@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.access import enforcement
 from gateway.access.narrowing import PlanMemo
+from gateway.access.scope import Facts
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.graphql.context import RequestContext
@@ -82,6 +83,8 @@ class _Identity:
     caller: Caller | None
     modules: frozenset[str] | None
     problem: str | None
+    #: The caller's access facts, read with the token (see identity.services.authenticate).
+    facts: Facts | None = None
 
 
 class GatewayView(GraphQL[RequestContext, None]):
@@ -110,6 +113,7 @@ class GatewayView(GraphQL[RequestContext, None]):
             client=(request.headers.get("user-agent") or "")[:200],
             client_address=request.client.host if request.client else "unknown",
             limiter=state.get("limiter"),
+            facts=ident.facts,
         )
 
 
@@ -147,7 +151,7 @@ class GraphQLEndpoint:
         if found.stale:
             with db.transaction() as session:
                 identity.touch_session(session, caller.session_id)
-        return _Identity(caller, modules, None)
+        return _Identity(caller, modules, None, found.facts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)

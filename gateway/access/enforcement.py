@@ -101,6 +101,7 @@ class AccessContext:
             "rule_grants",
         ):
             self.scope.__dict__.pop(name, None)
+        self.scope.prefetched = None  # read anew, after the change
         self._options = None
         self._read_predicates.clear()
         self.full_access_cache.clear()

@@ -5,6 +5,7 @@ and the per-request cost does not grow with the number of facts consulted."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -32,6 +34,7 @@ from gateway.access.models import (
     SharingRule,
     UserHierarchy,
 )
+from gateway.db import UTCDateTime
 from gateway.identity.models import AssistantLink, ProfileKind
 
 #: Execution option for statements that must run without visibility criteria (the scope's
@@ -51,7 +54,7 @@ class RuleGrant:
 
 
 @dataclass
-class _Facts:
+class Facts:
     permissions: set[str] = field(default_factory=set)
     field_rules: dict[tuple[str, str], FieldMode] = field(default_factory=dict)
     subordinates: set[int] = field(default_factory=set)
@@ -60,7 +63,7 @@ class _Facts:
     rules: dict[int, tuple[str, str | None, bool, set[int]]] = field(default_factory=dict)
 
 
-def _row(
+def fact_row(
     kind: str,
     s1: Any = None,
     s2: Any = None,
@@ -68,8 +71,17 @@ def _row(
     i1: Any = None,
     i2: Any = None,
     b: Any = None,
+    *,
+    i3: Any = None,
+    i4: Any = None,
+    b2: Any = None,
+    t: Any = None,
 ) -> list[Any]:
-    """One branch of the facts query, every branch with the same typed columns."""
+    """One branch of the facts query, every branch with the same typed columns.
+
+    ``i3``, ``i4``, ``b2`` and ``t`` are unused by the facts themselves: they carry the
+    token's row when sign-in reads the facts in the same statement (identity.services).
+    """
 
     def typed(value: Any, type_: Any, name: str) -> Any:
         return (cast(null(), type_) if value is None else cast(value, type_)).label(name)
@@ -82,28 +94,29 @@ def _row(
         typed(i1, Integer, "i1"),
         typed(i2, Integer, "i2"),
         typed(b, Boolean, "b"),
+        typed(i3, Integer, "i3"),
+        typed(i4, Integer, "i4"),
+        typed(b2, Boolean, "b2"),
+        # no CAST for the timestamp: SQLite would turn the text into a number
+        type_coerce(null() if t is None else t, UTCDateTime).label("t"),
     ]
 
 
-@cache
-def _facts_statement(admin: bool, assistant: bool) -> Select[Any]:
-    """The facts query for a kind of profile, built once: SQLAlchemy memoises a statement
-    object's cache key, so reusing it skips both building and keying it on every request."""
-    profile_id, user_id = (
-        bindparam("profile_id", type_=Integer),
-        bindparam("user_id", type_=Integer),
-    )
-    tenant_id = bindparam("tenant_id", type_=Integer)
+def fact_branches(
+    profile_id: Any, user_id: Any, tenant_id: Any, *, admin: bool, assistant: bool
+) -> list[Select[Any]]:
+    """The facts' SELECTs for a caller given as SQL expressions: bound parameters, or the
+    columns of the token's row when sign-in reads them in its own statement."""
     branches: list[Select[Any]] = []
     if not admin:
         branches.append(
-            select(*_row("perm", s1=ProfilePermission.code)).where(
+            select(*fact_row("perm", s1=ProfilePermission.code)).where(
                 ProfilePermission.profile_id == profile_id
             )
         )
         branches.append(
             select(
-                *_row(
+                *fact_row(
                     "field",
                     s1=ProfileFieldRule.type_name,
                     s2=ProfileFieldRule.field_name,
@@ -112,26 +125,28 @@ def _facts_statement(admin: bool, assistant: bool) -> Select[Any]:
             ).where(ProfileFieldRule.profile_id == profile_id)
         )
     branches.append(
-        select(*_row("sub", i1=UserHierarchy.descendant_id)).where(
+        select(*fact_row("sub", i1=UserHierarchy.descendant_id)).where(
             UserHierarchy.ancestor_id == user_id, UserHierarchy.depth > 0
         )
     )
     if assistant:
         branches.append(
-            select(*_row("served", i1=AssistantLink.served_user_id)).where(
+            select(*fact_row("served", i1=AssistantLink.served_user_id)).where(
                 AssistantLink.assistant_id == user_id
             )
         )
     branches.append(
         select(
-            *_row("share", s1=RecordShare.entity, i1=RecordShare.record_id, b=RecordShare.can_write)
+            *fact_row(
+                "share", s1=RecordShare.entity, i1=RecordShare.record_id, b=RecordShare.can_write
+            )
         ).where(RecordShare.user_id == user_id)
     )
     above_or_self = select(UserHierarchy.ancestor_id).where(UserHierarchy.descendant_id == user_id)
     opened = UserHierarchy.__table__.alias("opened")
     branches.append(
         select(
-            *_row(
+            *fact_row(
                 "rule",
                 s1=SharingRule.entity,
                 s2=SharingRule.name,
@@ -149,6 +164,42 @@ def _facts_statement(admin: bool, assistant: bool) -> Select[Any]:
             ),
         )
     )
+    return branches
+
+
+def facts_from_rows(rows: Iterable[Any]) -> Facts:
+    """The caller's facts from the rows of :func:`fact_branches` (other kinds ignored)."""
+    facts = Facts()
+    for row in rows:
+        k, s1, s2, s3, i1, i2, b = row[:7]
+        match k:
+            case "perm":
+                facts.permissions.add(s1)
+            case "field":
+                facts.field_rules[(s1, s2)] = FieldMode(s3)
+            case "sub":
+                facts.subordinates.add(i1)
+            case "served":
+                facts.served.add(i1)
+            case "share":
+                facts.shares[s1][i1] = bool(b)
+            case "rule":
+                _, _, _, owners = facts.rules.setdefault(i1, (s2, s1, bool(b), set()))
+                owners.add(i2)
+    return facts
+
+
+@cache
+def _facts_statement(admin: bool, assistant: bool) -> Select[Any]:
+    """The facts query for a kind of profile, built once: SQLAlchemy memoises a statement
+    object's cache key, so reusing it skips both building and keying it on every request."""
+    branches = fact_branches(
+        bindparam("profile_id", type_=Integer),
+        bindparam("user_id", type_=Integer),
+        bindparam("tenant_id", type_=Integer),
+        admin=admin,
+        assistant=assistant,
+    )
     union = branches[0].union_all(*branches[1:])
     return select(union.subquery()).execution_options(**{SYSTEM: True})
 
@@ -163,6 +214,9 @@ class AccessScope:
     kind: ProfileKind
     all_permissions: frozenset[str]
     session: Session = field(repr=False)
+    #: Facts read at sign-in in the token's own statement (one round trip less); used once,
+    #: so a scope invalidated after a change of shares or rules reads them anew.
+    prefetched: Facts | None = field(default=None, repr=False)
 
     def _query(self, stmt: Select[Any]) -> Result[Any]:
         return self.session.execute(stmt.execution_options(**{SYSTEM: True}))
@@ -173,9 +227,12 @@ class AccessScope:
         return self.kind in (ProfileKind.ADMINISTRATOR, ProfileKind.STRUCTURAL)
 
     @cached_property
-    def _facts(self) -> _Facts:
+    def _facts(self) -> Facts:
         """Permissions, field rules, subordinates, served users, shares and sharing rules of
-        the caller, in one round trip."""
+        the caller, in one round trip (none when sign-in prefetched them)."""
+        if self.prefetched is not None:
+            facts, self.prefetched = self.prefetched, None
+            return facts
         stmt = _facts_statement(
             self.kind is ProfileKind.ADMINISTRATOR, self.kind is ProfileKind.ASSISTANT
         )
@@ -184,23 +241,7 @@ class AccessScope:
             "user_id": self.user_id,
             "tenant_id": self.tenant_id,
         }
-        facts = _Facts()
-        for k, s1, s2, s3, i1, i2, b in self.session.execute(stmt, params).all():
-            match k:
-                case "perm":
-                    facts.permissions.add(s1)
-                case "field":
-                    facts.field_rules[(s1, s2)] = FieldMode(s3)
-                case "sub":
-                    facts.subordinates.add(i1)
-                case "served":
-                    facts.served.add(i1)
-                case "share":
-                    facts.shares[s1][i1] = bool(b)
-                case "rule":
-                    _, _, _, owners = facts.rules.setdefault(i1, (s2, s1, bool(b), set()))
-                    owners.add(i2)
-        return facts
+        return facts_from_rows(self.session.execute(stmt, params).all())
 
     @cached_property
     def permissions(self) -> frozenset[str]:

@@ -40,6 +40,8 @@ class RequestContext:
     write: bool = False
     #: Bounds the worker threads executing operations (see ``Settings.execution_threads``).
     limiter: Any = None
+    #: The caller's access facts as read with the token, if they were (saves a round trip).
+    facts: Any = None
     #: Per-request memo for batch loaders (e.g. users by id), so no field loads per row.
     cache: dict[str, Any] = field(default_factory=dict)
     _session: Session | None = field(default=None, repr=False)
@@ -60,6 +62,7 @@ class RequestContext:
                     kind=self.caller.profile_kind,
                     all_permissions=frozenset(registry.permissions),
                     session=session,
+                    prefetched=self.facts,
                 )
                 scope_session(session, scope, registry)
             self._session = session

@@ -10,11 +10,12 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from gateway.access import hierarchy
 from gateway.access.models import ProfilePermission
+from gateway.access.scope import Facts, fact_branches, fact_row, facts_from_rows
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from gateway.identity.models import (
@@ -321,72 +322,100 @@ def user_sessions(session: Session, user_id: int) -> list[AuthSession]:
 @dataclass(frozen=True)
 class Authenticated:
     """What a bearer token resolves to: the caller, whether ``last_used_at`` is stale enough
-    to refresh (see :func:`touch_session`), and the tenant's module switches."""
+    to refresh (see :func:`touch_session`), the tenant's module switches, and the caller's
+    access facts (permissions, field rules, hierarchy, shares, rules), all in one statement."""
 
     caller: Caller
     stale: bool
     module_overrides: dict[str, bool]
+    facts: Facts
 
 
 @cache
 def _token_statement() -> Select[Any]:
-    """Token → session, user, profile, tenant and the tenant's module switches, in one
-    statement built once (every request runs it; SQLAlchemy memoises its cache key)."""
-    return (
+    """Token → session, user, profile and tenant; the tenant's module switches; and the
+    caller's access facts — one round trip per request, built once (bound parameters, so
+    SQLAlchemy reuses its memoised cache key)."""
+    tok = (
         select(
-            AuthSession.id,
-            AuthSession.last_used_at,
-            User.id,
-            User.totp_secret.is_(None),
-            Profile.id,
-            Profile.kind,
-            Tenant.id,
-            Tenant.slug,
-            Tenant.require_two_factor,
-            TenantModule.module,
-            TenantModule.enabled,
+            AuthSession.id.label("session_id"),
+            AuthSession.last_used_at.label("last_used_at"),
+            User.id.label("user_id"),
+            User.totp_secret.is_(None).label("not_enrolled"),
+            Profile.id.label("profile_id"),
+            Profile.kind.label("kind"),
+            Tenant.id.label("tenant_id"),
+            Tenant.slug.label("slug"),
+            Tenant.require_two_factor.label("requires_2fa"),
         )
         .join(User, AuthSession.user_id == User.id)
         .join(Profile, User.profile_id == Profile.id)
         .join(Tenant, AuthSession.tenant_id == Tenant.id)
-        .outerjoin(TenantModule, TenantModule.tenant_id == Tenant.id)
         .where(
             AuthSession.token_hash == bindparam("digest"),
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > bindparam("now"),
             User.is_active.is_(True),
         )
+        .cte("tok")
     )
+    token = select(
+        *fact_row(
+            "token",
+            s1=tok.c.slug,
+            s2=tok.c.kind,
+            i1=tok.c.session_id,
+            i2=tok.c.user_id,
+            i3=tok.c.profile_id,
+            i4=tok.c.tenant_id,
+            b=tok.c.not_enrolled,
+            b2=tok.c.requires_2fa,
+            t=tok.c.last_used_at,
+        )
+    )
+    modules = select(*fact_row("module", s1=TenantModule.module, b=TenantModule.enabled)).where(
+        TenantModule.tenant_id == tok.c.tenant_id
+    )
+    # every branch, whatever the profile kind (unknown before the token is read)
+    facts = fact_branches(
+        tok.c.profile_id, tok.c.user_id, tok.c.tenant_id, admin=False, assistant=True
+    )
+    return select(union_all(token, modules, *facts).subquery())
 
 
 def authenticate(connection: Connection, token: str) -> Authenticated | None:
     """Resolve a bearer token; ``None`` when unknown, expired or revoked."""
     now = utcnow()
     rows = connection.execute(_token_statement(), {"digest": token_digest(token), "now": now}).all()
-    if not rows:
+    head = next((r for r in rows if r[0] == "token"), None)
+    if head is None:
         return None
     (
+        _k,
+        slug,
+        kind,
+        _s3,
         session_id,
-        last_used,
         user_id,
         not_enrolled,
         profile_id,
-        kind,
         tenant_id,
-        slug,
-        requires_2fa,
-    ) = rows[0][:9]
+        needs_2fa,
+        last_used,
+    ) = head
     caller = Caller(
         user_id=user_id,
         tenant_id=tenant_id,
         tenant_slug=slug,
         profile_id=profile_id,
-        profile_kind=kind,
+        profile_kind=ProfileKind(kind),
         session_id=session_id,
-        enrolment_only=bool(requires_2fa and not_enrolled),
+        enrolment_only=bool(needs_2fa and not_enrolled),
     )
-    overrides = {row[9]: bool(row[10]) for row in rows if row[9] is not None}
-    return Authenticated(caller, now - last_used > LAST_USED_RESOLUTION, overrides)
+    overrides = {r[1]: bool(r[6]) for r in rows if r[0] == "module"}
+    return Authenticated(
+        caller, now - last_used > LAST_USED_RESOLUTION, overrides, facts_from_rows(rows)
+    )
 
 
 def touch_session(session: Session, session_id: int) -> None:
