@@ -705,7 +705,10 @@ def cases(engine: Engine) -> list[Case]:
 
 
 def run_floor(engine: Engine, case: Case, viewer: Viewer) -> str:
-    """One floor request: scope, rows, JSON (what the ratio divides by)."""
+    """One floor request: scope, rows, JSON (what the ratio divides by). It reads the way the
+    gateway does: one transaction on SQLite, no explicit transaction on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         scope = floor_scope(conn, viewer)
         data = case.floor(conn, scope)

@@ -142,7 +142,7 @@ class GraphQLEndpoint:
         if scheme.lower() != "bearer" or not token.strip():
             return _Identity(None, ANONYMOUS, "the Authorization header must be 'Bearer <token>'")
         db = self.gateway.db
-        with db.engine.connect() as connection:
+        with db.reader.connect() as connection:
             found = identity.authenticate(connection, token.strip())
         if found is None:
             return _Identity(None, ANONYMOUS, "the token is invalid, expired or revoked")

@@ -105,6 +105,13 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _refuse_writes(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Read sessions (queries) must not write: writes go through a write session
+    (``context.transaction()``), which is atomic and, on SQLite, takes the write lock."""
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise RuntimeError("a read session tried to write; use a write session")
+
+
 class Database:
     """An engine plus two session factories: reads, and writes (``BEGIN IMMEDIATE`` on SQLite)."""
 
@@ -118,7 +125,17 @@ class Database:
         if is_sqlite:
             _configure_sqlite(self.engine)
         self.is_sqlite = is_sqlite
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # Reads on PostgreSQL run without an explicit transaction: under READ COMMITTED each
+        # statement has its own snapshot either way, and BEGIN + ROLLBACK cost about a
+        # millisecond per request (bench/RESULTS.md). Read sessions never write (see
+        # _refuse_writes). SQLite keeps its read transaction: one snapshot for the operation.
+        self.reader = (
+            self.engine
+            if is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read = sessionmaker(bind=self.reader, expire_on_commit=False)
+        event.listen(self._read, "before_flush", _refuse_writes)
         self._write = sessionmaker(
             bind=self.engine.execution_options(crm_write=True), expire_on_commit=False
         )
