@@ -18,6 +18,13 @@ from gateway.errors import BadUserInput
 
 T = TypeVar("T")
 
+#: ``selectinload(..., chunksize=BATCH)`` for relations of a page: SQLAlchemy's default of
+#: 500 keys per ``IN`` would split the relations of a full page (500 rows, plus the one
+#: keyset pagination reads to know there is a next page) or of its nested collections (a
+#: page's invoice lines) into several statements, so the statement count would grow with
+#: the page size. Well below SQLite's and PostgreSQL's bound-parameter limits.
+BATCH = 10_000
+
 
 @strawberry.type
 class PageInfo:

@@ -20,7 +20,7 @@ from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.lookahead import selected
-from gateway.graphql.pagination import Direction, keyset_page
+from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from gateway.graphql.shaped import Shaped, plain_selection
 from gateway.identity.models import Profile
 from gateway.notifications import notify
@@ -56,15 +56,15 @@ def loader_options(names: set[str]) -> list[Any]:
     """Eager loads for the selected fields only: one query per relation, never per row."""
     options: list[Any] = []
     if names & {"email", "emails"}:
-        options.append(selectinload(Contact.emails))
+        options.append(selectinload(Contact.emails, chunksize=BATCH))
     if names & {"phone", "phones"}:
-        options.append(selectinload(Contact.phones))
+        options.append(selectinload(Contact.phones, chunksize=BATCH))
     if "tags" in names:
-        options.append(selectinload(Contact.tag_links))
+        options.append(selectinload(Contact.tag_links, chunksize=BATCH))
     if "customFields" in names:
-        options.append(selectinload(Contact.custom_values))
+        options.append(selectinload(Contact.custom_values, chunksize=BATCH))
     if "company" in names:
-        options.append(selectinload(Contact.company))
+        options.append(selectinload(Contact.company, chunksize=BATCH))
     if "photo" in names:
         options.append(undefer(Contact.photo))
     return options

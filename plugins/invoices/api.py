@@ -25,7 +25,7 @@ from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.lookahead import selected
-from gateway.graphql.pagination import Direction, keyset_page
+from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from plugins.contacts import api as contacts_api
 from plugins.contacts.models import Contact
 from plugins.contacts.validation import email as check_email
@@ -80,11 +80,15 @@ def loader_options(info: Ctx, *path: str) -> list[Any]:
     names = selected(info, *path)
     options: list[Any] = []
     if names & {"lines", "taxes"}:
-        options.append(selectinload(Invoice.lines).selectinload(InvoiceLine.taxes))
+        options.append(
+            selectinload(Invoice.lines, chunksize=BATCH).selectinload(
+                InvoiceLine.taxes, chunksize=BATCH
+            )
+        )
     for field, relation in (("client", Invoice.client), ("consignee", Invoice.consignee)):
         if field in names:
             nested = contacts_api.loader_options(selected(info, *path, field))
-            options.append(selectinload(relation).options(*nested))
+            options.append(selectinload(relation, chunksize=BATCH).options(*nested))
     return options
 
 
@@ -219,8 +223,10 @@ def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> Expo
     ctx = info.context
     ctx.require(P.EXPORT.value)
     stmt = _filtered(ctx, filter).options(
-        selectinload(Invoice.lines).selectinload(InvoiceLine.taxes),
-        selectinload(Invoice.client),
+        selectinload(Invoice.lines, chunksize=BATCH).selectinload(
+            InvoiceLine.taxes, chunksize=BATCH
+        ),
+        selectinload(Invoice.client, chunksize=BATCH),
     )
     rows = list(ctx.session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
     rules = ctx.access.scope.field_rules if ctx.access is not None else {}
@@ -413,7 +419,7 @@ def send_invoice(
             client = session.scalar(
                 select(Contact)
                 .where(Contact.id == found.contact_id)
-                .options(selectinload(Contact.emails))
+                .options(selectinload(Contact.emails, chunksize=BATCH))
             )
             if client is None or not client.emails:
                 raise BadUserInput("the client has no email address; give one", field="to")

@@ -19,7 +19,7 @@ from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.graphql.common import attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.lookahead import selected
-from gateway.graphql.pagination import Direction, keyset_page
+from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from plugins.contacts import api as contacts_api
 from plugins.contacts.models import FieldType
 from plugins.contacts.types import FieldTypeEnum
@@ -76,11 +76,13 @@ def lead_options(info: Ctx, *path: str) -> list[Any]:
     options: list[Any] = []
     if "contact" in names:
         options.append(
-            selectinload(Lead.contact).options(*_contact_options(info, *path, "contact"))
+            selectinload(Lead.contact, chunksize=BATCH).options(
+                *_contact_options(info, *path, "contact")
+            )
         )
     if "companyContact" in names:
         options.append(
-            selectinload(Lead.company_contact).options(
+            selectinload(Lead.company_contact, chunksize=BATCH).options(
                 *_contact_options(info, *path, "companyContact")
             )
         )
@@ -104,12 +106,14 @@ def opportunity_options(info: Ctx, *path: str) -> list[Any]:
     options: list[Any] = []
     if "contact" in names:
         options.append(
-            selectinload(Opportunity.contact).options(*_contact_options(info, *path, "contact"))
+            selectinload(Opportunity.contact, chunksize=BATCH).options(
+                *_contact_options(info, *path, "contact")
+            )
         )
     if "stageHistory" in names:
-        options.append(selectinload(Opportunity.stage_changes))
+        options.append(selectinload(Opportunity.stage_changes, chunksize=BATCH))
     if "customFields" in names:
-        options.append(selectinload(Opportunity.custom_values))
+        options.append(selectinload(Opportunity.custom_values, chunksize=BATCH))
     return options
 
 
