@@ -231,9 +231,30 @@ class ContactListPlan:
         rows = plain_rows(session, stmt.order_by(*order).limit(first + 1)).all()
         has_next = len(rows) > first
         rows = rows[:first]
-        cursors = [encode_cursor(r[self.sort_at], r[self.id_at]) for r in rows]
-        tags = self._tags(session, access, [r[self.id_at] for r in rows]) if self.tags else {}
-        return self._shape(rows, cursors, tags, has_next, after is not None, total)
+        sort_at, id_at = self.sort_at, self.id_at
+        # Cursors cost a JSON + base64 encoding each: only the page's ends unless the edges'
+        # cursors are selected.
+        ends = (
+            (
+                encode_cursor(rows[0][sort_at], rows[0][id_at]),
+                encode_cursor(rows[-1][sort_at], rows[-1][id_at]),
+            )
+            if rows
+            else (None, None)
+        )
+        cursors = (
+            [encode_cursor(r[sort_at], r[id_at]) for r in rows] if self._edge_cursors() else None
+        )
+        tags = self._tags(session, access, [r[id_at] for r in rows]) if self.tags else {}
+        return self._shape(rows, cursors, ends, tags, has_next, after is not None, total)
+
+    def _edge_cursors(self) -> bool:
+        return any(
+            part.name == "cursor"
+            for edges in self.selection.children
+            if edges.name == "edges"
+            for part in edges.children
+        )
 
     def _tags(
         self, session: Session, access: AccessContext, ids: list[int]
@@ -257,7 +278,8 @@ class ContactListPlan:
     def _shape(
         self,
         rows: list[Row],
-        cursors: list[str],
+        cursors: list[str] | None,
+        ends: tuple[str | None, str | None],
         tags: dict[int, list[dict[str, Any]]],
         has_next: bool,
         has_previous: bool,
@@ -272,10 +294,10 @@ class ContactListPlan:
             elif name == "totalCount":
                 out[entry.key] = total() if total is not None else None
             elif name == "pageInfo":
-                out[entry.key] = _page_info(entry, cursors, has_next, has_previous)
+                out[entry.key] = _page_info(entry, ends, has_next, has_previous)
             elif name == "edges":
                 edges = []
-                for row, cursor in zip(rows, cursors, strict=True):
+                for row, cursor in zip(rows, cursors or [None] * len(rows), strict=True):
                     edge: dict[str, Any] = {}
                     for part in entry.children:
                         if part.name == "cursor":
@@ -318,13 +340,13 @@ def _owner_getter(present_at: int, getters: list[tuple[str, Getter]]) -> Getter:
 
 
 def _page_info(
-    entry: Selected, cursors: list[str], has_next: bool, has_previous: bool
+    entry: Selected, ends: tuple[str | None, str | None], has_next: bool, has_previous: bool
 ) -> dict[str, Any]:
     values = {
         "hasNextPage": has_next,
         "hasPreviousPage": has_previous,
-        "startCursor": cursors[0] if cursors else None,
-        "endCursor": cursors[-1] if cursors else None,
+        "startCursor": ends[0],
+        "endCursor": ends[1],
         "__typename": "PageInfo",
     }
     return {e.key: values[e.name] for e in entry.children}
