@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -112,6 +112,13 @@ def _refuse_writes(session: Session, _flush_context: Any, _instances: Any) -> No
         raise RuntimeError("a read session tried to write; use a write session")
 
 
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    """Nor may a read session run INSERT/UPDATE/DELETE statements (on PostgreSQL they would
+    commit at once, outside any transaction)."""
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError("a read session tried to write; use a write session")
+
+
 class Database:
     """An engine plus two session factories: reads, and writes (``BEGIN IMMEDIATE`` on SQLite)."""
 
@@ -136,6 +143,7 @@ class Database:
         )
         self._read = sessionmaker(bind=self.reader, expire_on_commit=False)
         event.listen(self._read, "before_flush", _refuse_writes)
+        event.listen(self._read, "do_orm_execute", _refuse_write_statements)
         self._write = sessionmaker(
             bind=self.engine.execution_options(crm_write=True), expire_on_commit=False
         )

@@ -313,3 +313,26 @@ def test_sdl_shows_permission_directives(gateway):
     assert 'secret: String @requires(permission: "notes.read_secret")' in sdl
     assert "body: String @fullAccess" in sdl
     assert "directive @requires(permission: String!) on FIELD_DEFINITION" in sdl
+
+
+def test_a_former_assistant_loses_the_grants_of_assistant_links(demo, client_for):
+    """Sign-in reads every fact branch before the profile kind is known; links of a user
+    moved off the assistant profile must not grant anything (they are kept, unused)."""
+    from tests.test_contacts import UPDATE, create
+
+    admin, rep1 = client_for("admin@demo.test"), client_for("rep1@demo.test")
+    secret = create(rep1, firstName="Secret", lastName="OfRep1", access="PRIVATE")
+    users = {u["email"]: u["id"] for u in admin("{ users { id email } }").data["users"]}
+    profiles = {p["name"]: p["id"] for p in admin("{ profiles { id name } }").data["profiles"]}
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    assert client_for("assistant@demo.test")(query, {"id": secret["id"]}).data["node"]
+    r = admin(
+        "mutation($id: ID!, $p: ID!) { updateUser(id: $id, input: {profileId: $p}) "
+        "{ errors { code } } }",
+        {"id": users["assistant@demo.test"], "p": profiles["Sales rep"]},
+    )
+    assert r.data["updateUser"]["errors"] == []
+    former = client_for("assistant@demo.test")
+    assert former(query, {"id": secret["id"]}).data["node"] is None
+    changed = former(UPDATE, {"id": secret["id"], "input": {"firstName": "Hijacked"}})
+    assert changed.data["updateContact"]["errors"][0]["code"] == "NOT_FOUND"

@@ -77,3 +77,20 @@ def test_sqlite_write_sessions_take_the_write_lock_at_begin(gateway):
 def test_postgres_urls_use_psycopg3():
     assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_read_sessions_refuse_writes(gateway, demo):
+    """Queries use read sessions (no transaction on PostgreSQL): writing through one is a
+    bug, refused whether it is a flush or a statement."""
+    import pytest
+    from sqlalchemy import update
+
+    from gateway.identity.models import User
+
+    with gateway.db.reading() as session:
+        with pytest.raises(RuntimeError, match="read session"):
+            session.execute(update(User).values(display_name="x"))
+        user = session.get(User, demo["demo"].users["rep1@demo.test"].id)
+        user.display_name = "changed"
+        with pytest.raises(RuntimeError, match="read session"):
+            session.flush()

@@ -88,7 +88,8 @@ _SELECTED: DocumentMemo[frozenset[tuple[str, str]]] = DocumentMemo()
 
 def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[tuple[str, str]]:
     """Every ``(parent type, field)`` a document selects, fragments included (memoised)."""
-    return _SELECTED.get(document, id(schema), lambda: _collect_fields(schema, document))
+    # keyed on the schema object itself (held by the key): a schema's id could be reused
+    return _SELECTED.get(document, schema, lambda: _collect_fields(schema, document))
 
 
 def _collect_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[tuple[str, str]]:

@@ -167,11 +167,20 @@ def fact_branches(
     return branches
 
 
-def facts_from_rows(rows: Iterable[Any]) -> Facts:
-    """The caller's facts from the rows of :func:`fact_branches` (other kinds ignored)."""
+def facts_from_rows(rows: Iterable[Any], kind: ProfileKind) -> Facts:
+    """The caller's facts from the rows of :func:`fact_branches` (other kinds ignored).
+
+    Facts that do not apply to the profile's kind are dropped, whatever the statement read:
+    sign-in reads every branch (the kind is unknown until the token is), and assistant links
+    may outlive the assistant profile — served users count for assistants only, and
+    administrators' grants come from their kind, not from rows.
+    """
     facts = Facts()
+    admin, assistant = kind is ProfileKind.ADMINISTRATOR, kind is ProfileKind.ASSISTANT
     for row in rows:
         k, s1, s2, s3, i1, i2, b = row[:7]
+        if (k == "served" and not assistant) or (k in ("perm", "field") and admin):
+            continue
         match k:
             case "perm":
                 facts.permissions.add(s1)
@@ -241,7 +250,7 @@ class AccessScope:
             "user_id": self.user_id,
             "tenant_id": self.tenant_id,
         }
-        return facts_from_rows(self.session.execute(stmt, params).all())
+        return facts_from_rows(self.session.execute(stmt, params).all(), self.kind)
 
     @cached_property
     def permissions(self) -> frozenset[str]:

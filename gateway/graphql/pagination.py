@@ -48,6 +48,8 @@ def encode_cursor(value: Any, pk: int) -> str:
 def decode_cursor(cursor: str) -> tuple[Any, int]:
     try:
         kind, value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(value, str | int | float) or isinstance(pk, bool | list | dict):
+            raise ValueError("a cursor holds a scalar sort value and an id")
         return (datetime.fromisoformat(value) if kind == "t" else value), int(pk)
     except (ValueError, TypeError) as exc:
         raise BadUserInput("not a valid cursor", field="after") from exc

@@ -88,7 +88,7 @@ class DocumentValidationCache(SchemaExtension):
         ec = self.execution_context
         schema, document, rules = ec.schema._schema, ec.graphql_document, ec.validation_rules
         ec.pre_execution_errors = _VALIDATED.get(
-            document, (id(schema), tuple(rules)), lambda: validate_document(schema, document, rules)
+            document, (schema, tuple(rules)), lambda: validate_document(schema, document, rules)
         )
         yield
 

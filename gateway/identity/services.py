@@ -414,7 +414,10 @@ def authenticate(connection: Connection, token: str) -> Authenticated | None:
     )
     overrides = {r[1]: bool(r[6]) for r in rows if r[0] == "module"}
     return Authenticated(
-        caller, now - last_used > LAST_USED_RESOLUTION, overrides, facts_from_rows(rows)
+        caller,
+        now - last_used > LAST_USED_RESOLUTION,
+        overrides,
+        facts_from_rows(rows, caller.profile_kind),
     )
 
 

@@ -138,6 +138,8 @@ def filtered(
             exists()
             .where(ContactTagLink.contact_id == Contact.id)
             .where(ContactTagLink.tag_id == Tag.id, Tag.name == tag)
+            # explicit, for statements run as plain rows (the ORM hook adds it otherwise)
+            .where(Tag.tenant_id == tenant_id, ContactTagLink.tenant_id == tenant_id)
         )
     if flt.custom:
         fields = custom_fields_by_key(session)

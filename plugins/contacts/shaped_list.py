@@ -52,7 +52,7 @@ def _first_of(model: Any, attribute: str) -> Any:
     """The first email/phone of the contact (by position), as a scalar sub-query."""
     return (
         select(getattr(model, attribute))
-        .where(model.contact_id == Contact.id)
+        .where(model.contact_id == Contact.id, model.tenant_id == Contact.tenant_id)
         .order_by(model.position, model.id)
         .limit(1)
         .scalar_subquery()
@@ -353,6 +353,8 @@ def _page_info(
 
 
 def _node_is_plain(node: Selected) -> bool:
+    if sum(entry.name == "tags" for entry in node.children) > 1:
+        return False  # differently shaped tag lists under aliases: the general path
     for entry in node.children:
         if entry.name == "owner":
             if not entry.names() <= set(OWNER_FIELDS) | {"__typename"}:
