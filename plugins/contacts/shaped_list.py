@@ -138,20 +138,15 @@ class ContactListPlan:
     def __init__(self, selection: Selected, sort_column: Any) -> None:
         self.selection = selection
         self.columns = _Columns()
-        self.id_at, self.sort_at, self.owner_id_at = self.columns.positions(
-            (Contact.id, sort_column, Contact.owner_id)
-        )
+        self.id_at, self.sort_at = self.columns.positions((Contact.id, sort_column))
         self.joins_owner = False
         self.tags: Selected | None = None
         self.node: list[tuple[str, Getter | None]] = []
-        self.owner: Selected | None = None
-        self.owner_getters: list[tuple[str, Getter]] = []
         node = None
         for edges in (e for e in selection.children if e.name == "edges"):
             for entry in edges.children:
                 if entry.name == "node":
                     node = entry
-        self.node_selection = node
         if node is not None:
             self._compile_node(node)
 
