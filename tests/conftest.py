@@ -80,6 +80,20 @@ def client_for(app: TestClient):
 
 
 @pytest.fixture
+def as_(demo, client_for):
+    """``as_("rep1")``: a signed-in client per demo user, created once per test."""
+    clients: dict[str, GraphQLClient] = {}
+
+    def get(name: str) -> GraphQLClient:
+        email = name if "@" in name else f"{name}@demo.test"
+        if email not in clients:
+            clients[email] = client_for(email)
+        return clients[email]
+
+    return get
+
+
+@pytest.fixture
 def demo(gateway: Gateway):
     from gateway.demo import seed_demo
 

@@ -21,19 +21,6 @@ SEARCH = """query($s: String!) { contacts(first: 50, search: $s) { edges { node 
 SHOP = "https://shop.example"
 
 
-@pytest.fixture
-def as_(demo, client_for):
-    clients = {}
-
-    def get(name):
-        email = name if "@" in name else f"{name}@demo.test"
-        if email not in clients:
-            clients[email] = client_for(email)
-        return clients[email]
-
-    return get
-
-
 def user_id(client):
     return client("{ me { user { id } } }").data["me"]["user"]["id"]
 

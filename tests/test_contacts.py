@@ -7,7 +7,6 @@ import base64
 import io
 
 import openpyxl
-import pytest
 
 CREATE = """mutation($input: CreateContactInput!) { createContact(input: $input) {
   contact { id displayName email phone access owner { email } tags { name } customFields { key value } }
@@ -19,19 +18,6 @@ LIST = """query($s: String, $f: ContactFilterInput, $n: Int, $a: String, $o: Con
   contacts(first: $n, after: $a, search: $s, filter: $f, orderBy: $o) {
     totalCount pageInfo { hasNextPage endCursor } edges { node { id displayName } } } }"""
 SEES_PRIVATE_OF_REP1 = ["rep1", "manager", "director", "assistant", "backoffice", "admin"]
-
-
-@pytest.fixture
-def as_(demo, client_for):
-    clients = {}
-
-    def get(name):
-        email = name if "@" in name else f"{name}@demo.test"
-        if email not in clients:
-            clients[email] = client_for(email)
-        return clients[email]
-
-    return get
 
 
 def create(client, **fields):

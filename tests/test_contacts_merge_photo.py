@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 
-import pytest
 from PIL import Image
 
 from tests.test_contacts import CREATE, create
@@ -14,19 +13,6 @@ DUPLICATES = """{ contactDuplicates { reason value contacts { displayName email 
 MERGE = """mutation($k: ID!, $m: ID!, $t: [String!]) { mergeContacts(keepId: $k, mergeId: $m, take: $t) {
   contact { displayName emails { address } phones { number } tags { name } address { city } customFields { key value } }
   errors { code message field } } }"""
-
-
-@pytest.fixture
-def as_(demo, client_for):
-    clients = {}
-
-    def get(name):
-        email = name if "@" in name else f"{name}@demo.test"
-        if email not in clients:
-            clients[email] = client_for(email)
-        return clients[email]
-
-    return get
 
 
 def test_duplicates_are_found_among_visible_contacts(as_):

@@ -40,19 +40,6 @@ SAVE_ITEM = """mutation($i: InvoiceItemInput!) { saveInvoiceItem(input: $i) { it
 CONTACTS = "{ contacts(first: 100) { edges { node { id displayName } } } }"
 
 
-@pytest.fixture
-def as_(demo, client_for):
-    clients = {}
-
-    def get(name):
-        email = name if "@" in name else f"{name}@demo.test"
-        if email not in clients:
-            clients[email] = client_for(email)
-        return clients[email]
-
-    return get
-
-
 def contact_id(client, name):
     edges = client(CONTACTS).data["contacts"]["edges"]
     return next(e["node"]["id"] for e in edges if e["node"]["displayName"] == name)

@@ -32,19 +32,6 @@ CREATE_OPP = f"""mutation($input: CreateOpportunityInput!) {{ createOpportunity(
 STAGES = "{ opportunityStages { id name probability position won lost } }"
 
 
-@pytest.fixture
-def as_(demo, client_for):
-    clients = {}
-
-    def get(name):
-        email = name if "@" in name else f"{name}@demo.test"
-        if email not in clients:
-            clients[email] = client_for(email)
-        return clients[email]
-
-    return get
-
-
 def ok(response, field):
     assert response.errors == [], response.errors
     payload = response.data[field]

@@ -3,14 +3,14 @@ become unmanaged leads while the leads module is on, contacts otherwise."""
 
 from __future__ import annotations
 
-from tests.test_contact_webforms import SHOP, as_, create_form, found, post, user_id  # noqa: F401
+from tests.test_contact_webforms import SHOP, create_form, found, post, user_id
 from tests.test_modules import switch
 
 UNMANAGED = """{ unmanagedLeads(first: 50, filter: {search: "webby"}) { edges { node {
   name company email phone source notes status owner { email } } } } }"""
 
 
-def lead_form(as_, **extra):  # noqa: F811
+def lead_form(as_, **extra):
     return create_form(
         as_("admin"),
         name="Leads page",
@@ -23,7 +23,7 @@ def lead_form(as_, **extra):  # noqa: F811
     )
 
 
-def test_hook_crm_web_form_submission(as_, app):  # noqa: F811
+def test_hook_crm_web_form_submission(as_, app):
     form = lead_form(as_)
     assert form["target"] == "LEAD"
     r = post(
@@ -67,7 +67,7 @@ def test_hook_crm_web_form_submission(as_, app):  # noqa: F811
     assert r.status_code == 400 and r.json()["field"] == "email"
 
 
-def test_lead_form_needs_the_leads_module_and_falls_back_to_contacts(as_, app):  # noqa: F811
+def test_lead_form_needs_the_leads_module_and_falls_back_to_contacts(as_, app):
     form = lead_form(as_)
     admin = as_("admin")
     assert switch(admin, "leads", False)["errors"] == []
