@@ -15,7 +15,7 @@ from gateway.graphql.common import AccessLevelEnum, UserError, global_id
 from gateway.graphql.node import Node
 from gateway.graphql.pagination import PageInfo
 from plugins.contacts.services import custom_value_text
-from plugins.contacts.types import ContactNode, CustomFieldValue, FieldTypeEnum
+from plugins.contacts.types import ContactNode, CustomFieldType, CustomFieldValue
 from plugins.leads.models import (
     BudgetType,
     Lead,
@@ -226,32 +226,15 @@ class StageChangeType:
 
 
 @strawberry.type(name="OpportunityCustomField")
-class OpportunityCustomFieldType:
-    record: strawberry.Private[OpportunityCustomField]
+class OpportunityCustomFieldType(CustomFieldType):
+    """The contacts' custom-field type over the opportunities' own definitions (same
+    columns), with IDs of its own."""
+
+    record: strawberry.Private[OpportunityCustomField]  # type: ignore[assignment]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
         return global_id("OpportunityCustomField", self.record.id)
-
-    @strawberry.field
-    def key(self) -> str:
-        return self.record.key
-
-    @strawberry.field
-    def label(self) -> str:
-        return self.record.label
-
-    @strawberry.field
-    def type(self) -> FieldTypeEnum:  # type: ignore[valid-type]
-        return self.record.type
-
-    @strawberry.field
-    def choices(self) -> list[str]:
-        return self.record.choice_list
-
-    @strawberry.field
-    def required(self) -> bool:
-        return self.record.required
 
 
 @strawberry.type(name="Opportunity")
