@@ -432,3 +432,32 @@ def test_nested_company_owners_take_constant_statements(as_, gateway, demo, sql_
             assert director(query, {"n": size}).errors == []
         counts[size] = len(sql_log.statements)
     assert counts[10] == counts[150], counts
+
+
+def test_filters_and_orders_on_hidden_fields_are_refused(as_):
+    """Matches, order and cursors would reveal what a field rule hides."""
+    admin = as_("admin")
+    profiles = admin("{ profiles { id name } }").data["profiles"]
+    rep_profile = next(p["id"] for p in profiles if p["name"] == "Sales rep")
+    r = admin(
+        """mutation($id: ID!) { updateProfile(id: $id, input: {fieldRules: [
+        {typeName: "Contact", fieldName: "source", mode: HIDDEN},
+        {typeName: "Contact", fieldName: "createdAt", mode: HIDDEN}]}) {
+        errors { code message } } }""",
+        {"id": rep_profile},
+    )
+    assert r.data["updateProfile"]["errors"] == []
+    rep1 = as_("rep1")
+    for variables, field in (
+        ({"f": {"source": "web"}}, "Contact.source"),
+        ({"o": {"field": "CREATED_AT"}}, "Contact.createdAt"),
+        ({"f": {"createdAfter": "2020-01-01T00:00:00+00:00"}}, "Contact.createdAt"),
+    ):
+        refused = rep1(LIST, variables)
+        assert refused.codes == ["FORBIDDEN"], (variables, refused.errors)
+        assert refused.errors[0]["extensions"]["fields"] == [field]
+    # what the rules leave visible still filters and sorts
+    fine = rep1(LIST, {"f": {"zone": "north"}, "o": {"field": "UPDATED_AT"}})
+    assert fine.errors == []
+    # profiles without the rules are unaffected
+    assert as_("manager")(LIST, {"f": {"source": "web"}, "o": {"field": "CREATED_AT"}}).errors == []

@@ -216,6 +216,15 @@ class ContactFilterInput:
     updated_before: datetime | None = None
     custom_fields: list[CustomFieldFilter] | None = None
 
+    def fields_read(self) -> set[str]:
+        """The ``Contact`` fields the given filters match on (see :data:`FILTER_READS`)."""
+        return {
+            field
+            for attribute, fields in FILTER_READS.items()
+            if getattr(self, attribute) not in (None, False, [])
+            for field in fields
+        }
+
     def to_filter(self) -> ContactFilter:
         return ContactFilter(
             mine=self.mine,
@@ -243,6 +252,33 @@ class ContactSortField(Enum):
     NAME = "sort_name"
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
+
+
+#: The ``Contact`` fields each filter and each sort order read. A profile whose field rules
+#: hide one of them may not filter or sort by it: the matches, the order and the cursors
+#: (which carry the sort value) would reveal what the rule hides.
+FILTER_READS: dict[str, tuple[str, ...]] = {
+    "mine": ("owner",),
+    "kind": ("kind",),
+    "category": ("category",),
+    "client_kind": ("clientKind",),
+    "contact_type_id": ("contactType",),
+    "tags": ("tags",),
+    "owner_id": ("owner",),
+    "source": ("source",),
+    "segment": ("segment",),
+    "zone": ("zone",),
+    "created_after": ("createdAt",),
+    "created_before": ("createdAt",),
+    "updated_after": ("updatedAt",),
+    "updated_before": ("updatedAt",),
+    "custom_fields": ("customFields",),
+}
+SORT_READS: dict[ContactSortField, tuple[str, ...]] = {
+    ContactSortField.NAME: ("displayName", "firstName", "lastName", "companyName"),
+    ContactSortField.CREATED_AT: ("createdAt",),
+    ContactSortField.UPDATED_AT: ("updatedAt",),
+}
 
 
 @strawberry.input
