@@ -121,7 +121,8 @@ def contacts(
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else None
     order = order_by or ContactOrder()
-    _refuse_hidden(ctx, (filter.fields_read() if filter else set()) | set(SORT_READS[ContactSortField(order.field)]))
+    reads = set(SORT_READS[ContactSortField(order.field)])
+    _refuse_hidden(ctx, reads | (filter.fields_read() if filter else set()))
     stmt = narrow_to_visible(
         ctx, services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt), Contact
     )
