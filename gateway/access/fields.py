@@ -14,7 +14,7 @@ Two kinds of rules, both visible in the SDL as directives:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +141,34 @@ class FieldGuard(SchemaExtension):
             if denied:
                 raise Forbidden(f"your profile may not read {', '.join(denied)}", fields=denied)
         yield
+
+
+def filter_reads(given: object | None, reads: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """The fields a filter input matches on: ``reads`` maps each input attribute to the
+    GraphQL fields it reads; attributes left empty (None, False, [], unset) read nothing."""
+    if given is None:
+        return set()
+    return {
+        field
+        for attribute, fields in reads.items()
+        if getattr(given, attribute, None) not in (None, False, [], strawberry.UNSET)
+        for field in fields
+    }
+
+
+def check_filterable_fields(access: Any, type_name: str, fields: set[str]) -> None:
+    """Refuse filtering or sorting by fields the caller's profile hides: the matches, the
+    order and the cursors (which carry the sort value) would reveal them."""
+    if access is None:
+        return
+    rules = access.scope.field_rules
+    hidden = sorted(
+        f"{type_name}.{f}" for f in fields if rules.get((type_name, f)) is FieldMode.HIDDEN
+    )
+    if hidden:
+        raise Forbidden(
+            f"your profile may not filter or sort by {', '.join(hidden)}", fields=hidden
+        )
 
 
 def check_writable_fields(access: Any, type_name: str, fields: set[str]) -> None:

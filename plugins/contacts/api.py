@@ -13,10 +13,10 @@ from strawberry.types import Info
 
 from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_writable
-from gateway.access.models import FieldMode
+from gateway.access.fields import check_filterable_fields, filter_reads
 from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
-from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
+from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -27,6 +27,7 @@ from gateway.identity.models import Profile
 from gateway.notifications import notify
 from plugins.contacts import duplicates, export, photos, services
 from plugins.contacts.inputs import (
+    FILTER_READS,
     SORT_READS,
     ContactFilterInput,
     ContactOrder,
@@ -83,19 +84,6 @@ def _prime_owners(ctx: RequestContext, contacts: list[Contact], names: set[str])
         load_users(ctx, sorted(owners))
 
 
-def _refuse_hidden(ctx: RequestContext, fields: set[str]) -> None:
-    """FORBIDDEN for filtering or sorting by fields the caller's field rules hide."""
-    access = ctx.access
-    if access is None:
-        return
-    rules = access.scope.field_rules
-    hidden = sorted(f"Contact.{f}" for f in fields if rules.get(("Contact", f)) is FieldMode.HIDDEN)
-    if hidden:
-        raise Forbidden(
-            f"your profile may not filter or sort by {', '.join(hidden)}", fields=hidden
-        )
-
-
 def _shaped_plan(info: Ctx, sort_column: Any) -> ContactListPlan | None:
     """The pre-shaped plan of a plain ``contacts`` selection (``None``: the general path)."""
     if not info.context.gateway.settings.shaped_results:
@@ -121,8 +109,8 @@ def contacts(
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else None
     order = order_by or ContactOrder()
-    reads = set(SORT_READS[ContactSortField(order.field)])
-    _refuse_hidden(ctx, reads | (filter.fields_read() if filter else set()))
+    reads = set(SORT_READS[ContactSortField(order.field)]) | filter_reads(filter, FILTER_READS)
+    check_filterable_fields(ctx.access, "Contact", reads)
     stmt = narrow_to_visible(
         ctx, services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt), Contact
     )

@@ -216,15 +216,6 @@ class ContactFilterInput:
     updated_before: datetime | None = None
     custom_fields: list[CustomFieldFilter] | None = None
 
-    def fields_read(self) -> set[str]:
-        """The ``Contact`` fields the given filters match on (see :data:`FILTER_READS`)."""
-        return {
-            field
-            for attribute, fields in FILTER_READS.items()
-            if getattr(self, attribute) not in (None, False, [])
-            for field in fields
-        }
-
     def to_filter(self) -> ContactFilter:
         return ContactFilter(
             mine=self.mine,

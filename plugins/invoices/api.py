@@ -17,6 +17,7 @@ from strawberry.types import Info
 from gateway import mail
 from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_visible, get_writable
+from gateway.access.fields import check_filterable_fields, filter_reads
 from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
 from gateway.db import utcnow
@@ -31,6 +32,8 @@ from plugins.contacts.models import Contact
 from plugins.contacts.validation import email as check_email
 from plugins.invoices import export, opportunities, pdf, services
 from plugins.invoices.inputs import (
+    INVOICE_FILTER_READS,
+    INVOICE_SORT_READS,
     CreateInvoiceInput,
     InvoiceFilterInput,
     InvoiceItemInput,
@@ -157,6 +160,10 @@ def invoices(
     ctx.require_caller()
     size = page_size(first, ctx.gateway.settings)
     order = order_by or InvoiceOrder()
+    reads = set(INVOICE_SORT_READS[InvoiceSortField(order.field).value])
+    check_filterable_fields(
+        ctx.access, "Invoice", reads | filter_reads(filter, INVOICE_FILTER_READS)
+    )
     stmt = narrow_to_visible(ctx, _filtered(ctx, filter), Invoice)
     page = keyset_page(
         ctx.session,

@@ -183,6 +183,23 @@ class InvoiceSortField(Enum):
     UPDATED_AT = "updated_at"
 
 
+#: The ``Invoice`` fields each filter and sort order read (refused when a field rule hides
+#: them: gateway.access.fields.check_filterable_fields).
+INVOICE_FILTER_READS: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "client_id": ("client",),
+    "mine": ("owner",),
+    "overdue": ("status", "dueDate"),
+    "issued_from": ("issueDate",),
+    "issued_to": ("issueDate",),
+    "search": ("number", "orderNumber"),
+}
+INVOICE_SORT_READS: dict[str, tuple[str, ...]] = {
+    "created_at": ("createdAt",),
+    "updated_at": ("updatedAt",),
+}
+
+
 @strawberry.input
 class InvoiceOrder:
     field: InvoiceSortField = InvoiceSortField.CREATED_AT

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from strawberry.types import Info
 
 from gateway.access.enforcement import get_writable
+from gateway.access.fields import check_filterable_fields, filter_reads
 from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
 from gateway.errors import BadUserInput, Conflict, NotFound
@@ -25,6 +26,10 @@ from plugins.contacts.models import FieldType
 from plugins.contacts.types import FieldTypeEnum
 from plugins.leads import services
 from plugins.leads.inputs import (
+    LEAD_FILTER_READS,
+    LEAD_SORT_READS,
+    OPPORTUNITY_FILTER_READS,
+    OPPORTUNITY_SORT_READS,
     ConvertLeadInput,
     CreateLeadInput,
     CreateOpportunityInput,
@@ -163,6 +168,8 @@ def _lead_page(
     base = LeadFilter(unmanaged=view is LeadView.UNMANAGED, mine=view is LeadView.MINE)
     flt = filter.to_filter(base) if filter else base
     order = order_by or LeadOrder()
+    reads = set(LEAD_SORT_READS[order.field.value]) | filter_reads(filter, LEAD_FILTER_READS)
+    check_filterable_fields(ctx.access, "Lead", reads)
     stmt = narrow_to_visible(ctx, services.leads_query(caller.user_id, flt), Lead)
     page = keyset_page(
         ctx.session,
@@ -341,6 +348,10 @@ def opportunities(
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     order = order_by or OpportunityOrder()
+    reads = set(OPPORTUNITY_SORT_READS[order.field.value])
+    check_filterable_fields(
+        ctx.access, "Opportunity", reads | filter_reads(filter, OPPORTUNITY_FILTER_READS)
+    )
     stmt = narrow_to_visible(ctx, services.opportunities_query(caller.user_id, flt), Opportunity)
     page = keyset_page(
         ctx.session,

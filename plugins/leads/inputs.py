@@ -106,6 +106,18 @@ class LeadSortField(Enum):
     NAME = "name"
 
 
+#: The ``Lead`` / ``Opportunity`` fields each filter and sort order read (refused when a
+#: field rule hides them: gateway.access.fields.check_filterable_fields).
+LEAD_FILTER_READS: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "owner_id": ("owner",),
+    "search": ("name", "company", "email"),
+    "created_after": ("createdAt",),
+    "created_before": ("createdAt",),
+}
+LEAD_SORT_READS: dict[str, tuple[str, ...]] = {"created_at": ("createdAt",), "name": ("name",)}
+
+
 @strawberry.input
 class LeadOrder:
     field: LeadSortField = LeadSortField.CREATED_AT
@@ -259,6 +271,21 @@ class OpportunitySortField(Enum):
     CREATED_AT = "created_at"
     TITLE = "title"
     UPDATED_AT = "updated_at"
+
+
+OPPORTUNITY_FILTER_READS: dict[str, tuple[str, ...]] = {
+    "stage_ids": ("stage",),
+    "mine": ("responsible",),
+    "responsible_id": ("responsible",),
+    "contact_id": ("contact",),
+    "open": ("stage",),
+    "search": ("title",),
+}
+OPPORTUNITY_SORT_READS: dict[str, tuple[str, ...]] = {
+    "created_at": ("createdAt",),
+    "title": ("title",),
+    "updated_at": ("updatedAt",),
+}
 
 
 @strawberry.input
