@@ -321,8 +321,9 @@ def delete_invoice(info: Ctx, id: strawberry.ID) -> DeleteInvoicePayload:
 @strawberry.mutation(
     description="Issue a draft (Draft → Billed) with the next number of its series, or with "
     "`number` typed by hand (needs invoices.manual_number; must be unused). The invoice is "
-    "dated `issueDate`, or today (the organisation's time zone) when not given; in a series "
-    "it cannot be dated before the last invoice issued (BAD_USER_INPUT)."
+    "dated `issueDate`, or today (the organisation's time zone) when not given: at most one "
+    "day after today and no earlier than 1 January ten years ago; in a series it cannot be "
+    "dated before the last invoice issued (BAD_USER_INPUT)."
 )
 def issue_invoice(
     info: Ctx, id: strawberry.ID, number: str | None = None, issue_date: date | None = None
@@ -550,6 +551,41 @@ def save_invoice_series(
     )
 
 
+@strawberry.type
+class RebaseInvoiceSeriesPayload:
+    series: InvoiceSeriesType | None = None
+    redated: list[InvoiceNode] = strawberry.field(
+        default_factory=list, description="The issued invoices whose dates were corrected."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.mutation(
+    description="Administrators only: unblock a numbering series in which an issued invoice "
+    "is dated after tomorrow (data from before issue dates were bounded), which stops anyone "
+    "from issuing in it since dates follow the numbers. Each such invoice is re-dated to the "
+    "day it was really issued (its issuedAt in the organisation's time zone, never before the "
+    "previous number's date) and its due date moves with it; numbers do not change. Recorded "
+    "as an invoice change like any other; nothing to correct answers an empty `redated`."
+)
+def rebase_invoice_series(info: Ctx, id: strawberry.ID) -> RebaseInvoiceSeriesPayload:
+    ctx = info.context
+    ctx.require_admin()
+
+    def work(session: Session) -> tuple[InvoiceSeries, list[Invoice]]:
+        return services.rebase_series(ctx, parse_global_id(id, "InvoiceSeries"))
+
+    return mutate(
+        ctx,
+        RebaseInvoiceSeriesPayload,
+        work,
+        lambda r: RebaseInvoiceSeriesPayload(
+            series=InvoiceSeriesType(record=r[0]),
+            redated=[InvoiceNode(record=i) for i in r[1]],
+        ),
+    )
+
+
 @strawberry.mutation(
     description="Set the company profile printed on invoices and the default payment terms "
     "(the logo is the organisation's: setOrganizationLogo)."
@@ -632,5 +668,6 @@ MUTATION_FIELDS = [
     save_invoice_item,
     delete_invoice_item,
     save_invoice_series,
+    rebase_invoice_series,
     update_invoice_settings,
 ]

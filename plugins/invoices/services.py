@@ -73,6 +73,13 @@ AMOUNT_LIMIT = Decimal("1e12")
 QUANTITY_LIMIT = Decimal("1e9")
 TOTAL_LIMIT = Decimal("1e13")
 TEXT_LIMITS = {"billing_address": 500, "delivery_address": 500, "order_number": 60}
+#: How far an issue date may lead the organisation's today. Within a series dates follow
+#: the numbers, so one invoice dated in the far future would stop everyone from issuing in
+#: it; one day covers users whose own calendar is ahead of the organisation's time zone.
+ISSUE_DATE_LEAD_DAYS = 1
+#: How far back an issue date may go: from 1 January ten years ago (the longest legal
+#: retention period of invoices in the EU); older dates are typing mistakes.
+ISSUE_DATE_YEARS_BACK = 10
 
 
 @dataclass
@@ -205,6 +212,17 @@ def settings_of(session: Session, tenant_id: int) -> InvoiceSettings:
     return found
 
 
+def add_days(day: date, days: int, field: str) -> date:
+    """``day`` plus ``days``; a result outside the calendar (years 1 to 9999) is the typed
+    date's fault, so BAD_USER_INPUT on ``field`` rather than an OverflowError (a 500)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        raise BadUserInput(
+            f"{days:+d} days from {day.isoformat()} falls outside the calendar", field=field
+        ) from None
+
+
 def due_date(issue: date, term: DueTerm, given: date | None) -> date:
     if term is DueTerm.DATE:
         if given is None:
@@ -212,7 +230,29 @@ def due_date(issue: date, term: DueTerm, given: date | None) -> date:
         if given < issue:
             raise BadUserInput("the due date cannot precede the invoice date", field="dueDate")
         return given
-    return issue + timedelta(days=DUE_DAYS[term])
+    return add_days(issue, DUE_DAYS[term], "issueDate")
+
+
+def issue_date_window(today: date) -> tuple[date, date]:
+    """The first and last dates an invoice issued ``today`` (the organisation's) may carry."""
+    return date(today.year - ISSUE_DATE_YEARS_BACK, 1, 1), add_days(
+        today, ISSUE_DATE_LEAD_DAYS, "issueDate"
+    )
+
+
+def checked_issue_date(session: Session, tenant_id: int, given: date | None) -> date:
+    """The date of an invoice being issued: ``given`` or the organisation's today, within
+    :func:`issue_date_window` — a far-future date would block its series for everyone."""
+    today = tenant_today(session, tenant_id)
+    when = given or today
+    earliest, latest = issue_date_window(today)
+    if not earliest <= when <= latest:
+        raise BadUserInput(
+            f"an invoice is dated from {earliest.isoformat()} to {latest.isoformat()} "
+            "(the organisation's today, plus one day)",
+            field="issueDate",
+        )
+    return when
 
 
 # -- lines and totals ---------------------------------------------------------------------
@@ -580,7 +620,7 @@ def issue(
             raise BadUserInput("a number of 1 to 40 characters", field="number")
         if _number_taken(session, invoice.tenant_id, text):
             raise Conflict(f"the number {text} is already used", field="number")
-        when = issue_date or tenant_today(session, invoice.tenant_id)
+        when = checked_issue_date(session, invoice.tenant_id, issue_date)
         invoice.series_id, invoice.number, invoice.number_text = None, None, text
         invoice.issue_date = when
     else:
@@ -603,7 +643,7 @@ def issue(
                 "change the series' prefix or next number",
                 field="number",
             )
-        when = issue_date or tenant_today(session, invoice.tenant_id)
+        when = checked_issue_date(session, invoice.tenant_id, issue_date)
         _check_issue_date(session, invoice, series.id, when)
         series.next_number = number + 1
         invoice.series_id, invoice.number, invoice.number_text = series.id, number, text
@@ -616,6 +656,67 @@ def issue(
     flush_unique(session, f"the number {invoice.number_text} is already used", "number")
     events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status", "number"}))
     return invoice
+
+
+def _moved_due_date(invoice: Invoice, when: date) -> date:
+    """The due date of ``invoice`` re-dated to ``when``: from its term, or (a chosen date)
+    the same number of days after it — or left as it is when that leaves the calendar."""
+    if invoice.due_term is not DueTerm.DATE:
+        return due_date(when, invoice.due_term, None)
+    try:
+        return add_days(when, (invoice.due_date - invoice.issue_date).days, "dueDate")
+    except BadUserInput:
+        return invoice.due_date
+
+
+def rebase_series(ctx: RequestContext, series_id: int) -> tuple[InvoiceSeries, list[Invoice]]:
+    """Unblock a series whose issued invoices are dated after the issue window (data from
+    before issue dates were bounded): each such invoice is re-dated to the day it was really
+    issued (``issued_at`` in the organisation's time zone), never before the invoice numbered
+    just before it, and its due date keeps its distance to the issue date. Numbers do not
+    change. Runs under the series lock, like issuing; each change fires the usual invoice
+    change event (what the product audits). Nothing to do answers an empty list."""
+    session = ctx.session
+    tenant_id = ctx.tenant_id
+    series = session.scalar(
+        _system(
+            select(InvoiceSeries)
+            .where(InvoiceSeries.id == series_id, InvoiceSeries.tenant_id == tenant_id)
+            .with_for_update()
+        )
+    )
+    if series is None:
+        raise NotFound("no such numbering series", field="id")
+    tenant = session.get_one(Tenant, tenant_id)
+    zone = ZoneInfo(tenant.timezone or "UTC")
+    today = datetime.now(zone).date()
+    _earliest, latest = issue_date_window(today)
+    issued = session.scalars(
+        _system(
+            select(Invoice)
+            .where(
+                Invoice.tenant_id == tenant_id,
+                Invoice.series_id == series.id,
+                Invoice.status != InvoiceStatus.DRAFT,
+            )
+            .order_by(Invoice.number, Invoice.id)
+            .with_for_update()
+        )
+    ).all()
+    redated: list[Invoice] = []
+    previous: date | None = None
+    for invoice in issued:
+        if invoice.issue_date > latest:
+            real = invoice.issued_at.astimezone(zone).date() if invoice.issued_at else today
+            when = max(real, previous) if previous is not None else real
+            invoice.due_date = _moved_due_date(invoice, when)
+            invoice.issue_date = when
+            events.record_changed(
+                ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"issueDate", "dueDate"})
+            )
+            redated.append(invoice)
+        previous = invoice.issue_date
+    return series, redated
 
 
 def set_status(ctx: RequestContext, invoice: Invoice, status: InvoiceStatus) -> Invoice:
@@ -723,7 +824,7 @@ def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
         access=invoice.access,
     )
     if copy.due_term is DueTerm.DATE:
-        copy.due_date = today + (invoice.due_date - invoice.issue_date)
+        copy.due_date = add_days(today, (invoice.due_date - invoice.issue_date).days, "dueDate")
     else:
         copy.due_date = due_date(today, copy.due_term, None)
     copy.lines = [
