@@ -6,15 +6,22 @@ import smtplib
 from email.message import EmailMessage
 
 from gateway.config import Settings
-from gateway.errors import Conflict
+from gateway.errors import BadUserInput, Conflict
+from gateway.text import printable
 
 
 def compose(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
+    """A plain-text message. Subjects and bodies are often built from stored text (names,
+    numbers, notes), which may hold characters mail cannot carry: they are dropped (line
+    breaks in the subject become spaces) rather than failing the mail. A recipient is never
+    rewritten: one that is not a single printable line is BAD_USER_INPUT on ``to``."""
+    if printable(to, one_line=True) != to:
+        raise BadUserInput("the recipient's address holds control characters", field="to")
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
-    message["Subject"] = subject
-    message.set_content(text)
+    message["Subject"] = printable(subject, one_line=True)
+    message.set_content(printable(text))
     return message
 
 

@@ -26,7 +26,7 @@ COLUMNS: list[tuple[str, str, Any]] = [
     ("tags", "Tags", lambda c: ", ".join(link.tag.name for link in c.tag_links)),
     ("access", "Access", lambda c: c.access),
     ("description", "Description", lambda c: c.description),
-    ("discount", "Discount %", lambda c: float(c.discount) if c.discount is not None else ""),
+    ("discount", "Discount %", lambda c: c.discount if c.discount is not None else ""),
 ]
 FULL_ACCESS = {"description", "discount"}
 

@@ -22,6 +22,7 @@ from fpdf.enums import XPos, YPos
 
 from gateway.access.fields import has_full_access
 from gateway.access.models import FieldMode
+from gateway.text import printable
 from plugins.invoices.models import Invoice
 from plugins.invoices.services import CompanyProfile
 from plugins.invoices.types import tax_summary
@@ -123,8 +124,9 @@ def _locale(language: str) -> Locale:
 
 
 def _text(value: str) -> str:
-    """What Helvetica (Windows-1252) can print: narrow spaces widened, the rest as '?'."""
-    value = value.replace("\u202f", "\xa0")
+    """What Helvetica (Windows-1252) can print: control characters stored by older data
+    dropped (gateway.text), narrow spaces widened, the rest as '?'."""
+    value = printable(value).replace("\u202f", "\xa0")
     return value.encode("cp1252", errors="replace").decode("cp1252")
 
 
@@ -295,4 +297,5 @@ def render(invoice: Invoice, company: CompanyProfile, shown: Shown | None = None
 
 
 def filename(invoice: Invoice) -> str:
-    return f"{invoice.number_text or f'draft-{invoice.id}'}.pdf"
+    """``<number>.pdf``; a file name (and a mail attachment's) is one printable line."""
+    return printable(f"{invoice.number_text or f'draft-{invoice.id}'}.pdf", one_line=True)
