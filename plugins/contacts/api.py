@@ -358,8 +358,12 @@ def create_tag(
         tag = Tag(tenant_id=caller.tenant_id, name=clean, restricted=restricted)
         session.add(tag)
         session.flush()
-        for pid in profile_ids or []:
-            profile = session.get(Profile, parse_global_id(pid, "Profile", "profileIds"))
+        # A profile listed twice is granted once (the grant is a set, not a list).
+        wanted = dict.fromkeys(
+            parse_global_id(p, "Profile", "profileIds") for p in profile_ids or []
+        )
+        for profile_id in wanted:
+            profile = session.get(Profile, profile_id)
             if profile is None:
                 raise NotFound("no such profile", field="profileIds")
             session.add(TagGrant(tag_id=tag.id, profile_id=profile.id))

@@ -411,6 +411,8 @@ def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: b
     check_writable_fields(ctx.access, "Invoice", changed_fields(data))
     client: Contact | None = None
     if "contact_id" in v:
+        if v["contact_id"] is None:  # an empty id: an invoice always has a client
+            raise BadUserInput("choose the client", field="clientId")
         client = get_visible(session, Contact, v["contact_id"], "client")
         invoice.contact_id = client.id
         invoice.client = client
@@ -455,7 +457,7 @@ def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: b
     elif client is not None and creating:
         invoice.currency = check_currency(client.currency or "EUR")
     if "series_id" in v:
-        series = session.get(InvoiceSeries, v["series_id"])
+        series = session.get(InvoiceSeries, v["series_id"]) if v["series_id"] else None
         if series is None:
             raise NotFound("no such numbering series", field="seriesId")
         invoice.series_id = series.id
