@@ -5,8 +5,8 @@ live formula, and spreadsheet apps also evaluate strings starting with ``+``, ``
 (CSV/formula injection). Every string goes in as an explicit text cell.
 
 Cells hold whatever the database holds without breaking the file (``cell_value``): strings
-lose the characters XML cannot carry (``gateway.text.printable``) and are cut at Excel's
-32,767 characters; numbers that are not finite and dates Excel cannot show (before 1900)
+show the characters XML cannot carry as U+FFFD (``gateway.text.printable``) and are cut at
+Excel's 32,767 characters; numbers that are not finite and dates Excel cannot show (before 1900)
 become text; date-times are written in UTC.
 """
 

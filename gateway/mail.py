@@ -12,7 +12,7 @@ from gateway.text import printable
 
 def compose(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
     """A plain-text message. Subjects and bodies are often built from stored text (names,
-    numbers, notes), which may hold characters mail cannot carry: they are dropped (line
+    numbers, notes), which may hold characters mail cannot carry: they show as U+FFFD (line
     breaks in the subject become spaces) rather than failing the mail. A recipient is never
     rewritten: one that is not a single printable line is BAD_USER_INPUT on ``to``."""
     if printable(to, one_line=True) != to:

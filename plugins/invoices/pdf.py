@@ -124,8 +124,8 @@ def _locale(language: str) -> Locale:
 
 
 def _text(value: str) -> str:
-    """What Helvetica (Windows-1252) can print: control characters stored by older data
-    dropped (gateway.text), narrow spaces widened, the rest as '?'."""
+    """What Helvetica (Windows-1252) can print: narrow spaces widened, the rest — control
+    characters stored by older data included (gateway.text) — as '?'."""
     value = printable(value).replace("\u202f", "\xa0")
     return value.encode("cp1252", errors="replace").decode("cp1252")
 
