@@ -215,7 +215,8 @@ def crm_demo_data(session: Session, tenant: DemoTenant) -> None:
     """Add the plugin's demo records to a demo tenant.
 
     Called after the kernel created the tenant, its profiles and its users, inside one
-    transaction per tenant. Must be idempotent: ``serve --demo`` runs it at every start, so
+    transaction per tenant, module by module: a module after the modules it requires, so
+    its demo records can link theirs (opportunities their contacts). Must be idempotent: ``serve --demo`` runs it at every start, so
     check for your records before adding them.
 
     :param session: The write session; flush, don't commit.
