@@ -216,8 +216,8 @@ def crm_demo_data(session: Session, tenant: DemoTenant) -> None:
 
     Called after the kernel created the tenant, its profiles and its users, inside one
     transaction per tenant, module by module: a module after the modules it requires, so
-    its demo records can link theirs (opportunities their contacts). Must be idempotent: ``serve --demo`` runs it at every start, so
-    check for your records before adding them.
+    its demo records can link theirs (opportunities their contacts). Must be idempotent:
+    ``serve --demo`` runs it at every start, so check for your records before adding them.
 
     :param session: The write session; flush, don't commit.
     :param tenant: The demo tenant: ``tenant.id``, ``tenant.slug``, ``tenant.users``
