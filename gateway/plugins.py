@@ -350,6 +350,10 @@ def build_registry(
         for plugin, dist in pm.list_plugin_distinfo():
             if id(plugin) not in before:
                 origins[id(plugin)] = f"{dist.project_name} {dist.version}, entry point"
+    # Modules' own hookspecs (crm_add_hookspecs), before any implementation is checked.
+    for impl in pm.hook.crm_add_hookspecs.get_hookimpls():
+        for namespace in impl.function() or ():
+            pm.add_hookspecs(namespace)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
