@@ -170,7 +170,7 @@ class FieldGraph:
 
     def _source(self, key: FieldKey, name: str) -> FieldKey:
         try:
-            source = parse_field(name, key[0])
+            source = parse_field(name)
         except ValueError as exc:
             raise PluginError(f"@derivedFrom of {field_label(key)}: {exc}") from exc
         if source not in self.fields:
@@ -486,7 +486,7 @@ def guarded(
     **kwargs: Any,
 ) -> Any:
     """``strawberry.field`` with access rules: ``@requires``, ``@fullAccess`` and/or
-    ``@derivedFrom`` (``"Type.field"`` names; a bare name is a field of the same type)."""
+    ``@derivedFrom`` (``"Type.field"`` names, checked when the field graph is built)."""
     directives: list[object] = list(kwargs.pop("directives", []))
     extensions: list[FieldExtension] = list(kwargs.pop("extensions", []))
     if permission:
@@ -494,7 +494,9 @@ def guarded(
     if full_access:
         directives.append(FullAccess())
         extensions.append(FullAccessGuard())
-    sources = list(derived_from)
+    sources = list(dict.fromkeys(derived_from))  # once each, in order
+    for name in sources:
+        parse_field(name)  # "Type.field", or ValueError at import time
     if sources:
         directives.append(DerivedFrom(fields=sources))
     made = strawberry.field(directives=directives, extensions=extensions, **kwargs)

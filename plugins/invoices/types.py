@@ -135,7 +135,11 @@ class InvoiceSeriesType:
 
     @guarded(
         description="What the next number will look like.",
-        derived_from=("nextNumber", "prefix", "padding"),
+        derived_from=(
+            "InvoiceSeries.nextNumber",
+            "InvoiceSeries.prefix",
+            "InvoiceSeries.padding",
+        ),
     )
     def next_formatted(self) -> str:
         return self.record.format(self.record.next_number)
