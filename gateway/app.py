@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from gateway.access import enforcement
+from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
 from gateway.access.scope import Facts
 from gateway.config import Settings
@@ -180,6 +181,7 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
     """The ASGI app. ``uvicorn --factory gateway.app:create_app`` reads settings from env."""
     gateway = gateway or Gateway.create()
     endpoint = GraphQLEndpoint(gateway)
+    field_graph(gateway.registry)  # checks every module's @derivedFrom now, not on a request
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
