@@ -35,6 +35,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.access import enforcement
+from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
 from gateway.access.scope import Facts
 from gateway.config import Settings
@@ -318,6 +319,7 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
     """The ASGI app. ``uvicorn --factory gateway.app:create_app`` reads settings from env."""
     gateway = gateway or Gateway.create()
     endpoint = GraphQLEndpoint(gateway)
+    field_graph(gateway.registry)  # checks every module's @derivedFrom now, not on a request
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:

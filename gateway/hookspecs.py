@@ -332,7 +332,9 @@ def crm_dashboard_figures(
 
     Count only what the caller may see: query through ``context.session``, where the record
     access predicate applies to every access-controlled model. Answer in a few statements
-    (aggregate with ``count(...) FILTER``/``CASE`` rather than one query per figure).
+    (aggregate with ``count(...) FILTER``/``CASE`` rather than one query per figure). Name in
+    ``derived_from`` the fields each figure sums, filters or groups on: the gateway leaves
+    the figure out for callers whose field rules hide any of them.
 
     :param context: Who asks, in which tenant, with which session.
     :param periods: When today, this week and this month started in the organisation's time
@@ -347,5 +349,6 @@ def crm_dashboard_figures(
                 select(func.count(), func.count().filter(Note.created_at >= periods.today))
                 .select_from(Note)).one()
             return [DashboardFigure("total", "Notes", count=total),
-                    DashboardFigure("newToday", "New notes today", count=today)]
+                    DashboardFigure("newToday", "New notes today", count=today,
+                                    derived_from=("Note.createdAt",))]
     """

@@ -420,6 +420,12 @@ def pipeline(
 ) -> Pipeline:
     ctx = info.context
     ctx.require_caller()
+    # The figures count what the filter matches: as for the list, a filter may not read a
+    # field the caller's rules hide (the figures themselves are @derivedFrom their fields).
+    period = {"closedAt"} if closed_since is not None or closed_until is not None else set()
+    check_filterable_fields(
+        ctx.access, "Opportunity", period | filter_reads(filter, OPPORTUNITY_FILTER_READS)
+    )
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     figures = services.pipeline(ctx, flt, closed_since, closed_until)
     return Pipeline(
