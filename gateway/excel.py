@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -20,7 +20,11 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def put(cell: Cell, value: Any) -> None:
-    """Write a value; strings always as text, never as a formula."""
+    """Write a value; strings always as text, never as a formula. Control characters a
+    workbook cannot hold (stored before inputs refused them) show as U+FFFD instead of
+    failing the whole export."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -23,6 +23,7 @@ from gateway.access.services import get_user
 from gateway.contract import AccessLevel, ChangeKind
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
 from gateway.graphql.context import RequestContext
+from gateway.graphql.scalars import finite_decimal
 from gateway.identity.models import ProfileKind
 from plugins.contacts import validation as check
 from plugins.contacts.models import (
@@ -173,11 +174,18 @@ def _value_column(definition: CustomField) -> Any:
     }[definition.type]
 
 
+#: NUMBER custom values are ``Numeric(18, 6)``: PostgreSQL refuses larger ones.
+CUSTOM_NUMBER_LIMIT = Decimal(10**12)
+
+
 def _coerce(definition: CustomField, raw: str, where: str) -> Any:
     try:
         match definition.type:
             case FieldType.NUMBER:
-                return Decimal(raw)
+                number = finite_decimal(raw)  # no NaN or Infinity (stored as "NaN")
+                if abs(number) >= CUSTOM_NUMBER_LIMIT:
+                    raise ValueError("too large")
+                return number
             case FieldType.DATE:
                 return date.fromisoformat(raw)
             case FieldType.BOOLEAN:

@@ -7,7 +7,7 @@ import base64
 import smtplib
 from datetime import date
 from email.message import EmailMessage
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import func, or_, select
@@ -25,6 +25,7 @@ from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import text_argument
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from plugins.contacts import api as contacts_api
@@ -405,7 +406,7 @@ def send_invoice(
     id: strawberry.ID,
     to: str | None = None,
     subject: str | None = None,
-    message: str | None = None,
+    message: Annotated[str | None, text_argument(MESSAGE_LIMIT, multiline=True)] = None,
 ) -> SendInvoicePayload:
     ctx = info.context
     ctx.require(P.SEND.value)
