@@ -634,3 +634,17 @@ def test_web_forms_apply_the_same_text_rule(as_, app, gateway):
         f"/forms/{form['publicKey']}", json={"lastName": "Ok", "description": "two\nlines"}
     )
     assert accepted.status_code in (200, 201, 303), accepted.text
+
+
+def test_decimals_are_answered_in_plain_notation(as_):
+    """A 10% tax rate or discount is "10", never "1E+1" (Decimal.normalize() makes the
+    exponent form; the Decimal scalar prints fixed-point)."""
+    from decimal import Decimal
+
+    from gateway.graphql.scalars import _plain
+
+    assert _plain(Decimal("10").normalize()) == "10"
+    assert _plain(Decimal("12.50")) == "12.50"
+    rates = [t["rate"] for t in as_("admin")("{ invoiceTaxes { rate } }").data["invoiceTaxes"]]
+    assert "10" in rates
+    assert not [r for r in rates if "E" in r]

@@ -142,6 +142,12 @@ def _iso(value: Any) -> str:
     return value.isoformat()
 
 
+def _plain(value: Decimal) -> str:
+    """Fixed-point text, never exponent form: ``Decimal("1E+1")`` (what ``normalize()``
+    makes of 10) is "10", not "1E+1"; trailing zeros a value carries stay ("12.50")."""
+    return format(value, "f")
+
+
 #: ``StrawberryConfig(scalar_map=SCALARS)``: the same names and descriptions as Strawberry's.
 SCALARS: dict[object, ScalarDefinition] = {
     dt.date: scalar(
@@ -161,7 +167,7 @@ SCALARS: dict[object, ScalarDefinition] = {
     Decimal: scalar(
         name="Decimal",
         description="Decimal (fixed-point)",
-        serialize=str,
+        serialize=_plain,
         parse_value=parse_decimal,
         parse_literal=_literal(parse_decimal, StringValueNode, IntValueNode, FloatValueNode),
     ),
