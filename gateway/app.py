@@ -2,7 +2,9 @@
 
 ::
 
-    POST/GET /graphql ── bearer token → Caller (tenant, profile) + the tenant's modules
+    every request     ── trusted proxies' X-Forwarded-For (CRM_TRUSTED_PROXIES), body limit
+    POST/GET /graphql ── method, Accept, content type, JSON → GraphQL request (transport.py)
+                      ── bearer token → Caller (tenant, profile) + the tenant's modules
                       └─ the Strawberry view of that module set's cached schema
     GET /healthz      ── liveness (no database)
     …                 ── routes plugins contribute with ``crm_http_routes`` (e.g. /forms/{key})
@@ -20,14 +22,20 @@ from functools import cached_property
 from typing import Any
 
 import anyio.to_thread
+from cross_web import HTTPException, StarletteRequestAdapter
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.access import enforcement
+from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
 from gateway.access.scope import Facts
 from gateway.config import Settings
@@ -39,6 +47,20 @@ from gateway.identity.crypto import SecretBox, load_key
 from gateway.identity.services import Caller
 from gateway.plugins import BUILTIN_PLUGINS, PluginRegistry, build_registry
 from gateway.tenancy import services as tenancy
+from gateway.transport import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    BodyLimit,
+    TransportError,
+    check_content_type,
+    error_response,
+    json_response,
+    negotiate,
+    parse_body,
+    parse_query_string,
+    refusal_status,
+    wants_graphiql,
+)
 
 log = logging.getLogger("gateway.app")
 
@@ -87,8 +109,22 @@ class _Identity:
     facts: Facts | None = None
 
 
+class _ParsedRequest(StarletteRequestAdapter):
+    """Strawberry's request adapter, carrying what the dispatcher already read and checked."""
+
+    @property
+    def crm(self) -> dict[str, Any]:
+        return self._request.scope["crm"]
+
+
 class GatewayView(GraphQL[RequestContext, None]):
-    """Strawberry's ASGI view for one schema; the context comes from the dispatcher."""
+    """Strawberry's ASGI view for one schema; the context comes from the dispatcher.
+
+    The dispatcher has read and checked the HTTP request (``gateway.transport``); the view
+    executes it and answers in the negotiated media type.
+    """
+
+    request_adapter_class = _ParsedRequest
 
     def __init__(self, gateway: Gateway, schema: GatewaySchema) -> None:
         super().__init__(
@@ -115,6 +151,56 @@ class GatewayView(GraphQL[RequestContext, None]):
             limiter=state.get("limiter"),
             facts=ident.facts,
         )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        return request.crm["request"] is None
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        return request.crm["request"]
+
+    async def get_sub_response(self, request: Request) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = request.scope["crm"]["media_type"]
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The result in the negotiated media type. With graphql-response+json, a document
+        that was never executed answers 4xx (5xx) without ``data`` (GraphQL over HTTP)."""
+        media_type = sub_response.media_type or JSON
+        status = sub_response.status_code or 200
+        body: Any = response_data
+        headers: dict[str, str] = {}
+        if media_type == GRAPHQL_RESPONSE and isinstance(response_data, dict):
+            refused = refusal_status(response_data)
+            if refused is not None:
+                body = {k: v for k, v in response_data.items() if k != "data"}
+                status = refused
+                if refused == 401:
+                    headers["WWW-Authenticate"] = "Bearer"
+        response = json_response(body, status, media_type, headers)
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's refusals (e.g. a mutation over GET) in the GraphQL error shape."""
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = error_response(_refusal(exc), scope["crm"]["media_type"])
+        await response(scope, receive, send)
+
+
+def _refusal(exc: HTTPException) -> TransportError:
+    if isinstance(exc.__cause__, InvalidOperationTypeError):
+        # GraphQL over HTTP, "GET": 405, with the methods that would work.
+        return TransportError(405, f"{exc.reason}: send it with POST", headers={"Allow": "POST"})
+    return TransportError(exc.status_code, exc.reason)
 
 
 #: Lifespan state key of the limiter bounding the worker threads of operations.
@@ -154,13 +240,8 @@ class GraphQLEndpoint:
         return _Identity(caller, modules, None, found.facts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
+        request = Request(scope, receive)
         request_id = uuid.uuid4().hex
-        limiter = scope.get("state", {}).get(EXECUTION_LIMITER)
-        ident = await anyio.to_thread.run_sync(
-            self._identify, request.headers.get("authorization"), limiter=limiter
-        )
-        scope["crm"] = {"identity": ident, "request_id": request_id, "limiter": limiter}
 
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -169,17 +250,76 @@ class GraphQLEndpoint:
                 message = {**message, "headers": headers}
             await send(message)
 
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            graphql_request = await self._read(request, media_type)
+        except TransportError as error:
+            await error_response(error, media_type)(scope, receive, send_with_request_id)
+            return
+        limiter = scope.get("state", {}).get(EXECUTION_LIMITER)
+        ident = await anyio.to_thread.run_sync(
+            self._identify, request.headers.get("authorization"), limiter=limiter
+        )
+        scope["crm"] = {
+            "identity": ident,
+            "request_id": request_id,
+            "limiter": limiter,
+            "media_type": media_type or JSON,
+            "request": graphql_request,
+        }
         await self.view_for(ident.modules)(scope, receive, send_with_request_id)
+
+    async def _read(self, request: Request, media_type: str | None) -> GraphQLRequestData | None:
+        """The GraphQL request, checked before any other work; ``None`` for the GraphiQL page.
+
+        Raises TransportError for an unsupported method (405), ``Accept`` (406) or content
+        type (415), and for malformed JSON, encodings or parameters (400).
+        """
+        if request.method not in ("GET", "POST"):
+            raise TransportError(
+                405,
+                f"GraphQL is served over GET and POST, not {request.method[:20]}",
+                headers={"Allow": "GET, POST"},
+            )
+        if request.method == "GET" and self.gateway.settings.graphiql and wants_graphiql(request):
+            return None
+        if media_type is None:
+            raise TransportError(
+                406, f"the response can be {GRAPHQL_RESPONSE} or {JSON}: accept one of them"
+            )
+        if request.method == "GET":
+            return parse_query_string(request.scope.get("query_string", b""))
+        check_content_type(request.headers.get("content-type"))
+        return parse_body(await request.body())
 
 
 async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Forwarded headers from trusted proxies only, then the request size limit.
+
+    The client address (sign-in limits, web forms) is the connecting peer's unless that peer
+    is one of ``CRM_TRUSTED_PROXIES``; then it is the first untrusted address of
+    ``X-Forwarded-For`` read from the right (uvicorn's algorithm). Done here, not only in
+    ``crm-gateway serve``, so the app behaves the same under any ASGI server that leaves
+    the peer address alone.
+    """
+    stack: list[Middleware] = []
+    if settings.trusted_proxies:
+        stack.append(
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+        )
+    stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
+    return stack
+
+
 def create_app(gateway: Gateway | None = None) -> Starlette:
     """The ASGI app. ``uvicorn --factory gateway.app:create_app`` reads settings from env."""
     gateway = gateway or Gateway.create()
     endpoint = GraphQLEndpoint(gateway)
+    field_graph(gateway.registry)  # checks every module's @derivedFrom now, not on a request
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -199,10 +339,12 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
     ]
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            # Every method reaches the endpoint, which answers the unsupported ones itself.
+            Route("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
             *plugin_routes,
         ],
+        middleware=_middleware(gateway.settings),
         lifespan=lifespan,
     )
     app.state.gateway = gateway

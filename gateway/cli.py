@@ -23,8 +23,15 @@ from gateway.tenancy import services as tenancy
 SCHEMA_FILE = Path("schema/schema.graphql")
 
 
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:  # a malformed CRM_* variable: say which, without a traceback
+        raise click.ClickException(str(exc)) from exc
+
+
 def _gateway() -> Gateway:
-    return Gateway.create(Settings.from_env())
+    return Gateway.create(_settings())
 
 
 def _fail(exc: GatewayError) -> None:
@@ -46,11 +53,22 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def serve(demo: bool, host: str, port: int, workers: int) -> None:
+@click.option(
+    "--trusted-proxies",
+    envvar="CRM_TRUSTED_PROXIES",
+    default="",
+    metavar="ADDRESSES",
+    help="Proxies whose X-Forwarded-For is believed: addresses or CIDR networks, "
+    "comma-separated (CRM_TRUSTED_PROXIES). Default: none, forwarded headers are ignored.",
+)
+def serve(demo: bool, host: str, port: int, workers: int, trusted_proxies: str) -> None:
     """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn."""
     import uvicorn
 
-    gateway = _gateway()
+    # Workers read their settings from the environment: hand them the option's value.
+    os.environ["CRM_TRUSTED_PROXIES"] = trusted_proxies
+    settings = _settings()
+    gateway = Gateway.create(settings)
     if gateway.db.is_sqlite:
         migrate.upgrade(gateway.db.engine, gateway.registry)
     elif missing := migrate.pending(gateway.db.engine, gateway.registry):
@@ -68,6 +86,7 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     gateway.db.dispose()
     click.echo(f"GraphiQL: http://{host}:{port}/graphql")
     sys.stdout.flush()
+    trusted = list(settings.trusted_proxies)
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -75,6 +94,12 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=os.environ.get("CRM_LOG_LEVEL", "info"),
+        # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise, which
+        # let any local client pick its address (and dodge the per-address sign-in limit).
+        # Only the configured proxies are believed, here (for the access log) and in the
+        # app itself (gateway.app._middleware), with the same algorithm.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
 
 

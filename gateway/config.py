@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,26 @@ from pathlib import Path
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
+
+
+def parse_trusted_proxies(raw: str) -> tuple[str, ...]:
+    """``CRM_TRUSTED_PROXIES``: comma-separated addresses and networks (CIDR), or ``*``.
+
+    Refused loudly when an entry is neither: a typo must not silently trust nobody (or,
+    worse, someone else).
+    """
+    entries = tuple(item.strip() for item in raw.split(",") if item.strip())
+    if entries == ("*",):
+        return entries
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"CRM_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                "(write e.g. 10.0.0.5, 10.0.0.0/8 or ::1, comma-separated; or * for any)"
+            ) from None
+    return entries
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,14 @@ class Settings:
     #: gateway.access.narrowing). ``None``: "few" decided by cost (the default); 0: never;
     #: a number: fewer than that many rows. ``CRM_NARROWING_CAP``.
     narrowing_cap: int | None = None
+    #: Largest request accepted, in bytes: the body of a POST, the query string of a GET.
+    #: Larger requests are refused with 413 (414 for a URL) before being read whole. The
+    #: default leaves room for a contact photo (1 MiB, base64 in a mutation).
+    max_body_bytes: int = 2 * 1024 * 1024
+    #: Proxies whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are believed (addresses or
+    #: CIDR networks; ``("*",)`` for any). Empty: forwarded headers are ignored and the
+    #: client address is the connecting peer's. ``CRM_TRUSTED_PROXIES``.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -92,6 +121,8 @@ class Settings:
             plugins=tuple(
                 p.strip() for p in os.environ.get("CRM_PLUGINS", "").split(",") if p.strip()
             ),
+            max_body_bytes=_int("CRM_MAX_BODY_BYTES", cls.max_body_bytes),
+            trusted_proxies=parse_trusted_proxies(os.environ.get("CRM_TRUSTED_PROXIES", "")),
         )
 
     @property

@@ -178,6 +178,13 @@ class DashboardFigure:
     figures repeat the key once per currency. Give exactly one of ``count`` or ``amount``;
     ``amount`` needs ``currency`` (ISO 4217). Figures must count only rows the caller can see
     — query through the context's session and the gateway's access predicate applies.
+
+    ``derived_from`` names the GraphQL fields (``"Type.field"``) the figure is computed from:
+    what it sums, and what it filters, groups or compares on (``Invoice.total``,
+    ``Invoice.status``, ``Invoice.currency``…). The gateway leaves the figure out for callers
+    whose field rules hide any of them (or anything those fields derive from), as it refuses
+    the fields themselves: a sum over one record is that record's value. A figure derived from
+    a ``@fullAccess`` field is shown only to profiles that see every record in full.
     """
 
     key: str
@@ -185,9 +192,18 @@ class DashboardFigure:
     count: int | None = None
     amount: Decimal | None = None
     currency: str | None = None
+    derived_from: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.count is None) == (self.amount is None):
             raise ValueError(f"dashboard figure {self.key!r}: give exactly one of count, amount")
         if self.amount is not None and not self.currency:
             raise ValueError(f"dashboard figure {self.key!r}: an amount needs a currency")
+        if isinstance(self.derived_from, str):
+            raise ValueError(f"dashboard figure {self.key!r}: derived_from is a tuple of names")
+        for name in self.derived_from:
+            type_name, dot, field_name = name.partition(".")
+            if not (type_name and dot and field_name) or "." in field_name:
+                raise ValueError(
+                    f"dashboard figure {self.key!r}: {name!r} is not of the form Type.field"
+                )

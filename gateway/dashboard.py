@@ -2,11 +2,14 @@
 
 The kernel owns the query and the notion of "today/this week/this month" in the
 organisation's time zone; modules answer ``crm_dashboard_figures`` with figures that respect
-record access because they are counted through the caller's session.
+record access because they are counted through the caller's session, and field rules
+because the kernel leaves out every figure derived from a field the caller may not read
+(``DashboardFigure.derived_from``).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,9 +17,12 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.types import Info
 
+from gateway.access.fields import effective_rules, field_graph, parse_field
 from gateway.contract import DashboardFigure, DashboardPeriods
 from gateway.graphql.context import RequestContext
 from gateway.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
 
 
 def periods_for(timezone: str, now: datetime | None = None) -> DashboardPeriods:
@@ -70,7 +76,7 @@ def dashboard(info: Info[RequestContext, None], modules: list[str] | None = None
     for module, answer in ctx.hooks.call_attributed(
         "crm_dashboard_figures", context=ctx, periods=periods, only_modules=wanted
     ):
-        figures.extend(_shaped(module, figure) for figure in answer or ())
+        figures.extend(_shaped(module, f) for f in answer or () if _readable(ctx, module, f))
     return Dashboard(
         timezone=timezone,
         today=periods.today,
@@ -78,6 +84,33 @@ def dashboard(info: Info[RequestContext, None], modules: list[str] | None = None
         month=periods.month,
         figures=figures,
     )
+
+
+def _readable(ctx: RequestContext, module: str, figure: DashboardFigure) -> bool:
+    """Whether the caller may read every field the figure derives from (effective rules:
+    derivations followed). Unknown fields fail closed; ``@fullAccess`` ones need a profile
+    that sees every record in full (the sum would include records seen only as public)."""
+    if not figure.derived_from:
+        return True
+    access = ctx.access
+    if access is None:
+        return True
+    graph = field_graph(access.registry)
+    rules = effective_rules(access)
+    for name in figure.derived_from:
+        key = parse_field(name)
+        if key not in graph.fields:
+            log.warning("figure %s.%s derives from unknown field %s", module, figure.key, name)
+            return False
+        if rules.hidden(key):
+            return False
+        full = any(
+            (policy := graph.policies.get(k)) is not None and policy.full_access
+            for k in (key, *graph.sources(key))
+        )
+        if full and not access.scope.sees_everything:
+            return False
+    return True
 
 
 def _shaped(module: str, figure: DashboardFigure) -> DashboardFigureType:

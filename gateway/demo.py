@@ -150,6 +150,8 @@ def seed_demo(gateway: Gateway) -> list[DemoTenant]:
                 gateway.settings.password_hash_profile,
             )
             modules = tenancy.enabled_modules(session, gateway.registry, demo.id)
-            gateway.registry.hooks_for(modules).crm_demo_data(session=session, tenant=demo)
+            gateway.registry.hooks_for(modules).call_attributed(
+                "crm_demo_data", dependency_order=True, session=session, tenant=demo
+            )
         seeded.append(demo)
     return seeded

@@ -21,6 +21,11 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    #: The HTTP request is not a well-formed GraphQL-over-HTTP request (bad JSON, encoding,
+    #: content type, method or parameters); the HTTP status tells which (gateway.transport).
+    BAD_REQUEST = "BAD_REQUEST"
+    #: The request body (or a GET's query string) is larger than ``CRM_MAX_BODY_BYTES``.
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 
 
 class GatewayError(Exception):

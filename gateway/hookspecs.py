@@ -81,6 +81,35 @@ def crm_plugin_info() -> PluginInfo:
 
 
 @hookspec
+def crm_add_hookspecs() -> Sequence[object]:
+    """Declare hooks of your own, for the modules built on yours (as pytest's
+    ``pytest_addhooks``).
+
+    Called once per application, at start-up, before any hook implementation is checked,
+    so modules that require yours can implement your hooks and a misspelt implementation
+    still fails start-up. Name your hooks ``crm_<something>`` and document them like the
+    kernel's (docstring with ``:param:`` and ``:returns:``, an entry in your module's
+    ``docs/modules/<name>.md``, a ``test_hook_<name>`` test); the hook contract test checks
+    every module's hookspecs as it checks the kernel's. Call them through
+    ``context.hooks.<name>(...)``, which reaches only the modules enabled for the tenant.
+
+    :returns: Modules or classes holding your hookspecs (functions marked with
+        :data:`hookspec`).
+
+    Example::
+
+        # plugins/contacts/hookspecs.py
+        @hookspec(firstresult=True)
+        def crm_web_form_submission(context, target, form_name, owner_id, values): ...
+
+        # plugins/contacts/__init__.py
+        @hookimpl
+        def crm_add_hookspecs():
+            return [contacts_hookspecs]
+    """
+
+
+@hookspec
 def crm_models() -> Sequence[type[Any]]:
     """Return the SQLAlchemy models (subclasses of :class:`gateway.db.Base`) the plugin owns.
 
@@ -215,8 +244,9 @@ def crm_demo_data(session: Session, tenant: DemoTenant) -> None:
     """Add the plugin's demo records to a demo tenant.
 
     Called after the kernel created the tenant, its profiles and its users, inside one
-    transaction per tenant. Must be idempotent: ``serve --demo`` runs it at every start, so
-    check for your records before adding them.
+    transaction per tenant, module by module: a module after the modules it requires, so
+    its demo records can link theirs (opportunities their contacts). Must be idempotent:
+    ``serve --demo`` runs it at every start, so check for your records before adding them.
 
     :param session: The write session; flush, don't commit.
     :param tenant: The demo tenant: ``tenant.id``, ``tenant.slug``, ``tenant.users``
@@ -289,38 +319,6 @@ def crm_merge_records(context: CallerContext, entity: str, kept: Any, merged: An
     """
 
 
-@hookspec(firstresult=True)
-def crm_web_form_submission(
-    context: CallerContext, target: str, form_name: str, owner_id: int, values: dict[str, str]
-) -> Any | None:
-    """Create the record a web contact form asks for when its target is not a contact.
-
-    The contacts module calls it for a valid submission to a form whose ``target`` is not
-    ``CONTACT`` (the leads module answers ``LEAD``), inside the submission's transaction. The
-    session is a system session: restrict everything to ``context.tenant_id`` yourself. The
-    first non-``None`` answer wins; when none answers (the module owning the target is off
-    for the tenant), the contacts module creates a contact as usual. Raise ``BadUserInput``
-    naming the field to refuse the submission (the visitor gets a 400).
-
-    :param context: The form's tenant, a system session, no acting user (a visitor).
-    :param target: The form's target, e.g. ``"LEAD"``.
-    :param form_name: The form's name (use it as the record's source).
-    :param owner_id: The user the form's records are for (notify them).
-    :param values: The fields the form collects (contact field names such as ``firstName``,
-        ``companyName``, ``email``, ``description``), trimmed, length-checked, required ones
-        present, empty ones left out.
-    :returns: The record you created, or ``None`` if ``target`` is not yours.
-
-    Example::
-
-        @hookimpl
-        def crm_web_form_submission(context, target, form_name, owner_id, values):
-            if target != "LEAD":
-                return None
-            return create_lead_from(context, values, source=f"web form: {form_name}")
-    """
-
-
 # -------------------------------------------------------------------------------------------
 # 6. Read-side contributions (per operation; enabled modules of the caller's tenant)
 # -------------------------------------------------------------------------------------------
@@ -334,7 +332,9 @@ def crm_dashboard_figures(
 
     Count only what the caller may see: query through ``context.session``, where the record
     access predicate applies to every access-controlled model. Answer in a few statements
-    (aggregate with ``count(...) FILTER``/``CASE`` rather than one query per figure).
+    (aggregate with ``count(...) FILTER``/``CASE`` rather than one query per figure). Name in
+    ``derived_from`` the fields each figure sums, filters or groups on: the gateway leaves
+    the figure out for callers whose field rules hide any of them.
 
     :param context: Who asks, in which tenant, with which session.
     :param periods: When today, this week and this month started in the organisation's time
@@ -349,5 +349,6 @@ def crm_dashboard_figures(
                 select(func.count(), func.count().filter(Note.created_at >= periods.today))
                 .select_from(Note)).one()
             return [DashboardFigure("total", "Notes", count=total),
-                    DashboardFigure("newToday", "New notes today", count=today)]
+                    DashboardFigure("newToday", "New notes today", count=today,
+                                    derived_from=("Note.createdAt",))]
     """

@@ -148,6 +148,16 @@ class PluginRegistry:
                     result.append(dep)
         return result
 
+    @cached_property
+    def dependency_order(self) -> tuple[str, ...]:
+        """Every module after the modules it requires (otherwise in registration order)."""
+        order: list[str] = []
+        for name in self.plugins:
+            for dep in [*self.requirement_closure(name), name]:
+                if dep not in order:
+                    order.append(dep)
+        return tuple(order)
+
     def dependents(self, name: str, among: Iterable[str]) -> list[str]:
         """The modules in ``among`` that need ``name``, directly or indirectly."""
         return [m for m in among if m != name and name in self.requirement_closure(m)]
@@ -278,22 +288,33 @@ class HookRelay:
         self._callers: dict[str, Callable[..., Any]] = {}
 
     def call_attributed(
-        self, name: str, *, only_modules: Collection[str] | None = None, **kwargs: Any
+        self,
+        name: str,
+        *,
+        only_modules: Collection[str] | None = None,
+        dependency_order: bool = False,
+        **kwargs: Any,
     ) -> list[tuple[str, Any]]:
         """Call hook ``name`` plugin by plugin; return ``(module name, result)`` pairs.
 
         For hooks whose answers must say who gave them (vetoes name the vetoing module).
         ``only_modules`` restricts the call to those modules (e.g. the dashboard figures a
-        frontend asked for).
+        frontend asked for). ``dependency_order`` calls each module after the modules it
+        requires (otherwise registration order), for implementations that build on their
+        requirements' results, such as demo data.
         """
-        caller = getattr(self, name)
-        answers = []
-        for impl in caller.get_hookimpls():  # registration order
-            module = self._registry.by_object(impl.plugin).info.name
-            if only_modules is not None and module not in only_modules:
-                continue
-            answers.append((module, impl.function(*[kwargs[arg] for arg in impl.argnames])))
-        return answers
+        impls = [
+            (self._registry.by_object(impl.plugin).info.name, impl)
+            for impl in getattr(self, name).get_hookimpls()  # registration order
+        ]
+        if dependency_order:
+            rank = {module: i for i, module in enumerate(self._registry.dependency_order)}
+            impls.sort(key=lambda pair: rank[pair[0]])
+        return [
+            (module, impl.function(*[kwargs[arg] for arg in impl.argnames]))
+            for module, impl in impls
+            if only_modules is None or module in only_modules
+        ]
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if not name.startswith("crm_"):
@@ -329,6 +350,10 @@ def build_registry(
         for plugin, dist in pm.list_plugin_distinfo():
             if id(plugin) not in before:
                 origins[id(plugin)] = f"{dist.project_name} {dist.version}, entry point"
+    # Modules' own hookspecs (crm_add_hookspecs), before any implementation is checked.
+    for impl in pm.hook.crm_add_hookspecs.get_hookimpls():
+        for namespace in impl.function() or ():
+            pm.add_hookspecs(namespace)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

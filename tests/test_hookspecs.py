@@ -48,6 +48,35 @@ def test_every_hookspec_is_documented_and_tested():
     assert contract_problems(hookspecs, docs, REPO / "tests") == []
 
 
+def test_every_hookspec_a_module_declares_is_documented_and_tested(registry):
+    declared = 0
+    for impl in registry.pm.hook.crm_add_hookspecs.get_hookimpls():
+        module = registry.by_object(impl.plugin).info.name
+        page = REPO / "docs" / "modules" / f"{module}.md"
+        docs = page.read_text() if page.exists() else ""
+        for namespace in impl.function():
+            declared += len(hookspec_functions(namespace))
+            assert contract_problems(namespace, docs, REPO / "tests") == [], module
+            kernel = set(hookspec_functions(hookspecs))
+            assert not kernel & set(hookspec_functions(namespace)), "a module redefines a hook"
+    assert declared >= 1  # contacts declares crm_web_form_submission
+
+
+def test_hook_crm_add_hookspecs(registry):
+    """A module's hookspecs are registered: calling one reaches the implementations of the
+    modules built on it, and the hook is unknown to a registry without that module."""
+    from gateway.plugins import build_registry
+
+    assert registry.pm.hook.crm_web_form_submission.spec is not None
+    callers = {
+        registry.by_object(i.plugin).info.name
+        for i in registry.pm.hook.crm_web_form_submission.get_hookimpls()
+    }
+    assert callers == {"leads"}
+    bare = build_registry(builtin=("tests.plugins.notes",), entry_points=False)
+    assert not hasattr(bare.pm.hook, "crm_web_form_submission")
+
+
 def test_the_check_catches_an_undocumented_untested_hookspec(tmp_path):
     fake = types.ModuleType("fake_hookspecs")
     spec = pluggy.HookspecMarker(hookspecs.PROJECT)

@@ -580,8 +580,12 @@ def test_pdf_and_export_leave_hidden_fields_out(as_):
     assert "B12345674" not in after and "78.65" not in after
     book = export_book(manager)
     assert "Total" not in [c.value for c in book["Invoices"][1]]
-    assert "Subtotal" in [c.value for c in book["Invoices"][1]]
+    # Amounts computed from the hidden unit price would reveal it (@derivedFrom): left out too.
+    assert "Subtotal" not in [c.value for c in book["Invoices"][1]]
+    assert "Order number" in [c.value for c in book["Invoices"][1]]
     assert "Unit price" not in [c.value for c in book["Lines"][1]]
+    assert "Net amount" not in [c.value for c in book["Lines"][1]]
+    assert "Quantity" in [c.value for c in book["Lines"][1]]
     assert "Total" in [c.value for c in export_book(admin)["Invoices"][1]]
 
 
@@ -664,9 +668,9 @@ def test_send_refuses_header_injection_and_reports_smtp_failures(gateway, demo):
         )
         issue(manager, inv["id"])
         r = manager(SEND, {"id": inv["id"], "subject": "Hi\r\nBcc: all@example.com"})
-        assert r.errors == [], r.body
-        (error,) = r.data["sendInvoice"]["errors"]
-        assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "subject")
+        # refused at the edge: a one-line text input holds no line breaks (input_checks)
+        (error,) = r.errors
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "subject"}
         r = manager(SEND, {"id": inv["id"]})
         assert r.errors == [], r.body
         (error,) = r.data["sendInvoice"]["errors"]
@@ -760,12 +764,8 @@ def test_issuing_dates_the_invoice_today_and_keeps_dates_in_series_order(as_):
 @pytest.mark.parametrize(
     ("line", "field"),
     [
-        ({"unitPrice": "NaN"}, "lines.0.unitPrice"),
-        ({"unitPrice": "Infinity"}, "lines.0.unitPrice"),
         ({"unitPrice": "1000000000000"}, "lines.0.unitPrice"),
-        ({"quantity": "-Infinity"}, "lines.0.quantity"),
         ({"quantity": "1000000000"}, "lines.0.quantity"),
-        ({"discount": "NaN"}, "lines.0.discount"),
         ({"discount": "12.34567"}, "lines.0.discount"),
         ({"quantity": "999999999", "unitPrice": "999999999999"}, "lines.0"),
     ],
@@ -787,15 +787,51 @@ def test_bad_numbers_are_bad_user_input(as_, line, field):
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", field)
 
 
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ({"unitPrice": "NaN"}, "input.lines.0.unitPrice"),
+        ({"unitPrice": "Infinity"}, "input.lines.0.unitPrice"),
+        ({"quantity": "-Infinity"}, "input.lines.0.quantity"),
+        ({"discount": "NaN"}, "input.lines.0.discount"),
+    ],
+)
+def test_values_no_number_takes_are_refused_at_the_edge(as_, line, field):
+    """NaN and infinities are refused by the Decimal scalar (gateway.graphql.scalars)."""
+    manager = as_("manager")
+    _taxes, items = catalogue(manager)
+    r = manager(
+        CREATE,
+        {
+            "input": {
+                "clientId": contact_id(manager, "Atlantic Foods S.A."),
+                "lines": [{**service_line(items), **line}],
+            }
+        },
+    )
+    (error,) = r.errors
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+
+
 def test_bad_catalogue_numbers_are_bad_user_input(as_):
     admin = as_("admin")
     for rate in (None, "NaN", "Infinity", "5.12345"):
         r = admin(SAVE_TAX, {"i": {"name": "T", "rate": rate}})
+        if rate in ("NaN", "Infinity"):  # refused at the edge (the Decimal scalar)
+            assert [e["extensions"] for e in r.errors] == [
+                {"code": "BAD_USER_INPUT", "field": "input.rate"}
+            ]
+            continue
         assert r.errors == [], r.body
         (error,) = r.data["saveInvoiceTax"]["errors"]
         assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "rate")
     for price in ("NaN", "-Infinity", "1e12"):
         r = admin(SAVE_ITEM, {"i": {"kind": "ARTICLE", "name": "W", "price": price}})
+        if price != "1e12":  # refused at the edge (the Decimal scalar)
+            assert [e["extensions"] for e in r.errors] == [
+                {"code": "BAD_USER_INPUT", "field": "input.price"}
+            ]
+            continue
         assert r.errors == [], r.body
         (error,) = r.data["saveInvoiceItem"]["errors"]
         assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "price")

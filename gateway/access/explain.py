@@ -12,7 +12,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from gateway.access import hierarchy
-from gateway.access.fields import FieldPolicy
+from gateway.access.fields import FieldPolicy, field_label, scope_effective_rules
 from gateway.access.models import FieldMode
 from gateway.access.predicates import Clause, Mode, Reason, grant_clauses, required_action
 from gateway.access.scope import SYSTEM, AccessScope
@@ -159,14 +159,17 @@ def explain(
         return result
     findings: list[Finding] = []
     allowed = read.allowed
-    rule = scope.field_rules.get((type_name or "", field_name))
-    findings.append(
-        Finding(
-            Reason.FIELD_RULE,
-            rule is not FieldMode.HIDDEN,
-            f"the profile's field rule: {rule.value}" if rule else "no field rule for this field",
-        )
-    )
+    key = (type_name or "", field_name)
+    rules = scope_effective_rules(scope, registry)  # derivations followed, as enforced
+    causes = sorted(field_label(c) for c in rules.causes.get(key, ()) if c != key)
+    rule = rules.get(key) if causes else scope.field_rules.get(key)
+    if rule is None:
+        detail = "no field rule for this field"
+    elif causes:
+        detail = f"{rule.value}: derived from (or tied to) {', '.join(causes)}"
+    else:
+        detail = f"the profile's field rule: {rule.value}"
+    findings.append(Finding(Reason.FIELD_RULE, rule is not FieldMode.HIDDEN, detail))
     allowed = allowed and rule is not FieldMode.HIDDEN
     if policy is not None and policy.permission:
         holds = scope.has(policy.permission)

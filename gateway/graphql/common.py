@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -41,16 +42,36 @@ def global_id(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(to_base64(type_name, pk))
 
 
-def parse_global_id(value: str, expected_type: str, field: str = "id") -> int:
-    """The primary key inside a global ID of ``expected_type``; BAD_USER_INPUT otherwise."""
+#: Primary keys are signed 64-bit integers (``BIGINT``; SQLite's ``INTEGER``): a larger one
+#: cannot exist, and binding it would fail in the driver.
+MAX_KEY = 2**63 - 1
+_KEY = re.compile(r"[0-9]{1,19}")
+
+
+def split_global_id(value: str, field: str = "id") -> tuple[str, int]:
+    """The type name and primary key inside a global ID; BAD_USER_INPUT unless the key is
+    plain ASCII digits that fit a signed 64-bit column."""
     try:
         type_name, raw = from_base64(value)
-        pk = int(raw)
     except (ValueError, TypeError) as exc:
-        raise BadUserInput(f"{value!r} is not a valid ID", field=field) from exc
+        raise BadUserInput(f"{shown(value)} is not a valid ID", field=field) from exc
+    if not isinstance(raw, str) or not _KEY.fullmatch(raw) or int(raw) > MAX_KEY:
+        raise BadUserInput(f"{shown(value)} is not a valid ID", field=field)
+    return type_name, int(raw)
+
+
+def parse_global_id(value: str, expected_type: str, field: str = "id") -> int:
+    """The primary key inside a global ID of ``expected_type``; BAD_USER_INPUT otherwise."""
+    type_name, pk = split_global_id(value, field)
     if type_name != expected_type:
         raise BadUserInput(f"expected an ID of a {expected_type}", field=field)
     return pk
+
+
+def shown(value: object) -> str:
+    """A refused value for a message, shortened (it may be 100,000 characters long)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def page_size(first: int | None, settings: Settings, field: str = "first") -> int:

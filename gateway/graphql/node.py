@@ -7,8 +7,10 @@ tenant, answers ``null`` — the same as an ID that does not exist.
 from __future__ import annotations
 
 import strawberry
-from strawberry.relay import from_base64
 from strawberry.types import Info
+
+from gateway.errors import BadUserInput
+from gateway.graphql.common import split_global_id
 
 
 @strawberry.interface(name="Node", description="An object with a global ID.")
@@ -23,10 +25,9 @@ def node(info: Info, id: strawberry.ID) -> Node | None:
     ctx = info.context
     ctx.require_caller()
     try:
-        type_name, raw = from_base64(id)
-        pk = int(raw)
-    except (ValueError, TypeError):
-        return None
+        type_name, pk = split_global_id(id)
+    except BadUserInput:
+        return None  # no record has this ID
     registry = ctx.gateway.registry
     entity = registry.entity_of_type.get(type_name)
     if entity is None or entity.graphql_factory is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -46,13 +47,35 @@ def encode_cursor(value: Any, pk: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[Any, int]:
+    """The sort value and id a cursor holds; BAD_USER_INPUT for anything :func:`encode_cursor`
+    could not have written (cursors are opaque, but a client can forge one): an id that does
+    not fit a 64-bit key, a non-finite or out-of-range number, a date-time without a zone,
+    text with NUL or lone surrogates (no database column can hold them)."""
     try:
         kind, value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(value, str | int | float) or isinstance(pk, bool | list | dict):
+        if kind == "t":
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("a date-time cursor carries its zone")
+            value = value.astimezone(UTC)  # as stored; OverflowError at the ends of time
+        if not _fits(pk) or not (_fits(value) or _sane_text(value) or kind == "t"):
             raise ValueError("a cursor holds a scalar sort value and an id")
-        return (datetime.fromisoformat(value) if kind == "t" else value), int(pk)
-    except (ValueError, TypeError) as exc:
+        return value, pk
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise BadUserInput("not a valid cursor", field="after") from exc
+
+
+def _fits(value: Any) -> bool:
+    """An integer a 64-bit column can hold (booleans are not integers here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**63 - 1
+
+
+def _sane_text(value: Any) -> bool:
+    return isinstance(value, str) and _UNSTORABLE.search(value) is None
+
+
+#: NUL and lone surrogates: PostgreSQL text cannot hold them, psycopg cannot encode them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def after_cursor(sort_column: Any, id_column: Any, cursor: str, descending: bool) -> Any:
@@ -62,7 +85,7 @@ def after_cursor(sort_column: Any, id_column: Any, cursor: str, descending: bool
     continue a list sorted by date (it would compare text with timestamps).
     """
     value, pk = decode_cursor(cursor)
-    if isinstance(value, datetime) != (sort_column.type.python_type is datetime):
+    if not isinstance(value, sort_column.type.python_type):
         raise BadUserInput("this cursor belongs to a list in another order", field="after")
     bound = tuple_(sort_column, id_column)
     return bound < (value, pk) if descending else bound > (value, pk)

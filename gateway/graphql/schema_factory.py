@@ -33,6 +33,8 @@ from gateway.access.fields import FieldGuard, FieldPolicy, field_policies
 from gateway.config import Settings
 from gateway.graphql.document_memo import DocumentMemo
 from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate
+from gateway.graphql.input_checks import InputCheck
+from gateway.graphql.scalars import SCALARS
 from gateway.graphql.shaped import ShapingExecutionContext
 from gateway.plugins import PluginRegistry
 
@@ -140,6 +142,8 @@ class SchemaFactory:
         )
         extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
             UnitOfWork,
+            # before anything reads an input: text limits, control characters, list sizes
+            InputCheck,
             FieldGuard,
             lambda: ParserCache(maxsize=256),
             DocumentValidationCache,
@@ -155,5 +159,6 @@ class SchemaFactory:
             types=types,
             extensions=extensions,
             execution_context_class=ShapingExecutionContext,
-            config=StrawberryConfig(disable_field_suggestions=True),
+            # Date, DateTime and Decimal validated at the edge (gateway.graphql.scalars)
+            config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from gateway.core.types import ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
 from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import text, text_argument
 from gateway.identity import invitations, throttle, two_factor
 from gateway.identity import services as identity
 from gateway.identity.models import AuthSession, LoginChallenge, Profile, User
@@ -521,7 +522,7 @@ class UpdateOrganizationInput:
     timezone: str | None = None
     legal_name: str | None = None
     fiscal_id: str | None = None
-    address: str | None = None
+    address: str | None = text(500, multiline=True, default=None)
     phone: str | None = None
     email: str | None = None
     website: str | None = None
@@ -560,7 +561,10 @@ def update_organization(info: Ctx, input: UpdateOrganizationInput) -> Organizati
 
 
 @strawberry.mutation(description="Set the logo from a data URL: PNG, JPEG or WebP, ≤ 512 KiB.")
-def set_organization_logo(info: Ctx, data_url: str) -> OrganizationPayload:
+def set_organization_logo(
+    info: Ctx,
+    data_url: Annotated[str, text_argument(2 * organization.MAX_LOGO_BYTES)],
+) -> OrganizationPayload:
     return _org_change(info.context, lambda s, t: organization.set_logo(s, t, data_url))
 
 

@@ -18,7 +18,7 @@ from gateway.contract import (
     PluginInfo,
 )
 from gateway.hookspecs import hookimpl
-from plugins.contacts import api, dashboard, demo, webforms
+from plugins.contacts import api, dashboard, demo, hookspecs, webforms
 from plugins.contacts.models import (
     Contact,
     ContactEmail,
@@ -44,6 +44,11 @@ def crm_plugin_info() -> PluginInfo:
         description="Persons and companies, tags, custom fields, search, export.",
         migrations=Path(__file__).parent / "versions",
     )
+
+
+@hookimpl
+def crm_add_hookspecs() -> Sequence[object]:
+    return [hookspecs]
 
 
 @hookimpl

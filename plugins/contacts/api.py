@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from sqlalchemy import delete, func, select
@@ -20,6 +20,7 @@ from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import text_argument
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from gateway.graphql.shaped import Shaped, plain_selection
@@ -504,7 +505,11 @@ def merge_contacts(
     description="Set a contact's photo from a data URL (an image of at most "
     "1 MB; it is shrunk to fit 200x300)."
 )
-def set_contact_photo(info: Ctx, id: strawberry.ID, data_url: str) -> ContactPayload:
+def set_contact_photo(
+    info: Ctx,
+    id: strawberry.ID,
+    data_url: Annotated[str, text_argument(2 * photos.MAX_BYTES)],
+) -> ContactPayload:
     ctx = info.context
     ctx.require_caller()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.access.fields import has_full_access
-from gateway.access.models import FieldMode
+from gateway.access.fields import effective_rules, has_full_access, parse_field
 from gateway.excel import add_sheet, new_workbook, to_bytes
 from plugins.contacts.models import Contact
 
 #: (GraphQL field, header, value) — the GraphQL name is what field rules refer to.
+#: Address parts are shown by ``Contact.address`` and ``Address.<part>``: both must be readable.
 COLUMNS: list[tuple[str, str, Any]] = [
     ("kind", "Kind", lambda c: c.kind.value),
     ("displayName", "Name", lambda c: c.display_name),
@@ -18,8 +18,8 @@ COLUMNS: list[tuple[str, str, Any]] = [
     ("phone", "Phone", lambda c: c.phones[0].number if c.phones else ""),
     ("category", "Category", lambda c: c.category.value if c.category else ""),
     ("fiscalId", "Fiscal ID", lambda c: c.fiscal_id),
-    ("city", "City", lambda c: c.city),
-    ("country", "Country", lambda c: c.country),
+    ("address+Address.city", "City", lambda c: c.city),
+    ("address+Address.country", "Country", lambda c: c.country),
     ("source", "Source", lambda c: c.source),
     ("segment", "Segment", lambda c: c.segment),
     ("zone", "Zone", lambda c: c.zone),
@@ -32,10 +32,15 @@ FULL_ACCESS = {"description", "discount"}
 
 
 def contacts_workbook(context: Any, contacts: list[Contact]) -> bytes:
-    """Hidden fields (profile field rules) are left out; full-access fields are blank for
-    contacts seen only through a public level; strings are never formulas."""
-    rules = context.access.scope.field_rules if context.access else {}
-    columns = [c for c in COLUMNS if rules.get(("Contact", c[0])) is not FieldMode.HIDDEN]
+    """Fields the caller may not read (effective field rules: derivations such as ``email``
+    from ``emails`` followed) are left out; full-access fields are blank for contacts seen
+    only through a public level; strings are never formulas."""
+    rules = effective_rules(context.access)
+    columns = [
+        c
+        for c in COLUMNS
+        if not any(rules.hidden(parse_field(name, "Contact")) for name in c[0].split("+"))
+    ]
     rows = []
     for contact in contacts:
         full = has_full_access(context, contact)

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from gateway.graphql.common import AccessLevelEnum, parse_global_id
+from gateway.graphql.input_checks import LONG_TEXT, text
 from gateway.graphql.pagination import Direction
 from plugins.contacts.services import ContactData, ContactFilter
 from plugins.contacts.types import (
@@ -22,21 +23,21 @@ from plugins.contacts.types import (
 
 @strawberry.input
 class EmailInput:
-    address: str
-    kind: str = "WORK"
+    address: str = text(254)
+    kind: str = text(20, default="WORK")
 
 
 @strawberry.input
 class PhoneInput:
-    number: str
-    kind: str = "WORK"
+    number: str = text(40)
+    kind: str = text(20, default="WORK")
 
 
 @strawberry.input
 class CustomFieldInput:
-    key: str
-    value: str | None = strawberry.field(
-        description="As text (see CustomFieldValue); null or empty clears it."
+    key: str = text(60)
+    value: str | None = text(
+        500, description="As text (see CustomFieldValue); null or empty clears it."
     )
 
 
@@ -46,34 +47,34 @@ class CustomFieldInput:
 )
 class CreateContactInput:
     kind: ContactKindEnum  # type: ignore[valid-type]
-    first_name: str | None = None
-    last_name: str | None = None
-    company_name: str | None = None
+    first_name: str | None = text(100, default=None)
+    last_name: str | None = text(100, default=None)
+    company_name: str | None = text(200, default=None)
     company_id: strawberry.ID | None = None
-    email: str | None = None
-    phone: str | None = None
+    email: str | None = text(254, default=None)
+    phone: str | None = text(40, default=None)
     emails: list[EmailInput] | None = None
     phones: list[PhoneInput] | None = None
     client_kind: ClientKindEnum | None = None  # type: ignore[valid-type]
     category: CategoryEnum | None = None  # type: ignore[valid-type]
     contact_type_id: strawberry.ID | None = None
     currency: str | None = None
-    website: str | None = None
-    street: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
+    website: str | None = text(200, default=None)
+    street: str | None = text(200, multiline=True, default=None)
+    city: str | None = text(100, default=None)
+    region: str | None = text(100, default=None)
+    postal_code: str | None = text(20, default=None)
     country: str | None = None
     latitude: Decimal | None = None
     longitude: Decimal | None = None
-    fiscal_id: str | None = None
+    fiscal_id: str | None = text(40, default=None)
     fiscal_id_type: FiscalIdTypeEnum | None = None  # type: ignore[valid-type]
-    source: str | None = None
-    segment: str | None = None
-    zone: str | None = None
-    description: str | None = None
+    source: str | None = text(80, default=None)
+    segment: str | None = text(80, default=None)
+    zone: str | None = text(80, default=None)
+    description: str | None = text(LONG_TEXT, multiline=True, default=None)
     discount: Decimal | None = None
-    tags: list[str] | None = None
+    tags: list[str] | None = text(60, default=None)
     custom_fields: list[CustomFieldInput] | None = None
     access: AccessLevelEnum | None = None  # type: ignore[valid-type]
     owner_id: strawberry.ID | None = strawberry.field(
@@ -87,34 +88,34 @@ class CreateContactInput:
 )
 class UpdateContactInput:
     kind: ContactKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    company_name: str | None = strawberry.UNSET
+    first_name: str | None = text(100, default=strawberry.UNSET)
+    last_name: str | None = text(100, default=strawberry.UNSET)
+    company_name: str | None = text(200, default=strawberry.UNSET)
     company_id: strawberry.ID | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
+    email: str | None = text(254, default=strawberry.UNSET)
+    phone: str | None = text(40, default=strawberry.UNSET)
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
     client_kind: ClientKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     category: CategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     contact_type_id: strawberry.ID | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    street: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    region: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
+    website: str | None = text(200, default=strawberry.UNSET)
+    street: str | None = text(200, multiline=True, default=strawberry.UNSET)
+    city: str | None = text(100, default=strawberry.UNSET)
+    region: str | None = text(100, default=strawberry.UNSET)
+    postal_code: str | None = text(20, default=strawberry.UNSET)
     country: str | None = strawberry.UNSET
     latitude: Decimal | None = strawberry.UNSET
     longitude: Decimal | None = strawberry.UNSET
-    fiscal_id: str | None = strawberry.UNSET
+    fiscal_id: str | None = text(40, default=strawberry.UNSET)
     fiscal_id_type: FiscalIdTypeEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    source: str | None = strawberry.UNSET
-    segment: str | None = strawberry.UNSET
-    zone: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    source: str | None = text(80, default=strawberry.UNSET)
+    segment: str | None = text(80, default=strawberry.UNSET)
+    zone: str | None = text(80, default=strawberry.UNSET)
+    description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
     discount: Decimal | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = text(60, default=strawberry.UNSET)
     custom_fields: list[CustomFieldInput] | None = strawberry.UNSET
     access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     owner_id: strawberry.ID | None = strawberry.UNSET
@@ -192,10 +193,10 @@ def _list(value: Any) -> Any:
 
 @strawberry.input
 class CustomFieldFilter:
-    key: str
-    equals: str | None = None
-    min: str | None = None
-    max: str | None = None
+    key: str = text(60)
+    equals: str | None = text(500, default=None)
+    min: str | None = text(500, default=None)
+    max: str | None = text(500, default=None)
 
 
 @strawberry.input
@@ -205,7 +206,7 @@ class ContactFilterInput:
     category: CategoryEnum | None = None  # type: ignore[valid-type]
     client_kind: ClientKindEnum | None = None  # type: ignore[valid-type]
     contact_type_id: strawberry.ID | None = None
-    tags: list[str] | None = strawberry.field(default=None, description="All of these tags.")
+    tags: list[str] | None = text(60, default=None, description="All of these tags.")
     owner_id: strawberry.ID | None = None
     source: str | None = None
     segment: str | None = None

@@ -23,6 +23,7 @@ from gateway.access.services import get_user
 from gateway.contract import AccessLevel, ChangeKind
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
 from gateway.graphql.context import RequestContext
+from gateway.graphql.scalars import finite_decimal
 from gateway.identity.models import ProfileKind
 from plugins.contacts import validation as check
 from plugins.contacts.models import (
@@ -173,11 +174,18 @@ def _value_column(definition: CustomField) -> Any:
     }[definition.type]
 
 
+#: NUMBER custom values are ``Numeric(18, 6)``: PostgreSQL refuses larger ones.
+CUSTOM_NUMBER_LIMIT = Decimal(10**12)
+
+
 def _coerce(definition: CustomField, raw: str, where: str) -> Any:
     try:
         match definition.type:
             case FieldType.NUMBER:
-                return Decimal(raw)
+                number = finite_decimal(raw)  # no NaN or Infinity (stored as "NaN")
+                if abs(number) >= CUSTOM_NUMBER_LIMIT:
+                    raise ValueError("too large")
+                return number
             case FieldType.DATE:
                 return date.fromisoformat(raw)
             case FieldType.BOOLEAN:
@@ -208,17 +216,38 @@ def _require(ctx: RequestContext, permission: P, field: str) -> None:
         raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
 
 
+#: Service attributes whose GraphQL fields have other names: what field rules refer to.
+#: (``email``/``phone`` inputs arrive as ``emails``/``phones``; the schema declares each
+#: pair derived from the other, so a rule on either covers both.)
+WRITES: dict[str, tuple[str, ...]] = {
+    "company_id": ("company",),
+    "contact_type_id": ("contactType",),
+    "owner_id": ("owner",),
+    **{
+        attr: ("address", f"Address.{_name}")
+        for attr, _name in (
+            ("street", "street"),
+            ("city", "city"),
+            ("region", "region"),
+            ("postal_code", "postalCode"),
+            ("country", "country"),
+        )
+    },
+    "emails": ("emails", "ContactEmailType.address", "ContactEmailType.kind"),
+    "phones": ("phones", "ContactPhoneType.number", "ContactPhoneType.kind"),
+    "tags": ("tags",),
+    "custom_fields": ("customFields", "CustomFieldValue.value"),
+}
+
+
 def _changed_graphql_fields(data: ContactData) -> set[str]:
-    names = {TEXT_FIELDS.get(k, _camel(k)) for k in data.values}
-    for attr, name in (
-        ("emails", "emails"),
-        ("phones", "phones"),
-        ("tags", "tags"),
-        ("custom_fields", "customFields"),
-    ):
-        if getattr(data, attr) is not None:
-            names.add(name)
-    return names
+    """Every GraphQL field the input writes (``Contact`` fields, or qualified), for field
+    rules (gateway.access.fields.check_writable_fields) and change events."""
+    given = [
+        *data.values,
+        *(a for a in ("emails", "phones", "tags", "custom_fields") if getattr(data, a) is not None),
+    ]
+    return {name for attr in given for name in WRITES.get(attr, (_camel(attr),))}
 
 
 def _camel(name: str) -> str:
@@ -466,9 +495,8 @@ def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> 
             ctx.session.get(Contact, contact.company_id) if contact.company_id else None
         )
     refresh_search(contact)
-    events.record_changed(
-        ctx, ChangeKind.UPDATED, ENTITY, contact, frozenset(_changed_graphql_fields(data))
-    )
+    changed = frozenset(n for n in _changed_graphql_fields(data) if "." not in n)
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, contact, changed)
     return contact
 
 

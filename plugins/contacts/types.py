@@ -150,23 +150,29 @@ class ContactNode(Node):
     def company_name(self) -> str:
         return self.record.company_name
 
-    @strawberry.field
+    @guarded(derived_from=("Contact.firstName", "Contact.lastName", "Contact.companyName"))
     def display_name(self) -> str:
         return self.record.display_name
 
-    @strawberry.field(description="The first email address.")
+    @guarded(
+        description="The first email address.",
+        derived_from=("Contact.emails", "ContactEmailType.address"),
+    )
     def email(self) -> str | None:
         return self.record.emails[0].address if self.record.emails else None
 
-    @strawberry.field(description="The first phone number.")
+    @guarded(
+        description="The first phone number.",
+        derived_from=("Contact.phones", "ContactPhoneType.number"),
+    )
     def phone(self) -> str | None:
         return self.record.phones[0].number if self.record.phones else None
 
-    @strawberry.field
+    @guarded(derived_from=("Contact.email",))  # its first address is `email`
     def emails(self) -> list[ContactEmailType]:
         return [ContactEmailType(kind=e.kind, address=e.address) for e in self.record.emails]
 
-    @strawberry.field
+    @guarded(derived_from=("Contact.phone",))  # its first number is `phone`
     def phones(self) -> list[ContactPhoneType]:
         return [ContactPhoneType(kind=p.kind, number=p.number) for p in self.record.phones]
 

@@ -50,6 +50,7 @@ from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound
 from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import check_text
 from gateway.identity import throttle
 from gateway.identity.models import ProfileKind, User
 from gateway.notifications import notify
@@ -429,7 +430,7 @@ def _text(values: dict[str, str], name: str, limit: int) -> str:
     value = values.get(name, "").strip()
     if len(value) > limit:
         raise BadUserInput(f"{name} has at most {limit} characters", field=name)
-    return value
+    return check_text(value, name, max_length=limit, multiline=name == "description")
 
 
 def _column_limit(attr: str) -> int:

@@ -7,7 +7,7 @@ import base64
 import smtplib
 from datetime import date
 from email.message import EmailMessage
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import func, or_, select
@@ -17,7 +17,7 @@ from strawberry.types import Info
 from gateway import mail
 from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_visible, get_writable
-from gateway.access.fields import check_filterable_fields, filter_reads
+from gateway.access.fields import check_filterable_fields, effective_rules, filter_reads
 from gateway.access.narrowing import narrow_to_visible
 from gateway.core.types import load_users
 from gateway.db import utcnow
@@ -25,6 +25,7 @@ from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import text_argument
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from plugins.contacts import api as contacts_api
@@ -236,7 +237,7 @@ def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> Expo
         selectinload(Invoice.client, chunksize=BATCH),
     )
     rows = list(ctx.session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
-    rules = ctx.access.scope.field_rules if ctx.access is not None else {}
+    rules = effective_rules(ctx.access)  # derivations followed, like the API's answers
     return ExportFile(
         filename="invoices.xlsx",
         mime_type=XLSX_MIME,
@@ -406,7 +407,7 @@ def send_invoice(
     id: strawberry.ID,
     to: str | None = None,
     subject: str | None = None,
-    message: str | None = None,
+    message: Annotated[str | None, text_argument(MESSAGE_LIMIT, multiline=True)] = None,
 ) -> SendInvoicePayload:
     ctx = info.context
     ctx.require(P.SEND.value)

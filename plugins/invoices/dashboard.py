@@ -1,5 +1,6 @@
 """The invoices module's dashboard figures: billed this month, unpaid, overdue — money per
-currency, counted through the caller's session so record access applies."""
+currency, counted through the caller's session so record access applies; each names the
+fields it is computed from, so field rules hiding them leave it out."""
 
 from __future__ import annotations
 
@@ -42,11 +43,20 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
         .order_by(Invoice.currency)
     ).all()
     result: list[DashboardFigure] = []
-    for key, label, column in (
-        ("billedThisMonth", "Billed this month", 1),
-        ("unpaid", "Unpaid invoices", 2),
-        ("overdue", "Overdue invoices", 3),
+    money = ("Invoice.total", "Invoice.status", "Invoice.currency")
+    for key, label, column, derived_from in (
+        ("billedThisMonth", "Billed this month", 1, (*money, "Invoice.issuedAt")),
+        ("unpaid", "Unpaid invoices", 2, money),
+        ("overdue", "Overdue invoices", 3, (*money, "Invoice.dueDate")),
     ):
         for row in rows:
-            result.append(DashboardFigure(key, label, amount=Decimal(row[column]), currency=row[0]))
+            result.append(
+                DashboardFigure(
+                    key,
+                    label,
+                    amount=Decimal(row[column]),
+                    currency=row[0],
+                    derived_from=derived_from,
+                )
+            )
     return result

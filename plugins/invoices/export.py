@@ -5,7 +5,7 @@ show what the API would refuse to answer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gateway import excel
@@ -43,17 +43,19 @@ LINE_COLUMNS: list[tuple[str, str, str, Any]] = [
 ]
 HEADER = tuple(header for _, _, header, _ in COLUMNS)
 LINE_HEADER = tuple(header for _, _, header, _ in LINE_COLUMNS)
+#: Field rules by (GraphQL type, field): gateway.access.fields.effective_rules.
+Rules = Mapping[tuple[str, str], FieldMode]
 
 
-def _visible(columns: list[tuple[str, str, str, Any]], rules: dict) -> list:
+def _visible(columns: list[tuple[str, str, str, Any]], rules: Rules) -> list:
     return [c for c in columns if rules.get((c[0], c[1])) is not FieldMode.HIDDEN]
 
 
-def invoices_workbook(rows: Sequence[Invoice], rules: dict | None = None) -> bytes:
+def invoices_workbook(rows: Sequence[Invoice], rules: Rules | None = None) -> bytes:
     """Sheet "Invoices" (one row per invoice) and sheet "Lines" (one row per line), without
-    the columns ``rules`` (profile field rules) hide; with ``Invoice.lines`` hidden the
-    "Lines" sheet has its header only. No exported field needs full access (notes are not
-    exported)."""
+    the columns ``rules`` (the caller's effective field rules) hide; with ``Invoice.lines``
+    hidden the "Lines" sheet has its header only. No exported field needs full access (notes
+    are not exported)."""
     rules = rules or {}
     columns = _visible(COLUMNS, rules)
     line_columns = _visible(LINE_COLUMNS, rules)

@@ -10,10 +10,14 @@ from typing import Any
 import strawberry
 
 from gateway.graphql.common import AccessLevelEnum, parse_global_id
+from gateway.graphql.input_checks import LONG_TEXT, text
 from gateway.graphql.pagination import Direction
 from plugins.invoices.models import DueTerm, InvoiceStatus, LineKind
-from plugins.invoices.services import InvoiceData, LineData
+from plugins.invoices.services import TEXT_LIMITS, InvoiceData, LineData
 from plugins.invoices.types import DueTermEnum, InvoiceStatusEnum, ItemKindEnum, LineKindEnum
+
+#: What the services keep of terms, notes and item descriptions.
+NOTES_LIMIT = 5000
 
 
 @strawberry.input(
@@ -23,7 +27,7 @@ from plugins.invoices.types import DueTermEnum, InvoiceStatusEnum, ItemKindEnum,
 class InvoiceLineInput:
     item_id: strawberry.ID | None = None
     kind: LineKindEnum | None = None  # type: ignore[valid-type]
-    description: str | None = None
+    description: str | None = text(LONG_TEXT, multiline=True, default=None)
     quantity: Decimal = strawberry.field(default=Decimal(1), description="At most 3 decimals.")
     unit_price: Decimal | None = None
     discount: Decimal | None = strawberry.field(default=None, description="In percent.")
@@ -53,12 +57,15 @@ class InvoiceLineInput:
 @strawberry.input(description="A new draft invoice. Unset fields default from the client.")
 class CreateInvoiceInput:
     client_id: strawberry.ID
-    billing_address: str | None = None
+    billing_address: str | None = text(TEXT_LIMITS["billing_address"], multiline=True, default=None)
     consignee_id: strawberry.ID | None = strawberry.field(
         default=None, description="Omitted: the consignee is the client."
     )
-    delivery_address: str | None = strawberry.field(
-        default=None, description="Omitted: the consignee's address (the billing address)."
+    delivery_address: str | None = text(
+        TEXT_LIMITS["delivery_address"],
+        multiline=True,
+        default=None,
+        description="Omitted: the consignee's address (the billing address).",
     )
     opportunity_id: strawberry.ID | None = strawberry.field(
         default=None, description="An opportunity of the leads module, when it is on."
@@ -69,9 +76,11 @@ class CreateInvoiceInput:
     due_date: date | None = strawberry.field(default=None, description="With dueTerm DATE.")
     language: str | None = None
     currency: str | None = None
-    order_number: str | None = None
-    terms: str | None = strawberry.field(default=None, description="Omitted: the default terms.")
-    notes: str | None = None
+    order_number: str | None = text(TEXT_LIMITS["order_number"], default=None)
+    terms: str | None = text(
+        NOTES_LIMIT, multiline=True, default=None, description="Omitted: the default terms."
+    )
+    notes: str | None = text(NOTES_LIMIT, multiline=True, default=None)
     access: AccessLevelEnum | None = None  # type: ignore[valid-type]
     owner_id: strawberry.ID | None = None
     lines: list[InvoiceLineInput] | None = None
@@ -80,9 +89,13 @@ class CreateInvoiceInput:
 @strawberry.input(description="Changes to a draft; omitted fields stay, `lines` replaces all.")
 class UpdateInvoiceInput:
     client_id: strawberry.ID | None = strawberry.UNSET
-    billing_address: str | None = strawberry.UNSET
+    billing_address: str | None = text(
+        TEXT_LIMITS["billing_address"], multiline=True, default=strawberry.UNSET
+    )
     consignee_id: strawberry.ID | None = strawberry.UNSET
-    delivery_address: str | None = strawberry.UNSET
+    delivery_address: str | None = text(
+        TEXT_LIMITS["delivery_address"], multiline=True, default=strawberry.UNSET
+    )
     opportunity_id: strawberry.ID | None = strawberry.UNSET
     series_id: strawberry.ID | None = strawberry.UNSET
     issue_date: date | None = strawberry.UNSET
@@ -90,9 +103,9 @@ class UpdateInvoiceInput:
     due_date: date | None = strawberry.UNSET
     language: str | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
-    order_number: str | None = strawberry.UNSET
-    terms: str | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    order_number: str | None = text(TEXT_LIMITS["order_number"], default=strawberry.UNSET)
+    terms: str | None = text(NOTES_LIMIT, multiline=True, default=strawberry.UNSET)
+    notes: str | None = text(NOTES_LIMIT, multiline=True, default=strawberry.UNSET)
     access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     owner_id: strawberry.ID | None = strawberry.UNSET
     lines: list[InvoiceLineInput] | None = strawberry.UNSET
@@ -208,7 +221,7 @@ class InvoiceOrder:
 
 @strawberry.input
 class InvoiceTaxInput:
-    name: str | None = strawberry.UNSET
+    name: str | None = text(80, default=strawberry.UNSET)
     rate: Decimal | None = strawberry.UNSET
     compound: bool | None = strawberry.UNSET
 
@@ -216,8 +229,8 @@ class InvoiceTaxInput:
 @strawberry.input
 class InvoiceItemInput:
     kind: ItemKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    name: str | None = text(200, default=strawberry.UNSET)
+    description: str | None = text(NOTES_LIMIT, multiline=True, default=strawberry.UNSET)
     price: Decimal | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
     tax_id: strawberry.ID | None = strawberry.UNSET
@@ -225,8 +238,8 @@ class InvoiceItemInput:
 
 @strawberry.input
 class InvoiceSeriesInput:
-    name: str | None = strawberry.UNSET
-    prefix: str | None = strawberry.UNSET
+    name: str | None = text(80, default=strawberry.UNSET)
+    prefix: str | None = text(20, default=strawberry.UNSET)
     next_number: int | None = strawberry.UNSET
     padding: int | None = strawberry.UNSET
     is_default: bool | None = strawberry.UNSET
@@ -234,10 +247,10 @@ class InvoiceSeriesInput:
 
 @strawberry.input
 class InvoiceSettingsInput:
-    company_name: str | None = None
-    address: str | None = None
-    fiscal_id: str | None = None
-    default_terms: str | None = None
+    company_name: str | None = text(200, default=None)
+    address: str | None = text(500, multiline=True, default=None)
+    fiscal_id: str | None = text(40, default=None)
+    default_terms: str | None = text(NOTES_LIMIT, multiline=True, default=None)
 
 
 def given(source: Any, *names: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from gateway.access.fields import has_full_access
+from gateway.access.fields import effective_rules, has_full_access
 from gateway.access.models import FieldMode
 from gateway.text import printable
 from plugins.invoices.models import Invoice
@@ -160,9 +160,9 @@ class Shown:
 
 
 def shown_to(context: Any, invoice: Invoice) -> Shown:
-    """The caller's view of ``invoice``: hidden field rules and full access."""
-    access = getattr(context, "access", None)
-    rules = access.scope.field_rules if access is not None else {}
+    """The caller's view of ``invoice``: effective field rules (a total derived from a
+    hidden unit price is hidden too) and full access."""
+    rules = effective_rules(getattr(context, "access", None))
     return Shown(
         hidden=frozenset(key for key, mode in rules.items() if mode is FieldMode.HIDDEN),
         full_access=has_full_access(context, invoice),

@@ -10,6 +10,7 @@ tenant explicitly.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -393,22 +394,52 @@ def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -
 # -- drafts -------------------------------------------------------------------------------
 
 
-#: Service attributes whose GraphQL field on ``Invoice`` has another name.
-FIELD_NAMES = {"contact_id": "client", "consignee_id": "consignee", "owner_id": "owner"}
+#: Service attribute → the ``Invoice`` fields it writes, for field rules; others write the
+#: field of the same name. Aliases (``opportunityId``/``opportunity``) and figures computed
+#: from what is written (``total`` from ``lines``) follow from the schema's ``@derivedFrom``.
+WRITES: dict[str, tuple[str, ...]] = {
+    "contact_id": ("client",),
+    "consignee_id": ("consignee", "consigneeSameAsClient"),
+    "owner_id": ("owner",),
+    "issue_date": ("issueDate", "dueDate"),
+    "due_term": ("dueTerm", "dueDate"),
+}
+#: What giving ``lines`` writes: they replace every line.
+LINE_FIELDS = (
+    "lines",
+    *(
+        f"InvoiceLine.{name}"
+        for name in ("kind", "itemId", "description", "quantity", "unitPrice", "discount", "taxes")
+    ),
+)
+#: What changing a draft's client or consignee also rewrites (see :func:`_apply`).
+FOLLOWS: dict[str, tuple[str, ...]] = {
+    "contact_id": ("billing_address", "delivery_address"),
+    "consignee_id": ("delivery_address",),
+}
 
 
-def changed_fields(data: InvoiceData) -> set[str]:
-    """The ``Invoice`` fields an input changes, for field rules and change events."""
-    names = {FIELD_NAMES.get(k) or _camel(k) for k in data.values}
+def written_fields(attributes: Iterable[str]) -> set[str]:
+    return {name for attr in attributes for name in WRITES.get(attr) or (_camel(attr),)}
+
+
+def changed_fields(data: InvoiceData, *, creating: bool = False) -> set[str]:
+    """The ``Invoice`` fields an input changes, for field rules and change events. On an
+    existing draft a new client or consignee also rewrites the addresses taken from them
+    (on a new one they are defaults, like every value not given)."""
+    attributes = set(data.values)
+    if not creating:
+        attributes |= {f for a in data.values for f in FOLLOWS.get(a, ())}
+    names = written_fields(attributes)
     if data.lines is not None:
-        names.add("lines")
+        names.update(LINE_FIELDS)
     return names
 
 
 def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: bool) -> None:
     session = ctx.session
     v = data.values
-    check_writable_fields(ctx.access, "Invoice", changed_fields(data))
+    check_writable_fields(ctx.access, "Invoice", changed_fields(data, creating=creating))
     client: Contact | None = None
     if "contact_id" in v:
         if v["contact_id"] is None:  # an empty id: an invoice always has a client
@@ -545,7 +576,8 @@ def update_invoice(ctx: RequestContext, invoice: Invoice, data: InvoiceData) -> 
     if data.lines is not None:
         _build_lines(ctx, invoice, data.lines)
     recompute(invoice)
-    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset(changed_fields(data)))
+    changed = frozenset(n for n in changed_fields(data) if "." not in n)
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, changed)
     return invoice
 
 
@@ -612,6 +644,8 @@ def issue(
     session = ctx.session
     invoice = lock(session, invoice)
     require_draft(invoice, "issued")
+    issued = {"status", "number", *(["issueDate"] if issue_date is not None else [])}
+    check_writable_fields(ctx.access, "Invoice", issued)
     if not invoice.lines:
         raise BadUserInput("an invoice needs at least one line", field="lines")
     check_billing_permissions(ctx, {line.kind for line in invoice.lines})
@@ -735,6 +769,7 @@ def set_status(ctx: RequestContext, invoice: Invoice, status: InvoiceStatus) -> 
             + ("; issued invoices keep their number" if status is InvoiceStatus.DRAFT else ""),
             field="status",
         )
+    check_writable_fields(ctx.access, "Invoice", {"status"})
     invoice.status = status
     events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status"}))
     return invoice
@@ -767,11 +802,11 @@ def _duplicated_fields(
     }
     if not with_notes:
         del defaults["notes"]
-    names = {"client"} | ({"lines"} if invoice.lines else set())
+    attributes = {"contact_id"}
     for attr, default in defaults.items():
         if (getattr(invoice, attr) or None) != (default or None):
-            names.add(FIELD_NAMES.get(attr) or _camel(attr))
-    return names
+            attributes.add(attr)
+    return written_fields(attributes) | (set(LINE_FIELDS) if invoice.lines else set())
 
 
 def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:

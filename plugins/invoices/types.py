@@ -133,7 +133,14 @@ class InvoiceSeriesType:
     def is_default(self) -> bool:
         return self.record.is_default
 
-    @strawberry.field(description="What the next number will look like.")
+    @guarded(
+        description="What the next number will look like.",
+        derived_from=(
+            "InvoiceSeries.nextNumber",
+            "InvoiceSeries.prefix",
+            "InvoiceSeries.padding",
+        ),
+    )
     def next_formatted(self) -> str:
         return self.record.format(self.record.next_number)
 
@@ -172,7 +179,13 @@ class InvoiceLineTaxType:
     name: str
     rate: Decimal
     compound: bool
-    amount: Decimal
+    amount: Decimal = guarded(derived_from=("InvoiceLine.netAmount", "InvoiceLineTax.rate"))
+
+
+#: What an invoice's amounts are computed from (gateway.access.fields): a caller whose field
+#: rules hide a unit price may not read the net amount, the taxes or the totals built on it,
+#: which would reveal it.
+_NET = ("InvoiceLine.quantity", "InvoiceLine.unitPrice", "InvoiceLine.discount")
 
 
 @strawberry.type(name="InvoiceLine")
@@ -205,11 +218,11 @@ class InvoiceLineType:
     def discount(self) -> Decimal:
         return self.record.discount.normalize()
 
-    @strawberry.field(description="Quantity x unit price - discount, rounded half-up.")
+    @guarded(description="Quantity x unit price - discount, rounded half-up.", derived_from=_NET)
     def net_amount(self) -> Decimal:
         return _money(self.record.net_amount, self.currency)
 
-    @strawberry.field
+    @guarded(derived_from=("InvoiceLine.taxes", "InvoiceLineTax.amount"))
     def tax_amount(self) -> Decimal:
         return _money(self.record.tax_amount, self.currency)
 
@@ -231,7 +244,7 @@ class InvoiceTaxSummary:
     name: str
     rate: Decimal
     compound: bool
-    amount: Decimal
+    amount: Decimal = guarded(derived_from=("InvoiceLineTax.amount",))
 
 
 def _money(value: Decimal, currency: str) -> Decimal:
@@ -288,7 +301,7 @@ class InvoiceNode(Node):
         found = self.record.consignee
         return ContactNode(record=found) if found is not None else None
 
-    @strawberry.field(description="The consignee is the client.")
+    @guarded(description="The consignee is the client.", derived_from=("Invoice.consignee",))
     def consignee_same_as_client(self) -> bool:
         return self.record.consignee_same
 
@@ -296,17 +309,19 @@ class InvoiceNode(Node):
     def delivery_address(self) -> str:
         return self.record.delivery_address
 
-    @strawberry.field(
+    @guarded(
         description="The linked opportunity's ID: null when there is no link, the leads "
-        "module is off, or you may not see the opportunity."
+        "module is off, or you may not see the opportunity.",
+        derived_from=("Invoice.opportunity",),
     )
     def opportunity_id(self, info: Info) -> strawberry.ID | None:
         oid = opportunities.visible_id(info.context, self.record.opportunity_id)
         return global_id("Opportunity", oid) if oid is not None else None
 
-    @strawberry.field(
+    @guarded(
         description="The linked opportunity (an `Opportunity` of the leads module), or null: "
-        "no link, the leads module is off, or you may not see it."
+        "no link, the leads module is off, or you may not see it.",
+        derived_from=("Invoice.opportunityId",),
     )
     def opportunity(self, info: Info) -> Node | None:
         return opportunities.node_of(info.context, self.record.opportunity_id)
@@ -338,19 +353,33 @@ class InvoiceNode(Node):
             for line in self.record.lines
         ]
 
-    @strawberry.field(description="Sum of the lines' net amounts.")
+    @guarded(
+        description="Sum of the lines' net amounts.",
+        derived_from=("Invoice.lines", "InvoiceLine.netAmount"),
+    )
     def subtotal(self) -> Decimal:
         return _money(self.record.subtotal, self.record.currency)
 
-    @strawberry.field(description="Sum of the lines' taxes.")
+    @guarded(
+        description="Sum of the lines' taxes.",
+        derived_from=(
+            "Invoice.lines",
+            "InvoiceLine.taxAmount",
+            "Invoice.taxes",
+            "InvoiceTaxSummary.amount",
+        ),
+    )
     def tax_total(self) -> Decimal:
         return _money(self.record.tax_total, self.record.currency)
 
-    @strawberry.field
+    @guarded(derived_from=("Invoice.subtotal", "Invoice.taxTotal"))
     def total(self) -> Decimal:
         return _money(self.record.total, self.record.currency)
 
-    @strawberry.field(description="Taxes summed by name and rate, in order of first use.")
+    @guarded(
+        description="Taxes summed by name and rate, in order of first use.",
+        derived_from=("Invoice.lines", "InvoiceLine.taxes"),
+    )
     def taxes(self) -> list[InvoiceTaxSummary]:
         return [
             InvoiceTaxSummary(name=n, rate=r.normalize(), compound=c, amount=a)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, func, select
@@ -19,6 +19,7 @@ from gateway.core.types import load_users
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.graphql.common import attempt, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import text_argument
 from gateway.graphql.lookahead import selected
 from gateway.graphql.pagination import BATCH, Direction, keyset_page
 from plugins.contacts import api as contacts_api
@@ -309,7 +310,9 @@ def convert_lead(
 
 
 @strawberry.mutation(description="Close a lead as unsuitable, saying why.")
-def mark_lead_unsuitable(info: Ctx, id: strawberry.ID, reason: str) -> LeadPayload:
+def mark_lead_unsuitable(
+    info: Ctx, id: strawberry.ID, reason: Annotated[str, text_argument(2000, multiline=True)]
+) -> LeadPayload:
     ctx = info.context
     ctx.require_caller()
 
@@ -420,6 +423,12 @@ def pipeline(
 ) -> Pipeline:
     ctx = info.context
     ctx.require_caller()
+    # The figures count what the filter matches: as for the list, a filter may not read a
+    # field the caller's rules hide (the figures themselves are @derivedFrom their fields).
+    period = {"closedAt"} if closed_since is not None or closed_until is not None else set()
+    check_filterable_fields(
+        ctx.access, "Opportunity", period | filter_reads(filter, OPPORTUNITY_FILTER_READS)
+    )
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     figures = services.pipeline(ctx, flt, closed_since, closed_until)
     return Pipeline(

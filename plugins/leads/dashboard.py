@@ -1,5 +1,6 @@
 """The leads module's dashboard figures: my open leads, unmanaged leads, new leads today and
-this week; open opportunities and those won this month (count and amount per currency)."""
+this week; open opportunities and those won this month (count and amount per currency).
+Each names the fields it is computed from, so field rules hiding them leave it out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from sqlalchemy import func, or_, select
 from gateway.contract import CallerContext, DashboardFigure, DashboardPeriods
 from plugins.leads.models import Lead, LeadStatus, Opportunity, OpportunityStage
 from plugins.leads.services import budget_parts, to_money
+
+#: What a sum of budgets per currency reads (see the pipeline's types).
+BUDGET = ("Opportunity.budget", "Budget.total", "Budget.currency")
 
 
 def figures(context: CallerContext, periods: DashboardPeriods) -> list[DashboardFigure]:
@@ -39,14 +43,28 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
         .group_by(Opportunity.currency)
         .order_by(Opportunity.currency)
     ).all()
+    created, stage = ("Lead.createdAt",), ("Opportunity.stage",)
+    won = ("Opportunity.stage", "Opportunity.closedAt")
     result = [
-        DashboardFigure("mine", "My open leads", count=mine),
-        DashboardFigure("unmanaged", "Unmanaged leads", count=unmanaged),
-        DashboardFigure("newToday", "New leads today", count=today),
-        DashboardFigure("newThisWeek", "New leads this week", count=week),
-        DashboardFigure("openOpportunities", "Open opportunities", count=sum(r[1] for r in rows)),
         DashboardFigure(
-            "wonThisMonth", "Opportunities won this month", count=sum(r[2] for r in rows)
+            "mine", "My open leads", count=mine, derived_from=("Lead.owner", "Lead.status")
+        ),
+        DashboardFigure(
+            "unmanaged", "Unmanaged leads", count=unmanaged, derived_from=("Lead.status",)
+        ),
+        DashboardFigure("newToday", "New leads today", count=today, derived_from=created),
+        DashboardFigure("newThisWeek", "New leads this week", count=week, derived_from=created),
+        DashboardFigure(
+            "openOpportunities",
+            "Open opportunities",
+            count=sum(r[1] for r in rows),
+            derived_from=stage,
+        ),
+        DashboardFigure(
+            "wonThisMonth",
+            "Opportunities won this month",
+            count=sum(r[2] for r in rows),
+            derived_from=won,
         ),
     ]
     result += [
@@ -55,8 +73,9 @@ def figures(context: CallerContext, periods: DashboardPeriods) -> list[Dashboard
             "Won this month",
             amount=to_money(sums, dialect),
             currency=currency,
+            derived_from=(*won, *BUDGET),
         )
-        for currency, _open, won, *sums in rows
-        if won
+        for currency, _open, won_count, *sums in rows
+        if won_count
     ]
     return result

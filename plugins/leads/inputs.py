@@ -10,9 +10,11 @@ from typing import Any
 import strawberry
 
 from gateway.graphql.common import AccessLevelEnum, parse_global_id
+from gateway.graphql.input_checks import LONG_TEXT, text
 from gateway.graphql.pagination import Direction
 from plugins.leads.models import LeadStatus
 from plugins.leads.services import (
+    LEAD_TEXT,
     Conversion,
     LeadData,
     LeadFilter,
@@ -47,12 +49,12 @@ LEAD_FIELDS = {
     'someone claims it; from "my leads" it is yours (or `ownerId`\'s).'
 )
 class CreateLeadInput:
-    name: str
-    company: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    source: str | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    name: str = text(LEAD_TEXT["name"])
+    company: str | None = text(LEAD_TEXT["company"], default=strawberry.UNSET)
+    email: str | None = text(254, default=strawberry.UNSET)
+    phone: str | None = text(40, default=strawberry.UNSET)
+    source: str | None = text(LEAD_TEXT["source"], default=strawberry.UNSET)
+    notes: str | None = text(LEAD_TEXT["notes"], multiline=True, default=strawberry.UNSET)
     unmanaged: bool = False
     owner_id: strawberry.ID | None = strawberry.field(
         default=None, description="Who works it (assistants must say); you by default."
@@ -67,12 +69,12 @@ class CreateLeadInput:
 
 @strawberry.input(description="Changes to an open lead; omitted fields stay as they are.")
 class UpdateLeadInput:
-    name: str | None = strawberry.UNSET
-    company: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    source: str | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    name: str | None = text(LEAD_TEXT["name"], default=strawberry.UNSET)
+    company: str | None = text(LEAD_TEXT["company"], default=strawberry.UNSET)
+    email: str | None = text(254, default=strawberry.UNSET)
+    phone: str | None = text(40, default=strawberry.UNSET)
+    source: str | None = text(LEAD_TEXT["source"], default=strawberry.UNSET)
+    notes: str | None = text(LEAD_TEXT["notes"], multiline=True, default=strawberry.UNSET)
 
     def to_data(self) -> LeadData:
         return LeadData(values=_given(self, LEAD_FIELDS))
@@ -157,9 +159,9 @@ class BudgetInput:
 
 @strawberry.input
 class OpportunityCustomFieldInput:
-    key: str
-    value: str | None = strawberry.field(
-        description="As text (see CustomFieldValue); null or empty clears it."
+    key: str = text(60)
+    value: str | None = text(
+        500, description="As text (see CustomFieldValue); null or empty clears it."
     )
 
 
@@ -204,9 +206,9 @@ def _opportunity_data(obj: Any) -> OpportunityData:
 
 @strawberry.input(description="A new opportunity; you are responsible by default.")
 class CreateOpportunityInput:
-    title: str
+    title: str = text(200)
     contact_id: strawberry.ID | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
     budget: BudgetInput | None = strawberry.UNSET
     expected_close_date: date | None = strawberry.UNSET
     responsible_id: strawberry.ID | None = strawberry.UNSET
@@ -222,9 +224,9 @@ class CreateOpportunityInput:
 
 @strawberry.input(description="Changes to an opportunity; omitted fields stay as they are.")
 class UpdateOpportunityInput:
-    title: str | None = strawberry.UNSET
+    title: str | None = text(200, default=strawberry.UNSET)
     contact_id: strawberry.ID | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
     budget: BudgetInput | None = strawberry.UNSET
     expected_close_date: date | None = strawberry.UNSET
     responsible_id: strawberry.ID | None = strawberry.UNSET
@@ -296,7 +298,7 @@ class OpportunityOrder:
 
 @strawberry.input(description="A pipeline stage; omitted fields stay as they are.")
 class OpportunityStageInput:
-    name: str | None = strawberry.UNSET
+    name: str | None = text(80, default=strawberry.UNSET)
     probability: int | None = strawberry.UNSET
     position: int | None = strawberry.UNSET
     won: bool | None = strawberry.UNSET

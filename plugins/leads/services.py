@@ -112,17 +112,25 @@ def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
 
 # -- leads: writing ---------------------------------------------------------------------------
 
-#: Service attribute → GraphQL field, for profile field rules (read-only fields).
-GRAPHQL_NAMES = {
-    "owner_id": "responsible",
-    "contact_id": "contact",
-    "budget_type": "budget",
-    "budget_count": "budget",
-    "amount": "budget",
-    "currency": "budget",
-    "expected_close_date": "expectedCloseDate",
-    "stage_id": "stage",
-    "custom_fields": "customFields",
+#: Service attribute → the GraphQL fields it writes, per type: what field rules refer to
+#: (fields derived from these, such as the weighted amount, follow from the schema's
+#: ``@derivedFrom``). Attributes not listed write the field of the same name.
+WRITES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Lead": {
+        "owner_id": ("owner",),
+        "contact_id": ("contact",),
+        "company_contact_id": ("companyContact",),
+    },
+    "Opportunity": {
+        "owner_id": ("responsible",),
+        "contact_id": ("contact",),
+        "budget_type": ("budget", "Budget.type"),
+        "budget_count": ("budget", "Budget.count"),
+        "amount": ("budget", "Budget.amount"),
+        "currency": ("budget", "Budget.currency"),
+        "stage_id": ("stage",),
+        "custom_fields": ("customFields", "CustomFieldValue.value"),
+    },
 }
 
 
@@ -131,13 +139,15 @@ def _camel(name: str) -> str:
     return head + "".join(p.capitalize() for p in rest)
 
 
+def written_fields(type_name: str, keys: Iterable[str]) -> set[str]:
+    """The GraphQL fields of ``type_name`` (or qualified ones) that changing ``keys`` writes."""
+    names = WRITES.get(type_name, {})
+    return {field for key in keys for field in names.get(key, (_camel(key),))}
+
+
 def _check_fields(ctx: RequestContext, type_name: str, keys: Iterable[str]) -> None:
-    """Refuse changing fields the caller's profile has read-only (or hidden)."""
-    names = {GRAPHQL_NAMES.get(k, _camel(k)) for k in keys}
-    if type_name == "Lead":
-        names = {"owner" if n == "responsible" else n for n in names}
-    if ctx.access is not None:
-        check_writable_fields(ctx.access, type_name, names)
+    """Refuse changing fields the caller's effective rules make read-only (or hidden)."""
+    check_writable_fields(ctx.access, type_name, written_fields(type_name, keys))
 
 
 @dataclass
@@ -172,7 +182,7 @@ def create_lead(
     """A lead from "unmanaged" (nobody's) or from "my leads" (the creator's, or the named
     owner's: assistants name the user they create it for)."""
     caller = ctx.require_caller()
-    _check_fields(ctx, "Lead", data.values.keys())
+    _check_fields(ctx, "Lead", [*data.values, *(["owner_id"] if owner_id is not None else [])])
     lead = Lead(tenant_id=caller.tenant_id, created_by_id=caller.user_id)
     if unmanaged:
         if owner_id is not None:
@@ -210,6 +220,7 @@ def claim_lead(ctx: RequestContext, lead_id: int) -> Lead:
         # No lead is visible to such a caller, so none can be claimed; and the existence
         # check below must not answer them either.
         raise NotFound("no such lead", field="id")
+    _check_fields(ctx, "Lead", ("owner_id", "status"))
     session = ctx.session
     result = session.execute(
         update(Lead)
@@ -259,6 +270,7 @@ def mark_unsuitable(ctx: RequestContext, lead: Lead, reason: str) -> Lead:
         raise BadUserInput("say why the lead is unsuitable", field="reason")
     if len(clean) > 2000:
         raise BadUserInput("at most 2000 characters", field="reason")
+    _check_fields(ctx, "Lead", ("status", "unsuitable_reason"))
     lead.status = LeadStatus.UNSUITABLE
     lead.unsuitable_reason = clean
     lead.closed_at = utcnow()
@@ -289,6 +301,7 @@ def convert_lead(ctx: RequestContext, lead: Lead, how: Conversion) -> Lead:
     permissions, a hook) rolls back every contact already created and leaves the lead as it
     was. The contacts get the lead's owner as manager.
     """
+    _check_fields(ctx, "Lead", ("status", "contact_id", "company_contact_id"))
     want_company = bool(lead.company) if how.company is None else how.company
     if not (how.person or want_company):
         raise BadUserInput("create a person, a company or both", field="createPerson")

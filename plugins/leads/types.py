@@ -201,7 +201,9 @@ class Budget:
     amount: Decimal | None = strawberry.field(description="Per unit of `type` (all if FIXED).")
     type: BudgetTypeEnum  # type: ignore[valid-type]
     count: int = strawberry.field(description="How many units (1 for FIXED).")
-    total: Decimal | None = strawberry.field(description="amount times count.")
+    total: Decimal | None = guarded(
+        description="amount times count.", derived_from=("Budget.amount", "Budget.count")
+    )
 
 
 @strawberry.type(name="OpportunityStageChange", description="A move between stages.")
@@ -269,7 +271,10 @@ class OpportunityNode(Node):
             total=r.total,
         )
 
-    @strawberry.field(description="The budget total weighted by the stage's probability.")
+    @guarded(
+        description="The budget total weighted by the stage's probability.",
+        derived_from=("Opportunity.budget", "Budget.total", "Opportunity.probability"),
+    )
     def weighted_amount(self, info: Info) -> Decimal | None:
         stage = stages_by_id(info).get(self.record.stage_id)
         total = self.record.total
@@ -289,7 +294,10 @@ class OpportunityNode(Node):
     def stage(self, info: Info) -> OpportunityStageType | None:
         return _stage(info, self.record.stage_id)
 
-    @strawberry.field(description="The stage's success probability, in percent.")
+    @guarded(
+        description="The stage's success probability, in percent.",
+        derived_from=("Opportunity.stage",),
+    )
     def probability(self, info: Info) -> int | None:
         stage = stages_by_id(info).get(self.record.stage_id)
         return stage.probability if stage is not None else None
@@ -298,7 +306,10 @@ class OpportunityNode(Node):
     def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
         return AccessLevel(self.record.access)
 
-    @strawberry.field(description="Every stage change, oldest first: who moved it, when.")
+    @guarded(
+        description="Every stage change, oldest first: who moved it, when.",
+        derived_from=("Opportunity.stage",),
+    )
     def stage_history(self) -> list[StageChangeType]:
         return [StageChangeType(record=c) for c in self.record.stage_changes]
 
@@ -373,28 +384,41 @@ class LeadsRemovedPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+#: What the pipeline's figures are computed from (gateway.access.fields: a caller whose field
+#: rules hide any of these may not read the figure either: one opportunity's total is its
+#: budget). Totals are grouped by currency, so they also read the budget's currency.
+_STAGE = ("Opportunity.stage",)
+_BUDGETS = ("Opportunity.budget", "Budget.total", "Budget.currency", *_STAGE)
+_WEIGHTED = (*_BUDGETS, "Opportunity.weightedAmount")
+_CLOSED = (*_STAGE, "Opportunity.closedAt")
+
+
 @strawberry.type(description="One stage of the pipeline with the visible opportunities in it.")
 class PipelineStage:
     stage: OpportunityStageType
-    count: int
-    totals: list[MoneyAmount] = strawberry.field(description="Budget totals per currency.")
-    weighted: list[MoneyAmount] = strawberry.field(
-        description="Budget totals times the stage's probability, per currency."
+    count: int = guarded(derived_from=_STAGE)
+    totals: list[MoneyAmount] = guarded(
+        description="Budget totals per currency.", derived_from=_BUDGETS
+    )
+    weighted: list[MoneyAmount] = guarded(
+        description="Budget totals times the stage's probability, per currency.",
+        derived_from=_WEIGHTED,
     )
 
 
 @strawberry.type(description="Opportunities closed in the period.")
 class PipelinePeriod:
-    count: int
-    totals: list[MoneyAmount]
+    count: int = guarded(derived_from=_CLOSED)
+    totals: list[MoneyAmount] = guarded(derived_from=(*_CLOSED, *_BUDGETS))
 
 
 @strawberry.type(description="Aggregates over the opportunities you may see.")
 class Pipeline:
     stages: list[PipelineStage]
-    forecast: list[MoneyAmount] = strawberry.field(
+    forecast: list[MoneyAmount] = guarded(
         description="Weighted value (amount times probability) of the open opportunities, "
-        "per currency."
+        "per currency.",
+        derived_from=_WEIGHTED,
     )
     won: PipelinePeriod
     lost: PipelinePeriod
