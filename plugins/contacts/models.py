@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
@@ -116,6 +117,10 @@ class CustomField(Base):
         return [c for c in self.choices.split("\n") if c]
 
 
+def _search_column() -> Any:
+    return mapped_column(Text, default="", server_default="", deferred=True)
+
+
 class Contact(Base):
     """A person or a company. Access-controlled: owner (the manager) and access level."""
 
@@ -166,8 +171,18 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Lower-cased display name, for sorting and keyset pagination.
     sort_name: Mapped[str] = mapped_column(String(300), default="")
-    #: Lower-cased names, emails, phones, company, fiscal ID and tags: universal search.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    #: The universal search's folded text (lower-case, no accents), one column per field
+    #: it matches, so that a search reads only the fields the caller may read
+    #: (``services.SEARCHED``). The company's name is read from the company itself, when
+    #: the caller may see it. Deferred: lists never show them.
+    search_first_name: Mapped[str] = _search_column()
+    search_last_name: Mapped[str] = _search_column()
+    search_company_name: Mapped[str] = _search_column()
+    search_emails: Mapped[str] = _search_column()
+    #: Numbers as written and their digits only.
+    search_phones: Mapped[str] = _search_column()
+    search_fiscal_id: Mapped[str] = _search_column()
+    search_tags: Mapped[str] = _search_column()
 
     emails: Mapped[list[ContactEmail]] = relationship(
         cascade="all, delete-orphan", order_by="ContactEmail.position"

@@ -13,12 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.fields import check_writable_fields
+from gateway.access.reads import unreadable_fields, visible_rows
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, ChangeKind
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -98,20 +99,64 @@ class ContactFilter:
     # (key, equals, min, max)
 
 
-def search_condition(text: str) -> Any:
-    """Every word of ``text`` must appear in the contact's search text (names, emails,
-    phones, company, fiscal ID, tags), accents and case ignored."""
+#: The universal search's columns, each with the ``Contact`` fields that show its text: a
+#: column is searched only when the caller may read every one of them (``email``/``emails``
+#: and ``phone``/``phones`` show the same values).
+SEARCHED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Contact.search_first_name, ("firstName",)),
+    (Contact.search_last_name, ("lastName",)),
+    (Contact.search_company_name, ("companyName",)),
+    (Contact.search_emails, ("email", "emails")),
+    (Contact.search_phones, ("phone", "phones")),
+    (Contact.search_fiscal_id, ("fiscalId",)),
+    (Contact.search_tags, ("tags",)),
+)
+#: A person is also found by its company's name, read on the company itself: the caller
+#: must be able to read the link and the name, and to see that company.
+COMPANY_SEARCH_READS = ("company", "companyName")
+
+
+def search_condition(ctx: RequestContext, text: str) -> Any:
+    """Every word of ``text`` (accents and case ignored) must appear in a field of the
+    contact that the caller may read — names, emails, phones, fiscal ID, tags — or in the
+    name of its company, when the caller may see that company. Fields the caller's profile
+    hides are not searched: matches would reveal them, letter by letter."""
     words = [w for w in check.fold(text).split() if w]
-    return and_(*(Contact.search_text.contains(w, autoescape=True) for w in words))
+    needed = {f for _, fields in SEARCHED for f in fields} | set(COMPANY_SEARCH_READS)
+    hidden = unreadable_fields(ctx, "Contact", needed)
+    columns = [column for column, fields in SEARCHED if not hidden.intersection(fields)]
+    company = (
+        None
+        if hidden.intersection(COMPANY_SEARCH_READS)
+        else visible_rows(ctx.access, Contact, "search_company")
+    )
+
+    def matches(word: str) -> Any:
+        alternatives = [column.contains(word, autoescape=True) for column in columns]
+        if company is not None:
+            names = company.table.c.search_company_name
+            alternatives.append(
+                Contact.company_id.in_(
+                    select(company.table.c.id).where(
+                        company.condition, names.contains(word, autoescape=True)
+                    )
+                )
+            )
+        return or_(*alternatives) if alternatives else false()
+
+    return and_(*(matches(w) for w in words))
 
 
 def filtered(
-    session: Session, tenant_id: int, user_id: int, search: str | None, flt: ContactFilter | None
+    ctx: RequestContext, search: str | None, flt: ContactFilter | None
 ) -> Select[tuple[Contact]]:
     """The caller's visible contacts narrowed by search and filters, all in SQL."""
+    caller = ctx.require_caller()
+    tenant_id, user_id = caller.tenant_id, caller.user_id
+    session = ctx.session
     stmt = select(Contact)
     if search and search.strip():
-        stmt = stmt.where(search_condition(search))
+        stmt = stmt.where(search_condition(ctx, search))
     if flt is None:
         return stmt
     conditions: list[Any] = []
@@ -404,20 +449,20 @@ def custom_value_text(cv: CustomValue) -> str | None:
 
 
 def refresh_search(contact: Contact) -> None:
-    parts: list[str] = [
-        contact.first_name,
-        contact.last_name,
-        contact.company_name,
-        contact.fiscal_id,
-        *(e.address for e in contact.emails),
-        *(p.number for p in contact.phones),
-        *(p.digits for p in contact.phones),
-        *(link.tag.name for link in contact.tag_links),
-    ]
-    if contact.company is not None:
-        parts.append(contact.company.company_name)
-    contact.search_text = check.fold(" ".join(p for p in parts if p))
+    """Recompute the folded search columns and the sort name (after any change)."""
+    contact.search_first_name = _folded([contact.first_name])
+    contact.search_last_name = _folded([contact.last_name])
+    contact.search_company_name = _folded([contact.company_name])
+    contact.search_emails = _folded(e.address for e in contact.emails)
+    contact.search_phones = _folded(part for p in contact.phones for part in (p.number, p.digits))
+    contact.search_fiscal_id = _folded([contact.fiscal_id])
+    contact.search_tags = _folded(link.tag.name for link in contact.tag_links)
     contact.sort_name = check.fold(contact.display_name)[:300]
+
+
+def _folded(parts: Iterable[str | None]) -> str:
+    """The parts given (attributes not yet flushed may be ``None``), folded, space-separated."""
+    return check.fold(" ".join(p for p in parts if p))
 
 
 def create_contact(ctx: RequestContext, data: ContactData) -> Contact:

@@ -1,0 +1,225 @@
+"""Issue 12 item 1: search matches only the text the caller may read on records the caller
+may see. A related record's text (a person's company's name) counts only while that record
+is visible; a field the caller's profile hides is not searched — on the list, its count,
+the export, and both the pre-shaped and the general list paths."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import openpyxl
+import pytest
+
+from tests.test_contacts import create
+
+#: Sorted by date: a profile hiding a name field may not sort by name.
+SEARCH = """query($s: String!) { contacts(first: 100, search: $s, orderBy: {field: CREATED_AT}) {
+  totalCount edges { node { displayName } } } }"""
+#: A selection the pre-shaped path cannot answer (it does not shape custom fields), so the
+#: general path runs the same search.
+SEARCH_GENERAL = """query($s: String!) {
+  contacts(first: 100, search: $s, orderBy: {field: CREATED_AT}) {
+  totalCount edges { node { displayName customFields { key } } } } }"""
+RULES = """mutation($id: ID!, $rules: [FieldRuleInput!]!) {
+  updateProfile(id: $id, input: {fieldRules: $rules}) { errors { code message } } }"""
+SHARE = """mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u) {
+  errors { code message } } }"""
+RENAME = """mutation($id: ID!, $n: String!) { updateContact(id: $id, input: {companyName: $n}) {
+  errors { code message } } }"""
+
+
+def found(client, text: str) -> set[str]:
+    """The names a search finds, checked equal on both list paths and in the count."""
+    results = []
+    for query in (SEARCH, SEARCH_GENERAL):
+        r = client(query, {"s": text})
+        assert r.errors == [], r.errors
+        page = r.data["contacts"]
+        names = {e["node"]["displayName"] for e in page["edges"]}
+        assert page["totalCount"] == len(names)
+        results.append(names)
+    assert results[0] == results[1]
+    return results[0]
+
+
+def exported_names(client, text: str) -> set[str]:
+    r = client("query($s: String) { exportContacts(search: $s) { contentBase64 } }", {"s": text})
+    assert r.errors == [], r.errors
+    book = openpyxl.load_workbook(
+        io.BytesIO(base64.b64decode(r.data["exportContacts"]["contentBase64"]))
+    )
+    return {row[1] for row in book["Contacts"].iter_rows(min_row=2, values_only=True)}
+
+
+def hide(as_, *fields: str, type_name: str = "Contact", profile: str = "Sales rep") -> None:
+    admin = as_("admin")
+    profiles = admin("{ profiles { id name } }").data["profiles"]
+    profile_id = next(p["id"] for p in profiles if p["name"] == profile)
+    rules = [{"typeName": type_name, "fieldName": f, "mode": "HIDDEN"} for f in fields]
+    r = admin(RULES, {"id": profile_id, "rules": rules})
+    assert r.errors == [] and r.data["updateProfile"]["errors"] == [], r.body
+
+
+@pytest.fixture
+def hidden_company(as_):
+    """rep1's private company and a public employee of it (rep2 sees only the employee)."""
+    rep1 = as_("rep1")
+    company = create(rep1, kind="COMPANY", companyName="Zephyrine Quartz GmbH")
+    person = create(
+        rep1, firstName="Pat", lastName="Employee", companyId=company["id"], access="PUBLIC_READ"
+    )
+    return company, person
+
+
+def test_a_hidden_company_name_finds_nothing_letter_by_letter(as_, hidden_company):
+    rep2 = as_("rep2")
+    assert "Pat Employee" in found(rep2, "employee")  # the person is visible to rep2
+    for text in ("z", "ze", "zeph", "zephyrine", "zephyrine quartz", "quartz gmbh", "gmbh"):
+        assert found(rep2, text) == set(), text
+    assert exported_names(rep2, "zephyrine") == set()
+    # whoever sees the company finds the person through it
+    for user in ("rep1", "manager", "director", "assistant", "backoffice", "admin"):
+        assert found(as_(user), "zephyrine quartz") == {"Zephyrine Quartz GmbH", "Pat Employee"}
+    assert exported_names(as_("manager"), "zephyrine") == {
+        "Zephyrine Quartz GmbH",
+        "Pat Employee",
+    }
+
+
+def test_the_company_name_matches_once_the_company_becomes_visible(as_, hidden_company):
+    company, _ = hidden_company
+    rep1, rep2 = as_("rep1"), as_("rep2")
+    assert found(rep2, "zephyrine") == set()
+    rep2_id = rep2("{ me { user { id } } }").data["me"]["user"]["id"]
+    r = rep1(SHARE, {"r": company["id"], "u": rep2_id})
+    assert r.data["shareRecord"]["errors"] == [], r.body
+    assert found(as_("rep2"), "zephyrine") == {"Zephyrine Quartz GmbH", "Pat Employee"}
+
+
+def test_a_renamed_company_is_found_by_its_new_name_only(as_, hidden_company):
+    company, _ = hidden_company
+    rep1 = as_("rep1")
+    r = rep1(RENAME, {"id": company["id"], "n": "Borealis Tin SA"})
+    assert r.data["updateContact"]["errors"] == [], r.body
+    assert found(rep1, "borealis") == {"Borealis Tin SA", "Pat Employee"}
+    assert found(rep1, "zephyrine") == set()
+
+
+def test_every_word_may_match_a_different_readable_field(as_, hidden_company):
+    rep1 = as_("rep1")
+    assert found(rep1, "pat zephyrine") == {"Pat Employee"}  # own name + company's name
+    assert found(as_("rep2"), "pat zephyrine") == set()
+
+
+#: (hidden fields, a search that finds a contact rep1 sees only through them, what it finds
+#: once they are hidden)
+HIDDEN_CASES = [
+    (("email",), "lucia@iberialog", set()),
+    (("emails",), "lucia@iberialog", set()),
+    (("phone",), "600 100 200", set()),
+    (("phones",), "600100200", set()),
+    (("fiscalId",), "b12345674", set()),
+    (("tags",), "lead-2026", set()),
+    (("firstName",), "hannah", set()),
+    (("lastName",), "fernandez", set()),
+    (("companyName",), "iberia logistics", set()),
+    # the link to the company would reveal the company's name; the company itself still
+    # matches by its own name
+    (("company",), "iberia logistics", {"Iberia Logistics S.L."}),
+]
+
+
+@pytest.mark.parametrize(("fields", "text", "expected"), HIDDEN_CASES)
+def test_fields_the_profile_hides_are_not_searched(as_, fields, text, expected):
+    before = found(as_("rep1"), text)
+    assert before - expected, text  # something is found only through the field
+    manager_before = found(as_("manager"), text)
+    hide(as_, *fields)
+    rep1 = as_("rep1")
+    assert found(rep1, text) == expected, fields
+    assert exported_names(rep1, text) == expected
+    assert found(rep1, "") >= before  # the contacts themselves are still listed
+    assert found(as_("manager"), text) == manager_before  # other profiles are unaffected
+
+
+def test_readable_fields_still_search_when_others_are_hidden(as_):
+    hide(as_, "email", "phone", "fiscalId", "tags")
+    rep1 = as_("rep1")
+    assert found(rep1, "lucia fernandez") == {"Lucía Fernández"}
+    assert found(rep1, "iberia") == {"Iberia Logistics S.L.", "Lucía Fernández"}
+    assert found(rep1, "lucia iberialog") == set()  # the second word only in an email
+
+
+def test_a_profile_that_hides_every_searched_field_finds_nothing(as_):
+    hide(
+        as_,
+        "firstName",
+        "lastName",
+        "companyName",
+        "displayName",
+        "email",
+        "phone",
+        "fiscalId",
+        "tags",
+        "company",
+    )
+    rep1 = as_("rep1")
+    r = rep1(
+        """query($s: String!) { contacts(first: 10, search: $s, orderBy: {field: CREATED_AT}) {
+        totalCount edges { node { id } } } }""",
+        {"s": "lucia"},
+    )
+    assert r.errors == [], r.errors
+    assert r.data["contacts"]["totalCount"] == 0
+    # an empty search still lists every visible contact
+    r = rep1("{ contacts(first: 10, orderBy: {field: CREATED_AT}) { totalCount } }")
+    assert r.data["contacts"]["totalCount"] > 0
+
+
+def test_like_wildcards_in_a_search_are_plain_characters(as_):
+    rep1 = as_("rep1")
+    create(rep1, firstName="Percent", lastName="Sign")
+    for text in ("%", "_", "%ent", "p_rcent"):
+        assert found(rep1, text) == set(), text
+
+
+@pytest.mark.parametrize(
+    ("profile", "user", "rule", "query"),
+    [
+        (
+            "Sales rep",
+            "rep1",
+            ("Contact", "source"),
+            '{ exportContacts(filter: {source: "web"}) { contentBase64 } }',
+        ),
+        (
+            "Sales manager",
+            "manager",
+            ("Invoice", "orderNumber"),
+            '{ exportInvoices(filter: {search: "PO"}) { contentBase64 } }',
+        ),
+        (
+            "Sales rep",
+            "rep1",
+            ("Opportunity", "title"),
+            '{ pipeline(filter: {search: "deal"}) { stages { count } } }',
+        ),
+        (
+            "Sales rep",
+            "rep1",
+            ("Opportunity", "responsible"),
+            "{ pipeline(filter: {mine: true}) { stages { count } } }",
+        ),
+    ],
+)
+def test_exports_and_aggregates_refuse_filters_on_hidden_fields(as_, profile, user, rule, query):
+    """Exports and the pipeline take the lists' filters, so they refuse the same hidden ones:
+    which rows they count or export would reveal the hidden values."""
+    assert as_(user)(query).errors == []
+    type_name, field = rule
+    hide(as_, field, type_name=type_name, profile=profile)
+    refused = as_(user)(query)
+    assert refused.codes == ["FORBIDDEN"], refused.errors
+    assert refused.errors[0]["extensions"]["fields"] == [f"{type_name}.{field}"]
+    assert as_("director")(query).errors == []  # other profiles are unaffected
