@@ -24,6 +24,7 @@ from sqlalchemy.sql import Alias
 from sqlalchemy.sql.util import ClauseAdapter
 
 from gateway.access.models import FieldMode
+from gateway.access.predicates import Mode
 
 
 def unreadable_fields(context: Any, type_name: str, fields: Iterable[str]) -> frozenset[str]:
@@ -55,6 +56,17 @@ def full_access_fields(context: Any, type_name: str, fields: Iterable[str]) -> f
         for name in fields
         if (policy := policies.get((type_name, name))) is not None and policy.full_access
     )
+
+
+def full_access_rows(access: Any, model: type[Any]) -> ColumnElement[bool]:
+    """The condition on ``model`` that keeps the records the caller has *full* access to
+    (any grant but a public level): where ``@fullAccess`` values are compared."""
+    if access is None:
+        return true()
+    entity = access.registry.entity_of_model.get(model)
+    if entity is None:
+        return access.read_criteria(model)
+    return access.predicate(entity, Mode.FULL)
 
 
 @dataclass(frozen=True)

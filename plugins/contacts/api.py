@@ -455,9 +455,7 @@ def contact_duplicates(info: Ctx, first: int | None = None) -> list[DuplicateGro
     ctx = info.context
     ctx.require_caller()
     names = selected(info, "contacts")
-    groups = duplicates.find(
-        ctx.session, page_size(first, ctx.gateway.settings), loader_options(names)
-    )
+    groups = duplicates.find(ctx, page_size(first, ctx.gateway.settings), loader_options(names))
     _prime_owners(ctx, [c for g in groups for c in g.contacts], names)
     return [
         DuplicateGroup(

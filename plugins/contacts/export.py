@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.access.fields import has_full_access
-from gateway.access.models import FieldMode
+from gateway.access.reads import unreadable_fields
 from gateway.excel import add_sheet, new_workbook, to_bytes
 from plugins.contacts.models import Contact
 
@@ -29,13 +29,21 @@ COLUMNS: list[tuple[str, str, Any]] = [
     ("discount", "Discount %", lambda c: float(c.discount) if c.discount is not None else ""),
 ]
 FULL_ACCESS = {"description", "discount"}
+#: Columns printing the value of other fields too: left out when any of them is unreadable.
+ALSO_SHOWS: dict[str, tuple[str, ...]] = {
+    "displayName": ("firstName", "lastName", "companyName"),
+    "email": ("emails",),
+    "phone": ("phones",),
+}
 
 
 def contacts_workbook(context: Any, contacts: list[Contact]) -> bytes:
-    """Hidden fields (profile field rules) are left out; full-access fields are blank for
-    contacts seen only through a public level; strings are never formulas."""
-    rules = context.access.scope.field_rules if context.access else {}
-    columns = [c for c in COLUMNS if rules.get(("Contact", c[0])) is not FieldMode.HIDDEN]
+    """Columns showing a field the caller may not read (field rules, ``@requires``) are
+    left out; full-access fields are blank for contacts seen only through a public level;
+    strings are never formulas."""
+    shown = {name: (name, *ALSO_SHOWS.get(name, ())) for name, _, _ in COLUMNS}
+    hidden = unreadable_fields(context, "Contact", {f for fields in shown.values() for f in fields})
+    columns = [c for c in COLUMNS if not hidden.intersection(shown[c[0]])]
     rows = []
     for contact in contacts:
         full = has_full_access(context, contact)

@@ -305,7 +305,11 @@ def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, crea
         if kind is FiscalIdType.OTHER and contact.fiscal_id_type is not FiscalIdType.OTHER:
             _require(ctx, P.FISCAL_ID_OTHER, "fiscalIdType")
         contact.fiscal_id_type = kind
-        contact.fiscal_id = check.fiscal_id(v.get("fiscal_id", contact.fiscal_id) or "", kind)
+        contact.fiscal_id = (
+            check.fiscal_id(v["fiscal_id"] or "", kind)
+            if "fiscal_id" in v
+            else _recheck_fiscal_id(contact.fiscal_id, kind)
+        )
     if "access" in v:
         level = AccessLevel(v["access"])
         if level is not AccessLevel.PRIVATE and (creating or contact.access != level.value):
@@ -330,6 +334,18 @@ def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, crea
         if owner.profile.kind is ProfileKind.ASSISTANT:
             raise BadUserInput("assistants cannot manage contacts", field="ownerId")
         contact.owner_id = owner.id
+
+
+def _recheck_fiscal_id(stored: str, kind: FiscalIdType | None) -> str:
+    """The stored fiscal ID checked against a new type. The refusal does not print it: the
+    caller may change the type without being allowed to read the ID."""
+    try:
+        return check.fiscal_id(stored or "", kind)
+    except BadUserInput as exc:
+        kind_name = kind.value if kind is not None else "ID"
+        raise BadUserInput(
+            f"the contact's fiscal ID is not a valid {kind_name}", field="fiscalIdType"
+        ) from exc
 
 
 def _validate_identity(contact: Contact) -> None:
