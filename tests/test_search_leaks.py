@@ -182,6 +182,14 @@ def test_like_wildcards_in_a_search_are_plain_characters(as_):
     create(rep1, firstName="Percent", lastName="Sign")
     for text in ("%", "_", "%ent", "p_rcent"):
         assert found(rep1, text) == set(), text
+        for query in (
+            "query($s: String) { leads(filter: {search: $s}) { totalCount } }",
+            "query($s: String) { opportunities(filter: {search: $s}) { totalCount } }",
+            "query($s: String) { invoices(filter: {search: $s}) { totalCount } }",
+        ):
+            r = as_("manager")(query, {"s": text})
+            assert r.errors == [], r.errors
+            assert next(iter(r.data.values()))["totalCount"] == 0, (query, text)
 
 
 @pytest.mark.parametrize(
@@ -223,3 +231,33 @@ def test_exports_and_aggregates_refuse_filters_on_hidden_fields(as_, profile, us
     assert refused.codes == ["FORBIDDEN"], refused.errors
     assert refused.errors[0]["extensions"]["fields"] == [f"{type_name}.{field}"]
     assert as_("director")(query).errors == []  # other profiles are unaffected
+
+
+def test_unreadable_fields_cover_rules_and_required_permissions(gateway, demo, as_):
+    """What search leaves out: fields a rule hides, and fields whose ``@requires``
+    permission the profile lacks (the test plugin's ``Note.secret``)."""
+    from gateway.access.reads import full_access_fields, unreadable_fields
+    from gateway.graphql.context import RequestContext
+    from gateway.identity.models import ProfileKind
+    from gateway.identity.services import Caller
+
+    hide(as_, "email")
+    tenant = demo["demo"]
+
+    def context(email: str, kind: ProfileKind) -> RequestContext:
+        user = tenant.users[email]
+        caller = Caller(user.id, tenant.id, tenant.slug, user.profile_id, kind, session_id=0)
+        return RequestContext(gateway, "test", caller, frozenset(gateway.registry.plugins))
+
+    rep, admin = (
+        context("rep1@demo.test", ProfileKind.HIERARCHICAL),
+        context("admin@demo.test", ProfileKind.ADMINISTRATOR),
+    )
+    try:
+        assert unreadable_fields(rep, "Contact", {"email", "emails", "phone"}) == {"email"}
+        assert unreadable_fields(rep, "Note", {"secret", "title"}) == {"secret"}
+        assert unreadable_fields(admin, "Note", {"secret", "title"}) == frozenset()
+        assert full_access_fields(rep, "Contact", {"discount", "email"}) == {"discount"}
+    finally:
+        rep.close()
+        admin.close()

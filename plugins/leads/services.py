@@ -100,12 +100,12 @@ def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
         stmt = stmt.where(Lead.created_at < flt.created_before)
     if flt.search and flt.search.strip():
         for word in flt.search.lower().split():
-            pattern = f"%{word}%"
             stmt = stmt.where(
                 or_(
-                    func.lower(Lead.name).like(pattern),
-                    func.lower(Lead.company).like(pattern),
-                    func.lower(Lead.email).like(pattern),
+                    *(
+                        func.lower(column).contains(word, autoescape=True)
+                        for column in (Lead.name, Lead.company, Lead.email)
+                    )
                 )
             )
     return stmt
@@ -781,7 +781,7 @@ def opportunities_query(ctx: RequestContext, flt: OpportunityFilter) -> Select[t
         stmt = stmt.where(Opportunity.closed_at < flt.closed_before)
     if flt.search and flt.search.strip():
         for word in flt.search.lower().split():
-            stmt = stmt.where(func.lower(Opportunity.title).like(f"%{word}%"))
+            stmt = stmt.where(func.lower(Opportunity.title).contains(word, autoescape=True))
     return stmt
 
 
