@@ -403,7 +403,7 @@ def test_nested_company_owners_take_constant_statements(as_, gateway, demo, sql_
                 company_name=f"Co{i}",
                 sort_name=f"co{i}",
                 owner_id=reps[i % 4],
-                search_company_name=f"co{i}",
+                search_text=f"co{i}",
             )
             for i in range(40)
         ]
@@ -417,7 +417,7 @@ def test_nested_company_owners_take_constant_statements(as_, gateway, demo, sql_
                 sort_name=f"emp{i:03d}",
                 owner_id=reps[0],
                 company_id=companies[i % 40].id,
-                search_first_name=f"emp{i:03d}",
+                search_text=f"emp{i:03d}",
             )
             for i in range(200)
         )

@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
+from gateway import migrate
+from gateway.access.reads import full_access_fields, unreadable_fields
+from gateway.db import Database
+from gateway.graphql.context import RequestContext
+from gateway.identity.models import ProfileKind
+from gateway.identity.services import Caller
+from gateway.testing import temporary_database
 from tests.test_contacts import create
 
 #: Sorted by date: a profile hiding a name field may not sort by name.
@@ -236,11 +246,6 @@ def test_exports_and_aggregates_refuse_filters_on_hidden_fields(as_, profile, us
 def test_unreadable_fields_cover_rules_and_required_permissions(gateway, demo, as_):
     """What search leaves out: fields a rule hides, and fields whose ``@requires``
     permission the profile lacks (the test plugin's ``Note.secret``)."""
-    from gateway.access.reads import full_access_fields, unreadable_fields
-    from gateway.graphql.context import RequestContext
-    from gateway.identity.models import ProfileKind
-    from gateway.identity.services import Caller
-
     hide(as_, "email")
     tenant = demo["demo"]
 
@@ -261,3 +266,79 @@ def test_unreadable_fields_cover_rules_and_required_permissions(gateway, demo, a
     finally:
         rep.close()
         admin.close()
+
+
+#: Rows as contacts_0002 stored them: a company, and a person of it whose combined search
+#: text holds the company's name.
+OLD_ROWS = [
+    "INSERT INTO tenants (slug, name, created_at, language, timezone, legal_name, fiscal_id, "
+    "address, phone) VALUES ('t', 'T', CURRENT_TIMESTAMP, 'en', 'UTC', '', '', '', '')",
+    *(
+        "INSERT INTO contacts (tenant_id, kind, first_name, last_name, company_name, company_id, "
+        "currency, website, street, city, region, postal_code, country, fiscal_id, source, "
+        "segment, zone, description, access, created_at, updated_at, sort_name, search_text) "
+        f"SELECT id, {values}, 'EUR', '', '', '', '', '', '', {fiscal}, '', '', '', '', "
+        "'PRIVATE', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '', "
+        f"{old} FROM tenants"
+        for values, fiscal, old in (
+            ("'COMPANY', '', '', 'Zéphyr SA', NULL", "'B1'", "'zephyr sa b1'"),
+            (
+                "'PERSON', 'Ána', 'Pé', '', (SELECT min(id) FROM contacts)",
+                "''",
+                "'ana pe zephyr sa'",
+            ),
+        )
+    ),
+    "INSERT INTO contact_emails (tenant_id, contact_id, kind, address, position) "
+    "SELECT tenant_id, max(id), 'WORK', 'Ana@X.example', 0 FROM contacts GROUP BY tenant_id",
+    "INSERT INTO contact_phones (tenant_id, contact_id, kind, number, digits, position) "
+    "SELECT tenant_id, max(id), 'WORK', '+34 600', '34600', 0 FROM contacts GROUP BY tenant_id",
+    "INSERT INTO contact_tags (tenant_id, name, restricted) SELECT id, 'VIP', false FROM tenants",
+    "INSERT INTO contact_tag_links (contact_id, tag_id, tenant_id) "
+    "SELECT (SELECT max(id) FROM contacts), id, tenant_id FROM contact_tags",
+]
+SEARCH_COLUMNS = (
+    "search_text",
+    "search_first_name",
+    "search_last_name",
+    "search_company_name",
+    "search_emails",
+    "search_phones",
+    "search_fiscal_id",
+    "search_tags",
+)
+
+
+def test_the_migration_recomputes_the_search_columns(tmp_path, registry):
+    """contacts_0003 on existing rows: the per-field columns filled, the company's name out
+    of the persons' combined text; and back down again."""
+    with temporary_database(tmp_path, os.environ.get("TEST_DATABASE_URL")) as url:
+        db = Database(url)
+        config = migrate.alembic_config(registry)
+        try:
+            migrate.upgrade(db.engine, registry)
+            with db.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.downgrade(config, "contacts_0002")
+            with db.engine.begin() as conn:
+                for statement in OLD_ROWS:
+                    conn.execute(sa.text(statement))
+            migrate.upgrade(db.engine, registry)
+            with db.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.text(f"SELECT {', '.join(SEARCH_COLUMNS)} FROM contacts ORDER BY id")
+                ).all()
+            assert [tuple(r) for r in rows] == [
+                ("zephyr sa b1", "", "", "zephyr sa", "", "", "b1", ""),
+                (
+                    *("ana pe ana@x.example +34 600 34600 vip", "ana", "pe", ""),
+                    *("ana@x.example", "+34 600 34600", "", "vip"),
+                ),
+            ]
+            with db.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.downgrade(config, "contacts_0002")
+            migrate.upgrade(db.engine, registry)
+            assert migrate.pending(db.engine, registry) == set()
+        finally:
+            db.engine.dispose()

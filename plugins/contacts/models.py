@@ -118,6 +118,7 @@ class CustomField(Base):
 
 
 def _search_column() -> Any:
+    """A folded search column (added to existing tables, hence the server default)."""
     return mapped_column(Text, default="", server_default="", deferred=True)
 
 
@@ -171,10 +172,12 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Lower-cased display name, for sorting and keyset pagination.
     sort_name: Mapped[str] = mapped_column(String(300), default="")
-    #: The universal search's folded text (lower-case, no accents), one column per field
-    #: it matches, so that a search reads only the fields the caller may read
-    #: (``services.SEARCHED``). The company's name is read from the company itself, when
-    #: the caller may see it. Deferred: lists never show them.
+    #: The universal search's folded text (lower-case, no accents) of the contact's own
+    #: searched fields — names, emails, phones, fiscal ID, tags — for callers who may read
+    #: them all; the same text one column per field for callers whose profile hides some
+    #: (``services.SEARCHED``). Never a related record's text: the company's name is read on
+    #: the company itself, when the caller may see it. Deferred: lists never show them.
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     search_first_name: Mapped[str] = _search_column()
     search_last_name: Mapped[str] = _search_column()
     search_company_name: Mapped[str] = _search_column()

@@ -101,7 +101,8 @@ class ContactFilter:
 
 #: The universal search's columns, each with the ``Contact`` fields that show its text: a
 #: column is searched only when the caller may read every one of them (``email``/``emails``
-#: and ``phone``/``phones`` show the same values).
+#: and ``phone``/``phones`` show the same values). ``Contact.search_text`` holds them all,
+#: for callers who may read them all.
 SEARCHED: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (Contact.search_first_name, ("firstName",)),
     (Contact.search_last_name, ("lastName",)),
@@ -125,6 +126,8 @@ def search_condition(ctx: RequestContext, text: str) -> Any:
     needed = {f for _, fields in SEARCHED for f in fields} | set(COMPANY_SEARCH_READS)
     hidden = unreadable_fields(ctx, "Contact", needed)
     columns = [column for column, fields in SEARCHED if not hidden.intersection(fields)]
+    if len(columns) == len(SEARCHED):
+        columns = [Contact.search_text]  # all of them in one column: one LIKE per word
     company = (
         None
         if hidden.intersection(COMPANY_SEARCH_READS)
@@ -473,6 +476,7 @@ def refresh_search(contact: Contact) -> None:
     contact.search_phones = _folded(part for p in contact.phones for part in (p.number, p.digits))
     contact.search_fiscal_id = _folded([contact.fiscal_id])
     contact.search_tags = _folded(link.tag.name for link in contact.tag_links)
+    contact.search_text = _folded(getattr(contact, column.key) for column, _ in SEARCHED)
     contact.sort_name = check.fold(contact.display_name)[:300]
 
 

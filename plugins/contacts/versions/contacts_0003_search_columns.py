@@ -1,14 +1,12 @@
-"""contacts: one folded search column per field, instead of one combined search text
+"""contacts: one folded search column per field; the combined search text without the company
 
-The combined ``search_text`` held names, emails, phones, fiscal ID, tags and the company's
-name, so a search matched fields the caller's profile hides and the name of a company the
-caller cannot see (issue 12). Each field now has its own folded column, searched only when
-the caller may read it; the company's name is read on the company itself.
+``search_text`` held names, emails, phones, fiscal ID, tags *and the company's name*, so a
+search matched fields the caller's profile hides and the name of a company the caller
+cannot see (issue 12). It now holds the contact's own searched fields only (for callers who
+may read them all), and each field also has its own folded column (for callers whose
+profile hides some); the company's name is read on the company itself.
 
-Existing rows are backfilled with the fold the module uses (lower case, accents removed).
-``search_text`` is dropped with a plain ``ALTER TABLE … DROP COLUMN`` (SQLite 3.35+): a
-batch copy of ``contacts`` would drop the table, and with foreign keys on, cascade the
-delete to its emails, phones, tags and custom values.
+Existing rows are recomputed with the fold the module uses (lower case, accents removed).
 
 Revision ID: contacts_0003
 Revises: contacts_0002
@@ -27,6 +25,7 @@ down_revision: str | Sequence[str] | None = 'contacts_0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: In the order ``search_text`` joins them.
 COLUMNS = (
     'search_first_name',
     'search_last_name',
@@ -45,18 +44,17 @@ def _fold(text: str) -> str:
     return ''.join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
-def _joined(parts: Iterable[str]) -> str:
+def _joined(parts: Iterable[str | None]) -> str:
     return _fold(' '.join(p for p in parts if p))
 
 
 def upgrade() -> None:
     for name in COLUMNS:
         op.add_column('contacts', sa.Column(name, sa.Text(), server_default='', nullable=False))
-    _backfill(op.get_bind())
-    op.execute('ALTER TABLE contacts DROP COLUMN search_text')
+    _recompute(op.get_bind())
 
 
-def _backfill(conn: sa.Connection) -> None:
+def _recompute(conn: sa.Connection) -> None:
     meta = sa.MetaData()
     contacts = sa.Table(
         'contacts',
@@ -66,19 +64,21 @@ def _backfill(conn: sa.Connection) -> None:
         sa.Column('last_name', sa.String),
         sa.Column('company_name', sa.String),
         sa.Column('fiscal_id', sa.String),
+        sa.Column('search_text', sa.Text),
         *(sa.Column(name, sa.Text) for name in COLUMNS),
     )
     emails = sa.Table(
-        'contact_emails', meta, sa.Column('contact_id', sa.Integer), sa.Column('address', sa.String),
-        sa.Column('position', sa.Integer), sa.Column('id', sa.Integer),
+        'contact_emails', meta, sa.Column('id', sa.Integer), sa.Column('contact_id', sa.Integer),
+        sa.Column('address', sa.String), sa.Column('position', sa.Integer),
     )
     phones = sa.Table(
-        'contact_phones', meta, sa.Column('contact_id', sa.Integer), sa.Column('number', sa.String),
-        sa.Column('digits', sa.String), sa.Column('position', sa.Integer),
-        sa.Column('id', sa.Integer),
+        'contact_phones', meta, sa.Column('id', sa.Integer), sa.Column('contact_id', sa.Integer),
+        sa.Column('number', sa.String), sa.Column('digits', sa.String),
+        sa.Column('position', sa.Integer),
     )
     links = sa.Table(
-        'contact_tag_links', meta, sa.Column('contact_id', sa.Integer), sa.Column('tag_id', sa.Integer)
+        'contact_tag_links', meta, sa.Column('contact_id', sa.Integer),
+        sa.Column('tag_id', sa.Integer),
     )
     tags = sa.Table('contact_tags', meta, sa.Column('id', sa.Integer), sa.Column('name', sa.String))
     last = 0
@@ -120,29 +120,25 @@ def _backfill(conn: sa.Connection) -> None:
             .order_by(links.c.contact_id, links.c.tag_id)
         ):
             tag_names[cid].append(name)
-        conn.execute(
-            contacts.update().where(contacts.c.id == sa.bindparam('cid')),
-            [
-                {
-                    'cid': r.id,
-                    'search_first_name': _fold(r.first_name or ''),
-                    'search_last_name': _fold(r.last_name or ''),
-                    'search_company_name': _fold(r.company_name or ''),
-                    'search_emails': _joined(address_of[r.id]),
-                    'search_phones': _joined(phone_parts[r.id]),
-                    'search_fiscal_id': _fold(r.fiscal_id or ''),
-                    'search_tags': _joined(tag_names[r.id]),
-                }
-                for r in rows
-            ],
-        )
+        updates = []
+        for r in rows:
+            values = {
+                'search_first_name': _joined([r.first_name]),
+                'search_last_name': _joined([r.last_name]),
+                'search_company_name': _joined([r.company_name]),
+                'search_emails': _joined(address_of[r.id]),
+                'search_phones': _joined(phone_parts[r.id]),
+                'search_fiscal_id': _joined([r.fiscal_id]),
+                'search_tags': _joined(tag_names[r.id]),
+            }
+            values['search_text'] = _joined(values[name] for name in COLUMNS)
+            updates.append({'cid': r.id, **values})
+        conn.execute(contacts.update().where(contacts.c.id == sa.bindparam('cid')), updates)
         last = ids[-1]
 
 
 def downgrade() -> None:
-    op.add_column('contacts', sa.Column('search_text', sa.Text(), server_default='', nullable=False))
-    # the company's name is not restored into its persons' text: the next change of each
-    # contact recomputes it (the older code reads it from there)
-    op.execute('UPDATE contacts SET search_text = trim(' + " || ' ' || ".join(COLUMNS) + ')')
+    # search_text keeps the contacts' own fields; each contact's next change adds its
+    # company's name back, as the older code did
     for name in reversed(COLUMNS):
-        op.execute(f'ALTER TABLE contacts DROP COLUMN {name}')
+        op.drop_column('contacts', name)
