@@ -21,6 +21,7 @@ from gateway.graphql.context import RequestContext
 from gateway.identity.models import ProfileKind
 from gateway.identity.services import Caller
 from gateway.testing import temporary_database
+from plugins.contacts.validation import fold
 from tests.test_contacts import create
 
 #: Sorted by date: a profile hiding a name field may not sort by name.
@@ -342,3 +343,78 @@ def test_the_migration_recomputes_the_search_columns(tmp_path, registry):
             assert migrate.pending(db.engine, registry) == set()
         finally:
             db.engine.dispose()
+
+
+#: What the oracle reads of each visible contact, by the field it needs.
+ORACLE_FIELDS = {
+    "firstName": "firstName",
+    "lastName": "lastName",
+    "companyName": "companyName",
+    "emails": "emails { address }",
+    "phones": "phones { number }",
+    "fiscalId": "fiscalId",
+    "tags": "tags { name }",
+    "company": "company { companyName }",
+}
+WORDS = [
+    "iberia",
+    "lucia",
+    "nordic",
+    "atlantic",
+    "zephyrine",
+    "600",
+    "vip",
+    "b1234",
+    "example",
+    "a",
+    "pat zephyrine",
+    "ana sousa",
+]
+
+
+def _oracle(client, hidden: set[str]) -> dict[str, list[str]]:
+    """Each visible contact's readable text, read through the typed fields."""
+    selection = " ".join(v for k, v in ORACLE_FIELDS.items() if k not in hidden)
+    r = client(
+        f"{{ contacts(first: 500, orderBy: {{field: CREATED_AT}}) {{ edges {{ node {{ "
+        f"id {selection} }} }} }} }}"
+    )
+    assert r.errors == [], r.errors
+    texts = {}
+    for edge in r.data["contacts"]["edges"]:
+        node = edge["node"]
+        parts = [node.get(f) or "" for f in ("firstName", "lastName", "companyName", "fiscalId")]
+        parts += [e["address"] for e in node.get("emails", [])]
+        for phone in node.get("phones", []):
+            parts += [phone["number"], "".join(ch for ch in phone["number"] if ch.isdigit())]
+        parts += [t["name"] for t in node.get("tags", [])]
+        if node.get("company"):
+            parts.append(node["company"]["companyName"])
+        texts[node["id"]] = [fold(p) for p in parts if p]
+    return texts
+
+
+@pytest.mark.parametrize("hidden", [(), ("email", "company"), ("lastName", "tags", "phone")])
+@pytest.mark.parametrize("user", ["rep1", "rep2", "manager", "assistant", "backoffice"])
+def test_search_finds_exactly_what_the_readable_text_matches(as_, hidden_company, user, hidden):
+    """For every user and profile: a search finds a contact iff each word appears in a field
+    the caller can read on it (or on its company, if the caller sees the company)."""
+    if hidden:
+        for profile in ("Sales rep", "Sales manager", "Sales assistant", "Back office"):
+            hide(as_, *hidden, profile=profile)
+    client = as_(user)
+    unreadable = set(hidden) | {{"email": "emails", "phone": "phones"}.get(f, f) for f in hidden}
+    texts = _oracle(client, unreadable)
+    for words in WORDS:
+        expected = {
+            cid
+            for cid, parts in texts.items()
+            if all(any(w in p for p in parts) for w in fold(words).split())
+        }
+        r = client(
+            """query($s: String!) { contacts(first: 500, search: $s, orderBy: {field: CREATED_AT})
+            { totalCount edges { node { id } } } }""",
+            {"s": words},
+        )
+        assert r.errors == [], r.errors
+        assert {e["node"]["id"] for e in r.data["contacts"]["edges"]} == expected, (user, words)

@@ -77,11 +77,12 @@ class DuplicateGroup:
     contacts: list[Contact]
 
 
-def _groups(session: Session, key: Any, rows: Any, *joins: Any) -> list[tuple[str, int]]:
+def _groups(session: Session, key: Any, compared: Any, *joins: Any) -> list[tuple[str, int]]:
+    """(key, contact id) of the ``compared`` contacts sharing a key with another one."""
     base = select(key.label("k"), Contact.id.label("cid")).select_from(Contact)
     for target, on in joins:
         base = base.join(target, on)
-    base = base.where(key.is_not(None), key != "", rows).subquery()
+    base = base.where(key.is_not(None), key != "", compared).subquery()
     dup_keys = (
         select(base.c.k)
         .group_by(base.c.k)
