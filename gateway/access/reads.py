@@ -35,7 +35,7 @@ def unreadable_fields(context: Any, type_name: str, fields: Iterable[str]) -> fr
     if access is None:
         return frozenset()
     rules = access.scope.field_rules
-    policies = context.gateway.schemas.full().crm_field_policies
+    policies = _policies(context)
     denied = set()
     for name in fields:
         policy = policies.get((type_name, name))
@@ -48,9 +48,15 @@ def unreadable_fields(context: Any, type_name: str, fields: Iterable[str]) -> fr
     return frozenset(denied)
 
 
+def _policies(context: Any) -> dict[tuple[str, str], Any]:
+    """The field policies (``@requires``, ``@fullAccess``) of the caller's schema, the one
+    already built for its organisation's modules."""
+    return context.gateway.schemas.for_modules(context.enabled_modules).crm_field_policies
+
+
 def full_access_fields(context: Any, type_name: str, fields: Iterable[str]) -> frozenset[str]:
     """The fields among ``fields`` shown only with full access to the record (``@fullAccess``)."""
-    policies = context.gateway.schemas.full().crm_field_policies
+    policies = _policies(context)
     return frozenset(
         name
         for name in fields
