@@ -269,10 +269,24 @@ def like_param(word: str) -> str:
     return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
+def _word_matches(c: Any, shape: Shape, word: Any) -> ColumnElement[bool]:
+    """One search word: in the contact's own search text (a bench caller's profile hides
+    none of its fields), or in the name of its company when the caller sees that company."""
+    company = CONTACTS.alias("search_company")
+    return or_(
+        c.search_text.like(word, escape="/"),
+        c.company_id.in_(
+            select(company.c.id).where(
+                visible(company, shape), company.c.search_company_name.like(word, escape="/")
+            )
+        ),
+    )
+
+
 def _conditions(shape: Shape, words: int, kind: bool, tags: int) -> list[Any]:
     c = CONTACTS.c
     where: list[Any] = [visible(CONTACTS, shape)]
-    where += [c.search_text.like(bindparam(f"w{i}"), escape="/") for i in range(words)]
+    where += [_word_matches(c, shape, bindparam(f"w{i}")) for i in range(words)]
     if kind:
         where.append(c.kind == bindparam("kind"))
     link, tag = TAG_LINKS, TAGS

@@ -32,6 +32,7 @@ from gateway.errors import BadUserInput
 from gateway.excel import XLSX_MIME
 from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
+from gateway.graphql.payloads import DeletePayload, ExportFile
 from gateway.identity import services as identity
 from gateway.identity.models import Profile, ProfileKind, User
 from gateway.plugins import PluginRegistry
@@ -148,13 +149,6 @@ class AccessExplanation:
     field: AccessDecision | None = None
 
 
-@strawberry.type
-class ExportFile:
-    filename: str
-    mime_type: str
-    content_base64: str
-
-
 @strawberry.input
 class FieldRuleInput:
     type_name: str
@@ -224,12 +218,6 @@ class UserPayload:
 @strawberry.type
 class SharingRulePayload:
     sharing_rule: SharingRuleType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class DeletePayload:
-    deleted_id: strawberry.ID | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

@@ -17,6 +17,7 @@ from gateway.errors import GatewayError, NotFound, Unauthenticated
 from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.input_checks import text, text_argument
+from gateway.graphql.payloads import OkPayload
 from gateway.identity import invitations, throttle, two_factor
 from gateway.identity import services as identity
 from gateway.identity.models import AuthSession, LoginChallenge, Profile, User
@@ -195,12 +196,6 @@ class ConfirmTwoFactorPayload:
     recovery_codes: list[str] = strawberry.field(
         default_factory=list, description="Ten single-use codes, shown this once only."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class OkPayload:
-    ok: bool = False
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

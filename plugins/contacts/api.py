@@ -106,15 +106,13 @@ def contacts(
     order_by: ContactOrder | None = None,
 ) -> ContactConnection:
     ctx = info.context
-    caller = ctx.require_caller()
+    ctx.require_caller()
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else None
     order = order_by or ContactOrder()
     reads = set(SORT_READS[ContactSortField(order.field)]) | filter_reads(filter, FILTER_READS)
     check_filterable_fields(ctx.access, "Contact", reads)
-    stmt = narrow_to_visible(
-        ctx, services.filtered(ctx.session, caller.tenant_id, caller.user_id, search, flt), Contact
-    )
+    stmt = narrow_to_visible(ctx, services.filtered(ctx, search, flt), Contact)
     sort_column = getattr(Contact, ContactSortField(order.field).value)
     descending = order.direction == Direction.DESC
 
@@ -177,14 +175,11 @@ def export_contacts(
     info: Ctx, search: str | None = None, filter: ContactFilterInput | None = None
 ) -> ExportFile:
     ctx = info.context
-    caller = ctx.require(P.EXPORT.value)
-    stmt = services.filtered(
-        ctx.session,
-        caller.tenant_id,
-        caller.user_id,
-        search,
-        filter.to_filter() if filter else None,
-    ).options(*loader_options({"emails", "phones", "tags"}))
+    ctx.require(P.EXPORT.value)
+    check_filterable_fields(ctx.access, "Contact", filter_reads(filter, FILTER_READS))
+    stmt = services.filtered(ctx, search, filter.to_filter() if filter else None).options(
+        *loader_options({"emails", "phones", "tags"})
+    )
     rows = list(ctx.session.scalars(stmt.order_by(Contact.sort_name, Contact.id)))
     content = export.contacts_workbook(ctx, rows)
     return ExportFile(
@@ -465,9 +460,7 @@ def contact_duplicates(info: Ctx, first: int | None = None) -> list[DuplicateGro
     ctx = info.context
     ctx.require_caller()
     names = selected(info, "contacts")
-    groups = duplicates.find(
-        ctx.session, page_size(first, ctx.gateway.settings), loader_options(names)
-    )
+    groups = duplicates.find(ctx, page_size(first, ctx.gateway.settings), loader_options(names))
     _prime_owners(ctx, [c for g in groups for c in g.contacts], names)
     return [
         DuplicateGroup(

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.enforcement import get_writable
+from gateway.access.reads import full_access_fields, full_access_rows, unreadable_fields
 from gateway.contract import ChangeKind
 from gateway.errors import BadUserInput
 from gateway.graphql.context import RequestContext
@@ -58,6 +59,17 @@ class DuplicateReason(StrEnum):
     NAME = "NAME"
 
 
+#: The ``Contact`` fields that show the value each reason groups by. A reason is looked for
+#: only when the caller may read all of them: the group's value would print a hidden value,
+#: and the group and its reason alone would say that two contacts share one.
+REASON_READS: dict[DuplicateReason, tuple[str, ...]] = {
+    DuplicateReason.EMAIL: ("email", "emails"),
+    DuplicateReason.PHONE: ("phone", "phones"),
+    DuplicateReason.FISCAL_ID: ("fiscalId",),
+    DuplicateReason.NAME: ("displayName", "firstName", "lastName", "companyName"),
+}
+
+
 @dataclass
 class DuplicateGroup:
     reason: DuplicateReason
@@ -65,13 +77,12 @@ class DuplicateGroup:
     contacts: list[Contact]
 
 
-def _groups(
-    session: Session, reason: DuplicateReason, key: Any, *joins: Any
-) -> list[tuple[str, int]]:
+def _groups(session: Session, key: Any, compared: Any, *joins: Any) -> list[tuple[str, int]]:
+    """(key, contact id) of the ``compared`` contacts sharing a key with another one."""
     base = select(key.label("k"), Contact.id.label("cid")).select_from(Contact)
     for target, on in joins:
         base = base.join(target, on)
-    base = base.where(key.is_not(None), key != "").subquery()
+    base = base.where(key.is_not(None), key != "", compared).subquery()
     dup_keys = (
         select(base.c.k)
         .group_by(base.c.k)
@@ -87,8 +98,24 @@ def _groups(
     return [(k, cid) for k, cid in rows]
 
 
-def find(session: Session, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
-    """Up to ``limit`` groups of visible contacts that look like the same one."""
+def _readable_reasons(ctx: RequestContext) -> dict[DuplicateReason, Any]:
+    """The reasons the caller may see, each with the contacts it may compare: all visible
+    ones, or only those it has full access to when a field needs that (``@fullAccess``)."""
+    reads = {f for fields in REASON_READS.values() for f in fields}
+    hidden = unreadable_fields(ctx, "Contact", reads)
+    full = full_access_fields(ctx, "Contact", reads)
+    return {
+        reason: full_access_rows(ctx.access, Contact) if full.intersection(fields) else true()
+        for reason, fields in REASON_READS.items()
+        if not hidden.intersection(fields)
+    }
+
+
+def find(ctx: RequestContext, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
+    """Up to ``limit`` groups of visible contacts that look like the same one, by the values
+    the caller may read."""
+    session = ctx.session
+    readable = _readable_reasons(ctx)
     last_nine = (
         func.right(ContactPhone.digits, 9)  # PostgreSQL's substr counts negatives differently
         if session.get_bind().dialect.name == "postgresql"
@@ -110,8 +137,10 @@ def find(session: Session, limit: int, options: list[Any] | None = None) -> list
     ]
     found: list[tuple[DuplicateReason, str, list[int]]] = []
     for reason, key, join in criteria:
+        if reason not in readable:
+            continue
         members: dict[str, list[int]] = defaultdict(list)
-        for value, cid in _groups(session, reason, key, *([join] if join else [])):
+        for value, cid in _groups(session, key, readable[reason], *([join] if join else [])):
             members[value].append(cid)
         found += [(reason, value, ids) for value, ids in members.items()]
         if len(found) >= limit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
@@ -116,6 +117,11 @@ class CustomField(Base):
         return [c for c in self.choices.split("\n") if c]
 
 
+def _search_column() -> Any:
+    """A folded search column (added to existing tables, hence the server default)."""
+    return mapped_column(Text, default="", server_default="", deferred=True)
+
+
 class Contact(Base):
     """A person or a company. Access-controlled: owner (the manager) and access level."""
 
@@ -166,8 +172,20 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Lower-cased display name, for sorting and keyset pagination.
     sort_name: Mapped[str] = mapped_column(String(300), default="")
-    #: Lower-cased names, emails, phones, company, fiscal ID and tags: universal search.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    #: The universal search's folded text (lower-case, no accents) of the contact's own
+    #: searched fields — names, emails, phones, fiscal ID, tags — for callers who may read
+    #: them all; the same text one column per field for callers whose profile hides some
+    #: (``services.SEARCHED``). Never a related record's text: the company's name is read on
+    #: the company itself, when the caller may see it. Deferred: lists never show them.
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    search_first_name: Mapped[str] = _search_column()
+    search_last_name: Mapped[str] = _search_column()
+    search_company_name: Mapped[str] = _search_column()
+    search_emails: Mapped[str] = _search_column()
+    #: Numbers as written and their digits only.
+    search_phones: Mapped[str] = _search_column()
+    search_fiscal_id: Mapped[str] = _search_column()
+    search_tags: Mapped[str] = _search_column()
 
     emails: Mapped[list[ContactEmail]] = relationship(
         cascade="all, delete-orphan", order_by="ContactEmail.position"

@@ -13,12 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import events
 from gateway.access.fields import check_writable_fields
+from gateway.access.reads import unreadable_fields, visible_rows
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, ChangeKind
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -99,20 +100,67 @@ class ContactFilter:
     # (key, equals, min, max)
 
 
-def search_condition(text: str) -> Any:
-    """Every word of ``text`` must appear in the contact's search text (names, emails,
-    phones, company, fiscal ID, tags), accents and case ignored."""
+#: The universal search's columns, each with the ``Contact`` fields that show its text: a
+#: column is searched only when the caller may read every one of them (``email``/``emails``
+#: and ``phone``/``phones`` show the same values). ``Contact.search_text`` holds them all,
+#: for callers who may read them all.
+SEARCHED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Contact.search_first_name, ("firstName",)),
+    (Contact.search_last_name, ("lastName",)),
+    (Contact.search_company_name, ("companyName",)),
+    (Contact.search_emails, ("email", "emails")),
+    (Contact.search_phones, ("phone", "phones")),
+    (Contact.search_fiscal_id, ("fiscalId",)),
+    (Contact.search_tags, ("tags",)),
+)
+#: A person is also found by its company's name, read on the company itself: the caller
+#: must be able to read the link and the name, and to see that company.
+COMPANY_SEARCH_READS = ("company", "companyName")
+
+
+def search_condition(ctx: RequestContext, text: str) -> Any:
+    """Every word of ``text`` (accents and case ignored) must appear in a field of the
+    contact that the caller may read — names, emails, phones, fiscal ID, tags — or in the
+    name of its company, when the caller may see that company. Fields the caller's profile
+    hides are not searched: matches would reveal them, letter by letter."""
     words = [w for w in check.fold(text).split() if w]
-    return and_(*(Contact.search_text.contains(w, autoescape=True) for w in words))
+    needed = {f for _, fields in SEARCHED for f in fields} | set(COMPANY_SEARCH_READS)
+    hidden = unreadable_fields(ctx, "Contact", needed)
+    columns = [column for column, fields in SEARCHED if not hidden.intersection(fields)]
+    if len(columns) == len(SEARCHED):
+        columns = [Contact.search_text]  # all of them in one column: one LIKE per word
+    company = (
+        None
+        if hidden.intersection(COMPANY_SEARCH_READS)
+        else visible_rows(ctx.access, Contact, "search_company")
+    )
+
+    def matches(word: str) -> Any:
+        alternatives = [column.contains(word, autoescape=True) for column in columns]
+        if company is not None:
+            names = company.table.c.search_company_name
+            alternatives.append(
+                Contact.company_id.in_(
+                    select(company.table.c.id).where(
+                        company.condition, names.contains(word, autoescape=True)
+                    )
+                )
+            )
+        return or_(*alternatives) if alternatives else false()
+
+    return and_(*(matches(w) for w in words))
 
 
 def filtered(
-    session: Session, tenant_id: int, user_id: int, search: str | None, flt: ContactFilter | None
+    ctx: RequestContext, search: str | None, flt: ContactFilter | None
 ) -> Select[tuple[Contact]]:
     """The caller's visible contacts narrowed by search and filters, all in SQL."""
+    caller = ctx.require_caller()
+    tenant_id, user_id = caller.tenant_id, caller.user_id
+    session = ctx.session
     stmt = select(Contact)
     if search and search.strip():
-        stmt = stmt.where(search_condition(search))
+        stmt = stmt.where(search_condition(ctx, search))
     if flt is None:
         return stmt
     conditions: list[Any] = []
@@ -289,7 +337,11 @@ def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, crea
         if kind is FiscalIdType.OTHER and contact.fiscal_id_type is not FiscalIdType.OTHER:
             _require(ctx, P.FISCAL_ID_OTHER, "fiscalIdType")
         contact.fiscal_id_type = kind
-        contact.fiscal_id = check.fiscal_id(v.get("fiscal_id", contact.fiscal_id) or "", kind)
+        contact.fiscal_id = (
+            check.fiscal_id(v["fiscal_id"] or "", kind)
+            if "fiscal_id" in v
+            else _recheck_fiscal_id(contact.fiscal_id, kind)
+        )
     if "access" in v:
         level = AccessLevel(v["access"])
         if level is not AccessLevel.PRIVATE and (creating or contact.access != level.value):
@@ -314,6 +366,18 @@ def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, crea
         if owner.profile.kind is ProfileKind.ASSISTANT:
             raise BadUserInput("assistants cannot manage contacts", field="ownerId")
         contact.owner_id = owner.id
+
+
+def _recheck_fiscal_id(stored: str, kind: FiscalIdType | None) -> str:
+    """The stored fiscal ID checked against a new type. The refusal does not print it: the
+    caller may change the type without being allowed to read the ID."""
+    try:
+        return check.fiscal_id(stored or "", kind)
+    except BadUserInput as exc:
+        kind_name = kind.value if kind is not None else "ID"
+        raise BadUserInput(
+            f"the contact's fiscal ID is not a valid {kind_name}", field="fiscalIdType"
+        ) from exc
 
 
 def _validate_identity(contact: Contact) -> None:
@@ -433,20 +497,21 @@ def custom_value_text(cv: CustomValue) -> str | None:
 
 
 def refresh_search(contact: Contact) -> None:
-    parts: list[str] = [
-        contact.first_name,
-        contact.last_name,
-        contact.company_name,
-        contact.fiscal_id,
-        *(e.address for e in contact.emails),
-        *(p.number for p in contact.phones),
-        *(p.digits for p in contact.phones),
-        *(link.tag.name for link in contact.tag_links),
-    ]
-    if contact.company is not None:
-        parts.append(contact.company.company_name)
-    contact.search_text = check.fold(" ".join(p for p in parts if p))
+    """Recompute the folded search columns and the sort name (after any change)."""
+    contact.search_first_name = _folded([contact.first_name])
+    contact.search_last_name = _folded([contact.last_name])
+    contact.search_company_name = _folded([contact.company_name])
+    contact.search_emails = _folded(e.address for e in contact.emails)
+    contact.search_phones = _folded(part for p in contact.phones for part in (p.number, p.digits))
+    contact.search_fiscal_id = _folded([contact.fiscal_id])
+    contact.search_tags = _folded(link.tag.name for link in contact.tag_links)
+    contact.search_text = _folded(getattr(contact, column.key) for column, _ in SEARCHED)
     contact.sort_name = check.fold(contact.display_name)[:300]
+
+
+def _folded(parts: Iterable[str | None]) -> str:
+    """The parts given (attributes not yet flushed may be ``None``), folded, space-separated."""
+    return check.fold(" ".join(p for p in parts if p))
 
 
 def create_contact(ctx: RequestContext, data: ContactData) -> Contact:

@@ -19,6 +19,7 @@ from gateway.access.api import ExportFile
 from gateway.access.enforcement import get_visible, get_writable
 from gateway.access.fields import check_filterable_fields, effective_rules, filter_reads
 from gateway.access.narrowing import narrow_to_visible
+from gateway.access.reads import refers_to_visible
 from gateway.core.types import load_users
 from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
@@ -123,9 +124,8 @@ def _filtered(ctx: RequestContext, flt: InvoiceFilterInput | None) -> Any:
     if statuses:
         stmt = stmt.where(Invoice.status.in_(statuses))
     if flt.client_id:
-        stmt = stmt.where(
-            Invoice.contact_id == parse_global_id(flt.client_id, "Contact", "filter.clientId")
-        )
+        client_id = parse_global_id(flt.client_id, "Contact", "filter.clientId")
+        stmt = stmt.where(refers_to_visible(ctx.access, Invoice.contact_id, Contact, client_id))
     if flt.mine:
         stmt = stmt.where(Invoice.owner_id == ctx.user_id)
     if flt.overdue:
@@ -230,6 +230,7 @@ def invoice_pdf(info: Ctx, id: strawberry.ID) -> ExportFile | None:
 def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> ExportFile:
     ctx = info.context
     ctx.require(P.EXPORT.value)
+    check_filterable_fields(ctx.access, "Invoice", filter_reads(filter, INVOICE_FILTER_READS))
     stmt = _filtered(ctx, filter).options(
         selectinload(Invoice.lines, chunksize=BATCH).selectinload(
             InvoiceLine.taxes, chunksize=BATCH

@@ -347,7 +347,7 @@ def opportunities(
     order_by: OpportunityOrder | None = None,
 ) -> OpportunityConnection:
     ctx = info.context
-    caller = ctx.require_caller()
+    ctx.require_caller()
     size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     order = order_by or OpportunityOrder()
@@ -355,7 +355,7 @@ def opportunities(
     check_filterable_fields(
         ctx.access, "Opportunity", reads | filter_reads(filter, OPPORTUNITY_FILTER_READS)
     )
-    stmt = narrow_to_visible(ctx, services.opportunities_query(caller.user_id, flt), Opportunity)
+    stmt = narrow_to_visible(ctx, services.opportunities_query(ctx, flt), Opportunity)
     page = keyset_page(
         ctx.session,
         stmt.options(*opportunity_options(info, "edges", "node")),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway import events
 from gateway.access.enforcement import get_writable
 from gateway.access.fields import check_writable_fields
+from gateway.access.reads import refers_to_visible
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user
 from gateway.contract import AccessLevel, CallerContext, ChangeKind
@@ -99,12 +100,12 @@ def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
         stmt = stmt.where(Lead.created_at < flt.created_before)
     if flt.search and flt.search.strip():
         for word in flt.search.lower().split():
-            pattern = f"%{word}%"
             stmt = stmt.where(
                 or_(
-                    func.lower(Lead.name).like(pattern),
-                    func.lower(Lead.company).like(pattern),
-                    func.lower(Lead.email).like(pattern),
+                    *(
+                        func.lower(column).contains(word, autoescape=True)
+                        for column in (Lead.name, Lead.company, Lead.email)
+                    )
                 )
             )
     return stmt
@@ -764,8 +765,10 @@ class OpportunityFilter:
     closed_before: datetime | None = None
 
 
-def opportunities_query(user_id: int, flt: OpportunityFilter) -> Select[tuple[Opportunity]]:
-    """The caller's visible opportunities narrowed by the filter, all in SQL."""
+def opportunities_query(ctx: RequestContext, flt: OpportunityFilter) -> Select[tuple[Opportunity]]:
+    """The caller's visible opportunities narrowed by the filter, all in SQL. A contact the
+    caller cannot see matches nothing, as if it did not exist."""
+    user_id = ctx.require_caller().user_id
     stmt = select(Opportunity)
     if flt.stage_ids:
         stmt = stmt.where(Opportunity.stage_id.in_(flt.stage_ids))
@@ -774,7 +777,9 @@ def opportunities_query(user_id: int, flt: OpportunityFilter) -> Select[tuple[Op
     if flt.owner_id is not None:
         stmt = stmt.where(Opportunity.owner_id == flt.owner_id)
     if flt.contact_id is not None:
-        stmt = stmt.where(Opportunity.contact_id == flt.contact_id)
+        stmt = stmt.where(
+            refers_to_visible(ctx.access, Opportunity.contact_id, Contact, flt.contact_id)
+        )
     if flt.open is not None:
         closed = (
             select(OpportunityStage.id)
@@ -789,7 +794,7 @@ def opportunities_query(user_id: int, flt: OpportunityFilter) -> Select[tuple[Op
         stmt = stmt.where(Opportunity.closed_at < flt.closed_before)
     if flt.search and flt.search.strip():
         for word in flt.search.lower().split():
-            stmt = stmt.where(func.lower(Opportunity.title).like(f"%{word}%"))
+            stmt = stmt.where(func.lower(Opportunity.title).contains(word, autoescape=True))
     return stmt
 
 
@@ -856,7 +861,7 @@ def pipeline(
     session = ctx.session
     dialect = session.get_bind().dialect.name
     parts = budget_parts(dialect)
-    narrowed = opportunities_query(ctx.require_caller().user_id, flt).whereclause
+    narrowed = opportunities_query(ctx, flt).whereclause
     conditions = [narrowed] if narrowed is not None else []
     stages = stage_list(session)
     rows = session.execute(

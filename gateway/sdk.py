@@ -1,0 +1,185 @@
+"""The public surface for modules: everything a CRM module (built-in or a partner's) may
+import from the kernel, in one place.
+
+Modules import from here only (``from gateway.sdk import CallerContext, list_records``); a
+test keeps the built-in modules to it. What is not here is the kernel's own business and may
+change without notice. The layout of a module that uses it is in
+``docs/modules/anatomy.md``.
+"""
+
+from __future__ import annotations
+
+from gateway import events, excel, mail
+from gateway.access.enforcement import (
+    AccessContext,
+    access_of,
+    get_visible,
+    get_writable,
+    plain_rows,
+)
+from gateway.access.fields import (
+    check_filterable_fields,
+    check_writable_fields,
+    effective_rules,
+    filter_reads,
+    guarded,
+    has_full_access,
+    parse_field,
+)
+from gateway.access.models import FieldMode, RecordShare
+from gateway.access.narrowing import narrow_to_visible
+from gateway.access.reads import (
+    full_access_fields,
+    full_access_rows,
+    refers_to_visible,
+    unreadable_fields,
+    visible_rows,
+)
+from gateway.access.scope import SYSTEM
+from gateway.access.services import get_user, grant
+from gateway.app import Gateway
+from gateway.context import CallerContext, Loader, Via
+from gateway.contract import (
+    AccessControlledEntity,
+    AccessLevel,
+    ChangeKind,
+    DashboardFigure,
+    DashboardPeriods,
+    Permission,
+    PluginInfo,
+    RecordChange,
+)
+from gateway.core.types import UserType, load_users
+from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
+from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.demo import DemoTenant
+from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
+from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
+from gateway.graphql.common import (
+    AccessLevelEnum,
+    UserError,
+    global_id,
+    mutate,
+    parse_global_id,
+)
+from gateway.graphql.connection import Connection, Edge
+from gateway.graphql.context import RequestContext
+from gateway.graphql.input_checks import LONG_TEXT, check_text, text, text_argument
+from gateway.graphql.lookahead import selected
+from gateway.graphql.node import Node
+from gateway.graphql.pagination import BATCH, Direction, PageInfo, after_cursor, encode_cursor
+from gateway.graphql.payloads import DeletePayload, ExportFile, OkPayload, published_as
+from gateway.graphql.scalars import finite_decimal
+from gateway.graphql.shaped import Selected, Shaped, plain_selection
+from gateway.hookspecs import hookimpl, hookspec
+from gateway.identity import throttle
+from gateway.identity.models import Profile, ProfileKind, User
+from gateway.lists import Listed, Order, Window, list_records
+from gateway.notifications import notify
+from gateway.plugins import HookRelay, PluginRegistry
+from gateway.tenancy.models import Tenant
+from gateway.tenancy.organization import logo_data_url
+from gateway.tenancy.services import enabled_modules
+
+__all__ = [
+    "BATCH",
+    "LONG_TEXT",
+    "SYSTEM",
+    "XLSX_MIME",
+    "AccessContext",
+    "AccessControlledEntity",
+    "AccessLevel",
+    "AccessLevelEnum",
+    "BadUserInput",
+    "Base",
+    "CallerContext",
+    "ChangeKind",
+    "Conflict",
+    "Connection",
+    "CustomFieldColumns",
+    "CustomValueColumns",
+    "DashboardFigure",
+    "DashboardPeriods",
+    "DeletePayload",
+    "DemoTenant",
+    "Direction",
+    "Edge",
+    "ExportFile",
+    "FieldMode",
+    "FieldType",
+    "Forbidden",
+    "Gateway",
+    "GatewayError",
+    "HookRelay",
+    "Listed",
+    "Loader",
+    "Node",
+    "NotFound",
+    "OkPayload",
+    "Order",
+    "PageInfo",
+    "Permission",
+    "PluginInfo",
+    "PluginRegistry",
+    "Profile",
+    "ProfileKind",
+    "RecordChange",
+    "RecordShare",
+    "RequestContext",
+    "Selected",
+    "Shaped",
+    "Tenant",
+    "UTCDateTime",
+    "User",
+    "UserError",
+    "UserType",
+    "Via",
+    "Window",
+    "access_of",
+    "add_sheet",
+    "after_cursor",
+    "check_filterable_fields",
+    "check_text",
+    "check_writable_fields",
+    "effective_rules",
+    "enabled_modules",
+    "encode_cursor",
+    "events",
+    "excel",
+    "filter_reads",
+    "finite_decimal",
+    "full_access_fields",
+    "full_access_rows",
+    "get_user",
+    "get_visible",
+    "get_writable",
+    "global_id",
+    "grant",
+    "guarded",
+    "has_full_access",
+    "hookimpl",
+    "hookspec",
+    "list_records",
+    "load_users",
+    "logo_data_url",
+    "mail",
+    "mutate",
+    "narrow_to_visible",
+    "new_workbook",
+    "notify",
+    "parse_field",
+    "parse_global_id",
+    "plain_rows",
+    "plain_selection",
+    "published_as",
+    "refers_to_visible",
+    "selected",
+    "str_enum",
+    "text",
+    "text_argument",
+    "throttle",
+    "to_bytes",
+    "unreadable_fields",
+    "utcnow",
+    "visible_rows",
+]
