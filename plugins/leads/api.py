@@ -12,16 +12,25 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 from strawberry.types import Info
 
-from gateway.access.enforcement import get_writable
-from gateway.access.fields import check_filterable_fields, filter_reads
-from gateway.access.narrowing import narrow_to_visible
-from gateway.core.types import load_users
-from gateway.errors import BadUserInput, Conflict, NotFound
-from gateway.graphql.common import attempt, mutate, page_size, parse_global_id
-from gateway.graphql.context import RequestContext
-from gateway.graphql.input_checks import text_argument
-from gateway.graphql.lookahead import selected
-from gateway.graphql.pagination import BATCH, Direction, keyset_page
+from gateway.graphql.common import attempt, page_size
+from gateway.graphql.pagination import keyset_page
+from gateway.sdk import (
+    BATCH,
+    BadUserInput,
+    Conflict,
+    Direction,
+    NotFound,
+    RequestContext,
+    check_filterable_fields,
+    filter_reads,
+    get_writable,
+    load_users,
+    mutate,
+    narrow_to_visible,
+    parse_global_id,
+    selected,
+    text_argument,
+)
 from plugins.contacts import api as contacts_api
 from plugins.contacts.models import FieldType
 from plugins.contacts.types import FieldTypeEnum

@@ -10,8 +10,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.contract import AccessLevel
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.sdk import AccessLevel, Base, UTCDateTime, str_enum, utcnow
 from plugins.contacts.models import Contact, FieldType
 
 

@@ -19,17 +19,25 @@ from sqlalchemy import BigInteger, Select, and_, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway import events
-from gateway.access.enforcement import get_writable
-from gateway.access.fields import check_writable_fields
-from gateway.access.reads import refers_to_visible
-from gateway.access.scope import SYSTEM
-from gateway.access.services import get_user
-from gateway.contract import AccessLevel, CallerContext, ChangeKind
-from gateway.db import utcnow
-from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
-from gateway.graphql.context import RequestContext
-from gateway.identity.models import ProfileKind
+from gateway.sdk import (
+    SYSTEM,
+    AccessLevel,
+    BadUserInput,
+    CallerContext,
+    ChangeKind,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ProfileKind,
+    RequestContext,
+    check_writable_fields,
+    customfields,
+    events,
+    get_user,
+    get_writable,
+    refers_to_visible,
+    utcnow,
+)
 from plugins.contacts import services as contacts
 from plugins.contacts import validation as check
 from plugins.contacts.models import Contact, FieldType
@@ -732,7 +740,7 @@ def _apply_custom(ctx: RequestContext, opp: Opportunity, values: dict[str, str |
             if key in current:
                 opp.custom_values.remove(current[key])
             continue
-        value = contacts._coerce(definition, raw, "customFields")  # type: ignore[arg-type]
+        value = customfields.coerce(definition, raw, "customFields")
         row = current.get(key)
         if row is None:
             row = OpportunityCustomValue(field=definition, tenant_id=opp.tenant_id)

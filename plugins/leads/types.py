@@ -8,12 +8,17 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from gateway.access.fields import guarded
-from gateway.contract import AccessLevel
-from gateway.core.types import UserType, load_users
-from gateway.graphql.common import AccessLevelEnum, UserError, global_id
-from gateway.graphql.node import Node
-from gateway.graphql.pagination import PageInfo
+from gateway.sdk import (
+    AccessLevel,
+    AccessLevelEnum,
+    Node,
+    PageInfo,
+    UserError,
+    UserType,
+    global_id,
+    guarded,
+    load_users,
+)
 from plugins.contacts.services import custom_value_text
 from plugins.contacts.types import ContactNode, CustomFieldType, CustomFieldValue
 from plugins.leads.models import (

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway import events
-from gateway.contract import AccessLevel, CallerContext, ChangeKind
-from gateway.graphql.common import global_id
-from gateway.notifications import notify
+from gateway.sdk import AccessLevel, CallerContext, ChangeKind, events, global_id, notify
 from plugins.contacts import validation as check
 from plugins.leads.models import Lead, LeadStatus
 from plugins.leads.services import LEAD
