@@ -8,25 +8,26 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from strawberry.types import Info
 
-from gateway.graphql.common import attempt, page_size
-from gateway.graphql.pagination import keyset_page
 from gateway.sdk import (
     BATCH,
     BadUserInput,
     Conflict,
+    Connection,
     Direction,
     NotFound,
+    Order,
     RequestContext,
+    Window,
     check_filterable_fields,
     filter_reads,
     get_writable,
+    guarded,
     load_users,
     mutate,
-    narrow_to_visible,
     parse_global_id,
     selected,
     text_argument,
@@ -57,15 +58,11 @@ from plugins.leads.services import LeadFilter
 from plugins.leads.types import (
     DeleteLeadPayload,
     DeleteOpportunityPayload,
-    LeadConnection,
-    LeadEdge,
     LeadNode,
     LeadPayload,
     LeadsRemovedPayload,
-    OpportunityConnection,
     OpportunityCustomFieldPayload,
     OpportunityCustomFieldType,
-    OpportunityEdge,
     OpportunityNode,
     OpportunityPayload,
     OpportunityStagePayload,
@@ -146,14 +143,6 @@ def _prime_opportunity_users(
         load_users(ctx, sorted(i for i in ids if i is not None))
 
 
-def _total(ctx: RequestContext, info: Ctx, stmt: Select[Any], id_column: Any) -> int | None:
-    if "totalCount" not in selected(info):
-        return None
-    return ctx.session.scalar(
-        select(func.count()).select_from(stmt.with_only_columns(id_column).subquery())
-    )
-
-
 # -- lead queries -----------------------------------------------------------------------------
 
 
@@ -167,38 +156,29 @@ class LeadView(Enum):
 def _lead_page(
     info: Ctx,
     view: LeadView,
-    first: int | None,
-    after: str | None,
+    window: Window,
     filter: LeadFilterInput | None,
     order_by: LeadOrder | None,
-) -> LeadConnection:
+) -> Connection[LeadNode]:
     ctx = info.context
-    caller = ctx.require_caller()
-    size = page_size(first, ctx.gateway.settings)
+    ctx.require_caller()
     base = LeadFilter(unmanaged=view is LeadView.UNMANAGED, mine=view is LeadView.MINE)
     flt = filter.to_filter(base) if filter else base
-    order = order_by or LeadOrder()
-    reads = set(LEAD_SORT_READS[order.field.value]) | filter_reads(filter, LEAD_FILTER_READS)
-    check_filterable_fields(ctx.access, "Lead", reads)
-    stmt = narrow_to_visible(ctx, services.leads_query(caller.user_id, flt), Lead)
-    page = keyset_page(
-        ctx.session,
-        stmt.options(*lead_options(info, "edges", "node")),
-        getattr(Lead, order.field.value),
-        Lead.id,
-        first=size,
-        after=after,
-        descending=order.direction == Direction.DESC,
+    sort = (order_by or LeadOrder()).field.value
+    listed = services.list_leads(
+        ctx,
+        flt,
+        order=Order(
+            getattr(Lead, sort),
+            (order_by or LeadOrder()).direction == Direction.DESC,
+            LEAD_SORT_READS[sort],
+        ),
+        window=window,
+        filter_reads=filter_reads(filter, LEAD_FILTER_READS),
+        options=lead_options(info, "edges", "node"),
     )
-    _prime_lead_users(ctx, info, page.rows, "edges", "node")
-    return LeadConnection(
-        edges=[
-            LeadEdge(cursor=c, node=LeadNode(record=r))
-            for r, c in zip(page.rows, page.cursors, strict=True)
-        ],
-        page_info=page.info,
-        total_count=_total(ctx, info, stmt, Lead.id),
-    )
+    _prime_lead_users(ctx, info, listed.rows, "edges", "node")
+    return Connection.of(listed, lambda r: LeadNode(record=r))
 
 
 @strawberry.field(description="Leads you may see (newest first by default).")
@@ -206,11 +186,14 @@ def leads(
     info: Ctx,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     view: LeadView = LeadView.ALL,
     filter: LeadFilterInput | None = None,
     order_by: LeadOrder | None = None,
-) -> LeadConnection:
-    return _lead_page(info, view, first, after, filter, order_by)
+) -> Connection[LeadNode]:
+    window = Window.of(info.context.gateway.settings, first, after, last, before)
+    return _lead_page(info, view, window, filter, order_by)
 
 
 @strawberry.field(
@@ -220,10 +203,13 @@ def unmanaged_leads(
     info: Ctx,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     filter: LeadFilterInput | None = None,
     order_by: LeadOrder | None = None,
-) -> LeadConnection:
-    return _lead_page(info, LeadView.UNMANAGED, first, after, filter, order_by)
+) -> Connection[LeadNode]:
+    window = Window.of(info.context.gateway.settings, first, after, last, before)
+    return _lead_page(info, LeadView.UNMANAGED, window, filter, order_by)
 
 
 @strawberry.field(
@@ -233,10 +219,13 @@ def my_leads(
     info: Ctx,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     filter: LeadFilterInput | None = None,
     order_by: LeadOrder | None = None,
-) -> LeadConnection:
-    return _lead_page(info, LeadView.MINE, first, after, filter, order_by)
+) -> Connection[LeadNode]:
+    window = Window.of(info.context.gateway.settings, first, after, last, before)
+    return _lead_page(info, LeadView.MINE, window, filter, order_by)
 
 
 @strawberry.field(description="One lead, or null if it does not exist or is not yours to see.")
@@ -352,37 +341,29 @@ def opportunities(
     info: Ctx,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     filter: OpportunityFilterInput | None = None,
     order_by: OpportunityOrder | None = None,
-) -> OpportunityConnection:
+) -> Connection[OpportunityNode]:
     ctx = info.context
     ctx.require_caller()
-    size = page_size(first, ctx.gateway.settings)
     flt = filter.to_filter() if filter else services.OpportunityFilter()
     order = order_by or OpportunityOrder()
-    reads = set(OPPORTUNITY_SORT_READS[order.field.value])
-    check_filterable_fields(
-        ctx.access, "Opportunity", reads | filter_reads(filter, OPPORTUNITY_FILTER_READS)
+    listed = services.list_opportunities(
+        ctx,
+        flt,
+        order=Order(
+            getattr(Opportunity, order.field.value),
+            order.direction == Direction.DESC,
+            OPPORTUNITY_SORT_READS[order.field.value],
+        ),
+        window=Window.of(ctx.gateway.settings, first, after, last, before),
+        filter_reads=filter_reads(filter, OPPORTUNITY_FILTER_READS),
+        options=opportunity_options(info, "edges", "node"),
     )
-    stmt = narrow_to_visible(ctx, services.opportunities_query(ctx, flt), Opportunity)
-    page = keyset_page(
-        ctx.session,
-        stmt.options(*opportunity_options(info, "edges", "node")),
-        getattr(Opportunity, order.field.value),
-        Opportunity.id,
-        first=size,
-        after=after,
-        descending=order.direction == Direction.DESC,
-    )
-    _prime_opportunity_users(ctx, info, page.rows, "edges", "node")
-    return OpportunityConnection(
-        edges=[
-            OpportunityEdge(cursor=c, node=OpportunityNode(record=r))
-            for r, c in zip(page.rows, page.cursors, strict=True)
-        ],
-        page_info=page.info,
-        total_count=_total(ctx, info, stmt, Opportunity.id),
-    )
+    _prime_opportunity_users(ctx, info, listed.rows, "edges", "node")
+    return Connection.of(listed, lambda r: OpportunityNode(record=r))
 
 
 @strawberry.field(description="One opportunity, or null if it does not exist or is not visible.")
@@ -542,10 +523,13 @@ def _get_stage(session: Session, id: strawberry.ID) -> OpportunityStage:
     return found
 
 
-@strawberry.mutation(description="Add a pipeline stage (at the end unless `position` says).")
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Add a pipeline stage (at the end unless `position` says).",
+)
 def create_opportunity_stage(info: Ctx, input: OpportunityStageInput) -> OpportunityStagePayload:
     ctx = info.context
-    ctx.require(P.MANAGE_SETTINGS.value)
+    ctx.require_caller()
 
     def work(session: Session) -> OpportunityStage:
         return services.create_stage(ctx, input.to_data())
@@ -553,12 +537,12 @@ def create_opportunity_stage(info: Ctx, input: OpportunityStageInput) -> Opportu
     return mutate(ctx, OpportunityStagePayload, work, _stage_payload)
 
 
-@strawberry.mutation
+@guarded(permission=P.MANAGE_SETTINGS.value)
 def update_opportunity_stage(
     info: Ctx, id: strawberry.ID, input: OpportunityStageInput
 ) -> OpportunityStagePayload:
     ctx = info.context
-    ctx.require(P.MANAGE_SETTINGS.value)
+    ctx.require_caller()
 
     def work(session: Session) -> OpportunityStage:
         return services.update_stage(ctx, _get_stage(session, id), input.to_data())
@@ -566,24 +550,22 @@ def update_opportunity_stage(
     return mutate(ctx, OpportunityStagePayload, work, _stage_payload)
 
 
-@strawberry.mutation(description="Delete a stage no opportunity is in (CONFLICT otherwise).")
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Delete a stage no opportunity is in (CONFLICT otherwise).",
+)
 def delete_opportunity_stage(info: Ctx, id: strawberry.ID) -> LeadsRemovedPayload:
     ctx = info.context
-    ctx.require(P.MANAGE_SETTINGS.value)
+    ctx.require_caller()
 
     def work(session: Session) -> bool:
         services.delete_stage(ctx, _get_stage(session, id))
         return True
 
-    result = attempt(ctx, work)
-    return (
-        LeadsRemovedPayload(errors=result)
-        if isinstance(result, list)
-        else LeadsRemovedPayload(ok=True)
-    )
+    return mutate(ctx, LeadsRemovedPayload, work, lambda _: LeadsRemovedPayload(ok=True))
 
 
-@strawberry.mutation
+@guarded(permission=P.MANAGE_SETTINGS.value)
 def create_opportunity_custom_field(
     info: Ctx,
     key: str,
@@ -593,7 +575,7 @@ def create_opportunity_custom_field(
     required: bool = False,
 ) -> OpportunityCustomFieldPayload:
     ctx = info.context
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> OpportunityCustomField:
         clean = key.strip()
@@ -629,10 +611,13 @@ def create_opportunity_custom_field(
     )
 
 
-@strawberry.mutation(description="Delete an opportunity custom field and its values.")
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Delete an opportunity custom field and its values.",
+)
 def delete_opportunity_custom_field(info: Ctx, id: strawberry.ID) -> LeadsRemovedPayload:
     ctx = info.context
-    ctx.require(P.MANAGE_SETTINGS.value)
+    ctx.require_caller()
 
     def work(session: Session) -> bool:
         found = session.get(OpportunityCustomField, parse_global_id(id, "OpportunityCustomField"))
@@ -641,12 +626,7 @@ def delete_opportunity_custom_field(info: Ctx, id: strawberry.ID) -> LeadsRemove
         session.delete(found)
         return True
 
-    result = attempt(ctx, work)
-    return (
-        LeadsRemovedPayload(errors=result)
-        if isinstance(result, list)
-        else LeadsRemovedPayload(ok=True)
-    )
+    return mutate(ctx, LeadsRemovedPayload, work, lambda _: LeadsRemovedPayload(ok=True))
 
 
 QUERY_FIELDS = [

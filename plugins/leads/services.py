@@ -8,7 +8,7 @@ apply), stages and their history, budgets and the pipeline aggregates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,14 +27,18 @@ from gateway.sdk import (
     ChangeKind,
     Conflict,
     Forbidden,
+    Listed,
     NotFound,
+    Order,
     ProfileKind,
     RequestContext,
+    Window,
     check_writable_fields,
     customfields,
     events,
     get_user,
     get_writable,
+    list_records,
     refers_to_visible,
     utcnow,
 )
@@ -117,6 +121,30 @@ def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
                 )
             )
     return stmt
+
+
+def list_leads(
+    ctx: CallerContext,
+    flt: LeadFilter,
+    *,
+    order: Order,
+    window: Window,
+    filter_reads: Collection[str] = (),
+    options: Sequence[Any] = (),
+) -> Listed[Lead]:
+    """One page of the caller's leads (the kernel's list path: field rules, narrowing,
+    keyset page, lazy count)."""
+    stmt = leads_query(ctx.require_caller().user_id, flt)
+    return list_records(
+        ctx,
+        Lead,
+        "Lead",
+        stmt,
+        order=order,
+        window=window,
+        filter_reads=filter_reads,
+        options=options,
+    )
 
 
 # -- leads: writing ---------------------------------------------------------------------------
@@ -804,6 +832,28 @@ def opportunities_query(ctx: RequestContext, flt: OpportunityFilter) -> Select[t
         for word in flt.search.lower().split():
             stmt = stmt.where(func.lower(Opportunity.title).contains(word, autoescape=True))
     return stmt
+
+
+def list_opportunities(
+    ctx: CallerContext,
+    flt: OpportunityFilter,
+    *,
+    order: Order,
+    window: Window,
+    filter_reads: Collection[str] = (),
+    options: Sequence[Any] = (),
+) -> Listed[Opportunity]:
+    """One page of the caller's opportunities (the kernel's list path)."""
+    return list_records(
+        ctx,
+        Opportunity,
+        "Opportunity",
+        opportunities_query(ctx, flt),
+        order=order,
+        window=window,
+        filter_reads=filter_reads,
+        options=options,
+    )
 
 
 def budget_parts(dialect: str) -> list[Any]:
