@@ -18,6 +18,7 @@ from gateway.sdk import (
     Conflict,
     Connection,
     Direction,
+    FieldType,
     NotFound,
     Order,
     RequestContext,
@@ -33,7 +34,6 @@ from gateway.sdk import (
     text_argument,
 )
 from plugins.contacts import api as contacts_api
-from plugins.contacts.models import FieldType
 from plugins.contacts.types import FieldTypeEnum
 from plugins.leads import services
 from plugins.leads.inputs import (
@@ -599,8 +599,7 @@ def create_opportunity_custom_field(
             required=required,
             position=position,
         )
-        with services.conflict_on_duplicate(session, "that custom field exists", "key"):
-            session.add(created)
+        session.add(created)
         return created
 
     return mutate(

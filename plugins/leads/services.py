@@ -8,8 +8,7 @@ apply), stages and their history, budgets and the pipeline aggregates.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
@@ -31,7 +30,6 @@ from gateway.sdk import (
     NotFound,
     Order,
     ProfileKind,
-    RequestContext,
     Window,
     check_writable_fields,
     customfields,
@@ -44,7 +42,7 @@ from gateway.sdk import (
 )
 from plugins.contacts import services as contacts
 from plugins.contacts import validation as check
-from plugins.contacts.models import Contact, FieldType
+from plugins.contacts.models import Contact
 from plugins.contacts.services import ContactData
 from plugins.leads.models import (
     OPEN_LEAD_STATUSES,
@@ -182,7 +180,7 @@ def written_fields(type_name: str, keys: Iterable[str]) -> set[str]:
     return {field for key in keys for field in names.get(key, (_camel(key),))}
 
 
-def _check_fields(ctx: RequestContext, type_name: str, keys: Iterable[str]) -> None:
+def _check_fields(ctx: CallerContext, type_name: str, keys: Iterable[str]) -> None:
     """Refuse changing fields the caller's effective rules make read-only (or hidden)."""
     check_writable_fields(ctx.access, type_name, written_fields(type_name, keys))
 
@@ -214,7 +212,7 @@ def _apply_lead(lead: Lead, data: LeadData) -> None:
 
 
 def create_lead(
-    ctx: RequestContext, data: LeadData, *, unmanaged: bool, owner_id: int | None = None
+    ctx: CallerContext, data: LeadData, *, unmanaged: bool, owner_id: int | None = None
 ) -> Lead:
     """A lead from "unmanaged" (nobody's) or from "my leads" (the creator's, or the named
     owner's: assistants name the user they create it for)."""
@@ -236,7 +234,7 @@ def create_lead(
     return lead
 
 
-def update_lead(ctx: RequestContext, lead: Lead, data: LeadData) -> Lead:
+def update_lead(ctx: CallerContext, lead: Lead, data: LeadData) -> Lead:
     if lead.status not in OPEN_LEAD_STATUSES:
         raise Conflict("the lead is closed", field="id")
     _check_fields(ctx, "Lead", data.values.keys())
@@ -245,7 +243,7 @@ def update_lead(ctx: RequestContext, lead: Lead, data: LeadData) -> Lead:
     return lead
 
 
-def claim_lead(ctx: RequestContext, lead_id: int) -> Lead:
+def claim_lead(ctx: CallerContext, lead_id: int) -> Lead:
     """Make an unmanaged lead the caller's: one conditional UPDATE, so of any number of
     concurrent claims exactly one changes the row and the others see ``rowcount == 0``
     (PostgreSQL re-checks the WHERE after the winner commits; SQLite serialises writers)."""
@@ -287,7 +285,7 @@ def claim_lead(ctx: RequestContext, lead_id: int) -> Lead:
     return lead
 
 
-def writable_open_lead(ctx: RequestContext, lead_id: int) -> Lead:
+def writable_open_lead(ctx: CallerContext, lead_id: int) -> Lead:
     """A lead the caller may work on: visible, claimed (by them or someone they may act for)
     and still open."""
     session = ctx.session
@@ -301,7 +299,7 @@ def writable_open_lead(ctx: RequestContext, lead_id: int) -> Lead:
     return get_writable(session, Lead, lead.id, LEAD)
 
 
-def mark_unsuitable(ctx: RequestContext, lead: Lead, reason: str) -> Lead:
+def mark_unsuitable(ctx: CallerContext, lead: Lead, reason: str) -> Lead:
     clean = reason.strip()
     if not clean:
         raise BadUserInput("say why the lead is unsuitable", field="reason")
@@ -331,7 +329,7 @@ def _split_name(name: str) -> tuple[str, str]:
     return first, last.strip()
 
 
-def convert_lead(ctx: RequestContext, lead: Lead, how: Conversion) -> Lead:
+def convert_lead(ctx: CallerContext, lead: Lead, how: Conversion) -> Lead:
     """Create the contact(s) with the lead's data, link them and close the lead.
 
     Runs inside the caller's unit of work: any failure (the contacts' validation, their
@@ -389,7 +387,7 @@ def convert_lead(ctx: RequestContext, lead: Lead, how: Conversion) -> Lead:
     return lead
 
 
-def delete_lead(ctx: RequestContext, lead: Lead) -> None:
+def delete_lead(ctx: CallerContext, lead: Lead) -> None:
     events.ensure_deletable(ctx, LEAD, lead)
     ctx.session.delete(lead)
     events.record_changed(ctx, ChangeKind.DELETED, LEAD, lead)
@@ -457,7 +455,7 @@ def seed_default_stages(session: Session, tenant_id: int) -> list[OpportunitySta
     return stages
 
 
-def stages_on_demand(ctx: RequestContext) -> list[OpportunityStage]:
+def stages_on_demand(ctx: CallerContext) -> list[OpportunityStage]:
     """The tenant's stages; a tenant that never defined any gets the defaults on first use.
 
     Reads seed them in a short transaction of their own (the request's read snapshot may not
@@ -493,23 +491,6 @@ class StageData:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-@contextmanager
-def conflict_on_duplicate(session: Session, message: str, field_name: str) -> Iterator[None]:
-    """Make the changes of the block and flush them in a savepoint, answering a unique
-    constraint violation with CONFLICT.
-
-    The "is the name taken?" checks before a flush cannot see a concurrent request's
-    uncommitted row; when both insert, the loser's flush fails here instead of surfacing
-    as an internal error, and the savepoint keeps the session usable for the rollback.
-    """
-    try:
-        with session.begin_nested():
-            yield
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(message, field=field_name) from exc
-
-
 def _apply_stage(session: Session, stage: OpportunityStage, data: StageData) -> None:
     v = data.values
     if "name" in v:
@@ -539,7 +520,7 @@ def _apply_stage(session: Session, stage: OpportunityStage, data: StageData) -> 
         raise BadUserInput("a stage is won or lost, not both", field="lost")
 
 
-def create_stage(ctx: RequestContext, data: StageData) -> OpportunityStage:
+def create_stage(ctx: CallerContext, data: StageData) -> OpportunityStage:
     session = ctx.session
     stages_on_demand(ctx)
     last = session.scalar(select(func.max(OpportunityStage.position))) or 0
@@ -548,24 +529,22 @@ def create_stage(ctx: RequestContext, data: StageData) -> OpportunityStage:
     )
     if "name" not in data.values:
         raise BadUserInput("a stage needs a name", field="name")
-    with conflict_on_duplicate(session, STAGE_NAME_TAKEN, "name"):
-        _apply_stage(session, stage, data)
-        session.add(stage)
+    _apply_stage(session, stage, data)
+    session.add(stage)
     return stage
 
 
-def update_stage(ctx: RequestContext, stage: OpportunityStage, data: StageData) -> OpportunityStage:
+def update_stage(ctx: CallerContext, stage: OpportunityStage, data: StageData) -> OpportunityStage:
     """Change a stage; when it becomes closed (won or lost) or open again, the close time of
     the opportunities already in it follows (:func:`_follow_closed`)."""
     was_closed = stage.is_closed
-    with conflict_on_duplicate(ctx.session, STAGE_NAME_TAKEN, "name"):
-        _apply_stage(ctx.session, stage, data)
+    _apply_stage(ctx.session, stage, data)
     if stage.is_closed != was_closed:
         _follow_closed(ctx, stage)
     return stage
 
 
-def _follow_closed(ctx: RequestContext, stage: OpportunityStage) -> None:
+def _follow_closed(ctx: CallerContext, stage: OpportunityStage) -> None:
     """Set ``closed_at`` of every opportunity of the tenant in ``stage`` as if each had just
     been moved there: now when the stage became won or lost, NULL when it became open.
 
@@ -582,7 +561,7 @@ def _follow_closed(ctx: RequestContext, stage: OpportunityStage) -> None:
     )
 
 
-def delete_stage(ctx: RequestContext, stage: OpportunityStage) -> None:
+def delete_stage(ctx: CallerContext, stage: OpportunityStage) -> None:
     """Refused while any opportunity (visible to the caller or not) is in the stage."""
     used = ctx.session.scalar(
         select(Opportunity.id)
@@ -607,14 +586,14 @@ class OpportunityData:
     custom_fields: dict[str, str | None] | None = None
 
 
-def _stage(ctx: RequestContext, stage_id: int) -> OpportunityStage:
+def _stage(ctx: CallerContext, stage_id: int) -> OpportunityStage:
     stage = ctx.session.get(OpportunityStage, stage_id)
     if stage is None:
         raise NotFound("no such stage", field="stageId")
     return stage
 
 
-def _apply_opportunity(ctx: RequestContext, opp: Opportunity, data: OpportunityData) -> None:
+def _apply_opportunity(ctx: CallerContext, opp: Opportunity, data: OpportunityData) -> None:
     v = data.values
     if "title" in v:
         clean = (v["title"] or "").strip()
@@ -659,7 +638,7 @@ def _apply_opportunity(ctx: RequestContext, opp: Opportunity, data: OpportunityD
         opp.owner_id = owner.id
 
 
-def _move(ctx: RequestContext, opp: Opportunity, stage: OpportunityStage) -> None:
+def _move(ctx: CallerContext, opp: Opportunity, stage: OpportunityStage) -> None:
     """Put the opportunity in ``stage`` and record who moved it when."""
     if opp.stage_id == stage.id:
         return
@@ -676,7 +655,7 @@ def _move(ctx: RequestContext, opp: Opportunity, stage: OpportunityStage) -> Non
     opp.closed_at = utcnow() if stage.is_closed else None
 
 
-def create_opportunity(ctx: RequestContext, data: OpportunityData) -> Opportunity:
+def create_opportunity(ctx: CallerContext, data: OpportunityData) -> Opportunity:
     caller = ctx.require_caller()
     stage_id = data.values.pop("stage_id", None)
     stage = _stage(ctx, stage_id) if stage_id is not None else stages_on_demand(ctx)[0]
@@ -705,7 +684,7 @@ def create_opportunity(ctx: RequestContext, data: OpportunityData) -> Opportunit
     return opp
 
 
-def update_opportunity(ctx: RequestContext, opp: Opportunity, data: OpportunityData) -> Opportunity:
+def update_opportunity(ctx: CallerContext, opp: Opportunity, data: OpportunityData) -> Opportunity:
     stage_id = data.values.pop("stage_id", None)
     _check_fields(ctx, "Opportunity", _touched(data, stage_id))
     _apply_opportunity(ctx, opp, data)
@@ -728,14 +707,14 @@ def _touched(data: OpportunityData, stage_id: int | None) -> set[str]:
     return touched
 
 
-def move_opportunity(ctx: RequestContext, opp: Opportunity, stage_id: int) -> Opportunity:
+def move_opportunity(ctx: CallerContext, opp: Opportunity, stage_id: int) -> Opportunity:
     _check_fields(ctx, "Opportunity", {"stage_id"})
     _move(ctx, opp, _stage(ctx, stage_id))
     events.record_changed(ctx, ChangeKind.UPDATED, OPPORTUNITY, opp, frozenset({"stage"}))
     return opp
 
 
-def delete_opportunity(ctx: RequestContext, opp: Opportunity) -> None:
+def delete_opportunity(ctx: CallerContext, opp: Opportunity) -> None:
     events.ensure_deletable(ctx, OPPORTUNITY, opp)
     ctx.session.delete(opp)
     events.record_changed(ctx, ChangeKind.DELETED, OPPORTUNITY, opp)
@@ -745,45 +724,23 @@ def delete_opportunity(ctx: RequestContext, opp: Opportunity) -> None:
 
 
 def custom_fields_by_key(session: Session) -> dict[str, OpportunityCustomField]:
-    return {
-        f.key: f
-        for f in session.scalars(
-            select(OpportunityCustomField).order_by(OpportunityCustomField.position)
-        )
-    }
+    """The tenant's opportunity custom fields by key, in display order."""
+    return customfields.definitions(session, OpportunityCustomField)
 
 
-def _apply_custom(ctx: RequestContext, opp: Opportunity, values: dict[str, str | None]) -> None:
+def _apply_custom(ctx: CallerContext, opp: Opportunity, values: dict[str, str | None]) -> None:
     if not values:
         return
-    fields = custom_fields_by_key(ctx.session)
-    current = {cv.field.key: cv for cv in opp.custom_values}
-    for key, raw in values.items():
-        definition = fields.get(key)
-        if definition is None:
-            raise BadUserInput(f"no custom field {key!r}", field="customFields")
-        if raw is None or raw == "":
-            if definition.required:
-                raise BadUserInput(f"{definition.label} is required", field="customFields")
-            if key in current:
-                opp.custom_values.remove(current[key])
-            continue
-        value = customfields.coerce(definition, raw, "customFields")
-        row = current.get(key)
-        if row is None:
-            row = OpportunityCustomValue(field=definition, tenant_id=opp.tenant_id)
-            opp.custom_values.append(row)
-        row.value_text = value if definition.type in (FieldType.TEXT, FieldType.CHOICE) else None
-        row.value_number = value if definition.type is FieldType.NUMBER else None
-        row.value_date = value if definition.type is FieldType.DATE else None
-        row.value_bool = value if definition.type is FieldType.BOOLEAN else None
+    customfields.apply(
+        opp.custom_values,
+        values,
+        custom_fields_by_key(ctx.session),
+        lambda d: OpportunityCustomValue(field=d, field_id=d.id, tenant_id=opp.tenant_id),
+    )
 
 
-def _check_required_custom(ctx: RequestContext, opp: Opportunity) -> None:
-    present = {cv.field.key for cv in opp.custom_values}
-    for definition in custom_fields_by_key(ctx.session).values():
-        if definition.required and definition.key not in present:
-            raise BadUserInput(f"{definition.label} is required", field="customFields")
+def _check_required_custom(ctx: CallerContext, opp: Opportunity) -> None:
+    customfields.check_required(opp.custom_values, custom_fields_by_key(ctx.session))
 
 
 # -- opportunities: reading and the pipeline -----------------------------------------------------
@@ -801,7 +758,7 @@ class OpportunityFilter:
     closed_before: datetime | None = None
 
 
-def opportunities_query(ctx: RequestContext, flt: OpportunityFilter) -> Select[tuple[Opportunity]]:
+def opportunities_query(ctx: CallerContext, flt: OpportunityFilter) -> Select[tuple[Opportunity]]:
     """The caller's visible opportunities narrowed by the filter, all in SQL. A contact the
     caller cannot see matches nothing, as if it did not exist."""
     user_id = ctx.require_caller().user_id
@@ -912,7 +869,7 @@ class PipelineFigures:
 
 
 def pipeline(
-    ctx: RequestContext, flt: OpportunityFilter, since: datetime | None, until: datetime | None
+    ctx: CallerContext, flt: OpportunityFilter, since: datetime | None, until: datetime | None
 ) -> PipelineFigures:
     """Totals per stage and currency, the weighted forecast, and what was won and lost in
     the period: two grouped statements over the visible opportunities."""

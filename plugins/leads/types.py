@@ -17,12 +17,12 @@ from gateway.sdk import (
     OkPayload,
     UserError,
     UserType,
+    customfields,
     global_id,
     guarded,
     load_users,
     published_as,
 )
-from plugins.contacts.services import custom_value_text
 from plugins.contacts.types import ContactNode, CustomFieldType, CustomFieldValue
 from plugins.leads.models import (
     BudgetType,
@@ -318,7 +318,7 @@ class OpportunityNode(Node):
                 key=cv.field.key,
                 label=cv.field.label,
                 type=cv.field.type,
-                value=custom_value_text(cv),  # type: ignore[arg-type]
+                value=customfields.as_text(cv),
             )
             for cv in values
         ]
