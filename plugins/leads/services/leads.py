@@ -138,15 +138,22 @@ def create_lead(
     ctx: CallerContext, data: LeadData, *, unmanaged: bool, owner_id: int | None = None
 ) -> Lead:
     """A lead from "unmanaged" (nobody's) or from "my leads" (the creator's, or the named
-    owner's: assistants name the user they create it for)."""
-    caller = ctx.require_caller()
-    check_fields(ctx, "Lead", [*data.values, *(["owner_id"] if owner_id is not None else [])])
-    lead = Lead(tenant_id=caller.tenant_id, created_by_id=caller.user_id)
+    owner's: assistants name the user they create it for). A visitor (a web form) creates
+    unmanaged leads only, the one creation path shared with ``createLead``."""
+    # A visitor (a web form) has no caller and no field rules. Contacts' web forms still pass
+    # their own SubmissionContext (the hook protocol's session, tenant_id, user_id, hooks)
+    # until they pass CallerContext.visitor: both count as visitors.
+    visitor = not isinstance(ctx, CallerContext) or ctx.visitor_tenant_id is not None
+    if not (visitor and unmanaged):
+        ctx.require_caller()
+        check_fields(ctx, "Lead", [*data.values, *(["owner_id"] if owner_id is not None else [])])
+    lead = Lead(tenant_id=ctx.tenant_id, created_by_id=ctx.user_id)
     if unmanaged:
         if owner_id is not None:
             raise BadUserInput("an unmanaged lead has no owner", field="ownerId")
         lead.owner_id, lead.status = None, LeadStatus.UNMANAGED
     else:
+        caller = ctx.require_caller()
         if owner_id is None and caller.profile_kind is ProfileKind.ASSISTANT:
             raise BadUserInput("assistants must name the owner of a new lead", field="ownerId")
         owner = get_user(ctx.session, caller.tenant_id, owner_id or caller.user_id, "ownerId")
