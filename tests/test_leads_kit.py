@@ -101,3 +101,25 @@ def test_a_job_creates_a_lead_as_the_user_does(gateway, as_, name):
     if created is not None:
         seen = client("query($id: ID!) { lead(id: $id) { name } }", {"id": created})
         assert seen.data["lead"] == {"name": f"Job lead of {name}"}
+
+
+@pytest.mark.parametrize("field", ["leads", "opportunities"])
+def test_backward_pages_over_graphql_mirror_forward_pages(as_, field):
+    admin = as_("admin")
+    forward = _over_http(admin, field)
+    query = (
+        f"query($b: String) {{ {field}(last: 3, before: $b) {{ totalCount "
+        "edges { node { id } } pageInfo { hasPreviousPage startCursor } } }"
+    )
+    backward: list[str] = []
+    before = None
+    while True:
+        r = admin(query, {"b": before})
+        assert r.errors == [], r.errors
+        page = r.data[field]
+        assert page["totalCount"] == len(forward)
+        backward = [e["node"]["id"] for e in page["edges"]] + backward
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert backward == forward
