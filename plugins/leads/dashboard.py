@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from gateway.contract import CallerContext, DashboardFigure, DashboardPeriods
+from gateway.sdk import CallerContext, DashboardFigure, DashboardPeriods
 from plugins.leads.models import Lead, LeadStatus, Opportunity, OpportunityStage
 from plugins.leads.services import budget_parts, to_money
 

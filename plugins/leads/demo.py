@@ -10,11 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.access.models import RecordShare
-from gateway.access.services import grant
-from gateway.contract import AccessLevel
-from gateway.db import utcnow
-from gateway.demo import DemoTenant
+from gateway.sdk import AccessLevel, DemoTenant, RecordShare, grant, utcnow
 from plugins.contacts.models import Contact
 from plugins.leads.models import (
     BudgetType,

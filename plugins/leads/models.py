@@ -10,9 +10,16 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.contract import AccessLevel
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
-from plugins.contacts.models import Contact, FieldType
+from gateway.sdk import (
+    AccessLevel,
+    Base,
+    CustomFieldColumns,
+    CustomValueColumns,
+    UTCDateTime,
+    str_enum,
+    utcnow,
+)
+from plugins.contacts.models import Contact
 
 
 class LeadStatus(StrEnum):
@@ -169,28 +176,14 @@ class StageChange(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OpportunityCustomField(Base):
-    """An admin-defined extra field of opportunities (same types as the contacts')."""
+class OpportunityCustomField(CustomFieldColumns, Base):
+    """An admin-defined extra field of opportunities (the kernel's custom fields)."""
 
     __tablename__ = "opportunity_custom_fields"
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(60))
-    label: Mapped[str] = mapped_column(String(120))
-    type: Mapped[FieldType] = mapped_column(str_enum(FieldType))
-    #: Allowed values of a CHOICE field, separated by newlines.
-    choices: Mapped[str] = mapped_column(Text, default="")
-    required: Mapped[bool] = mapped_column(default=False)
-    position: Mapped[int] = mapped_column(default=0)
 
-    @property
-    def choice_list(self) -> list[str]:
-        return [c for c in self.choices.split("\n") if c]
-
-
-class OpportunityCustomValue(Base):
+class OpportunityCustomValue(CustomValueColumns, Base):
     """A custom field's value for an opportunity, in a typed column."""
 
     __tablename__ = "opportunity_custom_values"
@@ -201,10 +194,5 @@ class OpportunityCustomValue(Base):
     field_id: Mapped[int] = mapped_column(
         ForeignKey("opportunity_custom_fields.id", ondelete="CASCADE"), primary_key=True
     )
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    value_text: Mapped[str | None] = mapped_column(String(500))
-    value_number: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
-    value_date: Mapped[date | None]
-    value_bool: Mapped[bool | None]
 
     field: Mapped[OpportunityCustomField] = relationship(lazy="joined")

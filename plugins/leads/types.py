@@ -8,13 +8,21 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from gateway.access.fields import guarded
-from gateway.contract import AccessLevel
-from gateway.core.types import UserType, load_users
-from gateway.graphql.common import AccessLevelEnum, UserError, global_id
-from gateway.graphql.node import Node
-from gateway.graphql.pagination import PageInfo
-from plugins.contacts.services import custom_value_text
+from gateway.sdk import (
+    AccessLevel,
+    AccessLevelEnum,
+    DeletePayload,
+    Loader,
+    Node,
+    OkPayload,
+    UserError,
+    UserType,
+    customfields,
+    global_id,
+    guarded,
+    load_users,
+    published_as,
+)
 from plugins.contacts.types import ContactNode, CustomFieldType, CustomFieldValue
 from plugins.leads.models import (
     BudgetType,
@@ -42,12 +50,19 @@ def _user(info: Info, user_id: int | None) -> UserType | None:
     return UserType(record=found) if found else None
 
 
-def stages_by_id(info: Info) -> dict[int, OpportunityStage]:
-    """The tenant's stages, loaded once per request (they are few)."""
-    cache = info.context.cache
-    if "opportunity_stages" not in cache:
-        cache["opportunity_stages"] = {s.id: s for s in stage_list(info.context.session)}
-    return cache["opportunity_stages"]
+def stages_by_id(info: Info) -> Loader[int, OpportunityStage]:
+    """The tenant's stages, loaded once per operation (they are few: the first lookup loads
+    them all)."""
+    ctx = info.context
+
+    def fetch(_ids: list[int]) -> dict[int, OpportunityStage]:
+        every = {s.id: s for s in stage_list(ctx.session)}
+        for stage_id, stage in every.items():
+            loader.put(stage_id, stage)
+        return every
+
+    loader: Loader[int, OpportunityStage] = ctx.loader("leads.stages", fetch)
+    return loader
 
 
 @strawberry.type(name="Lead")
@@ -125,30 +140,12 @@ class LeadNode(Node):
 
 
 @strawberry.type
-class LeadEdge:
-    cursor: str
-    node: LeadNode
-
-
-@strawberry.type
-class LeadConnection:
-    edges: list[LeadEdge]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(
-        description="Every lead matching the filters that you may see."
-    )
-
-
-@strawberry.type
 class LeadPayload:
     lead: LeadNode | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class DeleteLeadPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+DeleteLeadPayload = published_as(DeletePayload, "DeleteLeadPayload")
 
 
 @strawberry.type(name="OpportunityStage", description="A step of the sales pipeline.")
@@ -321,7 +318,7 @@ class OpportunityNode(Node):
                 key=cv.field.key,
                 label=cv.field.label,
                 type=cv.field.type,
-                value=custom_value_text(cv),  # type: ignore[arg-type]
+                value=customfields.as_text(cv),
             )
             for cv in values
         ]
@@ -340,30 +337,12 @@ class OpportunityNode(Node):
 
 
 @strawberry.type
-class OpportunityEdge:
-    cursor: str
-    node: OpportunityNode
-
-
-@strawberry.type
-class OpportunityConnection:
-    edges: list[OpportunityEdge]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(
-        description="Every opportunity matching the filters that you may see."
-    )
-
-
-@strawberry.type
 class OpportunityPayload:
     opportunity: OpportunityNode | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class DeleteOpportunityPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+DeleteOpportunityPayload = published_as(DeletePayload, "DeleteOpportunityPayload")
 
 
 @strawberry.type
@@ -378,10 +357,7 @@ class OpportunityCustomFieldPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class LeadsRemovedPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
+LeadsRemovedPayload = published_as(OkPayload, "LeadsRemovedPayload")
 
 
 #: What the pipeline's figures are computed from (gateway.access.fields: a caller whose field

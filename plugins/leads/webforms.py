@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway import events
-from gateway.contract import AccessLevel, CallerContext, ChangeKind
-from gateway.graphql.common import global_id
-from gateway.notifications import notify
-from plugins.contacts import validation as check
-from plugins.leads.models import Lead, LeadStatus
-from plugins.leads.services import LEAD
+from gateway.sdk import CallerContext, global_id, notify
+from plugins.leads.models import Lead
+from plugins.leads.services import LeadData, create_lead
 
 TARGET = "LEAD"
 SOURCE_PREFIX = "web form: "
@@ -22,26 +18,21 @@ NOTE_FIELDS = {"website": "Website", "city": "City", "country": "Country"}
 def lead_from_submission(
     context: CallerContext, form_name: str, owner_id: int, values: dict[str, str]
 ) -> Lead:
-    """An unmanaged lead of the form's tenant (the contacts module already checked lengths,
-    required fields and that a name is present)."""
+    """An unmanaged lead of the form's tenant, made by the service ``createLead`` uses (the
+    contacts module already checked lengths, required fields and that a name is present)."""
     person = " ".join(v for v in (values.get("firstName"), values.get("lastName")) if v)
     company = values.get("companyName", "")
     lines = [f"{label}: {values[name]}" for name, label in NOTE_FIELDS.items() if name in values]
     notes = "\n\n".join(p for p in (values.get("description", ""), "\n".join(lines)) if p)
-    lead = Lead(
-        tenant_id=context.tenant_id,
-        name=(person or company)[:200],
-        company=company[:200] if person else "",
-        email=check.email(values["email"], "email") if "email" in values else "",
-        phone=check.phone(values["phone"], "phone")[0] if "phone" in values else "",
-        source=(SOURCE_PREFIX + form_name)[:80],
-        notes=notes,
-        status=LeadStatus.UNMANAGED,
-        owner_id=None,
-        access=AccessLevel.PRIVATE.value,
-    )
-    context.session.add(lead)
-    events.record_changed(context, ChangeKind.CREATED, LEAD, lead)
+    given = {
+        "name": (person or company)[:200],
+        "company": company[:200] if person else "",
+        "email": values.get("email", ""),
+        "phone": values.get("phone", ""),
+        "source": (SOURCE_PREFIX + form_name)[:80],
+        "notes": notes,
+    }
+    lead = create_lead(context, LeadData(values=given), unmanaged=True)
     notify(
         context.session,
         tenant_id=context.tenant_id,
