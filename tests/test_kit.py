@@ -36,7 +36,7 @@ def _acting_for(gateway, name: str, write: bool = False) -> CallerContext:
 
 
 def _listed(ctx: CallerContext, window: Window) -> list[Contact]:
-    stmt = contacts.filtered(ctx.session, ctx.tenant_id, ctx.user_id, None, None)
+    stmt = contacts.filtered(ctx, None, None)
     order = Order(Contact.sort_name, reads=("firstName", "lastName", "companyName"))
     return list_records(ctx, Contact, "Contact", stmt, order=order, window=window).rows
 
@@ -58,7 +58,7 @@ def test_backward_pages_mirror_forward_pages(gateway, as_):
         forward = _listed(ctx, Window.of(gateway.settings, first=500))
         assert len(forward) > 6
         order = Order(Contact.sort_name)
-        stmt = contacts.filtered(ctx.session, ctx.tenant_id, ctx.user_id, None, None)
+        stmt = contacts.filtered(ctx, None, None)
         backward: list[Contact] = []
         before = None
         while True:

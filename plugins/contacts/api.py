@@ -11,21 +11,37 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload, undefer
 from strawberry.types import Info
 
-from gateway.access.api import ExportFile
-from gateway.access.enforcement import get_writable
-from gateway.access.fields import check_filterable_fields, filter_reads
-from gateway.access.narrowing import narrow_to_visible
-from gateway.core.types import load_users
-from gateway.errors import BadUserInput, Conflict, NotFound
-from gateway.excel import XLSX_MIME
-from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
-from gateway.graphql.context import RequestContext
-from gateway.graphql.input_checks import text_argument
-from gateway.graphql.lookahead import selected
-from gateway.graphql.pagination import BATCH, Direction, keyset_page
-from gateway.graphql.shaped import Shaped, plain_selection
-from gateway.identity.models import Profile
-from gateway.notifications import notify
+from gateway.sdk import (
+    BATCH,
+    XLSX_MIME,
+    BadUserInput,
+    Connection,
+    Direction,
+    ExportFile,
+    NotFound,
+    OkPayload,
+    Order,
+    Profile,
+    RequestContext,
+    Shaped,
+    UserError,
+    Window,
+    check_filterable_fields,
+    filter_reads,
+    get_writable,
+    global_id,
+    guarded,
+    list_records,
+    load_users,
+    mutate,
+    narrow_to_visible,
+    notify,
+    parse_global_id,
+    plain_selection,
+    published_as,
+    selected,
+    text_argument,
+)
 from plugins.contacts import duplicates, export, photos, services
 from plugins.contacts.inputs import (
     FILTER_READS,
@@ -41,8 +57,6 @@ from plugins.contacts.models import Contact, ContactType, CustomField, FieldType
 from plugins.contacts.permissions import ContactsPermission as P
 from plugins.contacts.shaped_list import ContactListPlan
 from plugins.contacts.types import (
-    ContactConnection,
-    ContactEdge,
     ContactNode,
     ContactPayload,
     ContactTypeType,
@@ -104,54 +118,54 @@ def contacts(
     search: str | None = None,
     filter: ContactFilterInput | None = None,
     order_by: ContactOrder | None = None,
-) -> ContactConnection:
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[ContactNode]:
     ctx = info.context
     ctx.require_caller()
-    size = page_size(first, ctx.gateway.settings)
+    window = Window.of(ctx.gateway.settings, first, after, last, before)
     flt = filter.to_filter() if filter else None
-    order = order_by or ContactOrder()
-    reads = set(SORT_READS[ContactSortField(order.field)]) | filter_reads(filter, FILTER_READS)
-    check_filterable_fields(ctx.access, "Contact", reads)
-    stmt = narrow_to_visible(ctx, services.filtered(ctx, search, flt), Contact)
-    sort_column = getattr(Contact, ContactSortField(order.field).value)
-    descending = order.direction == Direction.DESC
-
-    def count() -> int:
-        counted = select(func.count()).select_from(stmt.with_only_columns(Contact.id).subquery())
-        return ctx.session.scalar(counted) or 0
-
-    plan = _shaped_plan(info, sort_column)
+    given = order_by or ContactOrder()
+    field = ContactSortField(given.field)
+    order = Order(
+        getattr(Contact, field.value), given.direction == Direction.DESC, SORT_READS[field]
+    )
+    reads = filter_reads(filter, FILTER_READS)
+    stmt = services.filtered(ctx, search, flt)
+    plan = _shaped_plan(info, order.column) if not window.backwards and before is None else None
     if plan is not None:
+        # The pre-shaped fast path (forward pages of a plain selection): the same checks and
+        # narrowing as list_records, rows shaped straight into the answer.
+        check_filterable_fields(ctx.access, "Contact", {*order.reads, *reads})
+        narrowed = narrow_to_visible(ctx, stmt, Contact)
+
+        def count() -> int:
+            ids = narrowed.with_only_columns(Contact.id).subquery()
+            return ctx.session.scalar(select(func.count()).select_from(ids)) or 0
+
         shaped = plan.run(
             ctx.session,
-            stmt,
-            sort_column,
-            first=size,
-            after=after,
-            descending=descending,
+            narrowed,
+            order.column,
+            first=window.size,
+            after=window.after,
+            descending=order.descending,
             total=count,
         )
-        return cast(ContactConnection, Shaped(shaped))
+        return cast(Connection[ContactNode], Shaped(shaped))
     names = selected(info, "edges", "node")
-    page = keyset_page(
-        ctx.session,
-        stmt.options(*loader_options(names)),
-        sort_column,
-        Contact.id,
-        first=size,
-        after=after,
-        descending=descending,
+    listed = list_records(
+        ctx,
+        Contact,
+        "Contact",
+        stmt,
+        order=order,
+        window=window,
+        filter_reads=reads,
+        options=loader_options(names),
     )
-    _prime_owners(ctx, page.rows, names)
-    total = count() if "totalCount" in selected(info) else None
-    return ContactConnection(
-        edges=[
-            ContactEdge(cursor=c, node=ContactNode(record=r))
-            for r, c in zip(page.rows, page.cursors, strict=True)
-        ],
-        page_info=page.info,
-        total_count=total,
-    )
+    _prime_owners(ctx, listed.rows, names)
+    return Connection.of(listed, lambda r: ContactNode(record=r))
 
 
 @strawberry.field(description="One contact, or null if it does not exist or is not yours to see.")
@@ -170,12 +184,12 @@ def contact(info: Ctx, id: strawberry.ID) -> ContactNode | None:
     return ContactNode(record=found)
 
 
-@strawberry.field(description="Visible contacts as an Excel workbook (base64).")
+@guarded(permission=P.EXPORT.value, description="Visible contacts as an Excel workbook (base64).")
 def export_contacts(
     info: Ctx, search: str | None = None, filter: ContactFilterInput | None = None
 ) -> ExportFile:
     ctx = info.context
-    ctx.require(P.EXPORT.value)
+    ctx.require_caller()
     check_filterable_fields(ctx.access, "Contact", filter_reads(filter, FILTER_READS))
     stmt = services.filtered(ctx, search, filter.to_filter() if filter else None).options(
         *loader_options({"emails", "phones", "tags"})
@@ -305,23 +319,18 @@ class CustomFieldPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class RemovedPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
+RemovedPayload = published_as(OkPayload, "RemovedPayload")
 
 
-@strawberry.mutation
+@guarded(permission=P.MANAGE_SETTINGS.value)
 def create_contact_type(info: Ctx, name: str) -> ContactTypePayload:
     ctx = info.context
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> ContactType:
         clean = name.strip()
         if not clean or len(clean) > 80:
             raise BadUserInput("a name of 1 to 80 characters", field="name")
-        if session.scalar(select(ContactType.id).where(ContactType.name == clean)):
-            raise Conflict("that contact type exists", field="name")
         created = ContactType(tenant_id=caller.tenant_id, name=clean)
         session.add(created)
         session.flush()
@@ -335,25 +344,24 @@ def create_contact_type(info: Ctx, name: str) -> ContactTypePayload:
     )
 
 
-@strawberry.mutation(
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
     description="Create a tag; a restricted one may be added or removed only "
-    "by the listed profiles (and administrators)."
+    "by the listed profiles (and administrators); CONFLICT if the name is taken.",
 )
 def create_tag(
     info: Ctx, name: str, restricted: bool = False, profile_ids: list[strawberry.ID] | None = None
 ) -> TagPayload:
     ctx = info.context
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> Tag:
         clean = name.strip()
         if not clean or len(clean) > 60:
             raise BadUserInput("a name of 1 to 60 characters", field="name")
-        if session.scalar(select(Tag.id).where(Tag.name == clean)):
-            raise Conflict("that tag exists", field="name")
         tag = Tag(tenant_id=caller.tenant_id, name=clean, restricted=restricted)
         session.add(tag)
-        session.flush()
+        session.flush()  # a taken name is a unique violation: the transaction says CONFLICT
         for pid in profile_ids or []:
             profile = session.get(Profile, parse_global_id(pid, "Profile", "profileIds"))
             if profile is None:
@@ -365,7 +373,7 @@ def create_tag(
     return mutate(ctx, TagPayload, work, lambda result: TagPayload(tag=TagType(record=result)))
 
 
-@strawberry.mutation
+@guarded(permission=P.MANAGE_SETTINGS.value)
 def create_contact_custom_field(
     info: Ctx,
     key: str,
@@ -375,14 +383,12 @@ def create_contact_custom_field(
     required: bool = False,
 ) -> CustomFieldPayload:
     ctx = info.context
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> CustomField:
         clean = key.strip()
         if not clean.isidentifier() or len(clean) > 60:
             raise BadUserInput("a key of letters, digits and underscores", field="key")
-        if session.scalar(select(CustomField.id).where(CustomField.key == clean)):
-            raise Conflict("that custom field exists", field="key")
         kind = FieldType(type)
         if kind is FieldType.CHOICE and not choices:
             raise BadUserInput("a choice field needs choices", field="choices")
@@ -408,10 +414,10 @@ def create_contact_custom_field(
     )
 
 
-@strawberry.mutation(description="Delete a custom field and its values.")
+@guarded(permission=P.MANAGE_SETTINGS.value, description="Delete a custom field and its values.")
 def delete_contact_custom_field(info: Ctx, id: strawberry.ID) -> RemovedPayload:
     ctx = info.context
-    ctx.require(P.MANAGE_SETTINGS.value)
+    ctx.require_caller()
 
     def work(session: Session) -> bool:
         found = session.get(CustomField, parse_global_id(id, "CustomField"))
@@ -420,14 +426,13 @@ def delete_contact_custom_field(info: Ctx, id: strawberry.ID) -> RemovedPayload:
         session.delete(found)
         return True
 
-    result = attempt(ctx, work)
-    return RemovedPayload(errors=result) if isinstance(result, list) else RemovedPayload(ok=True)
+    return mutate(ctx, RemovedPayload, work, lambda _done: RemovedPayload(ok=True))
 
 
-@strawberry.mutation
+@guarded(permission=P.MANAGE_SETTINGS.value)
 def delete_tag(info: Ctx, id: strawberry.ID) -> RemovedPayload:
     ctx = info.context
-    ctx.require(P.MANAGE_SETTINGS.value)
+    ctx.require_caller()
 
     def work(session: Session) -> bool:
         found = session.get(Tag, parse_global_id(id, "Tag"))
@@ -437,8 +442,7 @@ def delete_tag(info: Ctx, id: strawberry.ID) -> RemovedPayload:
         session.delete(found)
         return True
 
-    result = attempt(ctx, work)
-    return RemovedPayload(errors=result) if isinstance(result, list) else RemovedPayload(ok=True)
+    return mutate(ctx, RemovedPayload, work, lambda _done: RemovedPayload(ok=True))
 
 
 DuplicateReasonEnum = strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")
@@ -456,7 +460,8 @@ def contact_duplicates(info: Ctx, first: int | None = None) -> list[DuplicateGro
     ctx = info.context
     ctx.require_caller()
     names = selected(info, "contacts")
-    groups = duplicates.find(ctx, page_size(first, ctx.gateway.settings), loader_options(names))
+    size = Window.of(ctx.gateway.settings, first).size
+    groups = duplicates.find(ctx, size, loader_options(names))
     _prime_owners(ctx, [c for g in groups for c in g.contacts], names)
     return [
         DuplicateGroup(
@@ -466,16 +471,17 @@ def contact_duplicates(info: Ctx, first: int | None = None) -> list[DuplicateGro
     ]
 
 
-@strawberry.mutation(
+@guarded(
+    permission=P.MERGE.value,
     description="Merge a duplicate into the contact to keep: `take` names the fields whose "
     "values come from the merged contact; emails, phones and tags are united; other "
-    "modules' references move to the kept contact; the merged one is deleted."
+    "modules' references move to the kept contact; the merged one is deleted.",
 )
 def merge_contacts(
     info: Ctx, keep_id: strawberry.ID, merge_id: strawberry.ID, take: list[str] | None = None
 ) -> ContactPayload:
     ctx = info.context
-    ctx.require(P.MERGE.value)
+    ctx.require_caller()
 
     def work(session: Session) -> Contact:
         return duplicates.merge(

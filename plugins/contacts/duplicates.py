@@ -17,12 +17,16 @@ from typing import Any
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from gateway import events
-from gateway.access.enforcement import get_writable
-from gateway.access.reads import full_access_fields, full_access_rows, unreadable_fields
-from gateway.contract import ChangeKind
-from gateway.errors import BadUserInput
-from gateway.graphql.context import RequestContext
+from gateway.sdk import (
+    BadUserInput,
+    ChangeKind,
+    RequestContext,
+    events,
+    full_access_fields,
+    full_access_rows,
+    get_writable,
+    unreadable_fields,
+)
 from plugins.contacts import services
 from plugins.contacts.models import Contact, ContactEmail, ContactPhone
 

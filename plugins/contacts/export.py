@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.access.fields import effective_rules, has_full_access, parse_field
-from gateway.excel import add_sheet, new_workbook, to_bytes
+from gateway.sdk import (
+    add_sheet,
+    effective_rules,
+    has_full_access,
+    new_workbook,
+    parse_field,
+    to_bytes,
+)
 from plugins.contacts.models import Contact
 
 #: (GraphQL field, header, value) — the GraphQL name is what field rules refer to.

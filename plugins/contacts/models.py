@@ -18,8 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.contract import AccessLevel
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.sdk import (
+    AccessLevel,
+    Base,
+    UTCDateTime,
+    str_enum,
+    utcnow,
+)
 
 
 class ContactKind(StrEnum):

@@ -14,18 +14,23 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway import events
-from gateway.access.fields import check_writable_fields
-from gateway.access.reads import unreadable_fields, visible_rows
-from gateway.access.services import get_user
-from gateway.contract import AccessLevel, ChangeKind
-from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
-from gateway.graphql.context import RequestContext
-from gateway.graphql.scalars import finite_decimal
-from gateway.identity.models import ProfileKind
+from gateway.sdk import (
+    AccessLevel,
+    BadUserInput,
+    ChangeKind,
+    Forbidden,
+    NotFound,
+    ProfileKind,
+    RequestContext,
+    check_writable_fields,
+    events,
+    finite_decimal,
+    get_user,
+    unreadable_fields,
+    visible_rows,
+)
 from plugins.contacts import validation as check
 from plugins.contacts.models import (
     Category,
@@ -566,18 +571,12 @@ def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> 
 
 
 def delete_contact(ctx: RequestContext, contact: Contact) -> None:
-    """Delete after the enabled modules' vetoes; CONFLICT, not a server error, when rows of a
-    module that is switched off (whose veto did not run) still refer to the contact."""
+    """Delete after the enabled modules' vetoes. Rows of a module that is switched off (whose
+    veto did not run) that still refer to the contact fail the flush: the caller's
+    transaction turns that foreign-key violation into CONFLICT."""
     events.ensure_deletable(ctx, ENTITY, contact)
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.delete(contact)
-            ctx.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "other records still refer to this contact (for instance invoices of a module "
-            "that is switched off)"
-        ) from exc
+    ctx.session.delete(contact)
+    ctx.session.flush()
     events.record_changed(ctx, ChangeKind.DELETED, ENTITY, contact)
 
 

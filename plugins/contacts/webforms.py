@@ -43,19 +43,35 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.types import Info
 
-from gateway import events
-from gateway.contract import AccessLevel, ChangeKind
-from gateway.core.types import UserType, load_users
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
-from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound
-from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
-from gateway.graphql.context import RequestContext
-from gateway.graphql.input_checks import check_text
-from gateway.identity import throttle
-from gateway.identity.models import ProfileKind, User
-from gateway.notifications import notify
-from gateway.plugins import HookRelay, PluginRegistry
-from gateway.tenancy.services import enabled_modules
+from gateway.sdk import (
+    AccessLevel,
+    BadUserInput,
+    Base,
+    ChangeKind,
+    Forbidden,
+    GatewayError,
+    HookRelay,
+    NotFound,
+    PluginRegistry,
+    ProfileKind,
+    RequestContext,
+    User,
+    UserError,
+    UserType,
+    UTCDateTime,
+    check_text,
+    enabled_modules,
+    events,
+    global_id,
+    guarded,
+    load_users,
+    mutate,
+    notify,
+    parse_global_id,
+    str_enum,
+    throttle,
+    utcnow,
+)
 from plugins.contacts import services
 from plugins.contacts import validation as check
 from plugins.contacts.api import RemovedPayload
@@ -63,7 +79,7 @@ from plugins.contacts.models import Contact, ContactKind, ContactTagLink, Tag, T
 from plugins.contacts.permissions import ContactsPermission as P
 
 if TYPE_CHECKING:
-    from gateway.app import Gateway
+    from gateway.sdk import Gateway
 
 Ctx = Info[RequestContext, None]
 
@@ -834,10 +850,10 @@ def _changes(input: CreateWebFormInput | UpdateWebFormInput) -> WebFormChanges:
     )
 
 
-@strawberry.field(description="Your organisation's web contact forms.")
+@guarded(permission=P.MANAGE_SETTINGS.value, description="Your organisation's web contact forms.")
 def web_forms(info: Ctx) -> list[WebFormType]:
     ctx = info.context
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
     rows = ctx.session.scalars(
         select(WebForm).where(WebForm.tenant_id == caller.tenant_id).order_by(WebForm.id)
     ).all()
@@ -850,7 +866,7 @@ def _save(
     form_id: strawberry.ID | None,
     input: CreateWebFormInput | UpdateWebFormInput,
 ) -> WebFormPayload:
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> WebForm:
         needs = TARGET_MODULES.get(WebFormTarget(input.target)) if input.target else None
@@ -876,31 +892,32 @@ def _save(
     )
 
 
-@strawberry.mutation(
-    description="Create a web contact form; its endpoint and HTML snippet are in the result."
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Create a web contact form; its endpoint and HTML snippet are in the result.",
 )
 def create_web_form(info: Ctx, input: CreateWebFormInput) -> WebFormPayload:
     return _save(info.context, None, input)
 
 
-@strawberry.mutation(description="Change some settings of a web form.")
+@guarded(permission=P.MANAGE_SETTINGS.value, description="Change some settings of a web form.")
 def update_web_form(info: Ctx, id: strawberry.ID, input: UpdateWebFormInput) -> WebFormPayload:
     return _save(info.context, id, input)
 
 
-@strawberry.mutation(
-    description="Delete a web form; its endpoint then answers 404. Contacts it created stay."
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Delete a web form; its endpoint then answers 404. Contacts it created stay.",
 )
 def delete_web_form(info: Ctx, id: strawberry.ID) -> RemovedPayload:
     ctx = info.context
-    caller = ctx.require(P.MANAGE_SETTINGS.value)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> bool:
         session.delete(get_form(session, caller.tenant_id, parse_global_id(id, "WebForm")))
         return True
 
-    result = attempt(ctx, work)
-    return RemovedPayload(errors=result) if isinstance(result, list) else RemovedPayload(ok=True)
+    return mutate(ctx, RemovedPayload, work, lambda _done: RemovedPayload(ok=True))
 
 
 QUERY_FIELDS = [web_forms]
