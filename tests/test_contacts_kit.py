@@ -103,3 +103,107 @@ def test_contacts_imports_only_the_sdk():
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert not alias.name.startswith("gateway"), (path, alias.name)
+
+
+ONE_PATH = """query($s: String!) { contacts(first: 5, search: $s) { edges { node {
+  displayName source access owner { email } tags { name } } } } }"""
+
+
+def test_web_forms_graphql_and_jobs_create_contacts_through_one_function(
+    as_, app, gateway, monkeypatch
+):
+    """One creation path: a counter wrapped around ``services.create_contact`` sees the
+    GraphQL mutation, a web form submission (a visitor with an explicit owner) and the
+    system acting for a user (a job) — and each outcome carries its caller's marks."""
+    from gateway.sdk import CallerContext, Via
+    from plugins.contacts import services
+    from tests.test_contact_webforms import create_form, post, user_id
+
+    calls: list[str] = []
+    real = services.create_contact
+
+    def counted(ctx, data):
+        calls.append(ctx.via.value)
+        return real(ctx, data)
+
+    monkeypatch.setattr(services, "create_contact", counted)
+    admin, rep1 = as_("admin"), as_("rep1")
+
+    r = rep1(
+        """mutation { createContact(input: {kind: PERSON, lastName: "Onepath Graphql"}) {
+        errors { code } } }"""
+    )
+    assert r.data["createContact"]["errors"] == []
+
+    form = create_form(
+        admin, name="One path", fields=["lastName", "email"], ownerId=user_id(rep1), tags=["web"]
+    )
+    sent = post(app, form, json={"lastName": "Onepath Visitor", "email": "v@onepath.example"})
+    assert sent.status_code == 201, sent.json()
+
+    rep1_id = _user_pk(gateway, "rep1@demo.test")
+    job = CallerContext.acting_for(gateway, rep1_id, via=Via.JOB)
+    try:
+        with job.transaction():
+            services.create_contact(job, services.ContactData(values={"last_name": "Onepath Job"}))
+    finally:
+        job.close()
+
+    assert calls == ["api", "web_form", "job"]
+    made = {
+        n["displayName"]: n
+        for e in rep1(ONE_PATH, {"s": "onepath"}).data["contacts"]["edges"]
+        for n in [e["node"]]
+    }
+    assert _created_by(gateway, "Onepath Graphql") == rep1_id
+    assert _created_by(gateway, "Onepath Job") == rep1_id
+    assert _created_by(gateway, "Onepath Visitor") is None
+    visitor = made["Onepath Visitor"]
+    assert (visitor["source"], visitor["access"]) == ("web form: One path", "PRIVATE")
+    assert visitor["owner"]["email"] == "rep1@demo.test"
+    assert [t["name"] for t in visitor["tags"]] == ["web"]
+
+
+def _created_by(gateway, last_name: str) -> int | None:
+    from sqlalchemy import select
+
+    from plugins.contacts.models import Contact
+
+    with gateway.db.reading() as s:
+        return s.scalar(select(Contact.created_by_id).where(Contact.last_name == last_name))
+
+
+def _user_pk(gateway, email: str) -> int:
+    from sqlalchemy import select
+
+    from gateway.sdk import User
+
+    with gateway.db.reading() as s:
+        return s.scalar(select(User.id).where(User.email == email))
+
+
+def test_a_visitor_needs_an_owner_and_holds_no_permission(gateway, demo):
+    from gateway.sdk import BadUserInput, CallerContext, Forbidden, Via
+    from plugins.contacts import services
+
+    tenant_id = _tenant_of(gateway, "rep1@demo.test")
+    ctx = CallerContext.visitor(gateway, tenant_id, frozenset({"contacts"}), via=Via.WEB_FORM)
+    try:
+        with pytest.raises(BadUserInput) as refused, ctx.transaction():
+            services.create_contact(ctx, services.ContactData(values={"last_name": "Nobody's"}))
+        assert refused.value.field == "ownerId"
+        owner = _user_pk(gateway, "rep1@demo.test")
+        public = {"last_name": "Public", "owner_id": owner, "access": "PUBLIC_READ"}
+        with pytest.raises(Forbidden), ctx.transaction():
+            services.create_contact(ctx, services.ContactData(values=public))
+    finally:
+        ctx.close()
+
+
+def _tenant_of(gateway, email: str) -> int:
+    from sqlalchemy import select
+
+    from gateway.sdk import User
+
+    with gateway.db.reading() as s:
+        return s.scalar(select(User.tenant_id).where(User.email == email))

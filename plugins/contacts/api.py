@@ -15,6 +15,7 @@ from gateway.sdk import (
     BATCH,
     XLSX_MIME,
     BadUserInput,
+    CallerContext,
     Connection,
     Direction,
     ExportFile,
@@ -88,7 +89,7 @@ def loader_options(names: set[str]) -> list[Any]:
     return options
 
 
-def _prime_owners(ctx: RequestContext, contacts: list[Contact], names: set[str]) -> None:
+def _prime_owners(ctx: CallerContext, contacts: list[Contact], names: set[str]) -> None:
     """Load, in one query, the managers the page will show: the contacts' own and, when the
     company is selected, the companies' (otherwise each distinct one would cost a query)."""
     owners = {c.owner_id for c in contacts} if "owner" in names else set()
@@ -231,7 +232,7 @@ def contact_custom_fields(info: Ctx) -> list[CustomFieldType]:
 # -- mutations --------------------------------------------------------------------------------
 
 
-def _notify_manager(ctx: RequestContext, contact: Contact, before: int | None) -> None:
+def _notify_manager(ctx: CallerContext, contact: Contact, before: int | None) -> None:
     caller = ctx.require_caller()
     if contact.owner_id not in (None, before, caller.user_id):
         notify(

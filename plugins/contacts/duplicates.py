@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from gateway.sdk import (
     BadUserInput,
+    CallerContext,
     ChangeKind,
-    RequestContext,
     events,
     full_access_fields,
     full_access_rows,
@@ -102,7 +102,7 @@ def _groups(session: Session, key: Any, compared: Any, *joins: Any) -> list[tupl
     return [(k, cid) for k, cid in rows]
 
 
-def _readable_reasons(ctx: RequestContext) -> dict[DuplicateReason, Any]:
+def _readable_reasons(ctx: CallerContext) -> dict[DuplicateReason, Any]:
     """The reasons the caller may see, each with the contacts it may compare: all visible
     ones, or only those it has full access to when a field needs that (``@fullAccess``)."""
     reads = {f for fields in REASON_READS.values() for f in fields}
@@ -115,7 +115,7 @@ def _readable_reasons(ctx: RequestContext) -> dict[DuplicateReason, Any]:
     }
 
 
-def find(ctx: RequestContext, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
+def find(ctx: CallerContext, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
     """Up to ``limit`` groups of visible contacts that look like the same one, by the values
     the caller may read."""
     session = ctx.session
@@ -159,7 +159,7 @@ def find(ctx: RequestContext, limit: int, options: list[Any] | None = None) -> l
     ]
 
 
-def merge(ctx: RequestContext, keep_id: int, merge_id: int, take: list[str]) -> Contact:
+def merge(ctx: CallerContext, keep_id: int, merge_id: int, take: list[str]) -> Contact:
     """Merge ``merge_id`` into ``keep_id`` (both must be yours to change)."""
     session = ctx.session
     if keep_id == merge_id:

@@ -14,16 +14,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.sdk import (
     AccessLevel,
     BadUserInput,
+    CallerContext,
     ChangeKind,
     Forbidden,
     NotFound,
     ProfileKind,
-    RequestContext,
     check_writable_fields,
     events,
     finite_decimal,
@@ -123,7 +124,7 @@ SEARCHED: tuple[tuple[Any, tuple[str, ...]], ...] = (
 COMPANY_SEARCH_READS = ("company", "companyName")
 
 
-def search_condition(ctx: RequestContext, text: str) -> Any:
+def search_condition(ctx: CallerContext, text: str) -> Any:
     """Every word of ``text`` (accents and case ignored) must appear in a field of the
     contact that the caller may read — names, emails, phones, fiscal ID, tags — or in the
     name of its company, when the caller may see that company. Fields the caller's profile
@@ -157,7 +158,7 @@ def search_condition(ctx: RequestContext, text: str) -> Any:
 
 
 def filtered(
-    ctx: RequestContext, search: str | None, flt: ContactFilter | None
+    ctx: CallerContext, search: str | None, flt: ContactFilter | None
 ) -> Select[tuple[Contact]]:
     """The caller's visible contacts narrowed by search and filters, all in SQL."""
     caller = ctx.require_caller()
@@ -213,8 +214,12 @@ def filtered(
     return stmt.where(*conditions)
 
 
-def custom_fields_by_key(session: Session) -> dict[str, CustomField]:
-    return {f.key: f for f in session.scalars(select(CustomField).order_by(CustomField.position))}
+def custom_fields_by_key(session: Session, tenant_id: int | None = None) -> dict[str, CustomField]:
+    """The custom field definitions by key (``tenant_id``: explicit, for system sessions)."""
+    stmt = select(CustomField).order_by(CustomField.position)
+    if tenant_id is not None:
+        stmt = stmt.where(CustomField.tenant_id == tenant_id)
+    return {f.key: f for f in session.scalars(stmt)}
 
 
 def _value_column(definition: CustomField) -> Any:
@@ -263,7 +268,7 @@ def _coerce(definition: CustomField, raw: str, where: str) -> Any:
 # -- writing ----------------------------------------------------------------------------------
 
 
-def _require(ctx: RequestContext, permission: P, field: str) -> None:
+def _require(ctx: CallerContext, permission: P, field: str) -> None:
     access = ctx.access
     if access is None or not access.scope.has(permission.value):
         raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
@@ -308,7 +313,7 @@ def _camel(name: str) -> str:
     return head + "".join(p.capitalize() for p in rest)
 
 
-def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, creating: bool) -> None:
+def _apply_values(ctx: CallerContext, contact: Contact, data: ContactData, creating: bool) -> None:
     v = data.values
     for attr in TEXT_FIELDS:
         if attr in v:
@@ -418,15 +423,23 @@ def _apply_phones(contact: Contact, phones: list[tuple[str, str]]) -> None:
     contact.phones = rows
 
 
-def _apply_tags(ctx: RequestContext, contact: Contact, names: list[str]) -> None:
+def _apply_tags(ctx: CallerContext, contact: Contact, names: list[str]) -> None:
+    """Set the contact's tags. A user needs ``ASSIGN_TAGS`` (and a grant for restricted
+    tags); a visitor's tags are the web form's, vetted when the form was saved."""
     wanted = {n.strip() for n in names if n.strip()}
     current = {link.tag.name: link for link in contact.tag_links}
     added, removed = wanted - set(current), set(current) - wanted
     if not (added or removed):
         return
-    _require(ctx, P.ASSIGN_TAGS, "tags")
+    if ctx.caller is not None:
+        _require(ctx, P.ASSIGN_TAGS, "tags")
     session = ctx.session
-    existing = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    existing = {
+        t.name: t
+        for t in session.scalars(
+            select(Tag).where(Tag.tenant_id == contact.tenant_id, Tag.name.in_(wanted))
+        )
+    }
     touched = [existing[n] for n in added if n in existing] + [current[n].tag for n in removed]
     restricted = [t for t in touched if t.restricted]
     if restricted and ctx.caller is not None and not ctx.caller.is_admin:
@@ -451,14 +464,30 @@ def _apply_tags(ctx: RequestContext, contact: Contact, names: list[str]) -> None
         if tag is None:
             if len(name) > 60:
                 raise BadUserInput("a tag has at most 60 characters", field="tags")
-            tag = Tag(tenant_id=contact.tenant_id, name=name)
-            session.add(tag)
-            session.flush()
+            tag = _new_tag(session, contact.tenant_id, name)
         contact.tag_links.append(ContactTagLink(tag=tag, tenant_id=contact.tenant_id))
 
 
-def _apply_custom(ctx: RequestContext, contact: Contact, values: dict[str, str | None]) -> None:
-    fields = custom_fields_by_key(ctx.session)
+def _new_tag(session: Session, tenant_id: int, name: str) -> Tag:
+    """A new tag ``name``, or the one a concurrent creation just made: get-or-create in a
+    savepoint, so two contacts tagged with the same new name at once both succeed (this is
+    not an error to report: the unique constraint only tells which request made the row)."""
+    try:
+        with session.begin_nested():
+            tag = Tag(tenant_id=tenant_id, name=name)
+            session.add(tag)
+            session.flush()
+    except IntegrityError:
+        return session.scalars(
+            select(Tag).where(Tag.tenant_id == tenant_id, Tag.name == name)
+        ).one()
+    return tag
+
+
+def _apply_custom(ctx: CallerContext, contact: Contact, values: dict[str, str | None]) -> None:
+    if not values:
+        return
+    fields = custom_fields_by_key(ctx.session, contact.tenant_id)
     current = {cv.field.key: cv for cv in contact.custom_values}
     for key, raw in values.items():
         definition = fields.get(key)
@@ -481,9 +510,9 @@ def _apply_custom(ctx: RequestContext, contact: Contact, values: dict[str, str |
         row.value_bool = value if definition.type is FieldType.BOOLEAN else None
 
 
-def _check_required_custom(ctx: RequestContext, contact: Contact) -> None:
+def _check_required_custom(ctx: CallerContext, contact: Contact) -> None:
     present = {cv.field_id for cv in contact.custom_values}
-    for definition in custom_fields_by_key(ctx.session).values():
+    for definition in custom_fields_by_key(ctx.session, contact.tenant_id).values():
         if definition.required and definition.id not in present:
             raise BadUserInput(f"{definition.label} is required", field="customFields")
 
@@ -519,28 +548,46 @@ def _folded(parts: Iterable[str | None]) -> str:
     return check.fold(" ".join(p for p in parts if p))
 
 
-def create_contact(ctx: RequestContext, data: ContactData) -> Contact:
-    caller = ctx.require_caller()
+def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
+    """THE way a contact is made: ``createContact``, web forms and jobs/imports all call it.
+
+    * a user (or the system acting for one): that user's field rules and permissions; the
+      contact is theirs unless ``owner_id`` is given (assistants must give it);
+    * a visitor (``CallerContext.visitor``, a web form): no access scope and no
+      permissions, so nothing that needs one (public access, discount, supplier…) can be
+      set; ``owner_id`` must be given; the session is a system session, so every lookup
+      here names the tenant. Forms collect no custom fields: a required one does not
+      block them."""
+    caller = ctx.caller
+    if caller is None and ctx.visitor_tenant_id is None:
+        ctx.require_caller()  # signed out: UNAUTHENTICATED
     session = ctx.session
     check_writable_fields(ctx.access, "Contact", _changed_graphql_fields(data))
+    assistant = caller is not None and caller.profile_kind is ProfileKind.ASSISTANT
     contact = Contact(
-        tenant_id=caller.tenant_id,
+        tenant_id=ctx.tenant_id,
         kind=ContactKind(data.values.get("kind", ContactKind.PERSON)),
-        owner_id=None if caller.profile_kind is ProfileKind.ASSISTANT else caller.user_id,
-        created_by_id=caller.user_id,
+        owner_id=None if caller is None or assistant else caller.user_id,
+        created_by_id=ctx.user_id,
         access=AccessLevel.PRIVATE.value,
     )
     contact.emails, contact.phones, contact.tag_links, contact.custom_values = [], [], [], []
     _apply_values(ctx, contact, data, creating=True)
     if contact.owner_id is None:
-        raise BadUserInput("assistants must name the manager of a new contact", field="ownerId")
+        message = (
+            "assistants must name the manager of a new contact"
+            if caller is not None
+            else "a visitor's contact needs an explicit manager"
+        )
+        raise BadUserInput(message, field="ownerId")
     _validate_identity(contact)
     session.add(contact)
     _apply_emails(contact, data.emails or [])
     _apply_phones(contact, data.phones or [])
     _apply_tags(ctx, contact, data.tags or [])
     _apply_custom(ctx, contact, data.custom_fields or {})
-    _check_required_custom(ctx, contact)
+    if caller is not None:
+        _check_required_custom(ctx, contact)
     if contact.company_id is not None:
         contact.company = session.get(Contact, contact.company_id)
     refresh_search(contact)
@@ -548,7 +595,7 @@ def create_contact(ctx: RequestContext, data: ContactData) -> Contact:
     return contact
 
 
-def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> Contact:
+def update_contact(ctx: CallerContext, contact: Contact, data: ContactData) -> Contact:
     check_writable_fields(ctx.access, "Contact", _changed_graphql_fields(data))
     _apply_values(ctx, contact, data, creating=False)
     _validate_identity(contact)
@@ -570,7 +617,7 @@ def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> 
     return contact
 
 
-def delete_contact(ctx: RequestContext, contact: Contact) -> None:
+def delete_contact(ctx: CallerContext, contact: Contact) -> None:
     """Delete after the enabled modules' vetoes. Rows of a module that is switched off (whose
     veto did not run) that still refer to the contact fail the flush: the caller's
     transaction turns that foreign-key violation into CONFLICT."""

@@ -36,7 +36,6 @@ from urllib.parse import parse_qs, urlsplit
 import anyio.to_thread
 import strawberry
 from sqlalchemy import ForeignKey, String, Text, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -44,13 +43,11 @@ from starlette.routing import BaseRoute, Route
 from strawberry.types import Info
 
 from gateway.sdk import (
-    AccessLevel,
     BadUserInput,
     Base,
-    ChangeKind,
+    CallerContext,
     Forbidden,
     GatewayError,
-    HookRelay,
     NotFound,
     PluginRegistry,
     ProfileKind,
@@ -59,9 +56,9 @@ from gateway.sdk import (
     UserError,
     UserType,
     UTCDateTime,
+    Via,
     check_text,
     enabled_modules,
-    events,
     global_id,
     guarded,
     load_users,
@@ -75,7 +72,7 @@ from gateway.sdk import (
 from plugins.contacts import services
 from plugins.contacts import validation as check
 from plugins.contacts.api import RemovedPayload
-from plugins.contacts.models import Contact, ContactKind, ContactTagLink, Tag, TagGrant
+from plugins.contacts.models import Contact, ContactKind, Tag, TagGrant
 from plugins.contacts.permissions import ContactsPermission as P
 
 if TYPE_CHECKING:
@@ -414,17 +411,6 @@ class FormSpec:
         )
 
 
-@dataclass
-class SubmissionContext:
-    """The :class:`gateway.contract.CallerContext` of a submission: the form's tenant, a
-    system session, the tenant's enabled modules, and no acting user (a visitor)."""
-
-    session: Session
-    tenant_id: int
-    hooks: HookRelay
-    user_id: int | None = None
-
-
 def find_form(session: Session, registry: PluginRegistry, key: str) -> FormSpec | None:
     """The enabled form with this key, if the contacts module is on for its tenant."""
     if not key or len(key) > 64:
@@ -454,21 +440,6 @@ def _column_limit(attr: str) -> int:
     return length if isinstance(length, int) else MAX_DESCRIPTION
 
 
-def _tag(session: Session, tenant_id: int, name: str) -> Tag:
-    """The tenant's tag ``name``, created if missing (a concurrent creation is reused)."""
-    stmt = select(Tag).where(Tag.tenant_id == tenant_id, Tag.name == name)
-    tag = session.scalar(stmt)
-    if tag is None:
-        try:
-            with session.begin_nested():
-                tag = Tag(tenant_id=tenant_id, name=name)
-                session.add(tag)
-                session.flush()
-        except IntegrityError:
-            tag = session.scalars(stmt).one()
-    return tag
-
-
 def collected(form: FormSpec, values: dict[str, str]) -> dict[str, str]:
     """The non-empty fields the form collects, trimmed and length-checked, with the required
     ones and a name present; BAD_USER_INPUT names the field at fault."""
@@ -489,17 +460,13 @@ def collected(form: FormSpec, values: dict[str, str]) -> dict[str, str]:
     return given
 
 
-def create_record(
-    session: Session, registry: PluginRegistry, form: FormSpec, values: dict[str, str]
-) -> Any:
-    """What a submission creates: for a target another module owns, that module's record
-    (``crm_web_form_submission``); a contact otherwise, or when that module is off."""
+def create_record(ctx: CallerContext, form: FormSpec, values: dict[str, str]) -> Any:
+    """What a submission creates, as visitor ``ctx`` of the form's tenant: for a target
+    another module owns, that module's record (``crm_web_form_submission``); a contact
+    otherwise, or when that module is off."""
     if form.target is not WebFormTarget.CONTACT:
-        context = SubmissionContext(
-            session=session, tenant_id=form.tenant_id, hooks=registry.hooks_for(form.modules)
-        )
-        created = context.hooks.crm_web_form_submission(
-            context=context,
+        created = ctx.hooks.crm_web_form_submission(
+            context=ctx,
             target=form.target.value,
             form_name=form.name,
             owner_id=form.owner_id,
@@ -507,50 +474,35 @@ def create_record(
         )
         if created is not None:
             return created
-    return create_contact(session, registry, form, values)
+    return create_contact(ctx, form, values)
 
 
-def create_contact(
-    session: Session, registry: PluginRegistry, form: FormSpec, values: dict[str, str]
-) -> Contact:
-    """A private contact of the form's tenant from a submission's ``values`` (GraphQL field
-    names → text; fields the form does not collect are ignored). BAD_USER_INPUT names the
-    field at fault. Runs in a system session: everything is restricted to the form's tenant
-    here."""
-    given = collected(form, values)
+def contact_data(form: FormSpec, given: dict[str, str]) -> services.ContactData:
+    """A submission's collected fields as the service's input: a private contact managed by
+    the form's owner, its source naming the form, tagged with the form's tags. Email and
+    phone are checked here first, so a refusal names the form's field."""
     has_person_name = "firstName" in given or "lastName" in given
-    contact = Contact(
-        tenant_id=form.tenant_id,
-        kind=ContactKind.PERSON if has_person_name else ContactKind.COMPANY,
-        owner_id=form.owner_id,
-        created_by_id=None,
-        access=AccessLevel.PRIVATE.value,
-        source=(SOURCE_PREFIX + form.name)[:80],
-    )
-    contact.emails, contact.phones, contact.tag_links, contact.custom_values = [], [], [], []
-    for name, value in given.items():
-        attr = FIELDS[name]
-        if name == "country":
-            contact.country = check.country(value)
-        elif attr is not None:
-            setattr(contact, attr, value)
-    session.add(contact)
-    if "email" in given:
-        services._apply_emails(contact, [("WORK", check.email(given["email"], "email"))])
+    values: dict[str, Any] = {
+        "kind": ContactKind.PERSON if has_person_name else ContactKind.COMPANY,
+        "owner_id": form.owner_id,
+        "source": (SOURCE_PREFIX + form.name)[:80],
+    }
+    values.update({FIELDS[name]: value for name, value in given.items() if FIELDS[name]})
+    emails = [("WORK", check.email(given["email"], "email"))] if "email" in given else []
     if "phone" in given:
         check.phone(given["phone"], "phone")
-        services._apply_phones(contact, [("WORK", given["phone"])])
-    for name in form.tags:
-        contact.tag_links.append(
-            ContactTagLink(tag=_tag(session, form.tenant_id, name), tenant_id=form.tenant_id)
-        )
-    services.refresh_search(contact)
-    context = SubmissionContext(
-        session=session, tenant_id=form.tenant_id, hooks=registry.hooks_for(form.modules)
-    )
-    events.record_changed(context, ChangeKind.CREATED, services.ENTITY, contact)
+    phones = [("WORK", given["phone"])] if "phone" in given else []
+    return services.ContactData(values=values, emails=emails, phones=phones, tags=list(form.tags))
+
+
+def create_contact(ctx: CallerContext, form: FormSpec, values: dict[str, str]) -> Contact:
+    """A private contact of the form's tenant from a submission's ``values`` (GraphQL field
+    names → text; fields the form does not collect are ignored), made by the same
+    :func:`plugins.contacts.services.create_contact` as ``createContact``. BAD_USER_INPUT
+    names the field at fault."""
+    contact = services.create_contact(ctx, contact_data(form, collected(form, values)))
     notify(
-        session,
+        ctx.session,
         tenant_id=form.tenant_id,
         user_id=form.owner_id,
         kind="contacts.web_form",
@@ -607,11 +559,14 @@ def _admit(gateway: Gateway, key: str, origin: str | None, address: str) -> Form
 
 
 def _submit(gateway: Gateway, form: FormSpec, values: dict[str, str]) -> GatewayError | None:
+    ctx = CallerContext.visitor(gateway, form.tenant_id, form.modules, via=Via.WEB_FORM)
     try:
-        with gateway.db.transaction() as session:
-            create_record(session, gateway.registry, form, values)
+        with ctx.transaction():
+            create_record(ctx, form, values)
     except GatewayError as exc:
         return exc
+    finally:
+        ctx.close()
     return None
 
 
