@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import events, excel, mail
+from gateway import customfields, events, excel, mail
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -141,6 +141,7 @@ __all__ = [
     "check_filterable_fields",
     "check_text",
     "check_writable_fields",
+    "customfields",
     "effective_rules",
     "enabled_modules",
     "encode_cursor",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
@@ -26,8 +25,8 @@ from gateway.sdk import (
     NotFound,
     ProfileKind,
     check_writable_fields,
+    customfields,
     events,
-    finite_decimal,
     get_user,
     unreadable_fields,
     visible_rows,
@@ -43,7 +42,6 @@ from plugins.contacts.models import (
     ContactType,
     CustomField,
     CustomValue,
-    FieldType,
     FiscalIdType,
     Tag,
     TagGrant,
@@ -202,67 +200,30 @@ def filtered(
             definition = fields.get(key)
             if definition is None:
                 raise BadUserInput(f"no custom field {key!r}", field="filter.customFields")
-            column = _value_column(definition)
-            parts = [CustomValue.contact_id == Contact.id, CustomValue.field_id == definition.id]
-            if equals is not None:
-                parts.append(column == _coerce(definition, equals, "filter.customFields"))
-            if low is not None:
-                parts.append(column >= _coerce(definition, low, "filter.customFields"))
-            if high is not None:
-                parts.append(column <= _coerce(definition, high, "filter.customFields"))
-            conditions.append(exists().where(*parts))
+            conditions.append(
+                customfields.matches(
+                    CustomValue,
+                    CustomValue.contact_id,
+                    Contact.id,
+                    definition,
+                    equals=equals,
+                    low=low,
+                    high=high,
+                )
+            )
     return stmt.where(*conditions)
 
 
 def custom_fields_by_key(session: Session, tenant_id: int | None = None) -> dict[str, CustomField]:
     """The custom field definitions by key (``tenant_id``: explicit, for system sessions)."""
-    stmt = select(CustomField).order_by(CustomField.position)
-    if tenant_id is not None:
-        stmt = stmt.where(CustomField.tenant_id == tenant_id)
-    return {f.key: f for f in session.scalars(stmt)}
+    if tenant_id is None:
+        return customfields.definitions(session, CustomField)
+    stmt = select(CustomField).where(CustomField.tenant_id == tenant_id)
+    return {f.key: f for f in session.scalars(stmt.order_by(CustomField.position))}
 
 
-def _value_column(definition: CustomField) -> Any:
-    return {
-        FieldType.TEXT: CustomValue.value_text,
-        FieldType.CHOICE: CustomValue.value_text,
-        FieldType.NUMBER: CustomValue.value_number,
-        FieldType.DATE: CustomValue.value_date,
-        FieldType.BOOLEAN: CustomValue.value_bool,
-    }[definition.type]
-
-
-#: NUMBER custom values are ``Numeric(18, 6)``: PostgreSQL refuses larger ones.
-CUSTOM_NUMBER_LIMIT = Decimal(10**12)
-
-
-def _coerce(definition: CustomField, raw: str, where: str) -> Any:
-    try:
-        match definition.type:
-            case FieldType.NUMBER:
-                number = finite_decimal(raw)  # no NaN or Infinity (stored as "NaN")
-                if abs(number) >= CUSTOM_NUMBER_LIMIT:
-                    raise ValueError("too large")
-                return number
-            case FieldType.DATE:
-                return date.fromisoformat(raw)
-            case FieldType.BOOLEAN:
-                if raw.lower() not in ("true", "false"):
-                    raise ValueError(raw)
-                return raw.lower() == "true"
-            case FieldType.CHOICE:
-                if raw not in definition.choice_list:
-                    raise ValueError(raw)
-                return raw
-            case _:
-                if len(raw) > 500:
-                    raise ValueError("too long")
-                return raw
-    except (ValueError, InvalidOperation) as exc:
-        raise BadUserInput(
-            f"{raw!r} is not a valid {definition.type.value.lower()} for {definition.key!r}",
-            field=where,
-        ) from exc
+#: Kept for the leads module, which still calls it (it moves to ``customfields.coerce``).
+_coerce = customfields.coerce
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -487,47 +448,21 @@ def _new_tag(session: Session, tenant_id: int, name: str) -> Tag:
 def _apply_custom(ctx: CallerContext, contact: Contact, values: dict[str, str | None]) -> None:
     if not values:
         return
-    fields = custom_fields_by_key(ctx.session, contact.tenant_id)
-    current = {cv.field.key: cv for cv in contact.custom_values}
-    for key, raw in values.items():
-        definition = fields.get(key)
-        if definition is None:
-            raise BadUserInput(f"no custom field {key!r}", field="customFields")
-        if raw is None or raw == "":
-            if definition.required:
-                raise BadUserInput(f"{definition.label} is required", field="customFields")
-            if key in current:
-                contact.custom_values.remove(current[key])
-            continue
-        value = _coerce(definition, raw, "customFields")
-        row = current.get(key)
-        if row is None:
-            row = CustomValue(field=definition, tenant_id=contact.tenant_id)
-            contact.custom_values.append(row)
-        row.value_text = value if definition.type in (FieldType.TEXT, FieldType.CHOICE) else None
-        row.value_number = value if definition.type is FieldType.NUMBER else None
-        row.value_date = value if definition.type is FieldType.DATE else None
-        row.value_bool = value if definition.type is FieldType.BOOLEAN else None
+    customfields.apply(
+        contact.custom_values,
+        values,
+        custom_fields_by_key(ctx.session, contact.tenant_id),
+        lambda definition: CustomValue(field=definition, tenant_id=contact.tenant_id),
+    )
 
 
 def _check_required_custom(ctx: CallerContext, contact: Contact) -> None:
-    present = {cv.field_id for cv in contact.custom_values}
-    for definition in custom_fields_by_key(ctx.session, contact.tenant_id).values():
-        if definition.required and definition.id not in present:
-            raise BadUserInput(f"{definition.label} is required", field="customFields")
+    known = custom_fields_by_key(ctx.session, contact.tenant_id)
+    customfields.check_required(contact.custom_values, known)
 
 
-def custom_value_text(cv: CustomValue) -> str | None:
-    """A stored custom value as the text the API takes and gives."""
-    for value in (cv.value_text, cv.value_number, cv.value_date, cv.value_bool):
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, Decimal):
-            return format(value.normalize(), "f")
-        return value.isoformat() if isinstance(value, date) else str(value)
-    return None
+#: A stored custom value as the text the API takes and gives.
+custom_value_text = customfields.as_text
 
 
 def refresh_search(contact: Contact) -> None:
