@@ -27,33 +27,11 @@ from gateway.sdk import (
     get_writable,
     unreadable_fields,
 )
-from plugins.contacts import services
+from plugins.contacts import fields, services
 from plugins.contacts.models import Contact, ContactEmail, ContactPhone
 
-#: GraphQL field names that can be taken from the merged contact.
-TAKEABLE = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "companyName": "company_name",
-    "website": "website",
-    "street": "street",
-    "city": "city",
-    "region": "region",
-    "postalCode": "postal_code",
-    "country": "country",
-    "fiscalId": "fiscal_id",
-    "fiscalIdType": "fiscal_id_type",
-    "category": "category",
-    "clientKind": "client_kind",
-    "source": "source",
-    "segment": "segment",
-    "zone": "zone",
-    "description": "description",
-    "discount": "discount",
-    "currency": "currency",
-    "latitude": "latitude",
-    "longitude": "longitude",
-}
+#: GraphQL field names that can be taken from the merged contact (from the field table).
+TAKEABLE = fields.MERGEABLE
 
 
 class DuplicateReason(StrEnum):

@@ -31,6 +31,7 @@ from gateway.sdk import (
     unreadable_fields,
     visible_rows,
 )
+from plugins.contacts import fields
 from plugins.contacts import validation as check
 from plugins.contacts.models import (
     Category,
@@ -49,21 +50,8 @@ from plugins.contacts.models import (
 from plugins.contacts.permissions import ContactsPermission as P
 
 ENTITY = "contact"
-#: Contact fields stored as plain strings, with their GraphQL names.
-TEXT_FIELDS = {
-    "first_name": "firstName",
-    "last_name": "lastName",
-    "company_name": "companyName",
-    "website": "website",
-    "street": "street",
-    "city": "city",
-    "region": "region",
-    "postal_code": "postalCode",
-    "source": "source",
-    "segment": "segment",
-    "zone": "zone",
-    "description": "description",
-}
+#: Contact fields stored as plain strings, with their GraphQL names (from the field table).
+TEXT_FIELDS = fields.TEXT_ATTRS
 
 
 @dataclass
@@ -235,30 +223,6 @@ def _require(ctx: CallerContext, permission: P, field: str) -> None:
         raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
 
 
-#: Service attributes whose GraphQL fields have other names: what field rules refer to.
-#: (``email``/``phone`` inputs arrive as ``emails``/``phones``; the schema declares each
-#: pair derived from the other, so a rule on either covers both.)
-WRITES: dict[str, tuple[str, ...]] = {
-    "company_id": ("company",),
-    "contact_type_id": ("contactType",),
-    "owner_id": ("owner",),
-    **{
-        attr: ("address", f"Address.{_name}")
-        for attr, _name in (
-            ("street", "street"),
-            ("city", "city"),
-            ("region", "region"),
-            ("postal_code", "postalCode"),
-            ("country", "country"),
-        )
-    },
-    "emails": ("emails", "ContactEmailType.address", "ContactEmailType.kind"),
-    "phones": ("phones", "ContactPhoneType.number", "ContactPhoneType.kind"),
-    "tags": ("tags",),
-    "custom_fields": ("customFields", "CustomFieldValue.value"),
-}
-
-
 def _changed_graphql_fields(data: ContactData) -> set[str]:
     """Every GraphQL field the input writes (``Contact`` fields, or qualified), for field
     rules (gateway.access.fields.check_writable_fields) and change events."""
@@ -266,12 +230,7 @@ def _changed_graphql_fields(data: ContactData) -> set[str]:
         *data.values,
         *(a for a in ("emails", "phones", "tags", "custom_fields") if getattr(data, a) is not None),
     ]
-    return {name for attr in given for name in WRITES.get(attr, (_camel(attr),))}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)
+    return {name for attr in given for name in fields.written_fields(attr)}
 
 
 def _apply_values(ctx: CallerContext, contact: Contact, data: ContactData, creating: bool) -> None:

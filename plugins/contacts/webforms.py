@@ -72,6 +72,7 @@ from gateway.sdk import (
 from plugins.contacts import services
 from plugins.contacts import validation as check
 from plugins.contacts.api import RemovedPayload
+from plugins.contacts.fields import FORM_FIELDS
 from plugins.contacts.models import Contact, ContactKind, Tag, TagGrant
 from plugins.contacts.permissions import ContactsPermission as P
 
@@ -81,29 +82,10 @@ if TYPE_CHECKING:
 Ctx = Info[RequestContext, None]
 
 MODULE = "contacts"
-#: The contact fields a form may collect (GraphQL names) → Contact attribute (None: a list).
-FIELDS: dict[str, str | None] = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "companyName": "company_name",
-    "email": None,
-    "phone": None,
-    "website": "website",
-    "city": "city",
-    "country": "country",
-    "description": "description",
-}
-LABELS = {
-    "firstName": "First name",
-    "lastName": "Last name",
-    "companyName": "Company",
-    "email": "Email",
-    "phone": "Phone",
-    "website": "Website",
-    "city": "City",
-    "country": "Country (ISO code, e.g. ES)",
-    "description": "Message",
-}
+#: The contact fields a form may collect (GraphQL names) → Contact attribute (None: a list),
+#: and their labels: the field table's ``web_form`` fields.
+FIELDS: dict[str, str | None] = {name: f.attr for name, f in FORM_FIELDS.items()}
+LABELS = {name: f.form_label or f.label for name, f in FORM_FIELDS.items()}
 NAME_FIELDS = ("firstName", "lastName", "companyName")
 #: The honeypot: hidden from people by CSS, filled by bots that fill every field.
 HONEYPOT = "website_url"
