@@ -210,10 +210,6 @@ def custom_fields_by_key(session: Session, tenant_id: int | None = None) -> dict
     return {f.key: f for f in session.scalars(stmt.order_by(CustomField.position))}
 
 
-#: Kept for the leads module, which still calls it (it moves to ``customfields.coerce``).
-_coerce = customfields.coerce
-
-
 # -- writing ----------------------------------------------------------------------------------
 
 
