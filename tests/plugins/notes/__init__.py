@@ -1,6 +1,7 @@
 """A test-only module: notes under full access control, with a nested relation
 (parent/children), a full-access field, a permission-guarded field, events, a veto and demo
-data. It exercises every access path the kernel must guard."""
+data. It exercises every access path the kernel must guard, and is written on the kit:
+imports from ``gateway.sdk`` only, ``list_records`` for the list, ``mutate`` for writes."""
 
 from __future__ import annotations
 
@@ -12,30 +13,37 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
-from gateway import events
-from gateway.access.api import ExportFile
-from gateway.access.enforcement import get_visible, get_writable
-from gateway.access.fields import check_writable_fields, guarded, has_full_access
-from gateway.access.services import grant
-from gateway.contract import (
+from gateway.sdk import (
+    XLSX_MIME,
     AccessControlledEntity,
     AccessLevel,
+    AccessLevelEnum,
     ChangeKind,
+    ExportFile,
+    Node,
+    Order,
     Permission,
     PluginInfo,
-)
-from gateway.core.types import UserType, load_users
-from gateway.errors import GatewayError
-from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
-from gateway.graphql.common import (
-    AccessLevelEnum,
     UserError,
+    UserType,
+    Window,
+    add_sheet,
+    check_writable_fields,
+    events,
+    get_visible,
+    get_writable,
     global_id,
-    page_size,
+    grant,
+    guarded,
+    has_full_access,
+    hookimpl,
+    list_records,
+    load_users,
+    mutate,
+    new_workbook,
     parse_global_id,
+    to_bytes,
 )
-from gateway.graphql.node import Node
-from gateway.hookspecs import hookimpl
 from tests.plugins.notes.models import Note
 
 
@@ -84,34 +92,38 @@ class NotePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def note_payload(note: Note | None) -> NotePayload:
+    return NotePayload(note=NoteType(record=note) if note is not None else None)
+
+
 @strawberry.field
 def notes(info: Info, first: int | None = None) -> list[NoteType]:
     ctx = info.context
     ctx.require_caller()
-    size = page_size(first, ctx.gateway.settings)
-    rows = ctx.session.scalars(
-        select(Note)
-        .options(selectinload(Note.children), selectinload(Note.parent))
-        .order_by(Note.id)
-        .limit(size)
-    ).all()
-    load_users(ctx, sorted({n.owner_id for n in rows if n.owner_id}))
-    return [NoteType(record=n) for n in rows]
+    listed = list_records(
+        ctx,
+        Note,
+        "Note",
+        select(Note),
+        order=Order(Note.id),
+        window=Window.of(ctx.gateway.settings, first),
+        options=[selectinload(Note.children), selectinload(Note.parent)],
+    )
+    load_users(ctx, sorted({n.owner_id for n in listed.rows if n.owner_id}))
+    return [NoteType(record=n) for n in listed.rows]
 
 
 @strawberry.field
 def note(info: Info, id: strawberry.ID) -> NoteType | None:
-    ctx = info.context
-    ctx.require_caller()
-    found = ctx.session.get(Note, parse_global_id(id, "Note"))
+    info.context.require_caller()
+    found = info.context.session.get(Note, parse_global_id(id, "Note"))
     return NoteType(record=found) if found else None
 
 
 @strawberry.field
 def note_count(info: Info) -> int:
-    ctx = info.context
-    ctx.require_caller()
-    return ctx.session.scalar(select(func.count()).select_from(Note)) or 0
+    info.context.require_caller()
+    return info.context.session.scalar(select(func.count()).select_from(Note)) or 0
 
 
 @strawberry.field
@@ -121,12 +133,8 @@ def export_notes(info: Info) -> ExportFile:
     ctx.require_caller()
     rows = ctx.session.scalars(select(Note).order_by(Note.id)).all()
     workbook = new_workbook()
-    add_sheet(
-        workbook,
-        "Notes",
-        ["Title", "Access", "Body"],
-        [[n.title, n.access, n.body if has_full_access(ctx, n) else ""] for n in rows],
-    )
+    body = [[n.title, n.access, n.body if has_full_access(ctx, n) else ""] for n in rows]
+    add_sheet(workbook, "Notes", ["Title", "Access", "Body"], body)
     content = base64.b64encode(to_bytes(workbook)).decode()
     return ExportFile(filename="notes.xlsx", mime_type=XLSX_MIME, content_base64=content)
 
@@ -147,28 +155,26 @@ def create_note(
 ) -> NotePayload:
     ctx = info.context
     caller = ctx.require_caller()
-    try:
-        with ctx.transaction() as session:
-            parent = (
-                get_visible(session, Note, parse_global_id(parent_id, "Note", "parentId"), "note")
-                if parent_id
-                else None
-            )
-            note = Note(
-                tenant_id=caller.tenant_id,
-                owner_id=parse_global_id(owner_id, "User", "ownerId")
-                if owner_id
-                else caller.user_id,
-                title=title,
-                body=body or "",
-                access=AccessLevel(access).value,
-                parent=parent,
-            )
-            session.add(note)
-            events.record_changed(ctx, ChangeKind.CREATED, "note", note)
-    except GatewayError as exc:
-        return NotePayload(errors=[UserError.from_exception(exc)])
-    return NotePayload(note=NoteType(record=note))
+
+    def work(session) -> Note:
+        parent = None
+        if parent_id:
+            parent_pk = parse_global_id(parent_id, "Note", "parentId")
+            parent = get_visible(session, Note, parent_pk, "note")
+        owner = parse_global_id(owner_id, "User", "ownerId") if owner_id else caller.user_id
+        note = Note(
+            tenant_id=caller.tenant_id,
+            owner_id=owner,
+            title=title,
+            body=body or "",
+            access=AccessLevel(access).value,
+            parent=parent,
+        )
+        session.add(note)
+        events.record_changed(ctx, ChangeKind.CREATED, "note", note)
+        return note
+
+    return mutate(ctx, NotePayload, work, note_payload)
 
 
 @strawberry.mutation
@@ -182,52 +188,44 @@ def update_note(
 ) -> NotePayload:
     ctx = info.context
     ctx.require_caller()
-    changes = {
-        k: v
-        for k, v in {"title": title, "body": body, "access": access, "owner": owner_id}.items()
-        if v is not None
-    }
-    try:
-        with ctx.transaction() as session:
-            check_writable_fields(ctx.access, "Note", set(changes))
-            note = get_writable(session, Note, parse_global_id(id, "Note"), "note")
-            if title is not None:
-                note.title = title
-            if body is not None:
-                note.body = body
-            if access is not None:
-                note.access = AccessLevel(access).value
-            if owner_id is not None:
-                note.owner_id = parse_global_id(owner_id, "User", "ownerId")
-            events.record_changed(ctx, ChangeKind.UPDATED, "note", note, frozenset(changes))
-    except GatewayError as exc:
-        return NotePayload(errors=[UserError.from_exception(exc)])
-    return NotePayload(note=NoteType(record=note))
+    given = {"title": title, "body": body, "access": access, "owner": owner_id}
+    changes = {k: v for k, v in given.items() if v is not None}
+
+    def work(session) -> Note:
+        check_writable_fields(ctx.access, "Note", set(changes))
+        note = get_writable(session, Note, parse_global_id(id, "Note"), "note")
+        if title is not None:
+            note.title = title
+        if body is not None:
+            note.body = body
+        if access is not None:
+            note.access = AccessLevel(access).value
+        if owner_id is not None:
+            note.owner_id = parse_global_id(owner_id, "User", "ownerId")
+        events.record_changed(ctx, ChangeKind.UPDATED, "note", note, frozenset(changes))
+        return note
+
+    return mutate(ctx, NotePayload, work, note_payload)
 
 
 @strawberry.mutation
 def delete_note(info: Info, id: strawberry.ID) -> NotePayload:
     ctx = info.context
     ctx.require_caller()
-    try:
-        with ctx.transaction() as session:
-            note = get_writable(session, Note, parse_global_id(id, "Note"), "note")
-            events.ensure_deletable(ctx, "note", note)
-            session.delete(note)
-            events.record_changed(ctx, ChangeKind.DELETED, "note", note)
-    except GatewayError as exc:
-        return NotePayload(errors=[UserError.from_exception(exc)])
-    return NotePayload()
+
+    def work(session) -> None:
+        note = get_writable(session, Note, parse_global_id(id, "Note"), "note")
+        events.ensure_deletable(ctx, "note", note)
+        session.delete(note)
+        events.record_changed(ctx, ChangeKind.DELETED, "note", note)
+
+    return mutate(ctx, NotePayload, work, note_payload)
 
 
 @hookimpl
 def crm_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        name="notes",
-        title="Notes",
-        version="1.0",
-        migrations=Path(__file__).parent / "versions",
-    )
+    migrations = Path(__file__).parent / "versions"
+    return PluginInfo(name="notes", title="Notes", version="1.0", migrations=migrations)
 
 
 @hookimpl
@@ -242,14 +240,8 @@ def crm_permissions() -> list[Permission]:
 
 @hookimpl
 def crm_access_controlled() -> list[AccessControlledEntity]:
-    return [
-        AccessControlledEntity(
-            entity="note",
-            model=Note,
-            graphql_type="Note",
-            graphql_factory=lambda record: NoteType(record=record),
-        )
-    ]
+    factory = lambda record: NoteType(record=record)  # noqa: E731
+    return [AccessControlledEntity("note", Note, graphql_type="Note", graphql_factory=factory)]
 
 
 @hookimpl
@@ -281,16 +273,8 @@ def crm_demo_data(session, tenant) -> None:
     for profile_name, actions in DEMO_GRANTS.items():
         if profile_name in tenant.profiles:
             grant(session, tenant.profiles[profile_name], [f"notes.note.{a}" for a in actions])
-    exists = session.scalar(
-        select(Note.id).where(Note.tenant_id == tenant.id, Note.title == "Welcome")
-    )
-    if exists is None:
+    welcome = select(Note.id).where(Note.tenant_id == tenant.id, Note.title == "Welcome")
+    if session.scalar(welcome) is None:
         owner = next(iter(tenant.users.values()))
-        session.add(
-            Note(
-                tenant_id=tenant.id,
-                owner_id=owner.id,
-                title="Welcome",
-                access=AccessLevel.PUBLIC_READ.value,
-            )
-        )
+        public = AccessLevel.PUBLIC_READ.value
+        session.add(Note(tenant_id=tenant.id, owner_id=owner.id, title="Welcome", access=public))
