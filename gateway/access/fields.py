@@ -400,8 +400,34 @@ class FieldGuard(SchemaExtension):
                 selected = selected_fields(ec.schema._schema, ec.graphql_document)
                 denied = [key for key in selected if rules.hidden(key)]
                 if denied:
+                    _refuse_root_fields(ec.schema._schema, access, denied)
                     raise _refusal("read", denied, rules, "derived from")
         yield
+
+
+def _refuse_root_fields(schema: GraphQLSchema, access: Any, denied: Iterable[FieldKey]) -> None:
+    """A root field declared with ``guarded(permission=...)`` is refused like
+    ``ctx.require`` refuses: the operation needs the permission (``extensions.permission``),
+    not "may not read"."""
+    roots = {t.name for t in (schema.query_type, schema.mutation_type) if t is not None}
+    policies = field_graph(access.registry).policies
+    missing = {
+        key: policy.permission
+        for key in denied
+        if key[0] in roots
+        and (policy := policies.get(key)) is not None
+        and policy.permission is not None
+        and not access.scope.has(policy.permission)
+    }
+    if missing:
+        needed = sorted(set(missing.values()))
+        keys = sorted(missing)
+        raise Forbidden(
+            f"this operation needs the permission {', '.join(map(repr, needed))} "
+            f"({', '.join(map(field_label, keys))})",
+            permission=needed[0],
+            fields=[field_label(k) for k in keys],
+        )
 
 
 def filter_reads(given: object | None, reads: Mapping[str, tuple[str, ...]]) -> set[str]:

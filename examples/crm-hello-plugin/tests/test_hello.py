@@ -50,3 +50,4 @@ def test_hello_greets_from_the_callers_tenant(login):
 def test_hello_needs_the_permission_it_declares(login):
     r = login("plain@t2.test")('{ hello(name: "Ana") }')
     assert r.codes == ["FORBIDDEN"]
+    assert r.errors[0]["extensions"]["permission"] == "hello.greet"
