@@ -13,69 +13,39 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
-from gateway.sdk import (
-    XLSX_MIME,
-    AccessControlledEntity,
-    AccessLevel,
-    AccessLevelEnum,
-    ChangeKind,
-    ExportFile,
-    Node,
-    Order,
-    Permission,
-    PluginInfo,
-    UserError,
-    UserType,
-    Window,
-    add_sheet,
-    check_writable_fields,
-    events,
-    get_visible,
-    get_writable,
-    global_id,
-    grant,
-    guarded,
-    has_full_access,
-    hookimpl,
-    list_records,
-    load_users,
-    mutate,
-    new_workbook,
-    parse_global_id,
-    to_bytes,
-)
+from gateway import sdk
 from tests.plugins.notes.models import Note
 
 
 @strawberry.type(name="Note")
-class NoteType(Node):
+class NoteType(sdk.Node):
     record: strawberry.Private[Note]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return global_id("Note", self.record.id)
+        return sdk.global_id("Note", self.record.id)
 
     @strawberry.field
     def title(self) -> str:
         return self.record.title
 
     @strawberry.field
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
-        return AccessLevel(self.record.access)
+    def access(self) -> sdk.AccessLevelEnum:  # type: ignore[valid-type]
+        return sdk.AccessLevel(self.record.access)
 
-    @guarded(full_access=True)
+    @sdk.guarded(full_access=True)
     def body(self) -> str | None:
         return self.record.body
 
-    @guarded(permission="notes.read_secret")
+    @sdk.guarded(permission="notes.read_secret")
     def secret(self) -> str | None:
         return self.record.secret
 
     @strawberry.field
-    def owner(self, info: Info) -> UserType | None:
+    def owner(self, info: Info) -> sdk.UserType | None:
         owner_id = self.record.owner_id
-        found = load_users(info.context, [owner_id]).get(owner_id) if owner_id else None
-        return UserType(record=found) if found else None
+        found = sdk.load_users(info.context, [owner_id]).get(owner_id) if owner_id else None
+        return sdk.UserType(record=found) if found else None
 
     @strawberry.field
     def parent(self) -> NoteType | None:
@@ -89,7 +59,7 @@ class NoteType(Node):
 @strawberry.type
 class NotePayload:
     note: NoteType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[sdk.UserError] = strawberry.field(default_factory=list)
 
 
 def note_payload(note: Note | None) -> NotePayload:
@@ -100,23 +70,23 @@ def note_payload(note: Note | None) -> NotePayload:
 def notes(info: Info, first: int | None = None) -> list[NoteType]:
     ctx = info.context
     ctx.require_caller()
-    listed = list_records(
+    listed = sdk.list_records(
         ctx,
         Note,
         "Note",
         select(Note),
-        order=Order(Note.id),
-        window=Window.of(ctx.gateway.settings, first),
+        order=sdk.Order(Note.id),
+        window=sdk.Window.of(ctx.gateway.settings, first),
         options=[selectinload(Note.children), selectinload(Note.parent)],
     )
-    load_users(ctx, sorted({n.owner_id for n in listed.rows if n.owner_id}))
+    sdk.load_users(ctx, sorted({n.owner_id for n in listed.rows if n.owner_id}))
     return [NoteType(record=n) for n in listed.rows]
 
 
 @strawberry.field
 def note(info: Info, id: strawberry.ID) -> NoteType | None:
     info.context.require_caller()
-    found = info.context.session.get(Note, parse_global_id(id, "Note"))
+    found = info.context.session.get(Note, sdk.parse_global_id(id, "Note"))
     return NoteType(record=found) if found else None
 
 
@@ -127,16 +97,16 @@ def note_count(info: Info) -> int:
 
 
 @strawberry.field
-def export_notes(info: Info) -> ExportFile:
+def export_notes(info: Info) -> sdk.ExportFile:
     """Visible notes as xlsx; bodies only where the caller has full access."""
     ctx = info.context
     ctx.require_caller()
     rows = ctx.session.scalars(select(Note).order_by(Note.id)).all()
-    workbook = new_workbook()
-    body = [[n.title, n.access, n.body if has_full_access(ctx, n) else ""] for n in rows]
-    add_sheet(workbook, "Notes", ["Title", "Access", "Body"], body)
-    content = base64.b64encode(to_bytes(workbook)).decode()
-    return ExportFile(filename="notes.xlsx", mime_type=XLSX_MIME, content_base64=content)
+    workbook = sdk.new_workbook()
+    body = [[n.title, n.access, n.body if sdk.has_full_access(ctx, n) else ""] for n in rows]
+    sdk.add_sheet(workbook, "Notes", ["Title", "Access", "Body"], body)
+    content = base64.b64encode(sdk.to_bytes(workbook)).decode()
+    return sdk.ExportFile(filename="notes.xlsx", mime_type=sdk.XLSX_MIME, content_base64=content)
 
 
 @strawberry.field
@@ -149,7 +119,7 @@ def create_note(
     info: Info,
     title: str,
     body: str | None = None,
-    access: AccessLevelEnum = AccessLevel.PRIVATE,  # type: ignore[valid-type]
+    access: sdk.AccessLevelEnum = sdk.AccessLevel.PRIVATE,  # type: ignore[valid-type]
     parent_id: strawberry.ID | None = None,
     owner_id: strawberry.ID | None = None,
 ) -> NotePayload:
@@ -159,22 +129,22 @@ def create_note(
     def work(session) -> Note:
         parent = None
         if parent_id:
-            parent_pk = parse_global_id(parent_id, "Note", "parentId")
-            parent = get_visible(session, Note, parent_pk, "note")
-        owner = parse_global_id(owner_id, "User", "ownerId") if owner_id else caller.user_id
+            parent_pk = sdk.parse_global_id(parent_id, "Note", "parentId")
+            parent = sdk.get_visible(session, Note, parent_pk, "note")
+        owner = sdk.parse_global_id(owner_id, "User", "ownerId") if owner_id else caller.user_id
         note = Note(
             tenant_id=caller.tenant_id,
             owner_id=owner,
             title=title,
             body=body or "",
-            access=AccessLevel(access).value,
+            access=sdk.AccessLevel(access).value,
             parent=parent,
         )
         session.add(note)
-        events.record_changed(ctx, ChangeKind.CREATED, "note", note)
+        sdk.events.record_changed(ctx, sdk.ChangeKind.CREATED, "note", note)
         return note
 
-    return mutate(ctx, NotePayload, work, note_payload)
+    return sdk.mutate(ctx, NotePayload, work, note_payload)
 
 
 @strawberry.mutation
@@ -183,7 +153,7 @@ def update_note(
     id: strawberry.ID,
     title: str | None = None,
     body: str | None = None,
-    access: AccessLevelEnum | None = None,  # type: ignore[valid-type]
+    access: sdk.AccessLevelEnum | None = None,  # type: ignore[valid-type]
     owner_id: strawberry.ID | None = None,
 ) -> NotePayload:
     ctx = info.context
@@ -192,20 +162,20 @@ def update_note(
     changes = {k: v for k, v in given.items() if v is not None}
 
     def work(session) -> Note:
-        check_writable_fields(ctx.access, "Note", set(changes))
-        note = get_writable(session, Note, parse_global_id(id, "Note"), "note")
+        sdk.check_writable_fields(ctx.access, "Note", set(changes))
+        note = sdk.get_writable(session, Note, sdk.parse_global_id(id, "Note"), "note")
         if title is not None:
             note.title = title
         if body is not None:
             note.body = body
         if access is not None:
-            note.access = AccessLevel(access).value
+            note.access = sdk.AccessLevel(access).value
         if owner_id is not None:
-            note.owner_id = parse_global_id(owner_id, "User", "ownerId")
-        events.record_changed(ctx, ChangeKind.UPDATED, "note", note, frozenset(changes))
+            note.owner_id = sdk.parse_global_id(owner_id, "User", "ownerId")
+        sdk.events.record_changed(ctx, sdk.ChangeKind.UPDATED, "note", note, frozenset(changes))
         return note
 
-    return mutate(ctx, NotePayload, work, note_payload)
+    return sdk.mutate(ctx, NotePayload, work, note_payload)
 
 
 @strawberry.mutation
@@ -214,47 +184,47 @@ def delete_note(info: Info, id: strawberry.ID) -> NotePayload:
     ctx.require_caller()
 
     def work(session) -> None:
-        note = get_writable(session, Note, parse_global_id(id, "Note"), "note")
-        events.ensure_deletable(ctx, "note", note)
+        note = sdk.get_writable(session, Note, sdk.parse_global_id(id, "Note"), "note")
+        sdk.events.ensure_deletable(ctx, "note", note)
         session.delete(note)
-        events.record_changed(ctx, ChangeKind.DELETED, "note", note)
+        sdk.events.record_changed(ctx, sdk.ChangeKind.DELETED, "note", note)
 
-    return mutate(ctx, NotePayload, work, note_payload)
+    return sdk.mutate(ctx, NotePayload, work, note_payload)
 
 
-@hookimpl
-def crm_plugin_info() -> PluginInfo:
+@sdk.hookimpl
+def crm_plugin_info() -> sdk.PluginInfo:
     migrations = Path(__file__).parent / "versions"
-    return PluginInfo(name="notes", title="Notes", version="1.0", migrations=migrations)
+    return sdk.PluginInfo(name="notes", title="Notes", version="1.0", migrations=migrations)
 
 
-@hookimpl
+@sdk.hookimpl
 def crm_models() -> list[type]:
     return [Note]
 
 
-@hookimpl
-def crm_permissions() -> list[Permission]:
-    return [Permission("notes.read_secret", "Read the secret of notes")]
+@sdk.hookimpl
+def crm_permissions() -> list[sdk.Permission]:
+    return [sdk.Permission("notes.read_secret", "Read the secret of notes")]
 
 
-@hookimpl
-def crm_access_controlled() -> list[AccessControlledEntity]:
+@sdk.hookimpl
+def crm_access_controlled() -> list[sdk.AccessControlledEntity]:
     factory = lambda record: NoteType(record=record)  # noqa: E731
-    return [AccessControlledEntity("note", Note, graphql_type="Note", graphql_factory=factory)]
+    return [sdk.AccessControlledEntity("note", Note, graphql_type="Note", graphql_factory=factory)]
 
 
-@hookimpl
+@sdk.hookimpl
 def crm_graphql_types() -> list[type]:
     return [NoteType]
 
 
-@hookimpl
+@sdk.hookimpl
 def crm_query_fields() -> list:
     return [notes, note, note_count, export_notes, boom]
 
 
-@hookimpl
+@sdk.hookimpl
 def crm_mutation_fields() -> list:
     return [create_note, update_note, delete_note]
 
@@ -268,13 +238,13 @@ DEMO_GRANTS = {
 }
 
 
-@hookimpl
+@sdk.hookimpl
 def crm_demo_data(session, tenant) -> None:
     for profile_name, actions in DEMO_GRANTS.items():
         if profile_name in tenant.profiles:
-            grant(session, tenant.profiles[profile_name], [f"notes.note.{a}" for a in actions])
+            sdk.grant(session, tenant.profiles[profile_name], [f"notes.note.{a}" for a in actions])
     welcome = select(Note.id).where(Note.tenant_id == tenant.id, Note.title == "Welcome")
     if session.scalar(welcome) is None:
         owner = next(iter(tenant.users.values()))
-        public = AccessLevel.PUBLIC_READ.value
+        public = sdk.AccessLevel.PUBLIC_READ.value
         session.add(Note(tenant_id=tenant.id, owner_id=owner.id, title="Welcome", access=public))
