@@ -63,7 +63,34 @@ def builtin_plugins(pyproject: Path | None = PYPROJECT) -> tuple[str, ...]:
         else:
             group_eps = dist.entry_points.select(group=hookspecs.ENTRY_POINT_GROUP)
             declared = [ep.value for ep in group_eps]
-    return (*KERNEL_PLUGINS, *declared)
+    return (*KERNEL_PLUGINS, *_requirements_first(declared))
+
+
+def _requirements_first(dotted: Sequence[str]) -> list[str]:
+    """``dotted`` with every module after the modules it requires, otherwise in the given
+    order (an installed distribution's metadata lists entry points by name, not as
+    declared). Unknown requirements and cycles are left for the registry to report."""
+    requires: dict[str, tuple[str, ...]] = {}
+    name_of: dict[str, str] = {}
+    for path in dotted:
+        info_hook = getattr(importlib.import_module(path), "crm_plugin_info", None)
+        info = info_hook() if callable(info_hook) else None
+        if isinstance(info, PluginInfo):
+            name_of[info.name] = path
+            requires[path] = tuple(info.requires)
+    ordered: list[str] = []
+
+    def place(path: str, seen: frozenset[str]) -> None:
+        if path in ordered or path in seen:
+            return
+        for name in requires.get(path, ()):
+            if name in name_of:
+                place(name_of[name], seen | {path})
+        ordered.append(path)
+
+    for path in dotted:
+        place(path, frozenset())
+    return ordered
 
 
 def _third_party_entry_points() -> Iterator[tuple[importlib.metadata.EntryPoint, str]]:

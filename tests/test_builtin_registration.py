@@ -27,10 +27,11 @@ def test_an_installed_gateway_reads_them_from_its_metadata(tmp_path, monkeypatch
         tmp_path, "crm-gateway", "leads = plugins.leads\ncontacts = plugins.contacts\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    # listed by name in metadata; a module still comes after the ones it requires
     assert builtin_plugins(pyproject=None) == (
         "gateway.core.plugin",
-        "plugins.leads",
         "plugins.contacts",
+        "plugins.leads",
     )
 
 
