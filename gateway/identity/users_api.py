@@ -1,6 +1,7 @@
 """GraphQL API of the users of an organisation: the team directory and user CRUD
 (administrators with ``core.users.manage``). Sign-in, sessions and invitations are in
-:mod:`gateway.identity.api`; profiles, hierarchy and sharing in :mod:`gateway.access.api`."""
+:mod:`gateway.identity.api`; profiles and the hierarchy in :mod:`gateway.access.api`;
+sharing in :mod:`gateway.access.sharing_api`."""
 
 from __future__ import annotations
 
