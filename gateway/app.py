@@ -45,7 +45,7 @@ from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFacto
 from gateway.identity import services as identity
 from gateway.identity.crypto import SecretBox, load_key
 from gateway.identity.services import Caller
-from gateway.plugins import BUILTIN_PLUGINS, PluginRegistry, build_registry
+from gateway.plugins import PluginRegistry, build_registry, builtin_plugins
 from gateway.tenancy import services as tenancy
 from gateway.transport import (
     GRAPHQL_RESPONSE,
@@ -96,7 +96,7 @@ class Gateway:
         return cls(
             settings=settings,
             db=Database(settings.resolved_database_url),
-            registry=registry or build_registry(builtin=(*BUILTIN_PLUGINS, *settings.plugins)),
+            registry=registry or build_registry(builtin=(*builtin_plugins(), *settings.plugins)),
         )
 
 

@@ -1,17 +1,23 @@
 """Loading plugins and checking what they declare, once, at start-up.
 
-Built-in modules are registered from :data:`BUILTIN_PLUGINS`; third-party ones are found
-through the :data:`gateway.hookspecs.ENTRY_POINT_GROUP` entry-point group. Registration
-hooks are called plugin by plugin so every contribution is attributed, and any duplicate
-name fails start-up with a message naming both plugins.
+The kernel names no CRM module. Built-in modules are declared the way a partner declares a
+third-party one: as ``crm_gateway`` entry points (:data:`gateway.hookspecs.ENTRY_POINT_GROUP`)
+of this project (``[project.entry-points.crm_gateway]`` in ``pyproject.toml``), read by
+:func:`builtin_plugins`; they are registered first, in the order declared, then the entry
+points of other distributions. Registration hooks are called plugin by plugin so every
+contribution is attributed, and any duplicate name fails start-up with a message naming
+both plugins.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Collection, Iterable, Sequence
+import importlib.metadata
+import tomllib
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -19,7 +25,6 @@ from strawberry.types.base import has_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
-import plugins as builtin_package
 from gateway import hookspecs
 from gateway.contract import (
     CONTRACT_VERSION,
@@ -31,8 +36,75 @@ from gateway.contract import (
 )
 from gateway.errors import PluginError
 
-#: Kernel modules first, then the built-in CRM modules, in registration order.
-BUILTIN_PLUGINS: tuple[str, ...] = ("gateway.core.plugin", *builtin_package.BUILTIN)
+#: The kernel's own plugin (sign-in, ``me``, modules), registered before any module.
+KERNEL_PLUGINS: tuple[str, ...] = ("gateway.core.plugin",)
+#: The distribution whose ``crm_gateway`` entry points are the built-in modules.
+DISTRIBUTION = "crm-gateway"
+#: A source checkout's project file (read before the installed metadata, which an
+#: editable install may have written from an older checkout).
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+
+def builtin_plugins(pyproject: Path | None = PYPROJECT) -> tuple[str, ...]:
+    """The kernel, then the built-in modules: the ``crm_gateway`` entry points this project
+    declares, in declaration order — from ``pyproject`` in a source checkout, else from the
+    installed distribution's metadata."""
+    declared: list[str] | None = None
+    if pyproject is not None and pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == DISTRIBUTION:
+            group = project.get("entry-points", {}).get(hookspecs.ENTRY_POINT_GROUP, {})
+            declared = list(group.values())
+    if declared is None:
+        try:
+            dist = importlib.metadata.distribution(DISTRIBUTION)
+        except importlib.metadata.PackageNotFoundError:
+            declared = []
+        else:
+            group_eps = dist.entry_points.select(group=hookspecs.ENTRY_POINT_GROUP)
+            declared = [ep.value for ep in group_eps]
+    return (*KERNEL_PLUGINS, *_requirements_first(declared))
+
+
+def _requirements_first(dotted: Sequence[str]) -> list[str]:
+    """``dotted`` with every module after the modules it requires, otherwise in the given
+    order (an installed distribution's metadata lists entry points by name, not as
+    declared). Unknown requirements and cycles are left for the registry to report."""
+    requires: dict[str, tuple[str, ...]] = {}
+    name_of: dict[str, str] = {}
+    for path in dotted:
+        info_hook = getattr(importlib.import_module(path), "crm_plugin_info", None)
+        info = info_hook() if callable(info_hook) else None
+        if isinstance(info, PluginInfo):
+            name_of[info.name] = path
+            requires[path] = tuple(info.requires)
+    ordered: list[str] = []
+
+    def place(path: str, seen: frozenset[str]) -> None:
+        if path in ordered or path in seen:
+            return
+        for name in requires.get(path, ()):
+            if name in name_of:
+                place(name_of[name], seen | {path})
+        ordered.append(path)
+
+    for path in dotted:
+        place(path, frozenset())
+    return ordered
+
+
+def _third_party_entry_points() -> Iterator[tuple[importlib.metadata.EntryPoint, str]]:
+    """Every ``crm_gateway`` entry point of another distribution, with its origin label."""
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        if _canonical(name) == _canonical(DISTRIBUTION):
+            continue
+        for ep in dist.entry_points.select(group=hookspecs.ENTRY_POINT_GROUP):
+            yield ep, f"{name} {dist.version}, entry point"
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 @dataclass(frozen=True)
@@ -329,14 +401,16 @@ class HookRelay:
 def build_registry(
     extra_plugins: Sequence[object] = (),
     *,
-    builtin: Sequence[str] = BUILTIN_PLUGINS,
+    builtin: Sequence[str] | None = None,
     entry_points: bool = True,
 ) -> PluginRegistry:
-    """Register built-in, extra (tests, embedding) and entry-point plugins; check them all."""
+    """Register built-in, extra (tests, embedding) and third-party entry-point plugins;
+    check them all. ``builtin`` defaults to :func:`builtin_plugins`; ``entry_points=False``
+    leaves out every other distribution's plugins (the published schema, tests)."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     origins: dict[int, str] = {}
-    for dotted in builtin:
+    for dotted in builtin_plugins() if builtin is None else builtin:
         module = importlib.import_module(dotted)
         pm.register(module, name=dotted)
         origins[id(module)] = dotted
@@ -345,11 +419,14 @@ def build_registry(
         pm.register(plugin, name=name)
         origins[id(plugin)] = name
     if entry_points:
-        before = set(map(id, pm.get_plugins()))
-        pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
-        for plugin, dist in pm.list_plugin_distinfo():
-            if id(plugin) not in before:
-                origins[id(plugin)] = f"{dist.project_name} {dist.version}, entry point"
+        for ep, origin in _third_party_entry_points():
+            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+                continue
+            plugin = ep.load()
+            if pm.is_registered(plugin):
+                continue
+            pm.register(plugin, name=ep.name)
+            origins[id(plugin)] = origin
     # Modules' own hookspecs (crm_add_hookspecs), before any implementation is checked.
     for impl in pm.hook.crm_add_hookspecs.get_hookimpls():
         for namespace in impl.function() or ():

@@ -1,7 +1,3 @@
-"""The built-in CRM modules. Each sub-package is one pluggy plugin (see docs/plugins.md).
-
-``BUILTIN`` lists them in registration order; the gateway registers them before any
-third-party plugin discovered through the ``crm_gateway`` entry-point group.
-"""
-
-BUILTIN: tuple[str, ...] = ("plugins.contacts", "plugins.leads", "plugins.invoices")
+"""The built-in CRM modules. Each sub-package is one pluggy plugin (see docs/plugins.md),
+registered through the ``crm_gateway`` entry-point group declared in ``pyproject.toml`` —
+the same way a partner's module is found."""

@@ -11,9 +11,9 @@ from gateway.contract import AccessControlledEntity, Permission, PluginInfo
 from gateway.errors import PluginError
 from gateway.graphql.schema_factory import SchemaFactory
 from gateway.hookspecs import hookimpl
-from gateway.plugins import BUILTIN_PLUGINS, build_registry
+from gateway.plugins import build_registry
 from gateway.tenancy.models import Tenant
-from tests.conftest import REPO, TEST_PLUGINS
+from tests.conftest import BUILTIN_PLUGINS, REPO, TEST_PLUGINS
 
 EXAMPLE = REPO / "examples" / "crm-hello-plugin"
 

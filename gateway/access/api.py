@@ -1,11 +1,12 @@
-"""Admin GraphQL API of access control: profiles, users and hierarchy, shares, sharing rules,
-the permission catalogue, the profiles export and ``explainAccess``."""
+"""Admin GraphQL API of access control: profiles, the hierarchy, the permission catalogue,
+the profiles export and ``explainAccess``. User CRUD is in :mod:`gateway.identity.users_api`;
+record shares and sharing rules in :mod:`gateway.access.sharing_api`."""
 
 from __future__ import annotations
 
 import base64
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLObjectType
@@ -14,11 +15,11 @@ from strawberry.types import Info
 
 from gateway.access import export, hierarchy
 from gateway.access import services as svc
-from gateway.access.enforcement import get_visible
 from gateway.access.explain import Decision, explain
-from gateway.access.models import FieldMode, SharingRule
+from gateway.access.models import FieldMode
 from gateway.access.predicates import Reason
 from gateway.access.scope import AccessScope
+from gateway.access.sharing_api import _record_ref
 from gateway.contract import Action, PermissionKind
 from gateway.core.types import (
     FieldModeEnum,
@@ -30,19 +31,17 @@ from gateway.core.types import (
 )
 from gateway.errors import BadUserInput
 from gateway.excel import XLSX_MIME
-from gateway.graphql.common import UserError, attempt, global_id, mutate, page_size, parse_global_id
+from gateway.graphql.common import UserError, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.payloads import DeletePayload, ExportFile
-from gateway.identity import services as identity
 from gateway.identity.models import Profile, ProfileKind, User
-from gateway.plugins import PluginRegistry
+from gateway.identity.users_api import MANAGE_USERS
+from gateway.identity.users_api import optional_id as _id
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
 
 MANAGE_PROFILES = "core.profiles.manage"
-MANAGE_USERS = "core.users.manage"
-MANAGE_SHARING = "core.sharing.manage"
 
 PermissionKindEnum = strawberry.enum(PermissionKind, name="PermissionKind")
 ActionEnum = strawberry.enum(Action, name="PermissionAction")
@@ -72,49 +71,6 @@ class ProfileTreeNode:
 class HierarchyNode:
     user: UserType
     reports: list[HierarchyNode] = strawberry.field(description="Users who report to this one.")
-
-
-@strawberry.type(name="SharingRule")
-class SharingRuleType:
-    record: strawberry.Private[SharingRule]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return global_id("SharingRule", self.record.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.record.name
-
-    @strawberry.field(description="The entity it applies to; null for every entity.")
-    def entity(self) -> str | None:
-        return self.record.entity
-
-    @strawberry.field(description="Records owned by this user or anyone below them are shared.")
-    def owner_root(self, info: Ctx) -> UserType:
-        return UserType(
-            record=load_users(info.context, [self.record.owner_root_id])[self.record.owner_root_id]
-        )
-
-    @strawberry.field
-    def grantee_profile(self, info: Ctx) -> ProfileType | None:
-        pid = self.record.grantee_profile_id
-        return ProfileType(record=info.context.session.get_one(Profile, pid)) if pid else None
-
-    @strawberry.field(description="Shared with this user and everyone below them.")
-    def grantee_root(self, info: Ctx) -> UserType | None:
-        uid = self.record.grantee_root_id
-        return UserType(record=load_users(info.context, [uid])[uid]) if uid else None
-
-    @strawberry.field
-    def can_write(self) -> bool:
-        return self.record.can_write
-
-
-@strawberry.type
-class RecordShareType:
-    user: UserType
-    can_write: bool
 
 
 @strawberry.type
@@ -174,56 +130,9 @@ class UpdateProfileInput:
     field_rules: list[FieldRuleInput] | None = strawberry.UNSET
 
 
-@strawberry.input
-class CreateUserInput:
-    email: str
-    display_name: str
-    password: str
-    profile_id: strawberry.ID
-    manager_id: strawberry.ID | None = None
-    served_user_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-
-
-@strawberry.input(description="Partial update: omitted fields keep their value.")
-class UpdateUserInput:
-    display_name: str | None = strawberry.UNSET
-    profile_id: strawberry.ID | None = strawberry.UNSET
-    manager_id: strawberry.ID | None = strawberry.UNSET
-    served_user_ids: list[strawberry.ID] | None = strawberry.UNSET
-    is_active: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class CreateSharingRuleInput:
-    name: str
-    owner_root_id: strawberry.ID
-    grantee_profile_id: strawberry.ID | None = None
-    grantee_root_id: strawberry.ID | None = None
-    entity: str | None = None
-    can_write: bool = False
-
-
 @strawberry.type
 class ProfilePayload:
     profile: ProfileType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class UserPayload:
-    user: UserType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class SharingRulePayload:
-    sharing_rule: SharingRuleType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class ShareRecordPayload:
-    shares: list[RecordShareType] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -240,42 +149,12 @@ def _known_fields(ctx: RequestContext) -> set[tuple[str, str]]:
     }
 
 
-def _id(value: Any, type_name: str, field: str) -> int | None:
-    return (
-        None
-        if value is None or value is strawberry.UNSET
-        else parse_global_id(value, type_name, field)
-    )
-
-
-def _record_ref(registry: PluginRegistry, record_id: str) -> tuple[str, int]:
-    from strawberry.relay import from_base64
-
-    try:
-        type_name, raw = from_base64(record_id)
-        pk = int(raw)
-    except (ValueError, TypeError) as exc:
-        raise BadUserInput("not a valid ID", field="recordId") from exc
-    entity = registry.entity_of_type.get(type_name)
-    if entity is None:
-        raise BadUserInput(f"{type_name} records are not access-controlled", field="recordId")
-    return entity.entity, pk
+def _profile_payload(profile: Profile) -> ProfilePayload:
+    return ProfilePayload(profile=ProfileType(record=profile))
 
 
 def _rules(items: list[FieldRuleInput]) -> list[tuple[str, str, FieldMode]]:
     return [(r.type_name, r.field_name, FieldMode(r.mode)) for r in items]
-
-
-def _share_list(
-    ctx: RequestContext, session: Session, entity: str, record_id: int
-) -> list[RecordShareType]:
-    shares = svc.record_shares(session, entity, [record_id])
-    users = load_users(ctx, [s.user_id for s in shares])
-    return [
-        RecordShareType(user=UserType(record=users[s.user_id]), can_write=s.can_write)
-        for s in shares
-        if s.user_id in users
-    ]
 
 
 # -- queries --------------------------------------------------------------------------------
@@ -336,25 +215,6 @@ def export_profiles(info: Ctx) -> ExportFile:
     )
 
 
-@strawberry.field(description="The organisation's users (the team directory).")
-def users(info: Ctx, first: int | None = None) -> list[UserType]:
-    ctx = info.context
-    caller = ctx.require_caller()
-    size = page_size(first, ctx.gateway.settings)
-    found = svc.users(ctx.session, caller.tenant_id, limit=size)
-    prime_users(ctx, found)
-    return [UserType(record=u) for u in found]
-
-
-@strawberry.field
-def user(info: Ctx, id: strawberry.ID) -> UserType | None:
-    ctx = info.context
-    caller = ctx.require_caller()
-    pk = parse_global_id(id, "User")
-    found = load_users(ctx, [pk]).get(pk)
-    return UserType(record=found) if found and found.tenant_id == caller.tenant_id else None
-
-
 @strawberry.field(description="Everyone below a user (default: the caller) in the hierarchy.")
 def subordinates(info: Ctx, user_id: strawberry.ID | None = None) -> list[UserType]:
     ctx = info.context
@@ -386,23 +246,6 @@ def hierarchy_tree(info: Ctx) -> list[HierarchyNode]:
         )
 
     return [node(u) for u in reports.get(None, [])]
-
-
-@strawberry.field
-def sharing_rules(info: Ctx) -> list[SharingRuleType]:
-    ctx = info.context
-    caller = ctx.require(MANAGE_SHARING)
-    return [SharingRuleType(record=r) for r in svc.sharing_rules(ctx.session, caller.tenant_id)]
-
-
-@strawberry.field(description="Who a record is shared with (the record must be visible).")
-def record_shares(info: Ctx, record_id: strawberry.ID) -> list[RecordShareType]:
-    ctx = info.context
-    ctx.require_caller()
-    registry = ctx.gateway.registry
-    entity, pk = _record_ref(registry, record_id)
-    record = get_visible(ctx.session, registry.entities[entity].model, pk, entity)
-    return _share_list(ctx, ctx.session, entity, record.id)
 
 
 @strawberry.field(
@@ -467,9 +310,7 @@ def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
             ),
         )
 
-    return mutate(
-        ctx, ProfilePayload, work, lambda result: ProfilePayload(profile=ProfileType(record=result))
-    )
+    return mutate(ctx, ProfilePayload, work, _profile_payload)
 
 
 @strawberry.mutation
@@ -499,13 +340,9 @@ def update_profile(info: Ctx, id: strawberry.ID, input: UpdateProfileInput) -> P
             ),
         )
 
-    result = attempt(ctx, work)
+    payload = mutate(ctx, ProfilePayload, work, _profile_payload)
     ctx.cache.pop("grants", None)
-    return (
-        ProfilePayload(errors=result)
-        if isinstance(result, list)
-        else ProfilePayload(profile=ProfileType(record=result))
-    )
+    return payload
 
 
 @strawberry.mutation(description="Delete a profile; refused while users hold it.")
@@ -518,201 +355,11 @@ def delete_profile(info: Ctx, id: strawberry.ID) -> DeletePayload:
             session, svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile"))
         )
 
-    result = attempt(ctx, work)
-    return (
-        DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
-    )
+    return mutate(ctx, DeletePayload, work, lambda _: DeletePayload(deleted_id=id))
 
 
-@strawberry.mutation
-def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
-    ctx = info.context
-    caller = ctx.require(MANAGE_USERS)
-
-    def work(session: Session) -> User:
-        profile = svc.get_profile(
-            session, caller.tenant_id, parse_global_id(input.profile_id, "Profile", "profileId")
-        )
-        manager_id = _id(input.manager_id, "User", "managerId")
-        manager = (
-            svc.get_user(session, caller.tenant_id, manager_id, "managerId") if manager_id else None
-        )
-        created = identity.create_user(
-            session,
-            tenant_id=caller.tenant_id,
-            email=input.email,
-            password=input.password,
-            display_name=input.display_name,
-            profile=profile,
-            manager=manager,
-            hash_profile=ctx.gateway.settings.password_hash_profile,
-        )
-        if input.served_user_ids:
-            svc.set_served_users(
-                session,
-                created,
-                [parse_global_id(i, "User", "servedUserIds") for i in input.served_user_ids],
-            )
-        return created
-
-    return mutate(ctx, UserPayload, work, lambda result: UserPayload(user=UserType(record=result)))
-
-
-@strawberry.mutation
-def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPayload:
-    ctx = info.context
-    caller = ctx.require(MANAGE_USERS)
-
-    def work(session: Session) -> User:
-        target = svc.get_user(session, caller.tenant_id, parse_global_id(id, "User"))
-        given = lambda v: v is not strawberry.UNSET  # noqa: E731
-        served = input.served_user_ids if given(input.served_user_ids) else None
-        return svc.update_user(
-            session,
-            ctx.gateway.registry,
-            target,
-            svc.UserChanges(
-                display_name=input.display_name if given(input.display_name) else None,
-                profile_id=_id(input.profile_id, "Profile", "profileId"),
-                manager_id=_id(input.manager_id, "User", "managerId"),
-                clear_manager=given(input.manager_id) and input.manager_id is None,
-                served_user_ids=[parse_global_id(i, "User", "servedUserIds") for i in served]
-                if served is not None
-                else None,
-                is_active=input.is_active if given(input.is_active) else None,
-            ),
-        )
-
-    result = attempt(ctx, work)
-    ctx.cache.clear()
-    return (
-        UserPayload(errors=result)
-        if isinstance(result, list)
-        else UserPayload(user=UserType(record=result))
-    )
-
-
-@strawberry.mutation(
-    description="Deactivate a user and end their sessions (never the last administrator)."
-)
-def deactivate_user(info: Ctx, id: strawberry.ID) -> UserPayload:
-    ctx = info.context
-    caller = ctx.require(MANAGE_USERS)
-
-    def work(session: Session) -> User:
-        target = svc.get_user(session, caller.tenant_id, parse_global_id(id, "User"))
-        return svc.update_user(
-            session, ctx.gateway.registry, target, svc.UserChanges(is_active=False)
-        )
-
-    return mutate(ctx, UserPayload, work, lambda result: UserPayload(user=UserType(record=result)))
-
-
-@strawberry.mutation(description="Share a record you may change with a user (read or write).")
-def share_record(
-    info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID, can_write: bool = False
-) -> ShareRecordPayload:
-    ctx = info.context
-    ctx.require_caller()
-    registry = ctx.gateway.registry
-
-    def work(session: Session) -> list[RecordShareType]:
-        entity, pk = _record_ref(registry, record_id)
-        svc.share_record(
-            session, registry, entity, pk, parse_global_id(user_id, "User", "userId"), can_write
-        )
-        return _share_list(ctx, session, entity, pk)
-
-    result = attempt(ctx, work)
-    if result and isinstance(result[0], UserError):
-        return ShareRecordPayload(errors=result)  # type: ignore[arg-type]
-    return ShareRecordPayload(shares=result)  # type: ignore[arg-type]
-
-
-@strawberry.mutation
-def unshare_record(
-    info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID
-) -> ShareRecordPayload:
-    ctx = info.context
-    ctx.require_caller()
-    registry = ctx.gateway.registry
-
-    def work(session: Session) -> list[RecordShareType]:
-        entity, pk = _record_ref(registry, record_id)
-        svc.unshare_record(
-            session, registry, entity, pk, parse_global_id(user_id, "User", "userId")
-        )
-        return _share_list(ctx, session, entity, pk)
-
-    result = attempt(ctx, work)
-    if result and isinstance(result[0], UserError):
-        return ShareRecordPayload(errors=result)  # type: ignore[arg-type]
-    return ShareRecordPayload(shares=result)  # type: ignore[arg-type]
-
-
-@strawberry.mutation
-def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRulePayload:
-    ctx = info.context
-    caller = ctx.require(MANAGE_SHARING)
-
-    def work(session: Session) -> SharingRule:
-        return svc.create_sharing_rule(
-            session,
-            ctx.gateway.registry,
-            caller.tenant_id,
-            svc.RuleSpec(
-                name=input.name,
-                owner_root_id=parse_global_id(input.owner_root_id, "User", "ownerRootId"),
-                grantee_profile_id=_id(input.grantee_profile_id, "Profile", "granteeProfileId"),
-                grantee_root_id=_id(input.grantee_root_id, "User", "granteeRootId"),
-                entity=input.entity,
-                can_write=input.can_write,
-            ),
-        )
-
-    return mutate(
-        ctx,
-        SharingRulePayload,
-        work,
-        lambda result: SharingRulePayload(sharing_rule=SharingRuleType(record=result)),
-    )
-
-
-@strawberry.mutation
-def delete_sharing_rule(info: Ctx, id: strawberry.ID) -> DeletePayload:
-    ctx = info.context
-    caller = ctx.require(MANAGE_SHARING)
-    result = attempt(
-        ctx,
-        lambda s: svc.delete_sharing_rule(s, caller.tenant_id, parse_global_id(id, "SharingRule")),
-    )
-    return (
-        DeletePayload(errors=result) if isinstance(result, list) else DeletePayload(deleted_id=id)
-    )
-
-
-QUERY_FIELDS = [
-    profiles,
-    profile_tree,
-    permission_catalogue,
-    export_profiles,
-    users,
-    user,
-    subordinates,
-    hierarchy_tree,
-    sharing_rules,
-    record_shares,
-    explain_access,
-]
-MUTATION_FIELDS = [
-    create_profile,
-    update_profile,
-    delete_profile,
-    create_user,
-    update_user,
-    deactivate_user,
-    share_record,
-    unshare_record,
-    create_sharing_rule,
-    delete_sharing_rule,
-]
+QUERY_FIELDS = [profiles, profile_tree, permission_catalogue, export_profiles]
+#: after the user directory (identity.users_api) in the published Query type
+HIERARCHY_FIELDS = [subordinates, hierarchy_tree]
+EXPLAIN_FIELDS = [explain_access]
+MUTATION_FIELDS = [create_profile, update_profile, delete_profile]

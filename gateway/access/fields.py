@@ -31,19 +31,12 @@ from weakref import WeakKeyDictionary
 
 import strawberry
 from graphql import (
-    DocumentNode,
-    FieldNode,
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
-    TypeInfo,
-    TypeInfoVisitor,
-    Visitor,
-    get_named_type,
-    visit,
 )
 from sqlalchemy import select
-from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.extensions import FieldExtension
 from strawberry.schema_directive import Location
 from strawberry.types import Info
 
@@ -51,8 +44,6 @@ from gateway.access.models import FieldMode
 from gateway.access.predicates import Mode
 from gateway.access.scope import SYSTEM
 from gateway.errors import Forbidden, PluginError
-from gateway.graphql.document_memo import DocumentMemo
-from gateway.identity.services import ENROLMENT_FIELDS
 
 if TYPE_CHECKING:
     from gateway.access.scope import AccessScope
@@ -349,59 +340,6 @@ def _refusal(verb: str, refused: Iterable[FieldKey], rules: EffectiveRules, why:
     if causes:
         message += f" ({why} {', '.join(map(field_label, causes))})"
     return Forbidden(message, fields=[field_label(k) for k in sorted({*named, *causes})])
-
-
-_SELECTED: DocumentMemo[frozenset[FieldKey]] = DocumentMemo()
-
-
-def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[FieldKey]:
-    """Every ``(parent type, field)`` a document selects, fragments included (memoised)."""
-    # keyed on the schema object itself (held by the key): a schema's id could be reused
-    return _SELECTED.get(document, schema, lambda: _collect_fields(schema, document))
-
-
-def _collect_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[FieldKey]:
-    type_info = TypeInfo(schema)
-    found: set[FieldKey] = set()
-
-    class Collect(Visitor):
-        def enter_field(self, node: FieldNode, *_args: Any) -> None:
-            parent = type_info.get_parent_type()
-            if parent is not None and not node.name.value.startswith("__"):
-                found.add((get_named_type(parent).name, node.name.value))
-
-    visit(document, TypeInfoVisitor(type_info, Collect()))
-    return frozenset(found)
-
-
-class FieldGuard(SchemaExtension):
-    """Refuse, before execution, an operation selecting fields the caller may not read
-    (hidden by a rule, needing a permission, or derived from such a field)."""
-
-    def on_execute(self) -> Iterator[None]:
-        ec = self.execution_context
-        caller = getattr(ec.context, "caller", None)
-        if caller is not None and caller.enrolment_only and ec.graphql_document is not None:
-            roots = {
-                f
-                for t, f in selected_fields(ec.schema._schema, ec.graphql_document)
-                if t in ("Query", "Mutation")
-            }
-            if roots - ENROLMENT_FIELDS:
-                raise Forbidden(
-                    "your organisation requires two-factor sign-in: enrol an authenticator "
-                    "app first (enrollTwoFactor, confirmTwoFactor)",
-                    reason="TWO_FACTOR_ENROLMENT_REQUIRED",
-                )
-        access = getattr(ec.context, "access", None)
-        if access is not None and ec.graphql_document is not None:
-            rules = effective_rules(access)
-            if rules:
-                selected = selected_fields(ec.schema._schema, ec.graphql_document)
-                denied = [key for key in selected if rules.hidden(key)]
-                if denied:
-                    raise _refusal("read", denied, rules, "derived from")
-        yield
 
 
 def filter_reads(given: object | None, reads: Mapping[str, tuple[str, ...]]) -> set[str]:

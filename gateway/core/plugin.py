@@ -10,6 +10,7 @@ from strawberry.types.field import StrawberryField
 
 from gateway import __version__, dashboard, notifications
 from gateway.access import api as access_api
+from gateway.access import sharing_api
 from gateway.access.models import (
     ProfileFieldRule,
     ProfilePermission,
@@ -22,6 +23,7 @@ from gateway.core import api
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
+from gateway.identity import users_api
 from gateway.identity.models import (
     AssistantLink,
     AuthSession,
@@ -33,6 +35,7 @@ from gateway.identity.models import (
     User,
 )
 from gateway.notifications import Notification
+from gateway.tenancy import api as tenancy_api
 from gateway.tenancy.models import Tenant, TenantModule
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -100,7 +103,12 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         dashboard.dashboard,
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
+        *tenancy_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,
+        *users_api.QUERY_FIELDS,
+        *access_api.HIERARCHY_FIELDS,
+        *sharing_api.QUERY_FIELDS,
+        *access_api.EXPLAIN_FIELDS,
     ]
 
 
@@ -108,7 +116,10 @@ def crm_query_fields() -> Sequence[StrawberryField]:
 def crm_mutation_fields() -> Sequence[StrawberryField]:
     return [
         *identity_api.MUTATION_FIELDS,
+        *tenancy_api.MUTATION_FIELDS,
         api.set_module_enabled,
         notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,
+        *users_api.MUTATION_FIELDS,
+        *sharing_api.MUTATION_FIELDS,
     ]

@@ -29,7 +29,8 @@ from strawberry.schema.schema import validate_document
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from gateway.access.fields import FieldGuard, FieldPolicy, field_policies
+from gateway.access.fields import FieldPolicy, field_policies
+from gateway.access.guard import FieldGuard
 from gateway.config import Settings
 from gateway.graphql.document_memo import DocumentMemo
 from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate

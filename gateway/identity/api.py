@@ -1,11 +1,12 @@
-"""GraphQL API of identity: sign-in with two-factor authentication, sessions, password,
-invitations and organisation settings."""
+"""GraphQL API of identity: sign-in with two-factor authentication, sessions, password and
+invitations. User CRUD is in :mod:`gateway.identity.users_api`; organisation settings in
+:mod:`gateway.tenancy.api`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -14,14 +15,12 @@ from strawberry.types import Info
 from gateway import mail
 from gateway.core.types import ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
-from gateway.graphql.common import UserError, attempt, global_id, mutate, parse_global_id
+from gateway.graphql.common import UserError, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
-from gateway.graphql.input_checks import text, text_argument
 from gateway.graphql.payloads import OkPayload
 from gateway.identity import invitations, throttle, two_factor
 from gateway.identity import services as identity
 from gateway.identity.models import AuthSession, LoginChallenge, Profile, User
-from gateway.tenancy import organization
 from gateway.tenancy import services as tenancy
 from gateway.tenancy.models import Tenant
 
@@ -230,10 +229,12 @@ def confirm_two_factor(info: Ctx, code: str) -> ConfirmTwoFactorPayload:
         user = session.get_one(User, caller.user_id)
         return two_factor.confirm_enrolment(session, ctx.gateway.secret_box, user, code)
 
-    result = attempt(ctx, work)
-    if result and isinstance(result[0], UserError):
-        return ConfirmTwoFactorPayload(errors=result)  # type: ignore[arg-type]
-    return ConfirmTwoFactorPayload(recovery_codes=result)  # type: ignore[arg-type]
+    return mutate(
+        ctx,
+        ConfirmTwoFactorPayload,
+        work,
+        lambda codes: ConfirmTwoFactorPayload(recovery_codes=codes),
+    )
 
 
 @strawberry.mutation(description="Switch two-factor authentication off (password and a code).")
@@ -309,8 +310,7 @@ def revoke_session(info: Ctx, id: strawberry.ID) -> OkPayload:
         identity.revoke_session(session, pk)
         return True
 
-    result = attempt(ctx, work)
-    return OkPayload(errors=result) if isinstance(result, list) else OkPayload(ok=True)
+    return mutate(ctx, OkPayload, work, lambda _: OkPayload(ok=True))
 
 
 @strawberry.mutation(description="End all your sessions (the current one too, unless kept).")
@@ -450,125 +450,10 @@ def accept_invitation(
         )
         return _signed_in(session, ctx, user)
 
-    result = attempt(ctx, work)
-    return LoginPayload(errors=result) if isinstance(result, list) else result
+    return mutate(ctx, LoginPayload, work, lambda signed_in: signed_in)
 
 
-# -- organisation settings -----------------------------------------------------------------
-
-
-@strawberry.type
-class Organization:
-    record: strawberry.Private[Tenant]
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.record.name
-
-    @strawberry.field
-    def slug(self) -> str:
-        return self.record.slug
-
-    @strawberry.field
-    def language(self) -> str:
-        return self.record.language
-
-    @strawberry.field
-    def timezone(self) -> str:
-        return self.record.timezone
-
-    @strawberry.field
-    def legal_name(self) -> str:
-        return self.record.legal_name
-
-    @strawberry.field
-    def fiscal_id(self) -> str:
-        return self.record.fiscal_id
-
-    @strawberry.field
-    def address(self) -> str:
-        return self.record.address
-
-    @strawberry.field
-    def phone(self) -> str:
-        return self.record.phone
-
-    @strawberry.field
-    def email(self) -> str:
-        return self.record.email
-
-    @strawberry.field
-    def website(self) -> str:
-        return self.record.website
-
-    @strawberry.field(description="The logo as a data URL (PNG, JPEG or WebP).")
-    def logo(self) -> str | None:
-        return organization.logo_data_url(self.record)
-
-    @strawberry.field(description="Every user must sign in with two-factor authentication.")
-    def require_two_factor(self) -> bool:
-        return self.record.require_two_factor
-
-
-@strawberry.input(description="Partial update: omitted fields keep their value.")
-class UpdateOrganizationInput:
-    name: str | None = None
-    language: str | None = None
-    timezone: str | None = None
-    legal_name: str | None = None
-    fiscal_id: str | None = None
-    address: str | None = text(500, multiline=True, default=None)
-    phone: str | None = None
-    email: str | None = None
-    website: str | None = None
-    require_two_factor: bool | None = None
-
-
-@strawberry.type
-class OrganizationPayload:
-    organization: Organization | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.field(name="organization", description="Your organisation's settings.")
-def organization_settings(info: Ctx) -> Organization:
-    ctx = info.context
-    caller = ctx.require_caller()
-    return Organization(record=ctx.session.get_one(Tenant, caller.tenant_id))
-
-
-def _org_change(
-    ctx: RequestContext, change: Callable[[Session, Tenant], Tenant]
-) -> OrganizationPayload:
-    caller = ctx.require(MANAGE_ORGANIZATION)
-    return mutate(
-        ctx,
-        OrganizationPayload,
-        lambda s: change(s, s.get_one(Tenant, caller.tenant_id)),
-        lambda result: OrganizationPayload(organization=Organization(record=result)),
-    )
-
-
-@strawberry.mutation(description="Change the organisation's settings (and its 2FA policy).")
-def update_organization(info: Ctx, input: UpdateOrganizationInput) -> OrganizationPayload:
-    changes = organization.OrganizationChanges(**vars(input))
-    return _org_change(info.context, lambda s, t: organization.update_settings(s, t, changes))
-
-
-@strawberry.mutation(description="Set the logo from a data URL: PNG, JPEG or WebP, ≤ 512 KiB.")
-def set_organization_logo(
-    info: Ctx,
-    data_url: Annotated[str, text_argument(2 * organization.MAX_LOGO_BYTES)],
-) -> OrganizationPayload:
-    return _org_change(info.context, lambda s, t: organization.set_logo(s, t, data_url))
-
-
-@strawberry.mutation
-def remove_organization_logo(info: Ctx) -> OrganizationPayload:
-    return _org_change(info.context, organization.clear_logo)
-
-
-QUERY_FIELDS = [my_sessions, invitation, organization_settings]
+QUERY_FIELDS = [my_sessions, invitation]
 MUTATION_FIELDS = [
     login,
     verify_two_factor,
@@ -582,7 +467,4 @@ MUTATION_FIELDS = [
     invite_user,
     create_invitation_link,
     accept_invitation,
-    update_organization,
-    set_organization_logo,
-    remove_organization_logo,
 ]

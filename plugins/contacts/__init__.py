@@ -9,15 +9,15 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from gateway.contract import (
+from gateway.sdk import (
     AccessControlledEntity,
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
     Permission,
     PluginInfo,
+    hookimpl,
 )
-from gateway.hookspecs import hookimpl
 from plugins.contacts import api, dashboard, demo, hookspecs, webforms
 from plugins.contacts.models import (
     Contact,

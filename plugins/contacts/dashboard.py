@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gateway.contract import CallerContext, DashboardFigure, DashboardPeriods
+from gateway.sdk import (
+    CallerContext,
+    DashboardFigure,
+    DashboardPeriods,
+)
 from plugins.contacts.models import Contact
 
 

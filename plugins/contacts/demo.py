@@ -8,9 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.access.services import grant
-from gateway.contract import AccessLevel
-from gateway.demo import DemoTenant
+from gateway.sdk import (
+    AccessLevel,
+    DemoTenant,
+    grant,
+)
 from plugins.contacts.models import (
     Category,
     ClientKind,

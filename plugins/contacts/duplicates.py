@@ -17,39 +17,21 @@ from typing import Any
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from gateway import events
-from gateway.access.enforcement import get_writable
-from gateway.access.reads import full_access_fields, full_access_rows, unreadable_fields
-from gateway.contract import ChangeKind
-from gateway.errors import BadUserInput
-from gateway.graphql.context import RequestContext
-from plugins.contacts import services
+from gateway.sdk import (
+    BadUserInput,
+    CallerContext,
+    ChangeKind,
+    events,
+    full_access_fields,
+    full_access_rows,
+    get_writable,
+    unreadable_fields,
+)
+from plugins.contacts import fields, services
 from plugins.contacts.models import Contact, ContactEmail, ContactPhone
 
-#: GraphQL field names that can be taken from the merged contact.
-TAKEABLE = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "companyName": "company_name",
-    "website": "website",
-    "street": "street",
-    "city": "city",
-    "region": "region",
-    "postalCode": "postal_code",
-    "country": "country",
-    "fiscalId": "fiscal_id",
-    "fiscalIdType": "fiscal_id_type",
-    "category": "category",
-    "clientKind": "client_kind",
-    "source": "source",
-    "segment": "segment",
-    "zone": "zone",
-    "description": "description",
-    "discount": "discount",
-    "currency": "currency",
-    "latitude": "latitude",
-    "longitude": "longitude",
-}
+#: GraphQL field names that can be taken from the merged contact (from the field table).
+TAKEABLE = fields.MERGEABLE
 
 
 class DuplicateReason(StrEnum):
@@ -98,7 +80,7 @@ def _groups(session: Session, key: Any, compared: Any, *joins: Any) -> list[tupl
     return [(k, cid) for k, cid in rows]
 
 
-def _readable_reasons(ctx: RequestContext) -> dict[DuplicateReason, Any]:
+def _readable_reasons(ctx: CallerContext) -> dict[DuplicateReason, Any]:
     """The reasons the caller may see, each with the contacts it may compare: all visible
     ones, or only those it has full access to when a field needs that (``@fullAccess``)."""
     reads = {f for fields in REASON_READS.values() for f in fields}
@@ -111,7 +93,7 @@ def _readable_reasons(ctx: RequestContext) -> dict[DuplicateReason, Any]:
     }
 
 
-def find(ctx: RequestContext, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
+def find(ctx: CallerContext, limit: int, options: list[Any] | None = None) -> list[DuplicateGroup]:
     """Up to ``limit`` groups of visible contacts that look like the same one, by the values
     the caller may read."""
     session = ctx.session
@@ -155,7 +137,7 @@ def find(ctx: RequestContext, limit: int, options: list[Any] | None = None) -> l
     ]
 
 
-def merge(ctx: RequestContext, keep_id: int, merge_id: int, take: list[str]) -> Contact:
+def merge(ctx: CallerContext, keep_id: int, merge_id: int, take: list[str]) -> Contact:
     """Merge ``merge_id`` into ``keep_id`` (both must be yours to change)."""
     session = ctx.session
     if keep_id == merge_id:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gateway.hookspecs import hookspec
+from gateway.sdk import (
+    hookspec,
+)
 
 if TYPE_CHECKING:
-    from gateway.contract import CallerContext
+    from gateway.sdk import CallerContext
 
 
 @hookspec(firstresult=True)

@@ -9,9 +9,13 @@ from typing import Any
 
 import strawberry
 
-from gateway.graphql.common import AccessLevelEnum, parse_global_id
-from gateway.graphql.input_checks import LONG_TEXT, text
-from gateway.graphql.pagination import Direction
+from gateway.sdk import (
+    LONG_TEXT,
+    AccessLevelEnum,
+    Direction,
+    parse_global_id,
+    text,
+)
 from plugins.contacts.services import ContactData, ContactFilter
 from plugins.contacts.types import (
     CategoryEnum,

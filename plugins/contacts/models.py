@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -18,8 +18,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.contract import AccessLevel
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.sdk import (
+    AccessLevel,
+    Base,
+    CustomFieldColumns,
+    CustomValueColumns,
+    UTCDateTime,
+    str_enum,
+    utcnow,
+)
+from gateway.sdk import FieldType as FieldType  # re-exported: leads reads it here
 
 
 class ContactKind(StrEnum):
@@ -50,14 +58,6 @@ class FiscalIdType(StrEnum):
     NIF = "NIF"
     NIE = "NIE"
     OTHER = "OTHER"
-
-
-class FieldType(StrEnum):
-    TEXT = "TEXT"
-    NUMBER = "NUMBER"
-    DATE = "DATE"
-    BOOLEAN = "BOOLEAN"
-    CHOICE = "CHOICE"
 
 
 class ContactType(Base):
@@ -96,25 +96,11 @@ class TagGrant(Base):
     )
 
 
-class CustomField(Base):
-    """An admin-defined extra field of contacts."""
+class CustomField(CustomFieldColumns, Base):
+    """An admin-defined extra field of contacts (columns: ``gateway.sdk.CustomFieldColumns``)."""
 
     __tablename__ = "contact_custom_fields"
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(60))
-    label: Mapped[str] = mapped_column(String(120))
-    type: Mapped[FieldType] = mapped_column(str_enum(FieldType))
-    #: Allowed values of a CHOICE field, separated by newlines.
-    choices: Mapped[str] = mapped_column(Text, default="")
-    required: Mapped[bool] = mapped_column(default=False)
-    position: Mapped[int] = mapped_column(default=0)
-
-    @property
-    def choice_list(self) -> list[str]:
-        return [c for c in self.choices.split("\n") if c]
 
 
 def _search_column() -> Any:
@@ -255,8 +241,9 @@ class ContactTagLink(Base):
     tag: Mapped[Tag] = relationship(lazy="joined")
 
 
-class CustomValue(Base):
-    """A custom field's value for a contact, in a typed column so filters run in SQL."""
+class CustomValue(CustomValueColumns, Base):
+    """A custom field's value for a contact, in a typed column so filters run in SQL
+    (columns: :class:`gateway.sdk.CustomValueColumns`)."""
 
     __tablename__ = "contact_custom_values"
     __table_args__ = (Index("ix_contact_custom_values_field_id_text", "field_id", "value_text"),)
@@ -267,10 +254,5 @@ class CustomValue(Base):
     field_id: Mapped[int] = mapped_column(
         ForeignKey("contact_custom_fields.id", ondelete="CASCADE"), primary_key=True
     )
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    value_text: Mapped[str | None] = mapped_column(String(500))
-    value_number: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
-    value_date: Mapped[date | None]
-    value_bool: Mapped[bool | None]
 
     field: Mapped[CustomField] = relationship(lazy="joined")

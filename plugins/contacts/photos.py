@@ -9,7 +9,9 @@ import re
 
 from PIL import Image, UnidentifiedImageError
 
-from gateway.errors import BadUserInput
+from gateway.sdk import (
+    BadUserInput,
+)
 from plugins.contacts.models import Contact
 
 MAX_BYTES = 1024 * 1024

@@ -9,23 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway import events
-from gateway.access.fields import check_writable_fields
-from gateway.access.reads import unreadable_fields, visible_rows
-from gateway.access.services import get_user
-from gateway.contract import AccessLevel, ChangeKind
-from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
-from gateway.graphql.context import RequestContext
-from gateway.graphql.scalars import finite_decimal
-from gateway.identity.models import ProfileKind
+from gateway.sdk import (
+    AccessLevel,
+    BadUserInput,
+    CallerContext,
+    ChangeKind,
+    Forbidden,
+    NotFound,
+    ProfileKind,
+    check_writable_fields,
+    customfields,
+    events,
+    get_user,
+    unreadable_fields,
+    visible_rows,
+)
+from plugins.contacts import fields
 from plugins.contacts import validation as check
 from plugins.contacts.models import (
     Category,
@@ -37,7 +43,6 @@ from plugins.contacts.models import (
     ContactType,
     CustomField,
     CustomValue,
-    FieldType,
     FiscalIdType,
     Tag,
     TagGrant,
@@ -45,21 +50,8 @@ from plugins.contacts.models import (
 from plugins.contacts.permissions import ContactsPermission as P
 
 ENTITY = "contact"
-#: Contact fields stored as plain strings, with their GraphQL names.
-TEXT_FIELDS = {
-    "first_name": "firstName",
-    "last_name": "lastName",
-    "company_name": "companyName",
-    "website": "website",
-    "street": "street",
-    "city": "city",
-    "region": "region",
-    "postal_code": "postalCode",
-    "source": "source",
-    "segment": "segment",
-    "zone": "zone",
-    "description": "description",
-}
+#: Contact fields stored as plain strings, with their GraphQL names (from the field table).
+TEXT_FIELDS = fields.TEXT_ATTRS
 
 
 @dataclass
@@ -118,7 +110,7 @@ SEARCHED: tuple[tuple[Any, tuple[str, ...]], ...] = (
 COMPANY_SEARCH_READS = ("company", "companyName")
 
 
-def search_condition(ctx: RequestContext, text: str) -> Any:
+def search_condition(ctx: CallerContext, text: str) -> Any:
     """Every word of ``text`` (accents and case ignored) must appear in a field of the
     contact that the caller may read — names, emails, phones, fiscal ID, tags — or in the
     name of its company, when the caller may see that company. Fields the caller's profile
@@ -152,7 +144,7 @@ def search_condition(ctx: RequestContext, text: str) -> Any:
 
 
 def filtered(
-    ctx: RequestContext, search: str | None, flt: ContactFilter | None
+    ctx: CallerContext, search: str | None, flt: ContactFilter | None
 ) -> Select[tuple[Contact]]:
     """The caller's visible contacts narrowed by search and filters, all in SQL."""
     caller = ctx.require_caller()
@@ -196,96 +188,35 @@ def filtered(
             definition = fields.get(key)
             if definition is None:
                 raise BadUserInput(f"no custom field {key!r}", field="filter.customFields")
-            column = _value_column(definition)
-            parts = [CustomValue.contact_id == Contact.id, CustomValue.field_id == definition.id]
-            if equals is not None:
-                parts.append(column == _coerce(definition, equals, "filter.customFields"))
-            if low is not None:
-                parts.append(column >= _coerce(definition, low, "filter.customFields"))
-            if high is not None:
-                parts.append(column <= _coerce(definition, high, "filter.customFields"))
-            conditions.append(exists().where(*parts))
+            conditions.append(
+                customfields.matches(
+                    CustomValue,
+                    CustomValue.contact_id,
+                    Contact.id,
+                    definition,
+                    equals=equals,
+                    low=low,
+                    high=high,
+                )
+            )
     return stmt.where(*conditions)
 
 
-def custom_fields_by_key(session: Session) -> dict[str, CustomField]:
-    return {f.key: f for f in session.scalars(select(CustomField).order_by(CustomField.position))}
-
-
-def _value_column(definition: CustomField) -> Any:
-    return {
-        FieldType.TEXT: CustomValue.value_text,
-        FieldType.CHOICE: CustomValue.value_text,
-        FieldType.NUMBER: CustomValue.value_number,
-        FieldType.DATE: CustomValue.value_date,
-        FieldType.BOOLEAN: CustomValue.value_bool,
-    }[definition.type]
-
-
-#: NUMBER custom values are ``Numeric(18, 6)``: PostgreSQL refuses larger ones.
-CUSTOM_NUMBER_LIMIT = Decimal(10**12)
-
-
-def _coerce(definition: CustomField, raw: str, where: str) -> Any:
-    try:
-        match definition.type:
-            case FieldType.NUMBER:
-                number = finite_decimal(raw)  # no NaN or Infinity (stored as "NaN")
-                if abs(number) >= CUSTOM_NUMBER_LIMIT:
-                    raise ValueError("too large")
-                return number
-            case FieldType.DATE:
-                return date.fromisoformat(raw)
-            case FieldType.BOOLEAN:
-                if raw.lower() not in ("true", "false"):
-                    raise ValueError(raw)
-                return raw.lower() == "true"
-            case FieldType.CHOICE:
-                if raw not in definition.choice_list:
-                    raise ValueError(raw)
-                return raw
-            case _:
-                if len(raw) > 500:
-                    raise ValueError("too long")
-                return raw
-    except (ValueError, InvalidOperation) as exc:
-        raise BadUserInput(
-            f"{raw!r} is not a valid {definition.type.value.lower()} for {definition.key!r}",
-            field=where,
-        ) from exc
+def custom_fields_by_key(session: Session, tenant_id: int | None = None) -> dict[str, CustomField]:
+    """The custom field definitions by key (``tenant_id``: explicit, for system sessions)."""
+    if tenant_id is None:
+        return customfields.definitions(session, CustomField)
+    stmt = select(CustomField).where(CustomField.tenant_id == tenant_id)
+    return {f.key: f for f in session.scalars(stmt.order_by(CustomField.position))}
 
 
 # -- writing ----------------------------------------------------------------------------------
 
 
-def _require(ctx: RequestContext, permission: P, field: str) -> None:
+def _require(ctx: CallerContext, permission: P, field: str) -> None:
     access = ctx.access
     if access is None or not access.scope.has(permission.value):
         raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)
-
-
-#: Service attributes whose GraphQL fields have other names: what field rules refer to.
-#: (``email``/``phone`` inputs arrive as ``emails``/``phones``; the schema declares each
-#: pair derived from the other, so a rule on either covers both.)
-WRITES: dict[str, tuple[str, ...]] = {
-    "company_id": ("company",),
-    "contact_type_id": ("contactType",),
-    "owner_id": ("owner",),
-    **{
-        attr: ("address", f"Address.{_name}")
-        for attr, _name in (
-            ("street", "street"),
-            ("city", "city"),
-            ("region", "region"),
-            ("postal_code", "postalCode"),
-            ("country", "country"),
-        )
-    },
-    "emails": ("emails", "ContactEmailType.address", "ContactEmailType.kind"),
-    "phones": ("phones", "ContactPhoneType.number", "ContactPhoneType.kind"),
-    "tags": ("tags",),
-    "custom_fields": ("customFields", "CustomFieldValue.value"),
-}
 
 
 def _changed_graphql_fields(data: ContactData) -> set[str]:
@@ -295,15 +226,10 @@ def _changed_graphql_fields(data: ContactData) -> set[str]:
         *data.values,
         *(a for a in ("emails", "phones", "tags", "custom_fields") if getattr(data, a) is not None),
     ]
-    return {name for attr in given for name in WRITES.get(attr, (_camel(attr),))}
+    return {name for attr in given for name in fields.written_fields(attr)}
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)
-
-
-def _apply_values(ctx: RequestContext, contact: Contact, data: ContactData, creating: bool) -> None:
+def _apply_values(ctx: CallerContext, contact: Contact, data: ContactData, creating: bool) -> None:
     v = data.values
     for attr in TEXT_FIELDS:
         if attr in v:
@@ -413,15 +339,23 @@ def _apply_phones(contact: Contact, phones: list[tuple[str, str]]) -> None:
     contact.phones = rows
 
 
-def _apply_tags(ctx: RequestContext, contact: Contact, names: list[str]) -> None:
+def _apply_tags(ctx: CallerContext, contact: Contact, names: list[str]) -> None:
+    """Set the contact's tags. A user needs ``ASSIGN_TAGS`` (and a grant for restricted
+    tags); a visitor's tags are the web form's, vetted when the form was saved."""
     wanted = {n.strip() for n in names if n.strip()}
     current = {link.tag.name: link for link in contact.tag_links}
     added, removed = wanted - set(current), set(current) - wanted
     if not (added or removed):
         return
-    _require(ctx, P.ASSIGN_TAGS, "tags")
+    if ctx.caller is not None:
+        _require(ctx, P.ASSIGN_TAGS, "tags")
     session = ctx.session
-    existing = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    existing = {
+        t.name: t
+        for t in session.scalars(
+            select(Tag).where(Tag.tenant_id == contact.tenant_id, Tag.name.in_(wanted))
+        )
+    }
     touched = [existing[n] for n in added if n in existing] + [current[n].tag for n in removed]
     restricted = [t for t in touched if t.restricted]
     if restricted and ctx.caller is not None and not ctx.caller.is_admin:
@@ -446,54 +380,44 @@ def _apply_tags(ctx: RequestContext, contact: Contact, names: list[str]) -> None
         if tag is None:
             if len(name) > 60:
                 raise BadUserInput("a tag has at most 60 characters", field="tags")
-            tag = Tag(tenant_id=contact.tenant_id, name=name)
-            session.add(tag)
-            session.flush()
+            tag = _new_tag(session, contact.tenant_id, name)
         contact.tag_links.append(ContactTagLink(tag=tag, tenant_id=contact.tenant_id))
 
 
-def _apply_custom(ctx: RequestContext, contact: Contact, values: dict[str, str | None]) -> None:
-    fields = custom_fields_by_key(ctx.session)
-    current = {cv.field.key: cv for cv in contact.custom_values}
-    for key, raw in values.items():
-        definition = fields.get(key)
-        if definition is None:
-            raise BadUserInput(f"no custom field {key!r}", field="customFields")
-        if raw is None or raw == "":
-            if definition.required:
-                raise BadUserInput(f"{definition.label} is required", field="customFields")
-            if key in current:
-                contact.custom_values.remove(current[key])
-            continue
-        value = _coerce(definition, raw, "customFields")
-        row = current.get(key)
-        if row is None:
-            row = CustomValue(field=definition, tenant_id=contact.tenant_id)
-            contact.custom_values.append(row)
-        row.value_text = value if definition.type in (FieldType.TEXT, FieldType.CHOICE) else None
-        row.value_number = value if definition.type is FieldType.NUMBER else None
-        row.value_date = value if definition.type is FieldType.DATE else None
-        row.value_bool = value if definition.type is FieldType.BOOLEAN else None
+def _new_tag(session: Session, tenant_id: int, name: str) -> Tag:
+    """A new tag ``name``, or the one a concurrent creation just made: get-or-create in a
+    savepoint, so two contacts tagged with the same new name at once both succeed (this is
+    not an error to report: the unique constraint only tells which request made the row)."""
+    try:
+        with session.begin_nested():
+            tag = Tag(tenant_id=tenant_id, name=name)
+            session.add(tag)
+            session.flush()
+    except IntegrityError:
+        return session.scalars(
+            select(Tag).where(Tag.tenant_id == tenant_id, Tag.name == name)
+        ).one()
+    return tag
 
 
-def _check_required_custom(ctx: RequestContext, contact: Contact) -> None:
-    present = {cv.field_id for cv in contact.custom_values}
-    for definition in custom_fields_by_key(ctx.session).values():
-        if definition.required and definition.id not in present:
-            raise BadUserInput(f"{definition.label} is required", field="customFields")
+def _apply_custom(ctx: CallerContext, contact: Contact, values: dict[str, str | None]) -> None:
+    if not values:
+        return
+    customfields.apply(
+        contact.custom_values,
+        values,
+        custom_fields_by_key(ctx.session, contact.tenant_id),
+        lambda definition: CustomValue(field=definition, tenant_id=contact.tenant_id),
+    )
 
 
-def custom_value_text(cv: CustomValue) -> str | None:
-    """A stored custom value as the text the API takes and gives."""
-    for value in (cv.value_text, cv.value_number, cv.value_date, cv.value_bool):
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, Decimal):
-            return format(value.normalize(), "f")
-        return value.isoformat() if isinstance(value, date) else str(value)
-    return None
+def _check_required_custom(ctx: CallerContext, contact: Contact) -> None:
+    known = custom_fields_by_key(ctx.session, contact.tenant_id)
+    customfields.check_required(contact.custom_values, known)
+
+
+#: A stored custom value as the text the API takes and gives.
+custom_value_text = customfields.as_text
 
 
 def refresh_search(contact: Contact) -> None:
@@ -514,28 +438,46 @@ def _folded(parts: Iterable[str | None]) -> str:
     return check.fold(" ".join(p for p in parts if p))
 
 
-def create_contact(ctx: RequestContext, data: ContactData) -> Contact:
-    caller = ctx.require_caller()
+def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
+    """THE way a contact is made: ``createContact``, web forms and jobs/imports all call it.
+
+    * a user (or the system acting for one): that user's field rules and permissions; the
+      contact is theirs unless ``owner_id`` is given (assistants must give it);
+    * a visitor (``CallerContext.visitor``, a web form): no access scope and no
+      permissions, so nothing that needs one (public access, discount, supplier…) can be
+      set; ``owner_id`` must be given; the session is a system session, so every lookup
+      here names the tenant. Forms collect no custom fields: a required one does not
+      block them."""
+    caller = ctx.caller
+    if caller is None and ctx.visitor_tenant_id is None:
+        ctx.require_caller()  # signed out: UNAUTHENTICATED
     session = ctx.session
     check_writable_fields(ctx.access, "Contact", _changed_graphql_fields(data))
+    assistant = caller is not None and caller.profile_kind is ProfileKind.ASSISTANT
     contact = Contact(
-        tenant_id=caller.tenant_id,
+        tenant_id=ctx.tenant_id,
         kind=ContactKind(data.values.get("kind", ContactKind.PERSON)),
-        owner_id=None if caller.profile_kind is ProfileKind.ASSISTANT else caller.user_id,
-        created_by_id=caller.user_id,
+        owner_id=None if caller is None or assistant else caller.user_id,
+        created_by_id=ctx.user_id,
         access=AccessLevel.PRIVATE.value,
     )
     contact.emails, contact.phones, contact.tag_links, contact.custom_values = [], [], [], []
     _apply_values(ctx, contact, data, creating=True)
     if contact.owner_id is None:
-        raise BadUserInput("assistants must name the manager of a new contact", field="ownerId")
+        message = (
+            "assistants must name the manager of a new contact"
+            if caller is not None
+            else "a visitor's contact needs an explicit manager"
+        )
+        raise BadUserInput(message, field="ownerId")
     _validate_identity(contact)
     session.add(contact)
     _apply_emails(contact, data.emails or [])
     _apply_phones(contact, data.phones or [])
     _apply_tags(ctx, contact, data.tags or [])
     _apply_custom(ctx, contact, data.custom_fields or {})
-    _check_required_custom(ctx, contact)
+    if caller is not None:
+        _check_required_custom(ctx, contact)
     if contact.company_id is not None:
         contact.company = session.get(Contact, contact.company_id)
     refresh_search(contact)
@@ -543,7 +485,7 @@ def create_contact(ctx: RequestContext, data: ContactData) -> Contact:
     return contact
 
 
-def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> Contact:
+def update_contact(ctx: CallerContext, contact: Contact, data: ContactData) -> Contact:
     check_writable_fields(ctx.access, "Contact", _changed_graphql_fields(data))
     _apply_values(ctx, contact, data, creating=False)
     _validate_identity(contact)
@@ -565,19 +507,13 @@ def update_contact(ctx: RequestContext, contact: Contact, data: ContactData) -> 
     return contact
 
 
-def delete_contact(ctx: RequestContext, contact: Contact) -> None:
-    """Delete after the enabled modules' vetoes; CONFLICT, not a server error, when rows of a
-    module that is switched off (whose veto did not run) still refer to the contact."""
+def delete_contact(ctx: CallerContext, contact: Contact) -> None:
+    """Delete after the enabled modules' vetoes. Rows of a module that is switched off (whose
+    veto did not run) that still refer to the contact fail the flush: the caller's
+    transaction turns that foreign-key violation into CONFLICT."""
     events.ensure_deletable(ctx, ENTITY, contact)
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.delete(contact)
-            ctx.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "other records still refer to this contact (for instance invoices of a module "
-            "that is switched off)"
-        ) from exc
+    ctx.session.delete(contact)
+    ctx.session.flush()
     events.record_changed(ctx, ChangeKind.DELETED, ENTITY, contact)
 
 

@@ -21,12 +21,17 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from gateway.access.enforcement import AccessContext, access_of, plain_rows
-from gateway.contract import AccessLevel
-from gateway.graphql.common import global_id
-from gateway.graphql.pagination import after_cursor, encode_cursor
-from gateway.graphql.shaped import Selected
-from gateway.identity.models import User
+from gateway.sdk import (
+    AccessContext,
+    AccessLevel,
+    Selected,
+    User,
+    access_of,
+    after_cursor,
+    encode_cursor,
+    global_id,
+    plain_rows,
+)
 from plugins.contacts.models import (
     Contact,
     ContactEmail,

@@ -7,14 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from sqlalchemy import select
 from strawberry.types import Info
 
-from gateway.access.fields import guarded
-from gateway.contract import AccessLevel
-from gateway.core.types import UserType, load_users
-from gateway.graphql.common import AccessLevelEnum, UserError, global_id
-from gateway.graphql.node import Node
-from gateway.graphql.pagination import PageInfo
+from gateway.sdk import (
+    AccessLevel,
+    AccessLevelEnum,
+    DeletePayload,
+    Node,
+    UserError,
+    UserType,
+    global_id,
+    guarded,
+    load_users,
+    published_as,
+)
 from plugins.contacts.models import (
     Category,
     ClientKind,
@@ -194,12 +201,13 @@ class ContactNode(Node):
         type_id = self.record.contact_type_id
         if type_id is None:
             return None
-        types = info.context.cache.get("contact_types")
-        if types is None:
-            types = info.context.cache["contact_types"] = {
-                t.id: t for t in info.context.session.query(ContactType)
-            }
-        found = types.get(type_id)
+        session = info.context.session
+
+        def fetch(ids: list[int]) -> dict[int, ContactType]:
+            # every type at once: a tenant has a handful, and a page shows most of them
+            return {t.id: t for t in session.scalars(select(ContactType))}
+
+        found = info.context.loader("contact_types", fetch).get(type_id)
         return ContactTypeType(record=found) if found else None
 
     @strawberry.field
@@ -301,30 +309,12 @@ class ContactNode(Node):
 
 
 @strawberry.type
-class ContactEdge:
-    cursor: str
-    node: ContactNode
-
-
-@strawberry.type
-class ContactConnection:
-    edges: list[ContactEdge]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(
-        description="Every contact matching the search and filters that you may see."
-    )
-
-
-@strawberry.type
 class ContactPayload:
     contact: ContactNode | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class DeleteContactPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+DeleteContactPayload = published_as(DeletePayload, "DeleteContactPayload")
 
 
 MERGE = ContactsPermission.MERGE

@@ -6,7 +6,9 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from gateway.errors import BadUserInput
+from gateway.sdk import (
+    BadUserInput,
+)
 from plugins.contacts.models import FiscalIdType
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

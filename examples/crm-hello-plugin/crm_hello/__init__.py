@@ -1,19 +1,18 @@
-"""An example partner module: one permission and one query field, found by entry point."""
+"""An example partner module: one permission, one query field that declares it, found by
+entry point. It imports from ``gateway.sdk`` only, the kernel's public surface."""
 
 from __future__ import annotations
 
-import strawberry
 from strawberry.types import Info
 
-from gateway.contract import Permission, PluginInfo
-from gateway.graphql.context import RequestContext
-from gateway.hookspecs import hookimpl
+from gateway.sdk import Permission, PluginInfo, RequestContext, guarded, hookimpl
 
 
-@strawberry.field(description="A greeting that names the caller's organisation.")
+@guarded(permission="hello.greet", description="A greeting that names the caller's organisation.")
 def hello(info: Info[RequestContext, None], name: str = "world") -> str:
-    caller = info.context.require_caller()
-    return f"Hello, {name}, from {caller.tenant_slug}!"
+    # The gateway checks ``hello.greet`` before this runs (FORBIDDEN without it), and the
+    # SDL shows it: ``hello(name: String! = "world"): String! @requires(permission: ...)``.
+    return f"Hello, {name}, from {info.context.require_caller().tenant_slug}!"
 
 
 @hookimpl

@@ -16,27 +16,38 @@ from gateway.testing import GraphQLClient, temporary_database
 
 
 @pytest.fixture
-def client(tmp_path):
+def login(tmp_path):
+    """Sign in as ``greeter@t1.test`` (Standard holds ``hello.greet``) or ``plain@t2.test``
+    (Standard without it)."""
     with temporary_database(tmp_path) as url:
         settings = Settings(data_dir=tmp_path, database_url=url, password_hash_profile="fast")
         registry = build_registry([crm_hello], entry_points=False)
         db = Database(url)
         migrate.upgrade(db.engine, registry)
         with db.transaction() as s:
-            tenant = identity.create_tenant(s, "t1", "Tenant One")
-            identity.create_user(
-                s,
-                tenant_id=tenant.id,
-                email="a@t1.test",
-                password="password-1",
-                display_name="A",
-                profile=identity.get_profile(s, tenant.id, "Standard"),
-                hash_profile="fast",
-            )
+            for slug, email, held in (("t1", "greeter", ["hello.greet"]), ("t2", "plain", [])):
+                tenant = identity.create_tenant(s, slug, slug.upper(), standard_permissions=held)
+                identity.create_user(
+                    s,
+                    tenant_id=tenant.id,
+                    email=f"{email}@{slug}.test",
+                    password="password-1",
+                    display_name=email,
+                    profile=identity.get_profile(s, tenant.id, "Standard"),
+                    hash_profile="fast",
+                )
         gateway = Gateway(settings=settings, db=db, registry=registry)
         with TestClient(create_app(gateway)) as http:
-            yield GraphQLClient(http).login("a@t1.test", "password-1")
+            yield lambda email: GraphQLClient(http).login(email, "password-1")
 
 
-def test_hello_greets_from_the_callers_tenant(client):
-    assert client('{ hello(name: "Ana") }').data == {"hello": "Hello, Ana, from t1!"}
+def test_hello_greets_from_the_callers_tenant(login):
+    assert login("greeter@t1.test")('{ hello(name: "Ana") }').data == {
+        "hello": "Hello, Ana, from t1!"
+    }
+
+
+def test_hello_needs_the_permission_it_declares(login):
+    r = login("plain@t2.test")('{ hello(name: "Ana") }')
+    assert r.codes == ["FORBIDDEN"]
+    assert r.errors[0]["extensions"]["permission"] == "hello.greet"

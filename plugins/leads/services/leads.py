@@ -140,10 +140,8 @@ def create_lead(
     """A lead from "unmanaged" (nobody's) or from "my leads" (the creator's, or the named
     owner's: assistants name the user they create it for). A visitor (a web form) creates
     unmanaged leads only, the one creation path shared with ``createLead``."""
-    # A visitor (a web form) has no caller and no field rules. Contacts' web forms still pass
-    # their own SubmissionContext (the hook protocol's session, tenant_id, user_id, hooks)
-    # until they pass CallerContext.visitor: both count as visitors.
-    visitor = not isinstance(ctx, CallerContext) or ctx.visitor_tenant_id is not None
+    # A visitor (a web form: CallerContext.visitor) has no caller and no field rules.
+    visitor = ctx.visitor_tenant_id is not None
     if not (visitor and unmanaged):
         ctx.require_caller()
         check_fields(ctx, "Lead", [*data.values, *(["owner_id"] if owner_id is not None else [])])

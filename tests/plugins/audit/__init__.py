@@ -8,8 +8,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from gateway.contract import PluginInfo
-from gateway.hookspecs import hookimpl
+from gateway.sdk import PluginInfo, hookimpl
 from tests.plugins.audit.models import AuditEntry
 
 
@@ -22,9 +21,8 @@ class AuditEvent:
 @strawberry.field
 def audit_trail(info: Info) -> list[AuditEvent]:
     ctx = info.context
-    rows = ctx.session.scalars(
-        select(AuditEntry).where(AuditEntry.tenant_id == ctx.tenant_id).order_by(AuditEntry.id)
-    )
+    where = AuditEntry.tenant_id == ctx.tenant_id
+    rows = ctx.session.scalars(select(AuditEntry).where(where).order_by(AuditEntry.id))
     return [AuditEvent(entity=r.entity, kind=r.kind) for r in rows]
 
 
@@ -50,16 +48,15 @@ def crm_query_fields() -> list:
     return [audit_trail]
 
 
+def _log(context, entity: str, kind: str, record_id: int) -> None:
+    context.session.add(
+        AuditEntry(tenant_id=context.tenant_id, entity=entity, kind=kind, record_id=record_id)
+    )
+
+
 @hookimpl
 def crm_record_changed(context, change) -> None:
-    context.session.add(
-        AuditEntry(
-            tenant_id=context.tenant_id,
-            entity=change.entity,
-            kind=change.kind.value,
-            record_id=change.record.id,
-        )
-    )
+    _log(context, change.entity, change.kind.value, change.record.id)
 
 
 @hookimpl
@@ -73,6 +70,4 @@ def crm_veto_delete(context, entity, record) -> str | None:
 
 @hookimpl
 def crm_merge_records(context, entity, kept, merged) -> None:
-    context.session.add(
-        AuditEntry(tenant_id=context.tenant_id, entity=entity, kind="merged", record_id=merged.id)
-    )
+    _log(context, entity, "merged", merged.id)

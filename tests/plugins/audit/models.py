@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
+from gateway.sdk import Base
 
 
 class AuditEntry(Base):

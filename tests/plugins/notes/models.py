@@ -3,8 +3,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.contract import AccessLevel
-from gateway.db import Base
+from gateway.sdk import AccessLevel, Base
 
 
 class Note(Base):
