@@ -18,9 +18,8 @@ The edge-scalar class of item 9 — NaN and infinities (as strings and as JSON n
 date-times without a time zone or whose UTC value leaves the calendar, lone surrogates, NUL,
 100k-character strings, ids no key column holds, forged cursors, lists of 40,000 items — is
 validated at the edge by the kernel (``gateway/graphql/scalars.py``, ``input_checks.py``):
-``test_fuzz_edge_scalars`` throws those too (about half of its values). It is marked
-``xfail`` (not strict) while the kernel still lets some ids through (see its reason); remove
-the mark then. Crashes the domain tier finds are fixed in the modules and pinned in
+``test_fuzz_edge_scalars`` throws those too (about half of its values). Crashes the domain
+tier finds are fixed in the modules and pinned in
 ``tests/test_fuzz_findings.py``.
 
 One demo database is seeded per module and reused by every example (calls that succeed may
@@ -639,12 +638,6 @@ def test_fuzz(world, user, operation_type, root, data):
     _run(world, Tier(edge=False), user, operation_type, root, data)
 
 
-@pytest.mark.xfail(
-    reason="ids the key columns cannot hold still reach the database: 2**31 to 2**63 - 1 on "
-    "PostgreSQL (integer keys; parse_global_id bounds at 2**63), and share recordIds of 2**63 "
-    "or more (gateway/access/api.py _record_ref): remove this mark once they are refused",
-    strict=False,
-)
 @settings(FUZZ_SETTINGS, max_examples=EDGE_EXAMPLES)
 @given(data=st.data())
 def test_fuzz_edge_scalars(world, data):

@@ -12,7 +12,7 @@ from gateway.access.enforcement import get_visible
 from gateway.access.models import SharingRule
 from gateway.core.types import ProfileType, UserType, load_users
 from gateway.errors import BadUserInput
-from gateway.graphql.common import UserError, global_id, mutate, parse_global_id
+from gateway.graphql.common import UserError, global_id, mutate, parse_global_id, split_global_id
 from gateway.graphql.context import RequestContext
 from gateway.graphql.payloads import DeletePayload
 from gateway.identity.models import Profile
@@ -89,13 +89,7 @@ class ShareRecordPayload:
 
 
 def _record_ref(registry: PluginRegistry, record_id: str) -> tuple[str, int]:
-    from strawberry.relay import from_base64
-
-    try:
-        type_name, raw = from_base64(record_id)
-        pk = int(raw)
-    except (ValueError, TypeError) as exc:
-        raise BadUserInput("not a valid ID", field="recordId") from exc
+    type_name, pk = split_global_id(record_id, "recordId")
     entity = registry.entity_of_type.get(type_name)
     if entity is None:
         raise BadUserInput(f"{type_name} records are not access-controlled", field="recordId")

@@ -42,15 +42,15 @@ def global_id(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(to_base64(type_name, pk))
 
 
-#: Primary keys are signed 64-bit integers (``BIGINT``; SQLite's ``INTEGER``): a larger one
-#: cannot exist, and binding it would fail in the driver.
-MAX_KEY = 2**63 - 1
+#: Primary keys are ``INTEGER`` columns: 32-bit on PostgreSQL (64-bit on SQLite), so a larger
+#: key cannot exist, and binding one would fail there ("integer out of range").
+MAX_KEY = 2**31 - 1
 _KEY = re.compile(r"[0-9]{1,19}")
 
 
 def split_global_id(value: str, field: str = "id") -> tuple[str, int]:
     """The type name and primary key inside a global ID; BAD_USER_INPUT unless the key is
-    plain ASCII digits that fit a signed 64-bit column."""
+    plain ASCII digits that fit the key columns (:data:`MAX_KEY`)."""
     try:
         type_name, raw = from_base64(value)
     except (ValueError, TypeError) as exc:

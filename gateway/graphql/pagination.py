@@ -16,6 +16,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
 from gateway.errors import BadUserInput
+from gateway.graphql.common import MAX_KEY
 
 T = TypeVar("T")
 
@@ -66,8 +67,9 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
 
 
 def _fits(value: Any) -> bool:
-    """An integer a 64-bit column can hold (booleans are not integers here)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**63 - 1
+    """An integer the key and integer columns can hold (``MAX_KEY``: 32-bit on PostgreSQL;
+    booleans are not integers here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_KEY
 
 
 def _sane_text(value: Any) -> bool:
