@@ -80,6 +80,7 @@ from gateway.plugins import HookRelay, PluginRegistry
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
+from gateway.text import printable
 
 __all__ = [
     "BATCH",
@@ -172,6 +173,7 @@ __all__ = [
     "parse_global_id",
     "plain_rows",
     "plain_selection",
+    "printable",
     "published_as",
     "refers_to_visible",
     "selected",

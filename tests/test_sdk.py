@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 
-import pytest
-
 import gateway.sdk
 from tests.conftest import REPO
 
@@ -55,10 +53,6 @@ def test_the_check_sees_what_it_should(tmp_path):
             assert kernel_imports(path) == [], path
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the built-in modules are being moved onto gateway.sdk (issue 13, item 6)",
-)
 def test_modules_import_the_kernel_only_through_gateway_sdk():
     offenders = {
         str(p.relative_to(REPO)): imports for p in module_files() if (imports := kernel_imports(p))

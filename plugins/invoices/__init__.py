@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.contract import (
+from gateway.sdk import (
     AccessControlledEntity,
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
     Permission,
     PluginInfo,
+    hookimpl,
 )
-from gateway.hookspecs import hookimpl
 from plugins.invoices import api, dashboard, demo, services
 from plugins.invoices.models import (
     Invoice,

@@ -10,25 +10,39 @@ from email.message import EmailMessage
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 from strawberry.types import Info
 
-from gateway import mail
-from gateway.access.api import ExportFile
-from gateway.access.enforcement import get_visible, get_writable
-from gateway.access.fields import check_filterable_fields, effective_rules, filter_reads
-from gateway.access.narrowing import narrow_to_visible
-from gateway.access.reads import refers_to_visible
-from gateway.core.types import load_users
-from gateway.db import utcnow
-from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
-from gateway.excel import XLSX_MIME
-from gateway.graphql.common import UserError, attempt, mutate, page_size, parse_global_id
-from gateway.graphql.context import RequestContext
-from gateway.graphql.input_checks import text_argument
-from gateway.graphql.lookahead import selected
-from gateway.graphql.pagination import BATCH, Direction, keyset_page
+from gateway.sdk import (
+    BATCH,
+    XLSX_MIME,
+    BadUserInput,
+    Conflict,
+    Connection,
+    Direction,
+    ExportFile,
+    GatewayError,
+    NotFound,
+    Order,
+    RequestContext,
+    UserError,
+    Window,
+    check_filterable_fields,
+    effective_rules,
+    filter_reads,
+    get_visible,
+    get_writable,
+    list_records,
+    load_users,
+    mail,
+    mutate,
+    parse_global_id,
+    refers_to_visible,
+    selected,
+    text_argument,
+    utcnow,
+)
 from plugins.contacts import api as contacts_api
 from plugins.contacts.models import Contact
 from plugins.contacts.validation import email as check_email
@@ -60,8 +74,6 @@ from plugins.invoices.models import (
 from plugins.invoices.permissions import InvoicesPermission as P
 from plugins.invoices.types import (
     DeleteInvoicePayload,
-    InvoiceConnection,
-    InvoiceEdge,
     InvoiceItemPayload,
     InvoiceItemType,
     InvoiceNode,
@@ -156,39 +168,29 @@ def invoices(
     after: str | None = None,
     filter: InvoiceFilterInput | None = None,
     order_by: InvoiceOrder | None = None,
-) -> InvoiceConnection:
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[InvoiceNode]:
     ctx = info.context
     ctx.require_caller()
-    size = page_size(first, ctx.gateway.settings)
     order = order_by or InvoiceOrder()
-    reads = set(INVOICE_SORT_READS[InvoiceSortField(order.field).value])
-    check_filterable_fields(
-        ctx.access, "Invoice", reads | filter_reads(filter, INVOICE_FILTER_READS)
+    field = InvoiceSortField(order.field).value
+    listed = list_records(
+        ctx,
+        Invoice,
+        "Invoice",
+        _filtered(ctx, filter),
+        order=Order(
+            getattr(Invoice, field),
+            order.direction == Direction.DESC,
+            INVOICE_SORT_READS[field],
+        ),
+        window=Window.of(ctx.gateway.settings, first, after, last, before),
+        filter_reads=filter_reads(filter, INVOICE_FILTER_READS),
+        options=loader_options(info, "edges", "node"),
     )
-    stmt = narrow_to_visible(ctx, _filtered(ctx, filter), Invoice)
-    page = keyset_page(
-        ctx.session,
-        stmt.options(*loader_options(info, "edges", "node")),
-        getattr(Invoice, InvoiceSortField(order.field).value),
-        Invoice.id,
-        first=size,
-        after=after,
-        descending=order.direction == Direction.DESC,
-    )
-    _prime(ctx, info, page.rows, "edges", "node")
-    total = None
-    if "totalCount" in selected(info):
-        total = ctx.session.scalar(
-            select(func.count()).select_from(stmt.with_only_columns(Invoice.id).subquery())
-        )
-    return InvoiceConnection(
-        edges=[
-            InvoiceEdge(cursor=c, node=InvoiceNode(record=r))
-            for r, c in zip(page.rows, page.cursors, strict=True)
-        ],
-        page_info=page.info,
-        total_count=total,
-    )
+    _prime(ctx, info, listed.rows, "edges", "node")
+    return Connection.of(listed, lambda r: InvoiceNode(record=r))
 
 
 @strawberry.field(description="One invoice, or null if it does not exist or is not yours to see.")
@@ -460,18 +462,22 @@ def send_invoice(
         found.sent_at = utcnow()
         return found
 
-    composed = attempt(ctx, compose)
-    if isinstance(composed, list):
-        return SendInvoicePayload(errors=composed)
+    # two units of work with the delivery between them (a slow SMTP server holds no lock);
+    # a refused one answers its payload (errors), a done one its value
+    composed = mutate(ctx, SendInvoicePayload, compose, lambda value: value)
+    if isinstance(composed, SendInvoicePayload):
+        return composed
     email, address = composed
     try:
         _deliver(settings, email)
     except GatewayError as exc:
         return SendInvoicePayload(errors=[UserError.from_exception(exc)])
-    stamped = attempt(ctx, stamp)
-    if isinstance(stamped, list):
-        return SendInvoicePayload(errors=stamped)
-    return SendInvoicePayload(invoice=InvoiceNode(record=stamped), sent_to=address)
+    return mutate(
+        ctx,
+        SendInvoicePayload,
+        stamp,
+        lambda stamped: SendInvoicePayload(invoice=InvoiceNode(record=stamped), sent_to=address),
+    )
 
 
 # -- catalogues and settings ----------------------------------------------------------------
@@ -627,10 +633,9 @@ def _remove(info: Ctx, model: Any, id: strawberry.ID, type_name: str) -> Removed
         session.delete(_found(session, model, id, type_name))
         return True
 
-    result = attempt(ctx, work)
-    if isinstance(result, list):
-        return RemovedInvoiceEntryPayload(errors=result)
-    return RemovedInvoiceEntryPayload(ok=True)
+    return mutate(
+        ctx, RemovedInvoiceEntryPayload, work, lambda _: RemovedInvoiceEntryPayload(ok=True)
+    )
 
 
 @strawberry.mutation(

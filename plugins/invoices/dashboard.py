@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 
-from gateway.contract import CallerContext, DashboardFigure, DashboardPeriods
+from gateway.sdk import CallerContext, DashboardFigure, DashboardPeriods
 from plugins.invoices.models import Invoice, InvoiceStatus
 from plugins.invoices.services import tenant_today
 

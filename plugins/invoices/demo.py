@@ -9,10 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.access.services import grant
-from gateway.contract import AccessLevel
-from gateway.db import utcnow
-from gateway.demo import DemoTenant
+from gateway.sdk import AccessLevel, DemoTenant, grant, utcnow
 from plugins.contacts.models import Contact
 from plugins.invoices.models import (
     DueTerm,

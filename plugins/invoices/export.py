@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway import excel
-from gateway.access.models import FieldMode
+from gateway.sdk import FieldMode, excel
 from plugins.invoices.models import Invoice, InvoiceLine
 
 #: (GraphQL type, field, header, value) — the GraphQL names are what field rules refer to.

@@ -9,9 +9,7 @@ from typing import Any
 
 import strawberry
 
-from gateway.graphql.common import AccessLevelEnum, parse_global_id
-from gateway.graphql.input_checks import LONG_TEXT, text
-from gateway.graphql.pagination import Direction
+from gateway.sdk import LONG_TEXT, AccessLevelEnum, Direction, parse_global_id, text
 from plugins.invoices.models import DueTerm, InvoiceStatus, LineKind
 from plugins.invoices.services import TEXT_LIMITS, InvoiceData, LineData
 from plugins.invoices.types import DueTermEnum, InvoiceStatusEnum, ItemKindEnum, LineKindEnum

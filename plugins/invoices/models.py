@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.contract import AccessLevel
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.sdk import AccessLevel, Base, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from plugins.contacts.models import Contact

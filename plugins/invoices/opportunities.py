@@ -12,9 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.contract import AccessControlledEntity
-from gateway.errors import BadUserInput
-from gateway.graphql.context import RequestContext
+from gateway.sdk import AccessControlledEntity, BadUserInput, RequestContext
 
 ENTITY = "opportunity"
 #: Request cache of linked opportunities by id (``None``: not visible).

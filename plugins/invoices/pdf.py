@@ -20,9 +20,7 @@ from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from gateway.access.fields import effective_rules, has_full_access
-from gateway.access.models import FieldMode
-from gateway.text import printable
+from gateway.sdk import FieldMode, effective_rules, has_full_access, printable
 from plugins.invoices.models import Invoice
 from plugins.invoices.services import CompanyProfile
 from plugins.invoices.types import tax_summary

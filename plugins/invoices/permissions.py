@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from gateway.contract import Permission
+from gateway.sdk import Permission
 
 
 class InvoicesPermission(StrEnum):

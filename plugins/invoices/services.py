@@ -22,17 +22,25 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway import events
-from gateway.access.enforcement import get_visible
-from gateway.access.fields import check_writable_fields, has_full_access
-from gateway.access.scope import SYSTEM
-from gateway.access.services import get_user
-from gateway.contract import AccessLevel, CallerContext, ChangeKind
-from gateway.db import utcnow
-from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
-from gateway.graphql.context import RequestContext
-from gateway.identity.models import ProfileKind
-from gateway.tenancy.models import Tenant
+from gateway.sdk import (
+    SYSTEM,
+    AccessLevel,
+    BadUserInput,
+    CallerContext,
+    ChangeKind,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ProfileKind,
+    RequestContext,
+    Tenant,
+    check_writable_fields,
+    events,
+    get_user,
+    get_visible,
+    has_full_access,
+    utcnow,
+)
 from plugins.contacts.models import Contact
 from plugins.invoices import opportunities, totals
 from plugins.invoices.models import (

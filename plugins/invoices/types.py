@@ -8,14 +8,18 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from gateway.access.fields import guarded
-from gateway.contract import AccessLevel
-from gateway.core.types import UserType, load_users
-from gateway.graphql.common import AccessLevelEnum, UserError, global_id
-from gateway.graphql.node import Node
-from gateway.graphql.pagination import PageInfo
-from gateway.tenancy.models import Tenant
-from gateway.tenancy.organization import logo_data_url
+from gateway.sdk import (
+    AccessLevel,
+    AccessLevelEnum,
+    Node,
+    Tenant,
+    UserError,
+    UserType,
+    global_id,
+    guarded,
+    load_users,
+    logo_data_url,
+)
 from plugins.contacts.types import ContactNode
 from plugins.invoices import opportunities
 from plugins.invoices.models import (
@@ -421,21 +425,6 @@ def tax_summary(invoice: Invoice) -> dict[tuple[str, Decimal, bool], Decimal]:
             key = (tax.name, tax.rate, tax.compound)
             summary[key] = summary.get(key, Decimal(0)) + tax.amount
     return {k: _money(v, invoice.currency) for k, v in summary.items()}
-
-
-@strawberry.type
-class InvoiceEdge:
-    cursor: str
-    node: InvoiceNode
-
-
-@strawberry.type
-class InvoiceConnection:
-    edges: list[InvoiceEdge]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(
-        description="Every invoice matching the filter that you may see."
-    )
 
 
 @strawberry.type
