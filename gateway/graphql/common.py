@@ -107,13 +107,3 @@ def mutate(
     except GatewayError as exc:
         return payload(errors=[UserError.from_exception(exc)])
     return build(value)
-
-
-def attempt(context: Any, work: Callable[[Session], T]) -> T | list[UserError]:
-    """Run a mutation's ``work`` as one unit of work (commit on success); a domain failure
-    rolls everything back and comes back as payload errors."""
-    try:
-        with context.transaction() as session:
-            return work(session)
-    except GatewayError as exc:
-        return [UserError.from_exception(exc)]
