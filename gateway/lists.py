@@ -20,6 +20,7 @@ from gateway.access.fields import check_filterable_fields
 from gateway.access.narrowing import narrow_to_visible
 from gateway.config import Settings
 from gateway.errors import BadUserInput
+from gateway.graphql.common import page_size
 from gateway.graphql.pagination import after_cursor, encode_cursor
 
 T = TypeVar("T")
@@ -49,22 +50,8 @@ class Window:
         if first is not None and last is not None:
             raise BadUserInput("give first or last, not both", field="last")
         if last is not None or (before is not None and first is None):
-            return cls(_size(last, settings, "last"), after, before, backwards=True)
-        return cls(_size(first, settings, "first"), after, before)
-
-
-def _size(given: int | None, settings: Settings, field: str) -> int:
-    if given is None:
-        return settings.default_page_size
-    if given < 0:
-        raise BadUserInput("must not be negative", field=field)
-    if given > settings.max_page_size:
-        raise BadUserInput(
-            f"at most {settings.max_page_size} items per page",
-            field=field,
-            maxPageSize=settings.max_page_size,
-        )
-    return given
+            return cls(page_size(last, settings, "last"), after, before, backwards=True)
+        return cls(page_size(first, settings, "first"), after, before)
 
 
 @dataclass(frozen=True)
