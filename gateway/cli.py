@@ -224,6 +224,23 @@ def module_disable(name: str, tenant_slug: str) -> None:
 
 
 @main.group()
+def files() -> None:
+    """Stored files (uploads and generated files)."""
+
+
+@files.command("purge")
+def files_purge() -> None:
+    """Delete every file that has expired (CRM_FILE_RETENTION_HOURS after it was stored,
+    unless its maker chose another expiry). Safe to run at any time, from cron or a job."""
+    from gateway.files.services import purge_expired
+
+    gateway = _gateway()
+    with gateway.db.transaction() as session:
+        deleted = purge_expired(session)
+    click.echo(f"purged {deleted} expired file{'' if deleted == 1 else 's'}")
+
+
+@main.group()
 def schema() -> None:
     """The published GraphQL contract."""
 

@@ -85,6 +85,14 @@ class Settings:
     #: CIDR networks; ``("*",)`` for any). Empty: forwarded headers are ignored and the
     #: client address is the connecting peer's. ``CRM_TRUSTED_PROXIES``.
     trusted_proxies: tuple[str, ...] = ()
+    #: Largest file ``POST /files`` accepts, in bytes (refused with 413 while it streams in;
+    #: this route only — every other route keeps ``max_body_bytes``). ``CRM_MAX_UPLOAD_BYTES``.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    #: How long a stored file lives unless its maker says otherwise; ``crm-gateway files
+    #: purge`` removes it after. ``CRM_FILE_RETENTION_HOURS``.
+    file_retention_hours: int = 72
+    #: Lifetime of a signed download link (``GET /files/{id}?…``). ``CRM_FILE_LINK_SECONDS``.
+    file_link_seconds: int = 300
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -123,6 +131,9 @@ class Settings:
             ),
             max_body_bytes=_int("CRM_MAX_BODY_BYTES", cls.max_body_bytes),
             trusted_proxies=parse_trusted_proxies(os.environ.get("CRM_TRUSTED_PROXIES", "")),
+            max_upload_bytes=_int("CRM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            file_retention_hours=_int("CRM_FILE_RETENTION_HOURS", cls.file_retention_hours),
+            file_link_seconds=_int("CRM_FILE_LINK_SECONDS", cls.file_link_seconds),
         )
 
     @property

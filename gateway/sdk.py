@@ -53,8 +53,18 @@ from gateway.core.types import UserType, load_users
 from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
-from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
+from gateway.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    GatewayError,
+    NotFound,
+    PayloadTooLarge,
+)
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
+from gateway.files.graphql import FileType, export_file
+from gateway.files.models import FilePurpose, StoredFile
+from gateway.files.services import download_url, open_file, purge_expired, store_file
 from gateway.graphql.common import (
     AccessLevelEnum,
     UserError,
@@ -108,6 +118,8 @@ __all__ = [
     "ExportFile",
     "FieldMode",
     "FieldType",
+    "FilePurpose",
+    "FileType",
     "Forbidden",
     "Gateway",
     "GatewayError",
@@ -119,6 +131,7 @@ __all__ = [
     "OkPayload",
     "Order",
     "PageInfo",
+    "PayloadTooLarge",
     "Permission",
     "PluginInfo",
     "PluginRegistry",
@@ -129,6 +142,7 @@ __all__ = [
     "RequestContext",
     "Selected",
     "Shaped",
+    "StoredFile",
     "Tenant",
     "UTCDateTime",
     "User",
@@ -143,11 +157,13 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "customfields",
+    "download_url",
     "effective_rules",
     "enabled_modules",
     "encode_cursor",
     "events",
     "excel",
+    "export_file",
     "filter_reads",
     "finite_decimal",
     "full_access_fields",
@@ -169,14 +185,17 @@ __all__ = [
     "narrow_to_visible",
     "new_workbook",
     "notify",
+    "open_file",
     "parse_field",
     "parse_global_id",
     "plain_rows",
     "plain_selection",
     "printable",
     "published_as",
+    "purge_expired",
     "refers_to_visible",
     "selected",
+    "store_file",
     "str_enum",
     "text",
     "text_argument",

@@ -20,6 +20,8 @@ from gateway.access.models import (
 )
 from gateway.contract import Permission, PluginInfo
 from gateway.core import api
+from gateway.files import graphql as files_api
+from gateway.files.models import StoredFile
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
@@ -72,6 +74,7 @@ def crm_models() -> Sequence[type[Any]]:
         UserHierarchy,
         RecordShare,
         SharingRule,
+        StoredFile,
     ]
 
 
@@ -109,6 +112,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        files_api.file,
     ]
 
 
