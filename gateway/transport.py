@@ -345,6 +345,8 @@ class BodyLimit:
             await self._refuse(scope, receive, send, self._too_large(limit))
 
     def _announced(self, scope: Scope, limit: int) -> TransportError | None:
+        """A refusal from the headers alone; the query string keeps the general limit on
+        every route (a route's own ``limit`` is for its body)."""
         if len(scope.get("query_string", b"")) > self.limit:
             return TransportError(
                 414, f"the URL is longer than {self.limit} bytes", ErrorCode.PAYLOAD_TOO_LARGE

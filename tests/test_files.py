@@ -102,6 +102,8 @@ def test_a_forged_or_expired_link_is_refused(as_, app, gateway):
     assert status(u=str(rep2)) == (403, "FORBIDDEN")  # the signature names the user
     assert status(exp=str(int(query["exp"]) + 3600)) == (403, "FORBIDDEN")
     assert status(exp="soon") == (403, "FORBIDDEN")
+    assert status(sig="ñ") == (403, "FORBIDDEN")
+    assert status(u="9" * 12) == (403, "FORBIDDEN")
     assert app.get(parts.path).status_code == 403  # no signature at all
 
     owner = user_id(gateway, "rep1@demo.test")
@@ -279,3 +281,49 @@ def test_the_purge_command(as_, gateway):
     result = CliRunner().invoke(main, ["files", "purge"], env=env, catch_exceptions=False)
     assert result.exit_code == 0 and "purged 1 expired file" in result.output
     assert stored_count(gateway) == 0
+
+
+def test_links_are_absolute_and_die_with_the_account(as_, app, gateway):
+    from gateway.identity.models import User
+
+    rep1 = as_("rep1")
+    made = upload(
+        rep1, b"<script>alert(1)</script>", name="page.html", content_type="text/html"
+    ).json()
+    link = rep1(FILE, {"id": made["id"]}).data["file"]["downloadUrl"]
+    assert link.startswith("http://testserver/files/")
+    served = app.get(path_of(link))
+    # A hostile type is still only an attachment, never sniffed, and inert if rendered.
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in served.headers["content-security-policy"]
+
+    with gateway.db.transaction() as session:
+        session.execute(update(User).where(User.email == "rep1@demo.test").values(is_active=False))
+    assert app.get(path_of(link)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("C:\\Users\\ana\\Clients.xlsx", "Clients.xlsx"),
+        ("../../etc/passwd", "passwd"),
+        ("..", "file"),
+        ("", "file"),
+        ("\x00evil\r\n.csv", "_evil__.csv"),
+        ("invoice\u202egpj.exe", "invoice_gpj.exe"),
+        ("a" * 300 + ".xlsx", "a" * 195 + ".xlsx"),
+    ],
+)
+def test_names_are_made_safe(raw, stored):
+    from gateway.files.names import safe_name
+
+    assert safe_name(raw) == stored
+
+
+def test_media_types_are_labels_only():
+    from gateway.files.names import safe_content_type
+
+    assert safe_content_type("Text/CSV; charset=utf-8") == "text/csv"
+    assert safe_content_type("text/html\r\nSet-Cookie: x=1") == "application/octet-stream"
+    assert safe_content_type(None) == "application/octet-stream"

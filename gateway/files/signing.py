@@ -42,7 +42,8 @@ class LinkClaim:
 
     def authentic(self, box: SecretBox) -> bool:
         expected = box.sign(_message(self.file_id, self.user_id, self.expires))
-        return hmac.compare_digest(expected, self.sig)
+        # Bytes: compare_digest refuses str holding anything but ASCII (a forged "sig=ñ").
+        return hmac.compare_digest(expected.encode(), self.sig.encode("utf-8", "replace"))
 
     def expired(self, now: datetime) -> bool:
         return self.expires <= int(now.timestamp())
