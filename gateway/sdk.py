@@ -77,6 +77,19 @@ from gateway.identity.models import Profile, ProfileKind, User
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
+from gateway.sheets import (
+    BadFile,
+    CellError,
+    FailedRow,
+    FileTooLarge,
+    SheetColumn,
+    SheetLimits,
+    SheetTemplate,
+    Table,
+    read_table,
+    render_template,
+    write_results,
+)
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
@@ -91,9 +104,11 @@ __all__ = [
     "AccessControlledEntity",
     "AccessLevel",
     "AccessLevelEnum",
+    "BadFile",
     "BadUserInput",
     "Base",
     "CallerContext",
+    "CellError",
     "ChangeKind",
     "Conflict",
     "Connection",
@@ -106,8 +121,10 @@ __all__ = [
     "Direction",
     "Edge",
     "ExportFile",
+    "FailedRow",
     "FieldMode",
     "FieldType",
+    "FileTooLarge",
     "Forbidden",
     "Gateway",
     "GatewayError",
@@ -129,6 +146,10 @@ __all__ = [
     "RequestContext",
     "Selected",
     "Shaped",
+    "SheetColumn",
+    "SheetLimits",
+    "SheetTemplate",
+    "Table",
     "Tenant",
     "UTCDateTime",
     "User",
@@ -175,7 +196,9 @@ __all__ = [
     "plain_selection",
     "printable",
     "published_as",
+    "read_table",
     "refers_to_visible",
+    "render_template",
     "selected",
     "str_enum",
     "text",
@@ -185,4 +208,5 @@ __all__ = [
     "unreadable_fields",
     "utcnow",
     "visible_rows",
+    "write_results",
 ]

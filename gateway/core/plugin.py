@@ -35,6 +35,7 @@ from gateway.identity.models import (
     User,
 )
 from gateway.notifications import Notification
+from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy.models import Tenant, TenantModule
 
@@ -109,6 +110,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        *sheets_api.QUERY_FIELDS,
     ]
 
 

@@ -8,6 +8,7 @@ inspected first (``zipcheck.py``), then read by ``xlsx.py`` or ``csvread.py``.
 from __future__ import annotations
 
 from gateway.sheets.reading import read_table
+from gateway.sheets.results import CellError, FailedRow, write_results
 from gateway.sheets.table import (
     BadFile,
     Cell,
@@ -18,6 +19,7 @@ from gateway.sheets.table import (
     Table,
     column_letter,
 )
+from gateway.sheets.template import SheetColumn, SheetTemplate, render_template
 from gateway.sheets.xlsx import require_defusedxml
 
 require_defusedxml()
@@ -25,11 +27,17 @@ require_defusedxml()
 __all__ = [
     "BadFile",
     "Cell",
+    "CellError",
     "CellNote",
+    "FailedRow",
     "FileTooLarge",
     "Row",
+    "SheetColumn",
     "SheetLimits",
+    "SheetTemplate",
     "Table",
     "column_letter",
     "read_table",
+    "render_template",
+    "write_results",
 ]

@@ -139,9 +139,7 @@ def too_many_rows(limits: SheetLimits, number: int) -> FileTooLarge:
     )
 
 
-def tabulate(
-    raw: Iterator[tuple[int, list[Cell]]], limits: SheetLimits, **table: Any
-) -> Table:
+def tabulate(raw: Iterator[tuple[int, list[Cell]]], limits: SheetLimits, **table: Any) -> Table:
     """A :class:`Table` from ``(row number, cells)`` pairs: the first non-blank row is the
     header; later rows are checked and cut or padded to the header's width. Cells beyond the
     header's last column are an error, not dropped: they would be silently lost."""

@@ -5,7 +5,7 @@ Two engines give the same cells (``tests/test_sheets_read.py`` reads files with 
 - **python-calamine** (Rust) reads 100k rows about 15 times faster than openpyxl
   (``bench/sheets_read.py``, ``bench/RESULTS.md``) but holds the sheet in memory (about
   1.5 times its XML). It is used when the sheet's XML is at most
-  ``SheetLimits.fast_read_bytes`` and its extent (last row × last column, from the
+  ``SheetLimits.fast_read_bytes`` and its extent (last row and last column, from the
   inspection) is within the row and column caps, so its memory is bounded by the limits.
 - **openpyxl** ``read_only=True, data_only=True`` streams any other sheet with flat memory.
   Its XML goes through defusedxml: openpyxl switches to it when defusedxml is installed and

@@ -36,9 +36,7 @@ _BARE_FORMULA = re.compile(
 )
 #: An error cell (``t="e"``: #N/A, #DIV/0!…): openpyxl reads its text, calamine nothing.
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)([0-9]+)\"[^>]*?\bt=\"e\"")
-_ERROR_CELL_T_FIRST = re.compile(
-    rb"<(?:\w+:)?c\b[^>]*?\bt=\"e\"[^>]*?\br=\"([A-Z]+)([0-9]+)\""
-)
+_ERROR_CELL_T_FIRST = re.compile(rb"<(?:\w+:)?c\b[^>]*?\bt=\"e\"[^>]*?\br=\"([A-Z]+)([0-9]+)\"")
 #: The sheet's extent, for the in-memory reader: rows by number, columns past Z.
 #: (Patterns start with a literal so ``re`` can skip ahead: a leading ``\b`` made them 6x
 #: slower on a 64 MB sheet.)
