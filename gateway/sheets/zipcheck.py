@@ -76,6 +76,8 @@ def refuse_non_zip(data: bytes) -> None:
             "this is an old Excel 97-2003 (.xls) file: save it as .xlsx or CSV",
             reason="LEGACY_XLS",
         )
+    if data.startswith(b"PK"):
+        raise BadFile("the workbook is damaged (not a readable zip)", reason="CORRUPT")
     raise BadFile("the file is not an xlsx workbook", reason="NOT_A_SPREADSHEET")
 
 
