@@ -114,9 +114,8 @@ def test_openpyxl_itself_parses_through_defusedxml():
 
     assert functions.iterparse.__module__.startswith("defusedxml")
     data = replace_sheet(xlsx([["x"]]), BILLION_LAUGHS)
-    with pytest.raises(ValueError) as caught:  # openpyxl wraps the refusal
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        list(wb.worksheets[0].iter_rows(values_only=True))
+    with pytest.raises(ValueError, match="Unable to read workbook") as caught:  # wrapped
+        load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     assert isinstance(
         caught.value.__cause__ or caught.value.__context__, defusedxml.DefusedXmlException
     )
