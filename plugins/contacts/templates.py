@@ -63,7 +63,7 @@ def users(ctx: Any) -> Sequence[str]:
 
 @cache
 def _country_codes() -> tuple[str, ...]:
-    codes = Locale("en").territories
+    codes = [str(code) for code in Locale("en").territories]
     return tuple(sorted(c for c in codes if len(c) == 2 and c.isalpha() and c != "ZZ"))
 
 
