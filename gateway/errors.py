@@ -27,6 +27,12 @@ class ErrorCode(StrEnum):
     #: The request body (or a GET's query string) is larger than ``CRM_MAX_BODY_BYTES``, or
     #: an upload larger than ``CRM_MAX_UPLOAD_BYTES``.
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    #: A file that cannot be read as what it claims to be (not a spreadsheet, encrypted,
+    #: an old binary .xls, a DTD in its XML…): ``reason`` says which (gateway.sheets).
+    BAD_FILE = "BAD_FILE"
+    #: A file beyond one of the reading limits (``limit`` names it: rows, columns,
+    #: cellChars, bytes, uncompressedBytes, compressionRatio, members).
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
 
 
 class GatewayError(Exception):

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         RecordChange,
     )
     from gateway.demo import DemoTenant
+    from gateway.sheets.template import SheetTemplate
 
 PROJECT = "crm_gateway"
 #: Entry-point group third-party plugins are discovered from.
@@ -351,4 +352,29 @@ def crm_dashboard_figures(
             return [DashboardFigure("total", "Notes", count=total),
                     DashboardFigure("newToday", "New notes today", count=today,
                                     derived_from=("Note.createdAt",))]
+    """
+
+
+@hookspec
+def crm_sheet_templates() -> Sequence[SheetTemplate]:
+    """Contribute spreadsheet templates (mass management, MISSION M1): one per entity and
+    variant (``contact`` / ``company``…), listed by ``sheetTemplates`` and rendered by
+    ``downloadSheetTemplate`` for the caller.
+
+    Called per operation through the hooks of the caller's tenant, so a disabled module's
+    templates are not offered. Declare columns once (from your field table): header, key,
+    required, format; catalogue drop-downs read through the caller's context
+    (``SheetColumn.choices_from``), so the caller sees only their tenant's values and what
+    their access allows; columns whose ``reads`` the caller's field rules hide are left out.
+    An (entity, variant) pair two modules contribute: the first registered wins.
+
+    :returns: :class:`gateway.sheets.SheetTemplate` objects.
+
+    Example::
+
+        @hookimpl
+        def crm_sheet_templates():
+            return [SheetTemplate("note", "default", "Notes", columns=(
+                SheetColumn("Title", "title", required=True, format="Up to 200 characters"),
+            ))]
     """

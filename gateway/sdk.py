@@ -87,6 +87,19 @@ from gateway.identity.models import Profile, ProfileKind, User
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
+from gateway.sheets import (
+    BadFile,
+    CellError,
+    FailedRow,
+    FileTooLarge,
+    SheetColumn,
+    SheetLimits,
+    SheetTemplate,
+    Table,
+    read_table,
+    render_template,
+    write_results,
+)
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
@@ -101,9 +114,11 @@ __all__ = [
     "AccessControlledEntity",
     "AccessLevel",
     "AccessLevelEnum",
+    "BadFile",
     "BadUserInput",
     "Base",
     "CallerContext",
+    "CellError",
     "ChangeKind",
     "Conflict",
     "Connection",
@@ -116,9 +131,11 @@ __all__ = [
     "Direction",
     "Edge",
     "ExportFile",
+    "FailedRow",
     "FieldMode",
     "FieldType",
     "FilePurpose",
+    "FileTooLarge",
     "FileType",
     "Forbidden",
     "Gateway",
@@ -142,7 +159,11 @@ __all__ = [
     "RequestContext",
     "Selected",
     "Shaped",
+    "SheetColumn",
+    "SheetLimits",
+    "SheetTemplate",
     "StoredFile",
+    "Table",
     "Tenant",
     "UTCDateTime",
     "User",
@@ -193,7 +214,9 @@ __all__ = [
     "printable",
     "published_as",
     "purge_expired",
+    "read_table",
     "refers_to_visible",
+    "render_template",
     "selected",
     "store_file",
     "str_enum",
@@ -204,4 +227,5 @@ __all__ = [
     "unreadable_fields",
     "utcnow",
     "visible_rows",
+    "write_results",
 ]

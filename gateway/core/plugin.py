@@ -37,6 +37,7 @@ from gateway.identity.models import (
     User,
 )
 from gateway.notifications import Notification
+from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy.models import Tenant, TenantModule
 
@@ -113,6 +114,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
         files_api.file,
+        *sheets_api.QUERY_FIELDS,
     ]
 
 

@@ -16,9 +16,10 @@ from gateway.sdk import (
     DashboardPeriods,
     Permission,
     PluginInfo,
+    SheetTemplate,
     hookimpl,
 )
-from plugins.contacts import api, dashboard, demo, hookspecs, webforms
+from plugins.contacts import api, dashboard, demo, hookspecs, templates, webforms
 from plugins.contacts.models import (
     Contact,
     ContactEmail,
@@ -114,3 +115,8 @@ def crm_dashboard_figures(
     context: CallerContext, periods: DashboardPeriods
 ) -> Sequence[DashboardFigure]:
     return dashboard.figures(context, periods)
+
+
+@hookimpl
+def crm_sheet_templates() -> Sequence[SheetTemplate]:
+    return templates.TEMPLATES
