@@ -13,6 +13,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 def parse_trusted_proxies(raw: str) -> tuple[str, ...]:
     """``CRM_TRUSTED_PROXIES``: comma-separated addresses and networks (CIDR), or ``*``.
 
@@ -85,6 +90,13 @@ class Settings:
     #: CIDR networks; ``("*",)`` for any). Empty: forwarded headers are ignored and the
     #: client address is the connecting peer's. ``CRM_TRUSTED_PROXIES``.
     trusted_proxies: tuple[str, ...] = ()
+    #: SQLite only: run background jobs in a thread of each ``serve`` process
+    #: (``CRM_JOBS_IN_PROCESS=0`` to leave them to ``crm-gateway worker``).
+    jobs_in_process: bool = True
+    #: How often the in-process runner looks for due jobs, in seconds.
+    job_poll_seconds: float = 1.0
+    #: A running job writes its progress (and checks for cancellation) at most this often.
+    job_progress_seconds: float = 0.5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -123,6 +135,9 @@ class Settings:
             ),
             max_body_bytes=_int("CRM_MAX_BODY_BYTES", cls.max_body_bytes),
             trusted_proxies=parse_trusted_proxies(os.environ.get("CRM_TRUSTED_PROXIES", "")),
+            jobs_in_process=os.environ.get("CRM_JOBS_IN_PROCESS", "1") != "0",
+            job_poll_seconds=_float("CRM_JOB_POLL_SECONDS", cls.job_poll_seconds),
+            job_progress_seconds=_float("CRM_JOB_PROGRESS_SECONDS", cls.job_progress_seconds),
         )
 
     @property

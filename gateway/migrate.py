@@ -33,11 +33,17 @@ def alembic_config(registry: PluginRegistry) -> Config:
 
 
 def upgrade(engine: Engine, registry: PluginRegistry) -> None:
-    """Bring the database to every installed plugin's head revision."""
+    """Bring the database to every installed plugin's head revision (and, on PostgreSQL,
+    create procrastinate's schema, which runs the background jobs, if missing)."""
     cfg = alembic_config(registry)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+        if connection.dialect.name == "postgresql":
+            # Background jobs run on procrastinate there: its schema, once (idempotent).
+            from gateway.jobs.engine import apply_schema
+
+            apply_schema(connection)
 
 
 def pending(engine: Engine, registry: PluginRegistry) -> set[str]:

@@ -45,6 +45,7 @@ from gateway.contract import (
     ChangeKind,
     DashboardFigure,
     DashboardPeriods,
+    JobKind,
     Permission,
     PluginInfo,
     RecordChange,
@@ -74,6 +75,15 @@ from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
+from gateway.jobs import (
+    JobError,
+    JobFailed,
+    JobHandle,
+    JobResult,
+    JobStatus,
+    TransientJobError,
+    defer_job,
+)
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
@@ -112,6 +122,12 @@ __all__ = [
     "Gateway",
     "GatewayError",
     "HookRelay",
+    "JobError",
+    "JobFailed",
+    "JobHandle",
+    "JobKind",
+    "JobResult",
+    "JobStatus",
     "Listed",
     "Loader",
     "Node",
@@ -130,6 +146,7 @@ __all__ = [
     "Selected",
     "Shaped",
     "Tenant",
+    "TransientJobError",
     "UTCDateTime",
     "User",
     "UserError",
@@ -143,6 +160,7 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "customfields",
+    "defer_job",
     "effective_rules",
     "enabled_modules",
     "encode_cursor",

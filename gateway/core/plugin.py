@@ -34,6 +34,8 @@ from gateway.identity.models import (
     RecoveryCode,
     User,
 )
+from gateway.jobs import graphql as jobs_api
+from gateway.jobs.models import Job
 from gateway.notifications import Notification
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy.models import Tenant, TenantModule
@@ -67,6 +69,7 @@ def crm_models() -> Sequence[type[Any]]:
         AuthThrottle,
         Invitation,
         Notification,
+        Job,
         ProfilePermission,
         ProfileFieldRule,
         UserHierarchy,
@@ -86,6 +89,7 @@ def crm_permissions() -> Sequence[Permission]:
             "core.organization.manage",
             "Edit the organisation's settings and its two-factor policy.",
         ),
+        Permission("core.jobs.view_all", "See every background job of the organisation."),
     ]
 
 
@@ -109,6 +113,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        *jobs_api.QUERY_FIELDS,
     ]
 
 
@@ -122,4 +127,5 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *access_api.MUTATION_FIELDS,
         *users_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
+        *jobs_api.MUTATION_FIELDS,
     ]
