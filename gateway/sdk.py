@@ -84,6 +84,7 @@ from gateway.jobs import (
     TransientJobError,
     defer_job,
 )
+from gateway.jobs.graphql import JobPayload, JobType
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
@@ -126,8 +127,10 @@ __all__ = [
     "JobFailed",
     "JobHandle",
     "JobKind",
+    "JobPayload",
     "JobResult",
     "JobStatus",
+    "JobType",
     "Listed",
     "Loader",
     "Node",

@@ -80,7 +80,7 @@ def execute(
         ctx = _context(gateway, kind, job["user_id"])
         with ctx.transaction() as session:
             result = JobResult.of(kind.run(ctx, handle, job["params"]))
-            _succeed(session, job, token, result, kind)
+            _succeed(session, job, handle, result, kind)
         return JobStatus.SUCCEEDED
     except JobLost:
         log.warning("job %s: another runner took it over; this run rolled back", job_id)
@@ -171,14 +171,16 @@ def _now() -> Any:
 
 
 def _succeed(
-    session: Session, job: dict[str, Any], token: str, result: JobResult, kind: JobKind
+    session: Session, job: dict[str, Any], handle: JobHandle, result: JobResult, kind: JobKind
 ) -> None:
     """Written in the work's own transaction: the work and its "succeeded" commit together."""
     done = session.execute(
         update(Job)
-        .where(Job.id == job["id"], Job.claim == token, Job.status == JobStatus.RUNNING)
+        .where(Job.id == job["id"], Job.claim == handle.claim, Job.status == JobStatus.RUNNING)
         .values(
             status=JobStatus.SUCCEEDED,
+            progress_done=handle.done,
+            progress_total=handle.total,
             result={"counts": result.counts},
             result_file_id=result.file_id,
             errors=[e.as_dict() for e in result.errors],

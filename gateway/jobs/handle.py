@@ -111,6 +111,9 @@ class JobHandle:
         self._live = LiveJob() if live else None
         self._interval = gateway.settings.job_progress_seconds
         self._last = 0.0
+        #: The last progress reported (written with the job's success).
+        self.done: int = 0
+        self.total: int | None = None
         if self._live is not None:
             LIVE[job_id] = self._live
 
@@ -118,6 +121,7 @@ class JobHandle:
         """Report ``done`` of ``total`` units; raises :class:`JobCancelled` once the user
         cancelled (let it propagate: the work rolls back). Written at most every
         ``CRM_JOB_PROGRESS_SECONDS``, and always when ``done == total``."""
+        self.done, self.total = done, total
         if self._live is not None:
             self._live.done, self._live.total = done, total
         now = time.monotonic()
