@@ -87,7 +87,9 @@ def test_hook_crm_job_kinds(registry):
     module.crm_job_kinds = module.plugin.crm_job_kinds
     sys.modules["rogue_jobs_plugin"] = module
     try:
-        with pytest.raises(PluginError, match="must be a JobKind whose name starts with 'rogue.'"):
+        with pytest.raises(
+            PluginError, match=r"must be a JobKind whose name starts with 'rogue\.'"
+        ):
             build_registry(builtin=("gateway.core.plugin", "rogue_jobs_plugin"), entry_points=False)
     finally:
         del sys.modules["rogue_jobs_plugin"]
@@ -253,9 +255,14 @@ def _pk(global_id: str) -> str:
 def test_defer_job_commits_or_rolls_back_with_the_callers_transaction(gw, demo):
     rep = demo["demo"].users["rep1@demo.test"]
     ctx = CallerContext.acting_for(gw, rep.id, via=Via.CLI)
-    with pytest.raises(RuntimeError), ctx.transaction():
-        defer_job(ctx, "notes.write", {"prefix": "rolled", "count": 1})
-        raise RuntimeError("the triggering work failed")
+
+    def failing_work() -> None:
+        with ctx.transaction():
+            defer_job(ctx, "notes.write", {"prefix": "rolled", "count": 1})
+            raise RuntimeError("the triggering work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_work()
     ctx.close()
     with gw.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Job)) == 0
