@@ -21,6 +21,12 @@ from gateway.plugins import PluginRegistry
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
+def include_name(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Autogenerate compares our tables only: procrastinate's (PostgreSQL jobs) are its own,
+    created by :func:`upgrade` from its schema file, not by our revisions."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def alembic_config(registry: PluginRegistry) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
