@@ -339,9 +339,19 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         # (p99 latency spikes were garbage-collection pauses; see bench/RESULTS.md).
         gc.collect()
         gc.freeze()
+        # SQLite runs background jobs in this process (docs/architecture.md, "Jobs");
+        # PostgreSQL leaves them to `crm-gateway worker` processes.
+        runner = None
+        if gateway.db.is_sqlite and gateway.settings.jobs_in_process:
+            from gateway.jobs.runner import InProcessRunner
+
+            runner = InProcessRunner(gateway)
+            runner.start()
         # Operations run in worker threads; a few threads per process do as much work as
         # forty fighting for the GIL, with less latency (bench/RESULTS.md, "threads").
         yield {EXECUTION_LIMITER: anyio.CapacityLimiter(gateway.settings.execution_threads)}
+        if runner is not None:
+            await anyio.to_thread.run_sync(runner.stop)
         gateway.db.dispose()
 
     # Plugins' own HTTP routes come after the kernel's, so they cannot shadow them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import sys
@@ -114,6 +115,69 @@ def db_upgrade() -> None:
     gateway = _gateway()
     migrate.upgrade(gateway.db.engine, gateway.registry)
     click.echo("database is up to date")
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Jobs run at once by this worker (one thread and transaction each).",
+)
+@click.option(
+    "--heartbeat-seconds",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="How often the worker says it is alive.",
+)
+@click.option(
+    "--stalled-seconds",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="Silence after which a worker is presumed dead and its jobs are retried.",
+)
+@click.option("--name", default=None, help="Worker name shown in procrastinate's logs.")
+def worker(
+    concurrency: int, heartbeat_seconds: float, stalled_seconds: float, name: str | None
+) -> None:
+    """Run background jobs until stopped: procrastinate on PostgreSQL (start any number,
+    on any machine); on SQLite, the in-process runner (as `serve` does)."""
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(level=os.environ.get("CRM_LOG_LEVEL", "info").upper())
+    gateway = _gateway()
+    if migrate.pending(gateway.db.engine, gateway.registry):
+        raise click.ClickException("the database lacks migrations: run `crm-gateway db upgrade`")
+    if gateway.db.is_sqlite:
+        from gateway.jobs.runner import InProcessRunner
+
+        runner = InProcessRunner(gateway)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        runner.start()
+        click.echo("running jobs in process (SQLite); Ctrl+C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        runner.stop()
+        return
+    from gateway.jobs.engine import WorkerOptions, run_worker
+
+    click.echo("worker started (procrastinate); Ctrl+C to stop")
+    sys.stdout.flush()
+    run_worker(
+        gateway,
+        WorkerOptions(
+            concurrency=concurrency,
+            heartbeat_seconds=heartbeat_seconds,
+            stalled_seconds=stalled_seconds,
+            name=name,
+        ),
+    )
 
 
 @main.group()

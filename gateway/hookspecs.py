@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         CallerContext,
         DashboardFigure,
         DashboardPeriods,
+        JobKind,
         Permission,
         PluginInfo,
         RecordChange,
@@ -143,6 +144,35 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
     unique across plugins, and the named owner/access attributes must exist on the model.
 
     :returns: A list of :class:`~gateway.contract.AccessControlledEntity`.
+    """
+
+
+@hookspec
+def crm_job_kinds() -> Sequence[JobKind]:
+    """Declare the kinds of background job your module runs (imports, reminders, syncs).
+
+    Called once per application, at start-up. Names start with your module's name and a
+    dot (``"contacts.import"``) and are unique across plugins. Modules start a job with
+    ``gateway.sdk.defer_job(ctx, "contacts.import", params)`` inside the caller's
+    transaction; a worker later calls ``kind.run(ctx, job, params)`` as the user who started
+    it, in one transaction (all or nothing). A kind whose module the tenant has switched off
+    is refused (``MODULE_DISABLED``) at defer time and fails if still queued at run time.
+
+    :returns: A list of :class:`~gateway.contract.JobKind`.
+
+    Example::
+
+        def run_import(ctx, job, params):
+            rows = read_rows(ctx, params["file_id"])
+            for done, row in enumerate(rows, 1):
+                create_contact(ctx, row)
+                job.progress(done, len(rows))     # raises when cancelled: all rolls back
+            return {"imported": len(rows)}
+
+        @hookimpl
+        def crm_job_kinds():
+            return [JobKind("contacts.import", run_import, title="Import contacts",
+                            permission="contacts.import", max_attempts=3)]
     """
 
 

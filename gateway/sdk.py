@@ -45,6 +45,7 @@ from gateway.contract import (
     ChangeKind,
     DashboardFigure,
     DashboardPeriods,
+    JobKind,
     Permission,
     PluginInfo,
     RecordChange,
@@ -84,6 +85,16 @@ from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
+from gateway.jobs import (
+    JobError,
+    JobFailed,
+    JobHandle,
+    JobResult,
+    JobStatus,
+    TransientJobError,
+    defer_job,
+)
+from gateway.jobs.graphql import JobPayload, JobType
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
@@ -141,6 +152,14 @@ __all__ = [
     "Gateway",
     "GatewayError",
     "HookRelay",
+    "JobError",
+    "JobFailed",
+    "JobHandle",
+    "JobKind",
+    "JobPayload",
+    "JobResult",
+    "JobStatus",
+    "JobType",
     "Listed",
     "Loader",
     "Node",
@@ -165,6 +184,7 @@ __all__ = [
     "StoredFile",
     "Table",
     "Tenant",
+    "TransientJobError",
     "UTCDateTime",
     "User",
     "UserError",
@@ -178,6 +198,7 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "customfields",
+    "defer_job",
     "download_url",
     "effective_rules",
     "enabled_modules",

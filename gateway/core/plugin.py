@@ -36,6 +36,8 @@ from gateway.identity.models import (
     RecoveryCode,
     User,
 )
+from gateway.jobs import graphql as jobs_api
+from gateway.jobs.models import Job
 from gateway.notifications import Notification
 from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
@@ -70,6 +72,7 @@ def crm_models() -> Sequence[type[Any]]:
         AuthThrottle,
         Invitation,
         Notification,
+        Job,
         ProfilePermission,
         ProfileFieldRule,
         UserHierarchy,
@@ -90,6 +93,7 @@ def crm_permissions() -> Sequence[Permission]:
             "core.organization.manage",
             "Edit the organisation's settings and its two-factor policy.",
         ),
+        Permission("core.jobs.view_all", "See every background job of the organisation."),
     ]
 
 
@@ -115,6 +119,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.EXPLAIN_FIELDS,
         files_api.file,
         *sheets_api.QUERY_FIELDS,
+        *jobs_api.QUERY_FIELDS,
     ]
 
 
@@ -128,4 +133,5 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *access_api.MUTATION_FIELDS,
         *users_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
+        *jobs_api.MUTATION_FIELDS,
     ]
