@@ -127,7 +127,9 @@ def crm_permissions() -> Sequence[Permission]:
 
     Codes must start with the plugin name and a dot (``"contacts.set_discount"``); the
     gateway refuses others and refuses a code two plugins declare. Profiles grant these
-    codes; resolvers check them with ``context.require(code)``.
+    codes; root fields declare the one they need with ``guarded(permission=code)`` (in the
+    SDL, checked before execution), services check data-dependent ones with
+    ``context.require(code)``.
 
     :returns: A list of :class:`~gateway.contract.Permission`.
     """
