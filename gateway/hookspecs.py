@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from strawberry.types.field import StrawberryField
 
+    from gateway.context import CallerContext
     from gateway.contract import (
         AccessControlledEntity,
-        CallerContext,
         DashboardFigure,
         DashboardPeriods,
         Permission,

@@ -8,8 +8,8 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from gateway.sdk import (
+    CallerContext,
     NotFound,
-    RequestContext,
     UserError,
     guarded,
     mutate,
@@ -46,7 +46,7 @@ from plugins.invoices.types import (
 # -- catalogues and settings ----------------------------------------------------------------
 
 
-def _manage(ctx: RequestContext) -> int:
+def _manage(ctx: CallerContext) -> int:
     """The caller's tenant; the root fields declare ``MANAGE_SETTINGS`` (checked before
     execution)."""
     return ctx.require_caller().tenant_id
