@@ -51,6 +51,7 @@ from gateway.contract import (
 )
 from gateway.core.types import UserType, load_users
 from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
+from gateway.customfields.api import DefinitionFields, FieldTypeEnum, definition_fields
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
@@ -101,6 +102,7 @@ __all__ = [
     "CustomValueColumns",
     "DashboardFigure",
     "DashboardPeriods",
+    "DefinitionFields",
     "DeletePayload",
     "DemoTenant",
     "Direction",
@@ -108,6 +110,7 @@ __all__ = [
     "ExportFile",
     "FieldMode",
     "FieldType",
+    "FieldTypeEnum",
     "Forbidden",
     "Gateway",
     "GatewayError",
@@ -143,6 +146,7 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "customfields",
+    "definition_fields",
     "effective_rules",
     "enabled_modules",
     "encode_cursor",
