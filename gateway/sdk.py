@@ -56,6 +56,7 @@ from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
+from gateway.fieldtable import DeclaredField, Feature, ValueKind, features, having, writes
 from gateway.graphql.common import (
     AccessLevelEnum,
     UserError,
@@ -102,12 +103,14 @@ __all__ = [
     "CustomValueColumns",
     "DashboardFigure",
     "DashboardPeriods",
+    "DeclaredField",
     "DefinitionFields",
     "DeletePayload",
     "DemoTenant",
     "Direction",
     "Edge",
     "ExportFile",
+    "Feature",
     "FieldMode",
     "FieldType",
     "FieldTypeEnum",
@@ -137,6 +140,7 @@ __all__ = [
     "User",
     "UserError",
     "UserType",
+    "ValueKind",
     "Via",
     "Window",
     "access_of",
@@ -152,6 +156,7 @@ __all__ = [
     "encode_cursor",
     "events",
     "excel",
+    "features",
     "filter_reads",
     "finite_decimal",
     "full_access_fields",
@@ -163,6 +168,7 @@ __all__ = [
     "grant",
     "guarded",
     "has_full_access",
+    "having",
     "hookimpl",
     "hookspec",
     "list_records",
@@ -189,4 +195,5 @@ __all__ = [
     "unreadable_fields",
     "utcnow",
     "visible_rows",
+    "writes",
 ]
