@@ -52,6 +52,7 @@ from gateway.contract import (
 )
 from gateway.core.types import UserType, load_users
 from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
+from gateway.customfields.api import DefinitionFields, FieldTypeEnum, definition_fields
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import (
@@ -63,6 +64,7 @@ from gateway.errors import (
     PayloadTooLarge,
 )
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
+from gateway.fieldtable import DeclaredField, Feature, ValueKind, features, having, writes
 from gateway.files.graphql import FileType, export_file
 from gateway.files.models import FilePurpose, StoredFile
 from gateway.files.services import download_url, open_file, purge_expired, store_file
@@ -137,14 +139,18 @@ __all__ = [
     "CustomValueColumns",
     "DashboardFigure",
     "DashboardPeriods",
+    "DeclaredField",
+    "DefinitionFields",
     "DeletePayload",
     "DemoTenant",
     "Direction",
     "Edge",
     "ExportFile",
     "FailedRow",
+    "Feature",
     "FieldMode",
     "FieldType",
+    "FieldTypeEnum",
     "FilePurpose",
     "FileTooLarge",
     "FileType",
@@ -189,6 +195,7 @@ __all__ = [
     "User",
     "UserError",
     "UserType",
+    "ValueKind",
     "Via",
     "Window",
     "access_of",
@@ -199,6 +206,7 @@ __all__ = [
     "check_writable_fields",
     "customfields",
     "defer_job",
+    "definition_fields",
     "download_url",
     "effective_rules",
     "enabled_modules",
@@ -206,6 +214,7 @@ __all__ = [
     "events",
     "excel",
     "export_file",
+    "features",
     "filter_reads",
     "finite_decimal",
     "full_access_fields",
@@ -217,6 +226,7 @@ __all__ = [
     "grant",
     "guarded",
     "has_full_access",
+    "having",
     "hookimpl",
     "hookspec",
     "list_records",
@@ -249,4 +259,5 @@ __all__ = [
     "utcnow",
     "visible_rows",
     "write_results",
+    "writes",
 ]
