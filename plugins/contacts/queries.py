@@ -4,7 +4,7 @@ contact, the export, settings lists and duplicates."""
 from __future__ import annotations
 
 import base64
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import strawberry
 from sqlalchemy import func, select
@@ -211,12 +211,13 @@ def contact_custom_fields(info: Ctx) -> list[CustomFieldType]:
     return [CustomFieldType(record=f) for f in fields]
 
 
-DuplicateReasonEnum = strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")
+strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")
+DuplicateReasonEnum: TypeAlias = duplicates.DuplicateReason
 
 
 @strawberry.type
 class DuplicateGroup:
-    reason: DuplicateReasonEnum  # type: ignore[valid-type]
+    reason: DuplicateReasonEnum
     value: str = strawberry.field(description="The shared email, phone digits, ID or name.")
     contacts: list[ContactNode]
 

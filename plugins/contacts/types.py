@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from sqlalchemy import select
@@ -36,11 +37,16 @@ from plugins.contacts.models import (
 from plugins.contacts.permissions import ContactsPermission
 from plugins.contacts.services import custom_value_text
 
-ContactKindEnum = strawberry.enum(ContactKind, name="ContactKind")
-ClientKindEnum = strawberry.enum(ClientKind, name="ClientKind")
-CategoryEnum = strawberry.enum(Category, name="ContactCategory")
-FiscalIdTypeEnum = strawberry.enum(FiscalIdType, name="FiscalIdType")
-FieldTypeEnum = strawberry.enum(FieldType, name="CustomFieldType")
+strawberry.enum(ContactKind, name="ContactKind")
+ContactKindEnum: TypeAlias = ContactKind
+strawberry.enum(ClientKind, name="ClientKind")
+ClientKindEnum: TypeAlias = ClientKind
+strawberry.enum(Category, name="ContactCategory")
+CategoryEnum: TypeAlias = Category
+strawberry.enum(FiscalIdType, name="FiscalIdType")
+FiscalIdTypeEnum: TypeAlias = FiscalIdType
+strawberry.enum(FieldType, name="CustomFieldType")
+FieldTypeEnum: TypeAlias = FieldType
 
 
 @strawberry.type(name="Tag")
@@ -90,7 +96,7 @@ class CustomFieldType:
         return self.record.label
 
     @strawberry.field
-    def type(self) -> FieldTypeEnum:  # type: ignore[valid-type]
+    def type(self) -> FieldTypeEnum:
         return self.record.type
 
     @strawberry.field
@@ -106,7 +112,7 @@ class CustomFieldType:
 class CustomFieldValue:
     key: str
     label: str
-    type: FieldTypeEnum  # type: ignore[valid-type]
+    type: FieldTypeEnum
     value: str | None = strawberry.field(
         description="As text: numbers in plain notation, dates as YYYY-MM-DD, true/false."
     )
@@ -142,7 +148,7 @@ class ContactNode(Node):
         return global_id("Contact", self.record.id)
 
     @strawberry.field
-    def kind(self) -> ContactKindEnum:  # type: ignore[valid-type]
+    def kind(self) -> ContactKindEnum:
         return self.record.kind
 
     @strawberry.field
@@ -189,11 +195,11 @@ class ContactNode(Node):
         return ContactNode(record=company) if company is not None else None
 
     @strawberry.field
-    def client_kind(self) -> ClientKindEnum | None:  # type: ignore[valid-type]
+    def client_kind(self) -> ClientKindEnum | None:
         return self.record.client_kind
 
     @strawberry.field
-    def category(self) -> CategoryEnum | None:  # type: ignore[valid-type]
+    def category(self) -> CategoryEnum | None:
         return self.record.category
 
     @strawberry.field
@@ -242,7 +248,7 @@ class ContactNode(Node):
         return self.record.fiscal_id
 
     @strawberry.field
-    def fiscal_id_type(self) -> FiscalIdTypeEnum | None:  # type: ignore[valid-type]
+    def fiscal_id_type(self) -> FiscalIdTypeEnum | None:
         return self.record.fiscal_id_type
 
     @strawberry.field
@@ -273,7 +279,7 @@ class ContactNode(Node):
         return f"data:{r.photo_mime};base64,{base64.b64encode(r.photo).decode()}"
 
     @strawberry.field
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @strawberry.field(description="The manager: the user responsible for the contact.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -35,14 +36,14 @@ from plugins.leads.models import (
 )
 from plugins.leads.services import stage_list
 
-LeadStatusEnum = strawberry.enum(
+strawberry.enum(
     LeadStatus,
     name="LeadStatus",
     description="UNMANAGED (nobody's yet), IN_PROGRESS (claimed), CONVERTED, UNSUITABLE.",
 )
-BudgetTypeEnum = strawberry.enum(
-    BudgetType, name="BudgetType", description="What the budget amount is per."
-)
+LeadStatusEnum: TypeAlias = LeadStatus
+strawberry.enum(BudgetType, name="BudgetType", description="What the budget amount is per.")
+BudgetTypeEnum: TypeAlias = BudgetType
 
 
 def _user(info: Info, user_id: int | None) -> UserType | None:
@@ -101,7 +102,7 @@ class LeadNode(Node):
         return self.record.notes
 
     @strawberry.field
-    def status(self) -> LeadStatusEnum:  # type: ignore[valid-type]
+    def status(self) -> LeadStatusEnum:
         return self.record.status
 
     @strawberry.field(description="Why it was marked unsuitable.")
@@ -113,7 +114,7 @@ class LeadNode(Node):
         return _user(info, self.record.owner_id)
 
     @strawberry.field
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @strawberry.field(description="The contact the conversion created (if visible).")
@@ -196,7 +197,7 @@ def money_list(values: dict[str, Decimal]) -> list[MoneyAmount]:
 class Budget:
     currency: str = strawberry.field(description="ISO 4217 code.")
     amount: Decimal | None = strawberry.field(description="Per unit of `type` (all if FIXED).")
-    type: BudgetTypeEnum  # type: ignore[valid-type]
+    type: BudgetTypeEnum
     count: int = strawberry.field(description="How many units (1 for FIXED).")
     total: Decimal | None = guarded(
         description="amount times count.", derived_from=("Budget.amount", "Budget.count")
@@ -300,7 +301,7 @@ class OpportunityNode(Node):
         return stage.probability if stage is not None else None
 
     @strawberry.field(description="PRIVATE plus shares (shareRecord) restricts it to chosen users.")
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @guarded(

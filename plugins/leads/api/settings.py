@@ -117,7 +117,7 @@ def create_opportunity_custom_field(
     info: Ctx,
     key: str,
     label: str,
-    type: FieldTypeEnum,  # type: ignore[valid-type]
+    type: FieldTypeEnum,
     choices: list[str] | None = None,
     required: bool = False,
 ) -> OpportunityCustomFieldPayload:
