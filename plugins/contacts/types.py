@@ -21,7 +21,6 @@ from gateway.sdk import (
     global_id,
     guarded,
     load_users,
-    published_as,
 )
 from plugins.contacts.models import (
     Category,
@@ -320,7 +319,9 @@ class ContactPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-DeleteContactPayload = published_as(DeletePayload, "DeleteContactPayload")
+@strawberry.type
+class DeleteContactPayload(DeletePayload):
+    """``DeletePayload`` under the name published before the kit shared it."""
 
 
 MERGE = ContactsPermission.MERGE

@@ -22,7 +22,6 @@ from gateway.sdk import (
     global_id,
     guarded,
     load_users,
-    published_as,
 )
 from plugins.contacts.types import ContactNode, CustomFieldType, CustomFieldValue
 from plugins.leads.models import (
@@ -146,7 +145,9 @@ class LeadPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-DeleteLeadPayload = published_as(DeletePayload, "DeleteLeadPayload")
+@strawberry.type
+class DeleteLeadPayload(DeletePayload):
+    """``DeletePayload`` under the name published before the kit shared it."""
 
 
 @strawberry.type(name="OpportunityStage", description="A step of the sales pipeline.")
@@ -343,7 +344,9 @@ class OpportunityPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-DeleteOpportunityPayload = published_as(DeletePayload, "DeleteOpportunityPayload")
+@strawberry.type
+class DeleteOpportunityPayload(DeletePayload):
+    """``DeletePayload`` under the name published before the kit shared it."""
 
 
 @strawberry.type
@@ -358,7 +361,9 @@ class OpportunityCustomFieldPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-LeadsRemovedPayload = published_as(OkPayload, "LeadsRemovedPayload")
+@strawberry.type
+class LeadsRemovedPayload(OkPayload):
+    """``OkPayload`` under the name published before the kit shared it."""
 
 
 #: What the pipeline's figures are computed from (gateway.access.fields: a caller whose field
