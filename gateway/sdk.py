@@ -51,7 +51,7 @@ from gateway.contract import (
 )
 from gateway.core.types import UserType, load_users
 from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.db import Base, UTCDateTime, changed_rows, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
@@ -139,6 +139,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "changed_rows",
     "check_filterable_fields",
     "check_text",
     "check_writable_fields",

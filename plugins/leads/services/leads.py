@@ -24,6 +24,7 @@ from gateway.sdk import (
     Order,
     ProfileKind,
     Window,
+    changed_rows,
     events,
     get_user,
     get_writable,
@@ -185,7 +186,8 @@ def claim_lead(ctx: CallerContext, lead_id: int) -> Lead:
         raise NotFound("no such lead", field="id")
     check_fields(ctx, "Lead", ("owner_id", "status"))
     session = ctx.session
-    result = session.execute(
+    claimed = changed_rows(
+        session,
         update(Lead)
         .where(
             Lead.id == lead_id,
@@ -193,9 +195,9 @@ def claim_lead(ctx: CallerContext, lead_id: int) -> Lead:
             Lead.status == LeadStatus.UNMANAGED,
         )
         .values(owner_id=caller.user_id, status=LeadStatus.IN_PROGRESS, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         # Someone else was faster (or the lead is closed): say so, but only for a lead of
         # the caller's organisation; other IDs are simply not found. The winner's lead may
         # be invisible to the losers now, so this cannot depend on visibility: a caller who
