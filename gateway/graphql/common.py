@@ -92,17 +92,19 @@ def page_size(first: int | None, settings: Settings, field: str = "first") -> in
 
 
 P = TypeVar("P")
+R = TypeVar("R")
 
 
 def mutate(
     context: Any,
     payload: Callable[..., P],
     work: Callable[[Session], T],
-    build: Callable[[T], P],
-) -> P:
+    build: Callable[[T], R],
+) -> P | R:
     """Run a mutation's ``work`` as one unit of work and answer with its payload: ``build``
     on success; on a domain failure everything is rolled back and the payload carries the
-    error (``payload(errors=[...])``)."""
+    error (``payload(errors=[...])``). ``build`` usually makes the payload too; a caller that
+    goes on working may have it return the value instead."""
     try:
         with context.transaction() as session:
             value = work(session)

@@ -77,9 +77,9 @@ def _prime_owners(ctx: CallerContext, contacts: list[Contact], names: set[str]) 
     owners = {c.owner_id for c in contacts} if "owner" in names else set()
     if "company" in names:
         owners |= {c.company.owner_id for c in contacts if c.company is not None}
-    owners.discard(None)
-    if owners:
-        load_users(ctx, sorted(owners))
+    known = sorted(owner for owner in owners if owner is not None)
+    if known:
+        load_users(ctx, known)
 
 
 def _shaped_plan(info: Ctx, sort_column: Any) -> ContactListPlan | None:

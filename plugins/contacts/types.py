@@ -14,6 +14,7 @@ from strawberry.types import Info
 from gateway.sdk import (
     AccessLevel,
     AccessLevelEnum,
+    CustomFieldColumns,
     DeletePayload,
     Node,
     UserError,
@@ -28,7 +29,6 @@ from plugins.contacts.models import (
     Contact,
     ContactKind,
     ContactType,
-    CustomField,
     FieldType,
     FiscalIdType,
     Tag,
@@ -80,7 +80,7 @@ class ContactTypeType:
 
 @strawberry.type(name="CustomField")
 class CustomFieldType:
-    record: strawberry.Private[CustomField]
+    record: strawberry.Private[CustomFieldColumns]  # any entity's definitions (same columns)
 
     @strawberry.field
     def id(self) -> strawberry.ID:

@@ -231,7 +231,7 @@ class OpportunityCustomFieldType(CustomFieldType):
     """The contacts' custom-field type over the opportunities' own definitions (same
     columns), with IDs of its own."""
 
-    record: strawberry.Private[OpportunityCustomField]  # type: ignore[assignment]
+    record: strawberry.Private[OpportunityCustomField]
 
     @strawberry.field
     def id(self) -> strawberry.ID:

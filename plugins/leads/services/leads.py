@@ -57,7 +57,7 @@ class LeadFilter:
     created_before: datetime | None = None
 
 
-def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
+def leads_query(user_id: int, flt: LeadFilter) -> Select[Lead]:
     """The caller's visible leads narrowed by the filter, all in SQL."""
     stmt = select(Lead)
     if flt.unmanaged:
@@ -309,7 +309,9 @@ def convert_lead(ctx: CallerContext, lead: Lead, how: Conversion) -> Lead:
     ctx.session.flush()
     if person is not None and company is not None:
         contacts.update_contact(ctx, person, ContactData(values={"company_id": company.id}))
-    lead.contact_id = (person or company).id  # type: ignore[union-attr]
+    converted = person or company
+    assert converted is not None, "a person, a company or both (checked above)"
+    lead.contact_id = converted.id
     lead.company_contact_id = company.id if company is not None and person is not None else None
     lead.status = LeadStatus.CONVERTED
     lead.closed_at = utcnow()
