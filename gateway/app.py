@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -162,7 +163,7 @@ class GatewayView(GraphQL[RequestContext, None]):
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return request.crm["request"]
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = request.scope["crm"]["media_type"]
         return sub_response

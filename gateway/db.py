@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -69,6 +70,16 @@ def str_enum(cls: type[StrEnum]) -> Enum:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE (no RETURNING) and say how many rows it changed: the verdict of
+    a compare-and-set (``UPDATE … WHERE used_at IS NULL`` claimed it, or someone was first).
+
+    ``Session.execute`` is typed to answer a ``Result``; for these statements it is a
+    ``CursorResult``, which has ``rowcount`` (SQLAlchemy's documented cast).
+    """
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
 
 
 def normalise_url(url: str) -> str:

@@ -21,9 +21,11 @@ from gateway.access.narrowing import narrow_to_visible
 from gateway.config import Settings
 from gateway.errors import BadUserInput
 from gateway.graphql.common import page_size
-from gateway.graphql.pagination import after_cursor, encode_cursor
+from gateway.graphql.pagination import Keyed, after_cursor, encode_cursor
 
 T = TypeVar("T")
+
+M = TypeVar("M", bound=Keyed)
 
 
 @dataclass(frozen=True)
@@ -76,15 +78,15 @@ class Listed(Generic[T]):
 
 def list_records(
     ctx: Any,
-    model: type[T],
+    model: type[M],
     type_name: str,
-    stmt: Select[tuple[T]],
+    stmt: Select[M],
     *,
     order: Order,
     window: Window,
     filter_reads: Collection[str] = (),
     options: Sequence[Any] = (),
-) -> Listed[T]:
+) -> Listed[M]:
     """A page of ``stmt`` (a SELECT of ``model`` with the list's filters) for the caller.
 
     :param type_name: the GraphQL type whose field rules decide what may be filtered on.
@@ -93,10 +95,10 @@ def list_records(
     """
     check_filterable_fields(ctx.access, type_name, {*order.reads, *filter_reads})
     stmt = narrow_to_visible(ctx, stmt, model)
-    id_column = model.id  # type: ignore[attr-defined]
+    id_column = model.id
     rows, has_more = _keyset(ctx, stmt.options(*options), order, id_column, window)
     key = order.column.key
-    cursors = [encode_cursor(getattr(r, key), r.id) for r in rows]  # type: ignore[attr-defined]
+    cursors = [encode_cursor(getattr(r, key), r.id) for r in rows]
 
     def count() -> int:
         counted = select(func.count()).select_from(stmt.with_only_columns(id_column).subquery())

@@ -18,7 +18,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 import pluggy
 from strawberry.types.base import has_object_definition
@@ -450,7 +451,9 @@ def build_registry(
             origins[id(plugin)] = origin
     # Modules' own hookspecs (crm_add_hookspecs), before any implementation is checked.
     for impl in pm.hook.crm_add_hookspecs.get_hookimpls():
-        for namespace in impl.function() or ():
+        # pluggy types an implementation's result as object; this hook's are namespaces.
+        namespaces = cast("Sequence[ModuleType | type] | None", impl.function())
+        for namespace in namespaces or ():
             pm.add_hookspecs(namespace)
     try:
         pm.check_pending()

@@ -53,7 +53,7 @@ from gateway.contract import (
 from gateway.core.types import UserType, load_users
 from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
 from gateway.customfields.api import DefinitionFields, FieldTypeEnum, definition_fields
-from gateway.db import Base, UTCDateTime, str_enum, utcnow
+from gateway.db import Base, UTCDateTime, changed_rows, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import (
     BadUserInput,
@@ -201,6 +201,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "changed_rows",
     "check_filterable_fields",
     "check_text",
     "check_writable_fields",

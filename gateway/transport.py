@@ -129,8 +129,9 @@ def json_response(
     )
 
 
-#: Status of a request refused before execution (graphql-response+json), by error code.
-_REFUSAL_STATUS = {
+#: Status of a request refused before execution (graphql-response+json), by error code
+#: (looked up with the code an error may lack).
+_REFUSAL_STATUS: dict[str | None, int] = {
     ErrorCode.UNAUTHENTICATED.value: 401,
     ErrorCode.FORBIDDEN.value: 403,
     ErrorCode.RATE_LIMITED.value: 429,
@@ -214,8 +215,8 @@ def parse_query_string(raw: bytes) -> GraphQLRequestData:
         params[name] = value
     for name in ("variables", "extensions"):
         # In a URL they are JSON text; the empty string means "not given".
-        value = params.get(name)
-        params[name] = decode_json(value.encode(), f"the {name!r} parameter") if value else None
+        given = params.get(name)
+        params[name] = decode_json(given.encode(), f"the {name!r} parameter") if given else None
     if params.get("operationName") == "":
         params["operationName"] = None
     return request_data(params)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 import strawberry
 from graphql import GraphQLObjectType
@@ -44,9 +44,12 @@ T = TypeVar("T")
 
 MANAGE_PROFILES = "core.profiles.manage"
 
-PermissionKindEnum = strawberry.enum(PermissionKind, name="PermissionKind")
-ActionEnum = strawberry.enum(Action, name="PermissionAction")
-ReasonEnum = strawberry.enum(Reason, name="AccessReasonKind")
+strawberry.enum(PermissionKind, name="PermissionKind")
+PermissionKindEnum: TypeAlias = PermissionKind
+strawberry.enum(Action, name="PermissionAction")
+ActionEnum: TypeAlias = Action
+strawberry.enum(Reason, name="AccessReasonKind")
+ReasonEnum: TypeAlias = Reason
 
 
 # -- types ---------------------------------------------------------------------------------
@@ -57,9 +60,9 @@ class PermissionType:
     code: str
     description: str
     module: str
-    kind: PermissionKindEnum  # type: ignore[valid-type]
+    kind: PermissionKindEnum
     entity: str | None
-    action: ActionEnum | None  # type: ignore[valid-type]
+    action: ActionEnum | None
 
 
 @strawberry.type
@@ -76,7 +79,7 @@ class HierarchyNode:
 
 @strawberry.type
 class AccessReason:
-    reason: ReasonEnum  # type: ignore[valid-type]
+    reason: ReasonEnum
     granted: bool
     detail: str
 
@@ -110,13 +113,13 @@ class AccessExplanation:
 class FieldRuleInput:
     type_name: str
     field_name: str
-    mode: FieldModeEnum  # type: ignore[valid-type]
+    mode: FieldModeEnum
 
 
 @strawberry.input
 class CreateProfileInput:
     name: str
-    kind: ProfileKindEnum  # type: ignore[valid-type]
+    kind: ProfileKindEnum
     parent_id: strawberry.ID | None = None
     permissions: list[str] = strawberry.field(default_factory=list)
     field_rules: list[FieldRuleInput] = strawberry.field(default_factory=list)
@@ -125,7 +128,7 @@ class CreateProfileInput:
 @strawberry.input(description="Partial update: omitted fields keep their value; lists replace.")
 class UpdateProfileInput:
     name: str | None = strawberry.UNSET
-    kind: ProfileKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    kind: ProfileKindEnum | None = strawberry.UNSET
     parent_id: strawberry.ID | None = strawberry.UNSET
     permissions: list[str] | None = strawberry.UNSET
     field_rules: list[FieldRuleInput] | None = strawberry.UNSET

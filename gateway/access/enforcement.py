@@ -15,6 +15,7 @@ sign-in) are system sessions and are not filtered.
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from functools import lru_cache
 from typing import Any
@@ -174,6 +175,7 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         for o in session.deleted
         if type(o) in registry.entity_of_model
     ]
+    entity: AccessControlledEntity | None  # a record's entity, when it has one
     for entity, record in deleted_records:  # shares die with their record, scoped or not
         session.execute(
             delete(RecordShare).where(
@@ -208,8 +210,9 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
             raise Forbidden("records cannot move between organisations")
         to_check[Mode.WRITE][entity.entity].append(obj)
         owner_history = get_history(obj, entity.owner_attribute)
-        if owner_history.has_changes() and owner_history.added[0] is not None:
-            owners.add(owner_history.added[0])
+        new_owner = next(iter(owner_history.added), None) if owner_history.has_changes() else None
+        if new_owner is not None:
+            owners.add(new_owner)
     for entity, record in deleted_records:
         if not scope.has(registry.permission_for(entity.entity, Action.DELETE)):
             raise Forbidden(f"your profile may not delete {entity.entity} records")
@@ -239,9 +242,13 @@ def _on_transaction_end(session: Session, transaction: Any) -> None:
         session.info.pop(CREATED_KEY, None)
 
 
+#: The databases whose session factories carry enforcement already.
+_INSTALLED: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
 def install(db: Database, registry: PluginRegistry) -> None:
     """Attach enforcement to a database's session factories (once per Database)."""
-    if getattr(db, "_crm_access_installed", False):
+    if db in _INSTALLED:
         return
     for factory in (db._read, db._write):
         factory.kw.setdefault("info", {})["crm_registry"] = registry
@@ -249,7 +256,7 @@ def install(db: Database, registry: PluginRegistry) -> None:
         event.listen(factory, "before_flush", _before_flush)
         event.listen(factory, "pending_to_persistent", _on_inserted)
         event.listen(factory, "after_transaction_end", _on_transaction_end)
-    db._crm_access_installed = True  # type: ignore[attr-defined]
+    _INSTALLED.add(db)
 
 
 def get_visible(session: Session, model: type[Any], pk: int, what: str = "record") -> Any:

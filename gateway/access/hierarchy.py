@@ -97,7 +97,7 @@ def chain(session: Session, from_user_id: int, to_ancestor_id: int) -> list[int]
         ).all()
     )
     current = from_user_id
-    while current != to_ancestor_id and managers.get(current) is not None:
-        current = managers[current]
+    while current != to_ancestor_id and (manager := managers.get(current)) is not None:
+        current = manager
         path.append(current)
     return path

@@ -85,7 +85,7 @@ def _set_parent(session: Session, profile: Profile, parent_id: int | None) -> No
     if parent_id is None:
         profile.parent_id = None
         return
-    parent = _profile(session, profile.tenant_id, parent_id)
+    parent: Profile | None = _profile(session, profile.tenant_id, parent_id)
     seen = {profile.id}
     while parent is not None:
         if parent.id in seen:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 from sqlalchemy import select
@@ -15,8 +15,10 @@ from gateway.identity.models import Profile, ProfileKind, User
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.services import ModuleState
 
-ProfileKindEnum = strawberry.enum(ProfileKind, name="ProfileKind")
-FieldModeEnum = strawberry.enum(FieldMode, name="FieldMode")
+strawberry.enum(ProfileKind, name="ProfileKind")
+ProfileKindEnum: TypeAlias = ProfileKind
+strawberry.enum(FieldMode, name="FieldMode")
+FieldModeEnum: TypeAlias = FieldMode
 
 
 # -- per-request batch loading (one query per kind of thing, never one per row) ------------
@@ -72,7 +74,7 @@ def _may_read_grants(context: Any, profile: Profile) -> None:
 class FieldRule:
     type_name: str
     field_name: str
-    mode: FieldModeEnum  # type: ignore[valid-type]
+    mode: FieldModeEnum
 
 
 @strawberry.type(name="Profile")
@@ -88,7 +90,7 @@ class ProfileType:
         return self.record.name
 
     @strawberry.field
-    def kind(self) -> ProfileKindEnum:  # type: ignore[valid-type]
+    def kind(self) -> ProfileKindEnum:
         return self.record.kind
 
     @strawberry.field

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -15,18 +15,20 @@ from gateway.contract import AccessLevel
 from gateway.errors import BadUserInput, ErrorCode, GatewayError
 
 T = TypeVar("T")
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
-AccessLevelEnum = strawberry.enum(
+strawberry.enum(ErrorCode, name="ErrorCode")
+ErrorCodeEnum: TypeAlias = ErrorCode
+strawberry.enum(
     AccessLevel,
     name="AccessLevel",
     description="Per-record access: PRIVATE (owner, those above, shares, structural and "
     "administrators), PUBLIC_READ or PUBLIC_WRITE (every user with the module permission).",
 )
+AccessLevelEnum: TypeAlias = AccessLevel
 
 
 @strawberry.type(description="A domain failure reported in a mutation payload.")
 class UserError:
-    code: ErrorCodeEnum  # type: ignore[valid-type]
+    code: ErrorCodeEnum
     message: str
     field: str | None = strawberry.field(
         default=None, description="The input field at fault, when one is."
@@ -90,17 +92,19 @@ def page_size(first: int | None, settings: Settings, field: str = "first") -> in
 
 
 P = TypeVar("P")
+R = TypeVar("R")
 
 
 def mutate(
     context: Any,
     payload: Callable[..., P],
     work: Callable[[Session], T],
-    build: Callable[[T], P],
-) -> P:
+    build: Callable[[T], R],
+) -> P | R:
     """Run a mutation's ``work`` as one unit of work and answer with its payload: ``build``
     on success; on a domain failure everything is rolled back and the payload carries the
-    error (``payload(errors=[...])``)."""
+    error (``payload(errors=[...])``). ``build`` usually makes the payload too; a caller that
+    goes on working may have it return the value instead."""
     try:
         with context.transaction() as session:
             value = work(session)

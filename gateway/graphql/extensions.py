@@ -34,7 +34,7 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
     gated = {
         _location(e)
         for e in errors
-        if e.extensions.get("code") in (ErrorCode.MODULE_DISABLED, ErrorCode.UNAUTHENTICATED)
+        if _extensions(e).get("code") in (ErrorCode.MODULE_DISABLED, ErrorCode.UNAUTHENTICATED)
         and e.original_error is None
     }
     processed: list[GraphQLError] = []
@@ -43,18 +43,18 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
         if original is None:
             if error.message.startswith(_UNKNOWN_FIELD) and _location(error) in gated:
                 continue  # the gate already said why this field is missing
-            if "code" not in error.extensions:
+            if "code" not in _extensions(error):
                 code = (
                     ErrorCode.BAD_USER_INPUT
                     if error.message.startswith("Variable '$")
                     else ErrorCode.GRAPHQL_VALIDATION_FAILED
                 )
-                error.extensions["code"] = code.value
+                _extensions(error)["code"] = code.value
             processed.append(error)
         elif isinstance(original, GatewayError):
             processed.append(error)
         elif isinstance(original, GraphQLError):
-            error.extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
+            _extensions(error).setdefault("code", ErrorCode.BAD_USER_INPUT.value)
             processed.append(error)
         else:
             log.error(
@@ -75,6 +75,13 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
                 )
             )
     return processed
+
+
+def _extensions(error: GraphQLError) -> dict[str, Any]:
+    """The error's extensions: graphql-core always sets a dict, but types it as optional."""
+    if error.extensions is None:
+        error.extensions = {}
+    return error.extensions
 
 
 def _location(error: GraphQLError) -> tuple[int, int] | None:

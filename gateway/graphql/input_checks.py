@@ -327,16 +327,16 @@ def _check(
     if value is None or value is Undefined or len(errors) >= MAX_ERRORS:
         return
     if is_non_null_type(type_):
-        type_ = type_.of_type  # type: ignore[union-attr]
+        type_ = type_.of_type
     if is_list_type(type_):
         items = value if isinstance(value, list) else [value]
         if len(items) > MAX_LIST_ITEMS:
             errors.append(_refusal(f"at most {MAX_LIST_ITEMS:,} items", path, node))
             return
         for index, item in enumerate(items):
-            _check(item, type_.of_type, limits, f"{path}.{index}", node, errors)  # type: ignore[union-attr]
+            _check(item, type_.of_type, limits, f"{path}.{index}", node, errors)
     elif is_input_object_type(type_) and isinstance(value, Mapping):
-        for name, field in type_.fields.items():  # type: ignore[union-attr]
+        for name, field in type_.fields.items():
             key = field.out_name or name
             if key in value:
                 _check(value[key], field.type, limits_of(field), f"{path}.{name}", node, errors)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy import Select, tuple_
@@ -19,6 +19,15 @@ from gateway.errors import BadUserInput
 from gateway.graphql.common import MAX_KEY
 
 T = TypeVar("T")
+
+
+class Keyed(Protocol):
+    """A mapped model: its ``id`` column is the keyset's tie-breaker."""
+
+    id: Any
+
+
+M = TypeVar("M", bound=Keyed)
 
 #: ``selectinload(..., chunksize=BATCH)`` for relations of a page: SQLAlchemy's default of
 #: 500 keys per ``IN`` would split the relations of a full page (500 rows, plus the one
@@ -112,14 +121,14 @@ class Page(Generic[T]):
 
 def keyset_page(
     session: Session,
-    stmt: Select[tuple[T]],
+    stmt: Select[M],
     sort_column: Any,
     id_column: Any,
     *,
     first: int,
     after: str | None,
     descending: bool = False,
-) -> Page[T]:
+) -> Page[M]:
     """The next ``first`` rows of ``stmt`` ordered by (sort column, id) after ``after``."""
     if after is not None:
         stmt = stmt.where(after_cursor(sort_column, id_column, after, descending))
@@ -128,5 +137,5 @@ def keyset_page(
     has_next = len(rows) > first
     rows = rows[:first]
     sort_key = sort_column.key
-    cursors = [encode_cursor(getattr(r, sort_key), r.id) for r in rows]  # type: ignore[attr-defined]
+    cursors = [encode_cursor(getattr(r, sort_key), r.id) for r in rows]
     return Page(rows=rows, cursors=cursors, has_next=has_next, has_previous=after is not None)

@@ -5,7 +5,9 @@ failures: the whole unit of work rolled back) and, on success, what it made or c
 Three shapes recur and are declared once here: ``OkPayload`` (it was done),
 ``DeletePayload`` (``deletedId``) and ``ExportFile`` (a generated file). A payload name that
 was published before the kit (``DeleteContactPayload``…) stays as a subclass with its own
-name (:func:`published_as`), so the contract does not change.
+name, so the contract does not change: declare it as a class (``@strawberry.type class
+DeleteContactPayload(DeletePayload): ...``), which is also a type for mypy;
+:func:`published_as` builds the same class at run time, for code that needs no annotation.
 
 Run a mutation with :func:`gateway.graphql.common.mutate`: the work runs in
 ``context.transaction()`` (commit on success; unique and foreign-key violations are
@@ -52,4 +54,4 @@ class ExportFile:
 
 def published_as(base: type[T], name: str) -> type[T]:
     """``base``'s shape under a name published before the kit shared it."""
-    return strawberry.type(type(name, (base,), {}), name=name)  # type: ignore[return-value]
+    return strawberry.type(type(name, (base,), {}), name=name)

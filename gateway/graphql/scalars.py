@@ -124,13 +124,13 @@ def finite_decimal(text: str) -> Decimal:
         raise ValueError(exc.message) from None
 
 
-def _literal(parse: Any, *kinds: type[ValueNode]) -> Any:
+def _literal(parse: Any, *kinds: type[StringValueNode | IntValueNode | FloatValueNode]) -> Any:
     """A ``parse_literal`` reading the literal's own text (no float rounding on the way)."""
 
     def parse_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> Any:
         if not isinstance(node, kinds):
             raise InvalidValue(f"expected a {kinds[0].__name__.removesuffix('ValueNode')}")
-        return parse(node.value)  # type: ignore[attr-defined]
+        return parse(node.value)
 
     return parse_literal
 

@@ -54,14 +54,14 @@ class GatewaySchema(strawberry.Schema):
     def crm_field_policies(self) -> dict[tuple[str, str], FieldPolicy]:
         return field_policies(self._schema)
 
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         context = kwargs.get("context_value")
         limiter = getattr(context, "limiter", None)
         return await anyio.to_thread.run_sync(
             partial(self.execute_sync, *args, **kwargs), limiter=limiter
         )
 
-    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry's execution, then the error policy on the final result."""
         result = super().execute_sync(*args, **kwargs)
         if result.errors:
@@ -90,6 +90,7 @@ class DocumentValidationCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         schema, document, rules = ec.schema._schema, ec.graphql_document, ec.validation_rules
+        assert document is not None, "validation runs on a parsed document"
         ec.pre_execution_errors = _VALIDATED.get(
             document, (schema, tuple(rules)), lambda: validate_document(schema, document, rules)
         )

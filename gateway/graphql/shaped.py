@@ -47,7 +47,7 @@ class Shaped:
 class ShapingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, returning :class:`Shaped` results without completing them."""
 
-    def complete_value(  # type: ignore[override]
+    def complete_value(
         self,
         return_type: Any,
         field_details_list: Any,
@@ -94,7 +94,7 @@ def plain_selection(info: Info) -> Selected | None:
         )
     except NotPlain:
         return None
-    return Selected(key=raw.path.key, name=raw.field_name, children=children)
+    return Selected(key=str(raw.path.key), name=raw.field_name, children=children)
 
 
 def _object_type(graphql_type: Any) -> GraphQLObjectType:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
+from gateway.db import changed_rows, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.identity import services as identity
 from gateway.identity.crypto import SecretBox
@@ -94,13 +94,14 @@ def accept(
         raise BadUserInput("give the email address to sign in with", field="email")
     if not display_name.strip():
         raise BadUserInput("a name is needed", field="displayName")
-    claimed = session.execute(
+    claimed = changed_rows(
+        session,
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
         .values(accepted_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         raise NotFound("this invitation is invalid, used or expired", field="token")
     profile = session.get_one(Profile, invitation.profile_id)
     user = identity.create_user(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.access import hierarchy
 from gateway.access.models import ProfilePermission
 from gateway.access.scope import Facts, fact_branches, fact_row, facts_from_rows
-from gateway.db import utcnow
+from gateway.db import changed_rows, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from gateway.identity.models import (
     ADMINISTRATOR_PROFILE,
@@ -265,13 +265,14 @@ def find_challenge(session: Session, token: str) -> LoginChallenge:
 
 
 def consume_challenge(session: Session, challenge: LoginChallenge) -> None:
-    used = session.execute(
+    used = changed_rows(
+        session,
         update(LoginChallenge)
         .where(LoginChallenge.id == challenge.id, LoginChallenge.used_at.is_(None))
         .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if used.rowcount != 1:
+    if used != 1:
         raise Unauthenticated("the sign-in challenge is invalid or expired; sign in again")
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
+from gateway.db import changed_rows, utcnow
 from gateway.errors import BadUserInput, Conflict
 from gateway.identity.crypto import SecretBox
 from gateway.identity.models import RecoveryCode, User
@@ -70,16 +70,17 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
 
 def _accept_step(session: Session, user: User, step: int) -> bool:
     """Advance the last accepted step if ``step`` is newer; False when it was used."""
-    result = session.execute(
+    changed = changed_rows(
+        session,
         update(User)
         .where(
             User.id == user.id,
             (User.totp_last_step.is_(None)) | (User.totp_last_step < step),
         )
         .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 def confirm_enrolment(session: Session, box: SecretBox, user: User, code: str) -> list[str]:
@@ -100,7 +101,9 @@ def confirm_enrolment(session: Session, box: SecretBox, user: User, code: str) -
 
 def replace_recovery_codes(session: Session, user: User) -> list[str]:
     session.execute(
-        RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id)  # type: ignore[attr-defined]
+        delete(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id)
+        .execution_options(synchronize_session=False)
     )
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     session.add_all(RecoveryCode(user_id=user.id, code_hash=_digest(c)) for c in codes)
@@ -126,13 +129,14 @@ def verify(session: Session, box: SecretBox, user: User, code: str) -> bool:
     )
     if found is None:
         return False
-    result = session.execute(
+    changed = changed_rows(
+        session,
         update(RecoveryCode)
         .where(RecoveryCode.id == found, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 def disable(session: Session, user: User) -> None:
@@ -140,6 +144,8 @@ def disable(session: Session, user: User) -> None:
     user.totp_pending_secret = None
     user.totp_last_step = None
     session.execute(
-        RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id)  # type: ignore[attr-defined]
+        delete(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id)
+        .execution_options(synchronize_session=False)
     )
     session.flush()

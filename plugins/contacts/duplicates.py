@@ -61,10 +61,10 @@ class DuplicateGroup:
 
 def _groups(session: Session, key: Any, compared: Any, *joins: Any) -> list[tuple[str, int]]:
     """(key, contact id) of the ``compared`` contacts sharing a key with another one."""
-    base = select(key.label("k"), Contact.id.label("cid")).select_from(Contact)
+    keyed = select(key.label("k"), Contact.id.label("cid")).select_from(Contact)
     for target, on in joins:
-        base = base.join(target, on)
-    base = base.where(key.is_not(None), key != "", compared).subquery()
+        keyed = keyed.join(target, on)
+    base = keyed.where(key.is_not(None), key != "", compared).subquery()
     dup_keys = (
         select(base.c.k)
         .group_by(base.c.k)

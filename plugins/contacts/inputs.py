@@ -50,7 +50,7 @@ class CustomFieldInput:
     "first address and number; `emails`/`phones` give several."
 )
 class CreateContactInput:
-    kind: ContactKindEnum  # type: ignore[valid-type]
+    kind: ContactKindEnum
     first_name: str | None = text(100, default=None)
     last_name: str | None = text(100, default=None)
     company_name: str | None = text(200, default=None)
@@ -59,8 +59,8 @@ class CreateContactInput:
     phone: str | None = text(40, default=None)
     emails: list[EmailInput] | None = None
     phones: list[PhoneInput] | None = None
-    client_kind: ClientKindEnum | None = None  # type: ignore[valid-type]
-    category: CategoryEnum | None = None  # type: ignore[valid-type]
+    client_kind: ClientKindEnum | None = None
+    category: CategoryEnum | None = None
     contact_type_id: strawberry.ID | None = None
     currency: str | None = None
     website: str | None = text(200, default=None)
@@ -72,7 +72,7 @@ class CreateContactInput:
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     fiscal_id: str | None = text(40, default=None)
-    fiscal_id_type: FiscalIdTypeEnum | None = None  # type: ignore[valid-type]
+    fiscal_id_type: FiscalIdTypeEnum | None = None
     source: str | None = text(80, default=None)
     segment: str | None = text(80, default=None)
     zone: str | None = text(80, default=None)
@@ -80,7 +80,7 @@ class CreateContactInput:
     discount: Decimal | None = None
     tags: list[str] | None = text(60, default=None)
     custom_fields: list[CustomFieldInput] | None = None
-    access: AccessLevelEnum | None = None  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = None
     owner_id: strawberry.ID | None = strawberry.field(
         default=None, description="The manager; you by default."
     )
@@ -91,7 +91,7 @@ class CreateContactInput:
     "(emails, phones, tags, customFields) replace the current ones."
 )
 class UpdateContactInput:
-    kind: ContactKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    kind: ContactKindEnum | None = strawberry.UNSET
     first_name: str | None = text(100, default=strawberry.UNSET)
     last_name: str | None = text(100, default=strawberry.UNSET)
     company_name: str | None = text(200, default=strawberry.UNSET)
@@ -100,8 +100,8 @@ class UpdateContactInput:
     phone: str | None = text(40, default=strawberry.UNSET)
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
-    client_kind: ClientKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    category: CategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    client_kind: ClientKindEnum | None = strawberry.UNSET
+    category: CategoryEnum | None = strawberry.UNSET
     contact_type_id: strawberry.ID | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
     website: str | None = text(200, default=strawberry.UNSET)
@@ -113,7 +113,7 @@ class UpdateContactInput:
     latitude: Decimal | None = strawberry.UNSET
     longitude: Decimal | None = strawberry.UNSET
     fiscal_id: str | None = text(40, default=strawberry.UNSET)
-    fiscal_id_type: FiscalIdTypeEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    fiscal_id_type: FiscalIdTypeEnum | None = strawberry.UNSET
     source: str | None = text(80, default=strawberry.UNSET)
     segment: str | None = text(80, default=strawberry.UNSET)
     zone: str | None = text(80, default=strawberry.UNSET)
@@ -121,7 +121,7 @@ class UpdateContactInput:
     discount: Decimal | None = strawberry.UNSET
     tags: list[str] | None = text(60, default=strawberry.UNSET)
     custom_fields: list[CustomFieldInput] | None = strawberry.UNSET
-    access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = strawberry.UNSET
     owner_id: strawberry.ID | None = strawberry.UNSET
 
 
@@ -206,9 +206,9 @@ class CustomFieldFilter:
 @strawberry.input
 class ContactFilterInput:
     mine: bool = strawberry.field(default=False, description="Only contacts you manage.")
-    kind: ContactKindEnum | None = None  # type: ignore[valid-type]
-    category: CategoryEnum | None = None  # type: ignore[valid-type]
-    client_kind: ClientKindEnum | None = None  # type: ignore[valid-type]
+    kind: ContactKindEnum | None = None
+    category: CategoryEnum | None = None
+    client_kind: ClientKindEnum | None = None
     contact_type_id: strawberry.ID | None = None
     tags: list[str] | None = text(60, default=None, description="All of these tags.")
     owner_id: strawberry.ID | None = None

@@ -24,7 +24,6 @@ from gateway.sdk import (
     mutate,
     notify,
     parse_global_id,
-    published_as,
     text_argument,
 )
 from plugins.contacts import duplicates, photos, services
@@ -130,7 +129,9 @@ class TagPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-RemovedPayload = published_as(OkPayload, "RemovedPayload")
+@strawberry.type
+class RemovedPayload(OkPayload):
+    """``OkPayload`` under the name published before the kit shared it."""
 
 
 @guarded(permission=P.MANAGE_SETTINGS.value)

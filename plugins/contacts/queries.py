@@ -4,7 +4,7 @@ contact, the export, settings lists and duplicates."""
 from __future__ import annotations
 
 import base64
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import strawberry
 from sqlalchemy import func, select
@@ -76,9 +76,9 @@ def _prime_owners(ctx: CallerContext, contacts: list[Contact], names: set[str]) 
     owners = {c.owner_id for c in contacts} if "owner" in names else set()
     if "company" in names:
         owners |= {c.company.owner_id for c in contacts if c.company is not None}
-    owners.discard(None)
-    if owners:
-        load_users(ctx, sorted(owners))
+    known = sorted(owner for owner in owners if owner is not None)
+    if known:
+        load_users(ctx, known)
 
 
 def _shaped_plan(info: Ctx, sort_column: Any) -> ContactListPlan | None:
@@ -202,12 +202,13 @@ def tags(info: Ctx) -> list[TagType]:
     return [TagType(record=t) for t in ctx.session.scalars(select(Tag).order_by(Tag.name))]
 
 
-DuplicateReasonEnum = strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")
+strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")
+DuplicateReasonEnum: TypeAlias = duplicates.DuplicateReason
 
 
 @strawberry.type
 class DuplicateGroup:
-    reason: DuplicateReasonEnum  # type: ignore[valid-type]
+    reason: DuplicateReasonEnum
     value: str = strawberry.field(description="The shared email, phone digits, ID or name.")
     contacts: list[ContactNode]
 

@@ -143,9 +143,7 @@ def search_condition(ctx: CallerContext, text: str) -> Any:
     return and_(*(matches(w) for w in words))
 
 
-def filtered(
-    ctx: CallerContext, search: str | None, flt: ContactFilter | None
-) -> Select[tuple[Contact]]:
+def filtered(ctx: CallerContext, search: str | None, flt: ContactFilter | None) -> Select[Contact]:
     """The caller's visible contacts narrowed by search and filters, all in SQL."""
     caller = ctx.require_caller()
     tenant_id, user_id = caller.tenant_id, caller.user_id

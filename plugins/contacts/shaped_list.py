@@ -13,7 +13,7 @@ compares both for random selections, users and filters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from functools import cache
 from typing import Any
@@ -277,8 +277,8 @@ class ContactListPlan:
 
     def _shape(
         self,
-        rows: list[Row],
-        cursors: list[str] | None,
+        rows: Sequence[Row],
+        cursors: Sequence[str | None] | None,
         ends: tuple[str | None, str | None],
         tags: dict[int, list[dict[str, Any]]],
         has_next: bool,
@@ -315,7 +315,7 @@ class ContactListPlan:
 
 
 @cache
-def _tags_statement() -> Select[Any]:
+def _tags_statement() -> Select[int, int, str, bool]:
     """The page's tags, built once (its cache key is memoised). Tags and their links follow
     the tenant only, so their criteria are the ``tenant`` parameter."""
     tenant = bindparam("tenant", type_=Integer)

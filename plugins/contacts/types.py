@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from strawberry.types import Info
 from gateway.sdk import (
     AccessLevel,
     AccessLevelEnum,
+    CustomFieldColumns,
     DeletePayload,
     FieldTypeEnum,
     Node,
@@ -21,7 +23,6 @@ from gateway.sdk import (
     global_id,
     guarded,
     load_users,
-    published_as,
 )
 from plugins.contacts.models import (
     Category,
@@ -29,17 +30,20 @@ from plugins.contacts.models import (
     Contact,
     ContactKind,
     ContactType,
-    CustomField,
     FiscalIdType,
     Tag,
 )
 from plugins.contacts.permissions import ContactsPermission
 from plugins.contacts.services import custom_value_text
 
-ContactKindEnum = strawberry.enum(ContactKind, name="ContactKind")
-ClientKindEnum = strawberry.enum(ClientKind, name="ClientKind")
-CategoryEnum = strawberry.enum(Category, name="ContactCategory")
-FiscalIdTypeEnum = strawberry.enum(FiscalIdType, name="FiscalIdType")
+strawberry.enum(ContactKind, name="ContactKind")
+ContactKindEnum: TypeAlias = ContactKind
+strawberry.enum(ClientKind, name="ClientKind")
+ClientKindEnum: TypeAlias = ClientKind
+strawberry.enum(Category, name="ContactCategory")
+CategoryEnum: TypeAlias = Category
+strawberry.enum(FiscalIdType, name="FiscalIdType")
+FiscalIdTypeEnum: TypeAlias = FiscalIdType
 
 
 @strawberry.type(name="Tag")
@@ -74,7 +78,7 @@ class ContactTypeType:
 
 @strawberry.type(name="CustomField")
 class CustomFieldType:
-    record: strawberry.Private[CustomField]
+    record: strawberry.Private[CustomFieldColumns]  # any entity's definitions (same columns)
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -89,7 +93,7 @@ class CustomFieldType:
         return self.record.label
 
     @strawberry.field
-    def type(self) -> FieldTypeEnum:  # type: ignore[valid-type]
+    def type(self) -> FieldTypeEnum:
         return self.record.type
 
     @strawberry.field
@@ -105,7 +109,7 @@ class CustomFieldType:
 class CustomFieldValue:
     key: str
     label: str
-    type: FieldTypeEnum  # type: ignore[valid-type]
+    type: FieldTypeEnum
     value: str | None = strawberry.field(
         description="As text: numbers in plain notation, dates as YYYY-MM-DD, true/false."
     )
@@ -141,7 +145,7 @@ class ContactNode(Node):
         return global_id("Contact", self.record.id)
 
     @strawberry.field
-    def kind(self) -> ContactKindEnum:  # type: ignore[valid-type]
+    def kind(self) -> ContactKindEnum:
         return self.record.kind
 
     @strawberry.field
@@ -188,11 +192,11 @@ class ContactNode(Node):
         return ContactNode(record=company) if company is not None else None
 
     @strawberry.field
-    def client_kind(self) -> ClientKindEnum | None:  # type: ignore[valid-type]
+    def client_kind(self) -> ClientKindEnum | None:
         return self.record.client_kind
 
     @strawberry.field
-    def category(self) -> CategoryEnum | None:  # type: ignore[valid-type]
+    def category(self) -> CategoryEnum | None:
         return self.record.category
 
     @strawberry.field
@@ -241,7 +245,7 @@ class ContactNode(Node):
         return self.record.fiscal_id
 
     @strawberry.field
-    def fiscal_id_type(self) -> FiscalIdTypeEnum | None:  # type: ignore[valid-type]
+    def fiscal_id_type(self) -> FiscalIdTypeEnum | None:
         return self.record.fiscal_id_type
 
     @strawberry.field
@@ -272,7 +276,7 @@ class ContactNode(Node):
         return f"data:{r.photo_mime};base64,{base64.b64encode(r.photo).decode()}"
 
     @strawberry.field
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @strawberry.field(description="The manager: the user responsible for the contact.")
@@ -313,7 +317,9 @@ class ContactPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-DeleteContactPayload = published_as(DeletePayload, "DeleteContactPayload")
+@strawberry.type
+class DeleteContactPayload(DeletePayload):
+    """``DeletePayload`` under the name published before the kit shared it."""
 
 
 MERGE = ContactsPermission.MERGE

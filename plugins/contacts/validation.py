@@ -81,7 +81,7 @@ def fiscal_id(value: str, kind: FiscalIdType | None) -> str:
 
 def _valid_nif(value: str) -> bool:
     m = re.fullmatch(r"(\d{8})([A-Z])", value)
-    return bool(m) and _NIF_LETTERS[int(m[1]) % 23] == m[2]
+    return m is not None and _NIF_LETTERS[int(m[1]) % 23] == m[2]
 
 
 def _valid_nie(value: str) -> bool:

@@ -61,8 +61,10 @@ GRANTS = {
     ],
 }
 
-#: (client company, owner email, status, [(item name or None, description, qty, price, discount)])
-INVOICES = [
+#: (item name or None, description, qty, price (None: the item's), discount)
+DemoLine = tuple[str | None, str | None, str, str | None, str]
+#: (client company, owner email, status, [lines])
+INVOICES: list[tuple[str, str, InvoiceStatus, list[DemoLine]]] = [
     (
         "Iberia Logistics S.L.",
         "rep1@demo.test",
@@ -175,6 +177,12 @@ def seed(session: Session, tenant: DemoTenant) -> None:
         for position, (item_name, description, qty, price, discount) in enumerate(lines):
             item = items.get(item_name) if item_name else None
             tax = taxes[item.tax_id] if item and item.tax_id else vat
+            if price:
+                unit_price = Decimal(price)
+            elif item is not None:
+                unit_price = item.price
+            else:
+                raise ValueError(f"the demo line {description!r} has no price and no item")
             invoice.lines.append(
                 InvoiceLine(
                     tenant_id=tid,
@@ -183,7 +191,7 @@ def seed(session: Session, tenant: DemoTenant) -> None:
                     item_id=item.id if item else None,
                     description=description or (item.description if item else ""),
                     quantity=Decimal(qty),
-                    unit_price=Decimal(price) if price else item.price,  # type: ignore[union-attr]
+                    unit_price=unit_price,
                     discount=Decimal(discount),
                     taxes=[
                         InvoiceLineTax(

@@ -46,7 +46,9 @@ LINE_HEADER = tuple(header for _, _, header, _ in LINE_COLUMNS)
 Rules = Mapping[tuple[str, str], FieldMode]
 
 
-def _visible(columns: list[tuple[str, str, str, Any]], rules: Rules) -> list:
+def _visible(
+    columns: list[tuple[str, str, str, Any]], rules: Rules
+) -> list[tuple[str, str, str, Any]]:
     return [c for c in columns if rules.get((c[0], c[1])) is not FieldMode.HIDDEN]
 
 

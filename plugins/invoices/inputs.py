@@ -24,7 +24,7 @@ NOTES_LIMIT = 5000
 )
 class InvoiceLineInput:
     item_id: strawberry.ID | None = None
-    kind: LineKindEnum | None = None  # type: ignore[valid-type]
+    kind: LineKindEnum | None = None
     description: str | None = text(LONG_TEXT, multiline=True, default=None)
     quantity: Decimal = strawberry.field(default=Decimal(1), description="At most 3 decimals.")
     unit_price: Decimal | None = None
@@ -70,7 +70,7 @@ class CreateInvoiceInput:
     )
     series_id: strawberry.ID | None = None
     issue_date: date | None = None
-    due_term: DueTermEnum | None = None  # type: ignore[valid-type]
+    due_term: DueTermEnum | None = None
     due_date: date | None = strawberry.field(default=None, description="With dueTerm DATE.")
     language: str | None = None
     currency: str | None = None
@@ -79,7 +79,7 @@ class CreateInvoiceInput:
         NOTES_LIMIT, multiline=True, default=None, description="Omitted: the default terms."
     )
     notes: str | None = text(NOTES_LIMIT, multiline=True, default=None)
-    access: AccessLevelEnum | None = None  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = None
     owner_id: strawberry.ID | None = None
     lines: list[InvoiceLineInput] | None = None
 
@@ -97,14 +97,14 @@ class UpdateInvoiceInput:
     opportunity_id: strawberry.ID | None = strawberry.UNSET
     series_id: strawberry.ID | None = strawberry.UNSET
     issue_date: date | None = strawberry.UNSET
-    due_term: DueTermEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    due_term: DueTermEnum | None = strawberry.UNSET
     due_date: date | None = strawberry.UNSET
     language: str | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
     order_number: str | None = text(TEXT_LIMITS["order_number"], default=strawberry.UNSET)
     terms: str | None = text(NOTES_LIMIT, multiline=True, default=strawberry.UNSET)
     notes: str | None = text(NOTES_LIMIT, multiline=True, default=strawberry.UNSET)
-    access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = strawberry.UNSET
     owner_id: strawberry.ID | None = strawberry.UNSET
     lines: list[InvoiceLineInput] | None = strawberry.UNSET
 
@@ -172,7 +172,7 @@ def to_data(source: CreateInvoiceInput | UpdateInvoiceInput) -> InvoiceData:
 
 @strawberry.input
 class InvoiceFilterInput:
-    status: list[InvoiceStatusEnum] | None = None  # type: ignore[valid-type]
+    status: list[InvoiceStatusEnum] | None = None
     client_id: strawberry.ID | None = None
     mine: bool = strawberry.field(default=False, description="Only invoices you own.")
     overdue: bool = strawberry.field(
@@ -226,7 +226,7 @@ class InvoiceTaxInput:
 
 @strawberry.input
 class InvoiceItemInput:
-    kind: ItemKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    kind: ItemKindEnum | None = strawberry.UNSET
     name: str | None = text(200, default=strawberry.UNSET)
     description: str | None = text(NOTES_LIMIT, multiline=True, default=strawberry.UNSET)
     price: Decimal | None = strawberry.UNSET

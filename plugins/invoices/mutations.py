@@ -116,7 +116,7 @@ def issue_invoice(
 def set_invoice_status(
     info: Ctx,
     id: strawberry.ID,
-    status: InvoiceStatusEnum,  # type: ignore[valid-type]
+    status: InvoiceStatusEnum,
 ) -> InvoicePayload:
     ctx = info.context
     ctx.require_caller()

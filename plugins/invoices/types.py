@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -36,20 +37,24 @@ from plugins.invoices.models import (
 )
 from plugins.invoices.totals import round_money
 
-InvoiceStatusEnum = strawberry.enum(InvoiceStatus, name="InvoiceStatus")
-DueTermEnum = strawberry.enum(
+strawberry.enum(InvoiceStatus, name="InvoiceStatus")
+InvoiceStatusEnum: TypeAlias = InvoiceStatus
+strawberry.enum(
     DueTerm,
     name="InvoiceDueTerm",
     description="When payment is due: on receipt, 15/30/45 days after the invoice date, or "
     "on a given date.",
 )
-ItemKindEnum = strawberry.enum(ItemKind, name="InvoiceItemKind")
-LineKindEnum = strawberry.enum(
+DueTermEnum: TypeAlias = DueTerm
+strawberry.enum(ItemKind, name="InvoiceItemKind")
+ItemKindEnum: TypeAlias = ItemKind
+strawberry.enum(
     LineKind,
     name="InvoiceLineKind",
     description="ARTICLE and SERVICE lines come from the catalogue; OTHER is a free concept. "
     "Each needs its billing permission.",
 )
+LineKindEnum: TypeAlias = LineKind
 
 
 @strawberry.type(name="InvoiceTax", description="A tax of the catalogue.")
@@ -84,7 +89,7 @@ class InvoiceItemType:
         return global_id("InvoiceItem", self.record.id)
 
     @strawberry.field
-    def kind(self) -> ItemKindEnum:  # type: ignore[valid-type]
+    def kind(self) -> ItemKindEnum:
         return self.record.kind
 
     @strawberry.field
@@ -198,7 +203,7 @@ class InvoiceLineType:
     currency: strawberry.Private[str]
 
     @strawberry.field
-    def kind(self) -> LineKindEnum:  # type: ignore[valid-type]
+    def kind(self) -> LineKindEnum:
         return self.record.kind
 
     @strawberry.field
@@ -269,7 +274,7 @@ class InvoiceNode(Node):
         return self.record.number_text
 
     @strawberry.field
-    def status(self) -> InvoiceStatusEnum:  # type: ignore[valid-type]
+    def status(self) -> InvoiceStatusEnum:
         return self.record.status
 
     @strawberry.field
@@ -282,7 +287,7 @@ class InvoiceNode(Node):
         return self.record.issue_date
 
     @strawberry.field
-    def due_term(self) -> DueTermEnum:  # type: ignore[valid-type]
+    def due_term(self) -> DueTermEnum:
         return self.record.due_term
 
     @strawberry.field
@@ -391,7 +396,7 @@ class InvoiceNode(Node):
         ]
 
     @strawberry.field
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @strawberry.field(description="The user responsible for the invoice.")

@@ -80,7 +80,7 @@ class UpdateLeadInput:
 
 @strawberry.input(description="Which leads to list.")
 class LeadFilterInput:
-    status: list[LeadStatusEnum] | None = None  # type: ignore[valid-type]
+    status: list[LeadStatusEnum] | None = None
     owner_id: strawberry.ID | None = None
     search: str | None = strawberry.field(
         default=None, description="Words found in the name, company or email."
@@ -136,7 +136,7 @@ class ConvertLeadInput:
     country: str | None = strawberry.field(
         default=None, description="ISO 3166 code for the new contacts."
     )
-    access: AccessLevelEnum | None = None  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = None
 
     def to_conversion(self) -> Conversion:
         return Conversion(
@@ -151,7 +151,7 @@ class ConvertLeadInput:
 class BudgetInput:
     currency: str | None = strawberry.UNSET
     amount: Decimal | None = strawberry.UNSET
-    type: BudgetTypeEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    type: BudgetTypeEnum | None = strawberry.UNSET
     count: int | None = strawberry.UNSET
 
 
@@ -213,7 +213,7 @@ class CreateOpportunityInput:
     stage_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Default: the first stage."
     )
-    access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = strawberry.UNSET
     custom_fields: list[OpportunityCustomFieldInput] | None = strawberry.UNSET
 
     def to_data(self) -> OpportunityData:
@@ -229,7 +229,7 @@ class UpdateOpportunityInput:
     expected_close_date: date | None = strawberry.UNSET
     responsible_id: strawberry.ID | None = strawberry.UNSET
     stage_id: strawberry.ID | None = strawberry.UNSET
-    access: AccessLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    access: AccessLevelEnum | None = strawberry.UNSET
     custom_fields: list[OpportunityCustomFieldInput] | None = strawberry.UNSET
 
     def to_data(self) -> OpportunityData:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -21,7 +22,6 @@ from gateway.sdk import (
     global_id,
     guarded,
     load_users,
-    published_as,
 )
 from plugins.contacts.types import ContactNode, CustomFieldType, CustomFieldValue
 from plugins.leads.models import (
@@ -35,14 +35,14 @@ from plugins.leads.models import (
 )
 from plugins.leads.services import stage_list
 
-LeadStatusEnum = strawberry.enum(
+strawberry.enum(
     LeadStatus,
     name="LeadStatus",
     description="UNMANAGED (nobody's yet), IN_PROGRESS (claimed), CONVERTED, UNSUITABLE.",
 )
-BudgetTypeEnum = strawberry.enum(
-    BudgetType, name="BudgetType", description="What the budget amount is per."
-)
+LeadStatusEnum: TypeAlias = LeadStatus
+strawberry.enum(BudgetType, name="BudgetType", description="What the budget amount is per.")
+BudgetTypeEnum: TypeAlias = BudgetType
 
 
 def _user(info: Info, user_id: int | None) -> UserType | None:
@@ -101,7 +101,7 @@ class LeadNode(Node):
         return self.record.notes
 
     @strawberry.field
-    def status(self) -> LeadStatusEnum:  # type: ignore[valid-type]
+    def status(self) -> LeadStatusEnum:
         return self.record.status
 
     @strawberry.field(description="Why it was marked unsuitable.")
@@ -113,7 +113,7 @@ class LeadNode(Node):
         return _user(info, self.record.owner_id)
 
     @strawberry.field
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @strawberry.field(description="The contact the conversion created (if visible).")
@@ -145,7 +145,9 @@ class LeadPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-DeleteLeadPayload = published_as(DeletePayload, "DeleteLeadPayload")
+@strawberry.type
+class DeleteLeadPayload(DeletePayload):
+    """``DeletePayload`` under the name published before the kit shared it."""
 
 
 @strawberry.type(name="OpportunityStage", description="A step of the sales pipeline.")
@@ -196,7 +198,7 @@ def money_list(values: dict[str, Decimal]) -> list[MoneyAmount]:
 class Budget:
     currency: str = strawberry.field(description="ISO 4217 code.")
     amount: Decimal | None = strawberry.field(description="Per unit of `type` (all if FIXED).")
-    type: BudgetTypeEnum  # type: ignore[valid-type]
+    type: BudgetTypeEnum
     count: int = strawberry.field(description="How many units (1 for FIXED).")
     total: Decimal | None = guarded(
         description="amount times count.", derived_from=("Budget.amount", "Budget.count")
@@ -229,7 +231,7 @@ class OpportunityCustomFieldType(CustomFieldType):
     """The contacts' custom-field type over the opportunities' own definitions (same
     columns), with IDs of its own."""
 
-    record: strawberry.Private[OpportunityCustomField]  # type: ignore[assignment]
+    record: strawberry.Private[OpportunityCustomField]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -300,7 +302,7 @@ class OpportunityNode(Node):
         return stage.probability if stage is not None else None
 
     @strawberry.field(description="PRIVATE plus shares (shareRecord) restricts it to chosen users.")
-    def access(self) -> AccessLevelEnum:  # type: ignore[valid-type]
+    def access(self) -> AccessLevelEnum:
         return AccessLevel(self.record.access)
 
     @guarded(
@@ -342,7 +344,9 @@ class OpportunityPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-DeleteOpportunityPayload = published_as(DeletePayload, "DeleteOpportunityPayload")
+@strawberry.type
+class DeleteOpportunityPayload(DeletePayload):
+    """``DeletePayload`` under the name published before the kit shared it."""
 
 
 @strawberry.type
@@ -357,7 +361,9 @@ class OpportunityCustomFieldPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-LeadsRemovedPayload = published_as(OkPayload, "LeadsRemovedPayload")
+@strawberry.type
+class LeadsRemovedPayload(OkPayload):
+    """``OkPayload`` under the name published before the kit shared it."""
 
 
 #: What the pipeline's figures are computed from (gateway.access.fields: a caller whose field

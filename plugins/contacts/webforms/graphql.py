@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import strawberry
 from sqlalchemy import select
@@ -40,12 +40,13 @@ Ctx = Info[RequestContext, None]
 
 # -- GraphQL (administration) ----------------------------------------------------------------
 
-WebFormTargetEnum = strawberry.enum(
+strawberry.enum(
     WebFormTarget,
     name="WebFormTarget",
     description="What a web form's submissions create: CONTACT, or LEAD (an unmanaged lead; "
     "needs the leads module).",
 )
+WebFormTargetEnum: TypeAlias = WebFormTarget
 
 
 @strawberry.type(
@@ -96,7 +97,7 @@ class WebFormType:
         return self.record.tag_list
 
     @strawberry.field
-    def target(self) -> WebFormTargetEnum:  # type: ignore[valid-type]
+    def target(self) -> WebFormTargetEnum:
         return self.record.target
 
     @strawberry.field
@@ -144,7 +145,7 @@ class CreateWebFormInput:
         default_factory=list, description="e.g. https://shop.example"
     )
     tags: list[str] = strawberry.field(default_factory=list)
-    target: WebFormTargetEnum = WebFormTarget.CONTACT  # type: ignore[valid-type]
+    target: WebFormTargetEnum = WebFormTarget.CONTACT
     enabled: bool = True
 
 
@@ -156,7 +157,7 @@ class UpdateWebFormInput:
     required_fields: list[str] | None = None
     allowed_origins: list[str] | None = None
     tags: list[str] | None = None
-    target: WebFormTargetEnum | None = None  # type: ignore[valid-type]
+    target: WebFormTargetEnum | None = None
     enabled: bool | None = None
 
 

@@ -358,7 +358,7 @@ def contact_data(form: FormSpec, given: dict[str, str]) -> services.ContactData:
         "owner_id": form.owner_id,
         "source": (SOURCE_PREFIX + form.name)[:80],
     }
-    values.update({FIELDS[name]: value for name, value in given.items() if FIELDS[name]})
+    values.update({field: value for name, value in given.items() if (field := FIELDS[name])})
     emails = [("WORK", check.email(given["email"], "email"))] if "email" in given else []
     if "phone" in given:
         check.phone(given["phone"], "phone")

@@ -126,6 +126,7 @@ def check_number(
         value is None
         or not value.is_finite()
         or abs(value) >= limit
+        # typeshed types the exponent int | 'n' | 'N' | 'F'; a finite number's is an int
         or value.as_tuple().exponent < -places  # type: ignore[operator]
     ):
         raise BadUserInput(f"{what} below {limit:,.0f} with at most {places} decimals", field=field)

@@ -24,6 +24,7 @@ from gateway.sdk import (
     Order,
     ProfileKind,
     Window,
+    changed_rows,
     events,
     get_user,
     get_writable,
@@ -57,7 +58,7 @@ class LeadFilter:
     created_before: datetime | None = None
 
 
-def leads_query(user_id: int, flt: LeadFilter) -> Select[tuple[Lead]]:
+def leads_query(user_id: int, flt: LeadFilter) -> Select[Lead]:
     """The caller's visible leads narrowed by the filter, all in SQL."""
     stmt = select(Lead)
     if flt.unmanaged:
@@ -183,7 +184,8 @@ def claim_lead(ctx: CallerContext, lead_id: int) -> Lead:
         raise NotFound("no such lead", field="id")
     check_fields(ctx, "Lead", ("owner_id", "status"))
     session = ctx.session
-    result = session.execute(
+    claimed = changed_rows(
+        session,
         update(Lead)
         .where(
             Lead.id == lead_id,
@@ -191,9 +193,9 @@ def claim_lead(ctx: CallerContext, lead_id: int) -> Lead:
             Lead.status == LeadStatus.UNMANAGED,
         )
         .values(owner_id=caller.user_id, status=LeadStatus.IN_PROGRESS, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         # Someone else was faster (or the lead is closed): say so, but only for a lead of
         # the caller's organisation; other IDs are simply not found. The winner's lead may
         # be invisible to the losers now, so this cannot depend on visibility: a caller who
@@ -305,7 +307,9 @@ def convert_lead(ctx: CallerContext, lead: Lead, how: Conversion) -> Lead:
     ctx.session.flush()
     if person is not None and company is not None:
         contacts.update_contact(ctx, person, ContactData(values={"company_id": company.id}))
-    lead.contact_id = (person or company).id  # type: ignore[union-attr]
+    converted = person or company
+    assert converted is not None, "a person, a company or both (checked above)"
+    lead.contact_id = converted.id
     lead.company_contact_id = company.id if company is not None and person is not None else None
     lead.status = LeadStatus.CONVERTED
     lead.closed_at = utcnow()

@@ -231,7 +231,7 @@ class OpportunityFilter:
     closed_before: datetime | None = None
 
 
-def opportunities_query(ctx: CallerContext, flt: OpportunityFilter) -> Select[tuple[Opportunity]]:
+def opportunities_query(ctx: CallerContext, flt: OpportunityFilter) -> Select[Opportunity]:
     """The caller's visible opportunities narrowed by the filter, all in SQL. A contact the
     caller cannot see matches nothing, as if it did not exist."""
     user_id = ctx.require_caller().user_id

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, cast, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
 
 from gateway.sdk import (
     CallerContext,
@@ -118,7 +118,7 @@ def pipeline(
             forecast[currency] = (
                 forecast.get(currency, Decimal("0.0000")) + figures.weighted[currency]
             )
-    in_period = [Opportunity.closed_at.is_not(None)]
+    in_period: list[ColumnElement[bool]] = [Opportunity.closed_at.is_not(None)]
     if since is not None:
         in_period.append(Opportunity.closed_at >= since)
     if until is not None:
