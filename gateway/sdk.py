@@ -50,7 +50,7 @@ from gateway.contract import (
     RecordChange,
 )
 from gateway.core.types import UserType, load_users
-from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
+from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType, plain_decimal
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
@@ -74,6 +74,7 @@ from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
+from gateway.imports import CellError, ImportColumn, Importer, RowInvalid
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
@@ -94,6 +95,7 @@ __all__ = [
     "BadUserInput",
     "Base",
     "CallerContext",
+    "CellError",
     "ChangeKind",
     "Conflict",
     "Connection",
@@ -112,6 +114,8 @@ __all__ = [
     "Gateway",
     "GatewayError",
     "HookRelay",
+    "ImportColumn",
+    "Importer",
     "Listed",
     "Loader",
     "Node",
@@ -127,6 +131,7 @@ __all__ = [
     "RecordChange",
     "RecordShare",
     "RequestContext",
+    "RowInvalid",
     "Selected",
     "Shaped",
     "Tenant",
@@ -171,6 +176,7 @@ __all__ = [
     "notify",
     "parse_field",
     "parse_global_id",
+    "plain_decimal",
     "plain_rows",
     "plain_selection",
     "printable",

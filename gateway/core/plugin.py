@@ -24,6 +24,7 @@ from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
 from gateway.identity import users_api
+from gateway.imports.models import ImportRow, ImportRun
 from gateway.identity.models import (
     AssistantLink,
     AuthSession,
@@ -67,6 +68,8 @@ def crm_models() -> Sequence[type[Any]]:
         AuthThrottle,
         Invitation,
         Notification,
+        ImportRun,
+        ImportRow,
         ProfilePermission,
         ProfileFieldRule,
         UserHierarchy,
