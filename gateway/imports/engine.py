@@ -142,7 +142,13 @@ def run_import(
     for key in options.defaults:
         if key not in columns:
             raise BadUserInput(f"no such column for a default: {key!r}", field="defaults")
-    match = match_header(list(columns.values()), header, options.mapping, options.defaults)
+    match = match_header(
+        list(columns.values()),
+        header,
+        options.mapping,
+        options.defaults,
+        require=options.mode is ImportMode.CREATE,
+    )
     importer.check_writable(ctx, [k for k in match.keys if k] + list(options.defaults))
 
     run = ImportRun(
@@ -236,6 +242,11 @@ def _one_row(
             )
         target: Any
         if record is None:
+            missing = [c for c in columns.values() if c.required and not values.get(c.key)]
+            if missing:
+                raise RowInvalid(
+                    [CellError("REQUIRED", f"{c.label} is required", c.key) for c in missing]
+                )
             target = importer.create(ctx, options.variant, values)
             outcome = Outcome.CREATED
         else:

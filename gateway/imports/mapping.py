@@ -56,11 +56,14 @@ def match_header(
     header: Sequence[str | None],
     mapping: Mapping[str, str],
     defaults: Mapping[str, str],
+    *,
+    require: bool = True,
 ) -> HeaderMatch:
+    """``require``: every required column must be present (a file that only creates)."""
     known = {c.key: c for c in columns}
-    for given, key in mapping.items():
-        if key and key not in known:
-            raise BadUserInput(f"the mapping names an unknown column: {key!r}", field="mapping")
+    for given, target in mapping.items():
+        if target and target not in known:
+            raise BadUserInput(f"the mapping names an unknown column: {target!r}", field="mapping")
         if given not in {h for h in header if h}:
             raise BadUserInput(
                 f"the mapping names a header the file lacks: {given!r}", field="mapping"
@@ -83,7 +86,9 @@ def match_header(
             seen[key] = label
         keys.append(key)
     missing = [
-        c.label for c in columns if c.required and c.key not in seen and c.key not in defaults
+        c.label
+        for c in columns
+        if require and c.required and c.key not in seen and c.key not in defaults
     ]
     if missing:
         raise BadUserInput(

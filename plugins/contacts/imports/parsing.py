@@ -42,6 +42,12 @@ CHOICES: dict[str, tuple[str, type[StrEnum]]] = {
     "access": ("access", AccessLevel),
 }
 NUMBERS = {"discount": "discount", "latitude": "latitude", "longitude": "longitude"}
+#: The service's range checks, run here too so a row reports all its problems at once.
+_NUMBER_CHECKS: dict[str, Callable[[Decimal], Any]] = {
+    "discount": lambda v: check.discount(v) is not None,
+    "latitude": lambda v: check.coordinate(v, 90, "latitude") is not None,
+    "longitude": lambda v: check.coordinate(v, 180, "longitude") is not None,
+}
 #: Text no column may exceed (the database's own limits are lower for most columns).
 MAX_CELL = 1000
 
@@ -104,14 +110,14 @@ def contact_data(ctx: CallerContext, variant: str | None, row: Mapping[str, str]
                 values[attr] = found.value if enum is AccessLevel else found
         elif key in NUMBERS:
             number = _guard(errors, key, _number, raw)
-            if number is not None:
+            if number is not None and _guard(errors, key, _NUMBER_CHECKS[key], number):
                 values[NUMBERS[key]] = number
         elif key == "fiscalId":
             values["fiscal_id"] = raw
         elif key == "country":
-            values["country"] = raw
+            values["country"] = _guard(errors, key, check.country, raw)
         elif key == "currency":
-            values["currency"] = raw
+            values["currency"] = _guard(errors, key, check.currency, raw)
         elif key == "email":
             data.emails = [
                 ("WORK", a)
