@@ -24,7 +24,6 @@ from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
 from gateway.identity import users_api
-from gateway.imports.models import ImportRow, ImportRun
 from gateway.identity.models import (
     AssistantLink,
     AuthSession,
@@ -35,6 +34,7 @@ from gateway.identity.models import (
     RecoveryCode,
     User,
 )
+from gateway.imports.models import ImportRow, ImportRun
 from gateway.notifications import Notification
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy.models import Tenant, TenantModule
