@@ -34,6 +34,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from gateway.imports.spec import Importer
     from starlette.routing import BaseRoute
     from strawberry.types.field import StrawberryField
 
@@ -142,6 +144,26 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
     unique across plugins, and the named owner/access attributes must exist on the model.
 
     :returns: A list of :class:`~gateway.contract.AccessControlledEntity`.
+    """
+
+
+@hookspec
+def crm_importers() -> Sequence[Importer]:
+    """Declare the entities of yours that can be imported from spreadsheets.
+
+    The kernel runs the import (header matching, modes, dry run, row policy, the per-row
+    report, undo) as a job of the importing user; your importer says which columns exist,
+    how existing records are found, and writes through your own create/update/delete
+    services — so an import sees and changes exactly what its user may. Each importer's
+    ``entity`` must be one of your access-controlled entities; one importer per entity.
+
+    :returns: A list of :class:`~gateway.imports.spec.Importer`.
+
+    Example::
+
+        @hookimpl
+        def crm_importers():
+            return [NoteImporter()]
     """
 
 

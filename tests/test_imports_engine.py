@@ -200,3 +200,9 @@ def test_several_emails_and_phones_in_one_cell(gateway, demo):
         contact = s.get(Contact, report["rows"][0][3])
         assert [e.address for e in contact.emails] == ["a@multi.test", "b@multi.test"]
         assert len(contact.phones) == 2
+
+
+def test_hook_crm_importers(registry):
+    importer = registry.importers["contact"]
+    assert isinstance(importer, ContactImporter)
+    assert importer.variants == ("company", "individual")

@@ -14,11 +14,13 @@ from gateway.sdk import (
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
+    Importer,
     Permission,
     PluginInfo,
     hookimpl,
 )
 from plugins.contacts import api, dashboard, demo, hookspecs, webforms
+from plugins.contacts.imports import ContactImporter
 from plugins.contacts.models import (
     Contact,
     ContactEmail,
@@ -82,6 +84,11 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             graphql_factory=lambda record: ContactNode(record=record),
         )
     ]
+
+
+@hookimpl
+def crm_importers() -> Sequence[Importer]:
+    return [ContactImporter()]
 
 
 @hookimpl
