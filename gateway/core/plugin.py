@@ -34,6 +34,7 @@ from gateway.identity.models import (
     RecoveryCode,
     User,
 )
+from gateway.imports import graphql as imports_graphql
 from gateway.imports.models import ImportRow, ImportRun
 from gateway.notifications import Notification
 from gateway.tenancy import api as tenancy_api
@@ -112,6 +113,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        *imports_graphql.QUERY_FIELDS,
     ]
 
 
