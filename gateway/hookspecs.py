@@ -34,8 +34,6 @@ import pluggy
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from gateway.imports.spec import Importer
     from starlette.routing import BaseRoute
     from strawberry.types.field import StrawberryField
 
@@ -49,6 +47,7 @@ if TYPE_CHECKING:
         RecordChange,
     )
     from gateway.demo import DemoTenant
+    from gateway.imports.spec import Importer
 
 PROJECT = "crm_gateway"
 #: Entry-point group third-party plugins are discovered from.

@@ -215,10 +215,13 @@ def custom_fields_by_key(session: Session, tenant_id: int | None = None) -> dict
 
 def _definitions(ctx: CallerContext, tenant_id: int) -> dict[str, CustomField]:
     """The definitions, read once per operation (an import writes thousands of contacts)."""
-    return ctx.loader(
-        "contacts.custom_field_definitions",
-        lambda keys: {t: custom_fields_by_key(ctx.session, t) for t in keys},
-    ).get(tenant_id) or {}
+    return (
+        ctx.loader(
+            "contacts.custom_field_definitions",
+            lambda keys: {t: custom_fields_by_key(ctx.session, t) for t in keys},
+        ).get(tenant_id)
+        or {}
+    )
 
 
 def _require(ctx: CallerContext, permission: P, field: str) -> None:
