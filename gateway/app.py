@@ -7,6 +7,8 @@
                       ── bearer token → Caller (tenant, profile) + the tenant's modules
                       └─ the Strawberry view of that module set's cached schema
     GET /healthz      ── liveness (no database)
+    POST /files       ── upload (bearer token + X-CRM-Upload header) → file ID (files/http.py)
+    GET /files/{id}   ── download by signed link (no Authorization header needed)
     …                 ── routes plugins contribute with ``crm_http_routes`` (e.g. /forms/{key})
 """
 
@@ -40,6 +42,8 @@ from gateway.access.narrowing import PlanMemo
 from gateway.access.scope import Facts
 from gateway.config import Settings
 from gateway.db import Database
+from gateway.files.http import FileRoutes
+from gateway.files.signing import ROUTE as UPLOAD_ROUTE
 from gateway.graphql.context import RequestContext
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
 from gateway.identity import services as identity
@@ -298,7 +302,8 @@ async def healthz(_request: Request) -> Response:
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
-    """Forwarded headers from trusted proxies only, then the request size limit.
+    """Forwarded headers from trusted proxies only, then the request size limit (uploads
+    to ``/files`` have their own, ``CRM_MAX_UPLOAD_BYTES``).
 
     The client address (sign-in limits, web forms) is the connecting peer's unless that peer
     is one of ``CRM_TRUSTED_PROXIES``; then it is the first untrusted address of
@@ -311,7 +316,13 @@ def _middleware(settings: Settings) -> list[Middleware]:
         stack.append(
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
         )
-    stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
+    stack.append(
+        Middleware(
+            BodyLimit,
+            limit=settings.max_body_bytes,
+            paths={UPLOAD_ROUTE: settings.max_upload_bytes},
+        )
+    )
     return stack
 
 
@@ -328,9 +339,19 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         # (p99 latency spikes were garbage-collection pauses; see bench/RESULTS.md).
         gc.collect()
         gc.freeze()
+        # SQLite runs background jobs in this process (docs/architecture.md, "Jobs");
+        # PostgreSQL leaves them to `crm-gateway worker` processes.
+        runner = None
+        if gateway.db.is_sqlite and gateway.settings.jobs_in_process:
+            from gateway.jobs.runner import InProcessRunner
+
+            runner = InProcessRunner(gateway)
+            runner.start()
         # Operations run in worker threads; a few threads per process do as much work as
         # forty fighting for the GIL, with less latency (bench/RESULTS.md, "threads").
         yield {EXECUTION_LIMITER: anyio.CapacityLimiter(gateway.settings.execution_threads)}
+        if runner is not None:
+            await anyio.to_thread.run_sync(runner.stop)
         gateway.db.dispose()
 
     # Plugins' own HTTP routes come after the kernel's, so they cannot shadow them.
@@ -342,6 +363,8 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
             # Every method reaches the endpoint, which answers the unsupported ones itself.
             Route("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
+            # Uploads (POST /files) and downloads by signed link (GET /files/{id}).
+            *FileRoutes(gateway, endpoint._identify, EXECUTION_LIMITER).routes(),
             *plugin_routes,
         ],
         middleware=_middleware(gateway.settings),

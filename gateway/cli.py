@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import sys
@@ -116,6 +117,69 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+@main.command()
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Jobs run at once by this worker (one thread and transaction each).",
+)
+@click.option(
+    "--heartbeat-seconds",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="How often the worker says it is alive.",
+)
+@click.option(
+    "--stalled-seconds",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="Silence after which a worker is presumed dead and its jobs are retried.",
+)
+@click.option("--name", default=None, help="Worker name shown in procrastinate's logs.")
+def worker(
+    concurrency: int, heartbeat_seconds: float, stalled_seconds: float, name: str | None
+) -> None:
+    """Run background jobs until stopped: procrastinate on PostgreSQL (start any number,
+    on any machine); on SQLite, the in-process runner (as `serve` does)."""
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(level=os.environ.get("CRM_LOG_LEVEL", "info").upper())
+    gateway = _gateway()
+    if migrate.pending(gateway.db.engine, gateway.registry):
+        raise click.ClickException("the database lacks migrations: run `crm-gateway db upgrade`")
+    if gateway.db.is_sqlite:
+        from gateway.jobs.runner import InProcessRunner
+
+        runner = InProcessRunner(gateway)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        runner.start()
+        click.echo("running jobs in process (SQLite); Ctrl+C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        runner.stop()
+        return
+    from gateway.jobs.engine import WorkerOptions, run_worker
+
+    click.echo("worker started (procrastinate); Ctrl+C to stop")
+    sys.stdout.flush()
+    run_worker(
+        gateway,
+        WorkerOptions(
+            concurrency=concurrency,
+            heartbeat_seconds=heartbeat_seconds,
+            stalled_seconds=stalled_seconds,
+            name=name,
+        ),
+    )
+
+
 @main.group()
 def tenant() -> None:
     """Organisations."""
@@ -221,6 +285,23 @@ def module_enable(name: str, tenant_slug: str) -> None:
 def module_disable(name: str, tenant_slug: str) -> None:
     """Switch a module off; refused while enabled modules need it."""
     _switch(tenant_slug, name, False)
+
+
+@main.group()
+def files() -> None:
+    """Stored files (uploads and generated files)."""
+
+
+@files.command("purge")
+def files_purge() -> None:
+    """Delete every file that has expired (CRM_FILE_RETENTION_HOURS after it was stored,
+    unless its maker chose another expiry). Safe to run at any time, from cron or a job."""
+    from gateway.files.services import purge_expired
+
+    gateway = _gateway()
+    with gateway.db.transaction() as session:
+        deleted = purge_expired(session)
+    click.echo(f"purged {deleted} expired file{'' if deleted == 1 else 's'}")
 
 
 @main.group()

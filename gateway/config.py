@@ -13,6 +13,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 def parse_trusted_proxies(raw: str) -> tuple[str, ...]:
     """``CRM_TRUSTED_PROXIES``: comma-separated addresses and networks (CIDR), or ``*``.
 
@@ -85,6 +90,21 @@ class Settings:
     #: CIDR networks; ``("*",)`` for any). Empty: forwarded headers are ignored and the
     #: client address is the connecting peer's. ``CRM_TRUSTED_PROXIES``.
     trusted_proxies: tuple[str, ...] = ()
+    #: Largest file ``POST /files`` accepts, in bytes (refused with 413 while it streams in;
+    #: this route only — every other route keeps ``max_body_bytes``). ``CRM_MAX_UPLOAD_BYTES``.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    #: How long a stored file lives unless its maker says otherwise; ``crm-gateway files
+    #: purge`` removes it after. ``CRM_FILE_RETENTION_HOURS``.
+    file_retention_hours: int = 72
+    #: Lifetime of a signed download link (``GET /files/{id}?…``). ``CRM_FILE_LINK_SECONDS``.
+    file_link_seconds: int = 300
+    #: SQLite only: run background jobs in a thread of each ``serve`` process
+    #: (``CRM_JOBS_IN_PROCESS=0`` to leave them to ``crm-gateway worker``).
+    jobs_in_process: bool = True
+    #: How often the in-process runner looks for due jobs, in seconds.
+    job_poll_seconds: float = 1.0
+    #: A running job writes its progress (and checks for cancellation) at most this often.
+    job_progress_seconds: float = 0.5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -123,6 +143,12 @@ class Settings:
             ),
             max_body_bytes=_int("CRM_MAX_BODY_BYTES", cls.max_body_bytes),
             trusted_proxies=parse_trusted_proxies(os.environ.get("CRM_TRUSTED_PROXIES", "")),
+            max_upload_bytes=_int("CRM_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            file_retention_hours=_int("CRM_FILE_RETENTION_HOURS", cls.file_retention_hours),
+            file_link_seconds=_int("CRM_FILE_LINK_SECONDS", cls.file_link_seconds),
+            jobs_in_process=os.environ.get("CRM_JOBS_IN_PROCESS", "1") != "0",
+            job_poll_seconds=_float("CRM_JOB_POLL_SECONDS", cls.job_poll_seconds),
+            job_progress_seconds=_float("CRM_JOB_PROGRESS_SECONDS", cls.job_progress_seconds),
         )
 
     @property

@@ -207,3 +207,47 @@ class DashboardFigure:
                 raise ValueError(
                     f"dashboard figure {self.key!r}: {name!r} is not of the form Type.field"
                 )
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of background job a module offers, returned by ``crm_job_kinds``.
+
+    ``run(ctx, job, params)`` does the work as the user who started the job (``ctx`` is a
+    :class:`gateway.context.CallerContext` acting for them) inside ONE transaction: it
+    commits when ``run`` returns and rolls back when it raises. ``job`` is a
+    :class:`gateway.jobs.JobHandle` (progress, cancellation); ``params`` the JSON given to
+    ``defer_job``. It returns ``None``, a ``{name: count}`` dict or a
+    :class:`gateway.jobs.JobResult`.
+
+    Transient failures (a dropped connection, ``TransientJobError``) are retried up to
+    ``max_attempts`` in all, waiting ``backoff_seconds * 2**(attempt-1)`` (at most
+    ``max_backoff_seconds``) in between. A kind with a ``schedule`` (cron, 5 fields, UTC) is
+    periodic: it runs once per tick for the whole installation without a user (see
+    docs/architecture.md, "Jobs").
+    """
+
+    #: ``<module>.<name>``, e.g. ``"contacts.import"``: starts with the plugin's name.
+    name: str
+    run: Callable[..., Any]
+    title: str = ""
+    #: A permission the starting user must hold (checked at defer time and again at run).
+    permission: str | None = None
+    max_attempts: int = 3
+    backoff_seconds: float = 10.0
+    max_backoff_seconds: float = 3600.0
+    #: Cron string for periodic system kinds (``"*/5 * * * *"``); ``None`` for user jobs.
+    schedule: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"job kind {self.name!r}: max_attempts must be at least 1")
+        if self.schedule is not None:
+            from croniter import croniter  # type: ignore[import-untyped]
+
+            if not croniter.is_valid(self.schedule):
+                raise ValueError(f"job kind {self.name!r}: {self.schedule!r} is not a cron")
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (exponential, capped)."""
+        return float(min(self.backoff_seconds * 2 ** max(attempt - 1, 0), self.max_backoff_seconds))

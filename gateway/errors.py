@@ -24,8 +24,15 @@ class ErrorCode(StrEnum):
     #: The HTTP request is not a well-formed GraphQL-over-HTTP request (bad JSON, encoding,
     #: content type, method or parameters); the HTTP status tells which (gateway.transport).
     BAD_REQUEST = "BAD_REQUEST"
-    #: The request body (or a GET's query string) is larger than ``CRM_MAX_BODY_BYTES``.
+    #: The request body (or a GET's query string) is larger than ``CRM_MAX_BODY_BYTES``, or
+    #: an upload larger than ``CRM_MAX_UPLOAD_BYTES``.
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    #: A file that cannot be read as what it claims to be (not a spreadsheet, encrypted,
+    #: an old binary .xls, a DTD in its XML…): ``reason`` says which (gateway.sheets).
+    BAD_FILE = "BAD_FILE"
+    #: A file beyond one of the reading limits (``limit`` names it: rows, columns,
+    #: cellChars, bytes, uncompressedBytes, compressionRatio, members).
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
 
 
 class GatewayError(Exception):
@@ -74,6 +81,12 @@ class ModuleDisabled(GatewayError):
 
 class RateLimited(GatewayError):
     code = ErrorCode.RATE_LIMITED
+
+
+class PayloadTooLarge(GatewayError):
+    """More bytes than a limit allows (an upload over ``CRM_MAX_UPLOAD_BYTES``)."""
+
+    code = ErrorCode.PAYLOAD_TOO_LARGE
 
 
 class PluginError(RuntimeError):

@@ -42,12 +42,14 @@ if TYPE_CHECKING:
         CallerContext,
         DashboardFigure,
         DashboardPeriods,
+        JobKind,
         Permission,
         PluginInfo,
         RecordChange,
     )
     from gateway.demo import DemoTenant
     from gateway.imports.spec import Importer
+    from gateway.sheets.template import SheetTemplate
 
 PROJECT = "crm_gateway"
 #: Entry-point group third-party plugins are discovered from.
@@ -163,6 +165,35 @@ def crm_importers() -> Sequence[Importer]:
         @hookimpl
         def crm_importers():
             return [NoteImporter()]
+    """
+
+
+@hookspec
+def crm_job_kinds() -> Sequence[JobKind]:
+    """Declare the kinds of background job your module runs (imports, reminders, syncs).
+
+    Called once per application, at start-up. Names start with your module's name and a
+    dot (``"contacts.import"``) and are unique across plugins. Modules start a job with
+    ``gateway.sdk.defer_job(ctx, "contacts.import", params)`` inside the caller's
+    transaction; a worker later calls ``kind.run(ctx, job, params)`` as the user who started
+    it, in one transaction (all or nothing). A kind whose module the tenant has switched off
+    is refused (``MODULE_DISABLED``) at defer time and fails if still queued at run time.
+
+    :returns: A list of :class:`~gateway.contract.JobKind`.
+
+    Example::
+
+        def run_import(ctx, job, params):
+            rows = read_rows(ctx, params["file_id"])
+            for done, row in enumerate(rows, 1):
+                create_contact(ctx, row)
+                job.progress(done, len(rows))     # raises when cancelled: all rolls back
+            return {"imported": len(rows)}
+
+        @hookimpl
+        def crm_job_kinds():
+            return [JobKind("contacts.import", run_import, title="Import contacts",
+                            permission="contacts.import", max_attempts=3)]
     """
 
 
@@ -372,4 +403,29 @@ def crm_dashboard_figures(
             return [DashboardFigure("total", "Notes", count=total),
                     DashboardFigure("newToday", "New notes today", count=today,
                                     derived_from=("Note.createdAt",))]
+    """
+
+
+@hookspec
+def crm_sheet_templates() -> Sequence[SheetTemplate]:
+    """Contribute spreadsheet templates (mass management, MISSION M1): one per entity and
+    variant (``contact`` / ``company``…), listed by ``sheetTemplates`` and rendered by
+    ``downloadSheetTemplate`` for the caller.
+
+    Called per operation through the hooks of the caller's tenant, so a disabled module's
+    templates are not offered. Declare columns once (from your field table): header, key,
+    required, format; catalogue drop-downs read through the caller's context
+    (``SheetColumn.choices_from``), so the caller sees only their tenant's values and what
+    their access allows; columns whose ``reads`` the caller's field rules hide are left out.
+    An (entity, variant) pair two modules contribute: the first registered wins.
+
+    :returns: :class:`gateway.sheets.SheetTemplate` objects.
+
+    Example::
+
+        @hookimpl
+        def crm_sheet_templates():
+            return [SheetTemplate("note", "default", "Notes", columns=(
+                SheetColumn("Title", "title", required=True, format="Up to 200 characters"),
+            ))]
     """

@@ -21,6 +21,12 @@ from gateway.plugins import PluginRegistry
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
+def include_name(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Autogenerate compares our tables only: procrastinate's (PostgreSQL jobs) are its own,
+    created by :func:`upgrade` from its schema file, not by our revisions."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def alembic_config(registry: PluginRegistry) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
@@ -33,11 +39,17 @@ def alembic_config(registry: PluginRegistry) -> Config:
 
 
 def upgrade(engine: Engine, registry: PluginRegistry) -> None:
-    """Bring the database to every installed plugin's head revision."""
+    """Bring the database to every installed plugin's head revision (and, on PostgreSQL,
+    create procrastinate's schema, which runs the background jobs, if missing)."""
     cfg = alembic_config(registry)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+        if connection.dialect.name == "postgresql":
+            # Background jobs run on procrastinate there: its schema, once (idempotent).
+            from gateway.jobs.engine import apply_schema
+
+            apply_schema(connection)
 
 
 def pending(engine: Engine, registry: PluginRegistry) -> set[str]:

@@ -30,6 +30,7 @@ from gateway.contract import (
     CONTRACT_VERSION,
     AccessControlledEntity,
     Action,
+    JobKind,
     Permission,
     PermissionKind,
     PluginInfo,
@@ -177,6 +178,9 @@ class PluginRegistry:
         self.types: dict[str, tuple[type[Any], LoadedPlugin]] = {}
         self.query_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
         self.mutation_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
+        #: Background job kinds by name, with the module that owns each.
+        self.job_kinds: dict[str, JobKind] = {}
+        self.job_kind_module: dict[str, str] = {}
         self._collect()
         self._relays: dict[frozenset[str], HookRelay] = {}
 
@@ -308,6 +312,23 @@ class PluginRegistry:
                 name = graphql_type_name(cls)
                 types.claim(name, owner)
                 self.types[name] = (cls, owner)
+
+        kinds = _Claims("job kind")
+        for owner, declared in self._per_plugin("crm_job_kinds"):
+            for kind in declared:
+                if not isinstance(kind, JobKind) or not kind.name.startswith(owner.info.name + "."):
+                    raise PluginError(
+                        f"job kind {getattr(kind, 'name', kind)!r} of plugin {owner.label} must "
+                        f"be a JobKind whose name starts with '{owner.info.name}.'"
+                    )
+                if kind.permission is not None and kind.permission not in self.permissions:
+                    raise PluginError(
+                        f"job kind {kind.name!r} of plugin {owner.label} needs the unknown "
+                        f"permission {kind.permission!r}"
+                    )
+                kinds.claim(kind.name, owner)
+                self.job_kinds[kind.name] = kind
+                self.job_kind_module[kind.name] = owner.info.name
 
         self.query_fields = self._collect_fields("crm_query_fields", "Query field")
         self.mutation_fields = self._collect_fields("crm_mutation_fields", "Mutation field")

@@ -45,6 +45,7 @@ from gateway.contract import (
     ChangeKind,
     DashboardFigure,
     DashboardPeriods,
+    JobKind,
     Permission,
     PluginInfo,
     RecordChange,
@@ -53,8 +54,18 @@ from gateway.core.types import UserType, load_users
 from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType, plain_decimal
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
-from gateway.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound
+from gateway.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    GatewayError,
+    NotFound,
+    PayloadTooLarge,
+)
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
+from gateway.files.graphql import FileType, export_file
+from gateway.files.models import FilePurpose, StoredFile
+from gateway.files.services import download_url, open_file, purge_expired, store_file
 from gateway.graphql.common import (
     AccessLevelEnum,
     UserError,
@@ -75,9 +86,32 @@ from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
 from gateway.imports import CellError, ImportColumn, Importer, RowInvalid
+from gateway.jobs import (
+    JobError,
+    JobFailed,
+    JobHandle,
+    JobResult,
+    JobStatus,
+    TransientJobError,
+    defer_job,
+)
+from gateway.jobs.graphql import JobPayload, JobType
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
+from gateway.sheets import (
+    BadFile,
+    CellError,
+    FailedRow,
+    FileTooLarge,
+    SheetColumn,
+    SheetLimits,
+    SheetTemplate,
+    Table,
+    read_table,
+    render_template,
+    write_results,
+)
 from gateway.tenancy.models import Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
@@ -92,6 +126,7 @@ __all__ = [
     "AccessControlledEntity",
     "AccessLevel",
     "AccessLevelEnum",
+    "BadFile",
     "BadUserInput",
     "Base",
     "CallerContext",
@@ -108,14 +143,26 @@ __all__ = [
     "Direction",
     "Edge",
     "ExportFile",
+    "FailedRow",
     "FieldMode",
     "FieldType",
+    "FilePurpose",
+    "FileTooLarge",
+    "FileType",
     "Forbidden",
     "Gateway",
     "GatewayError",
     "HookRelay",
     "ImportColumn",
     "Importer",
+    "JobError",
+    "JobFailed",
+    "JobHandle",
+    "JobKind",
+    "JobPayload",
+    "JobResult",
+    "JobStatus",
+    "JobType",
     "Listed",
     "Loader",
     "Node",
@@ -123,6 +170,7 @@ __all__ = [
     "OkPayload",
     "Order",
     "PageInfo",
+    "PayloadTooLarge",
     "Permission",
     "PluginInfo",
     "PluginRegistry",
@@ -134,7 +182,13 @@ __all__ = [
     "RowInvalid",
     "Selected",
     "Shaped",
+    "SheetColumn",
+    "SheetLimits",
+    "SheetTemplate",
+    "StoredFile",
+    "Table",
     "Tenant",
+    "TransientJobError",
     "UTCDateTime",
     "User",
     "UserError",
@@ -148,11 +202,14 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "customfields",
+    "defer_job",
+    "download_url",
     "effective_rules",
     "enabled_modules",
     "encode_cursor",
     "events",
     "excel",
+    "export_file",
     "filter_reads",
     "finite_decimal",
     "full_access_fields",
@@ -174,6 +231,7 @@ __all__ = [
     "narrow_to_visible",
     "new_workbook",
     "notify",
+    "open_file",
     "parse_field",
     "parse_global_id",
     "plain_decimal",
@@ -181,8 +239,12 @@ __all__ = [
     "plain_selection",
     "printable",
     "published_as",
+    "purge_expired",
+    "read_table",
     "refers_to_visible",
+    "render_template",
     "selected",
+    "store_file",
     "str_enum",
     "text",
     "text_argument",
@@ -191,4 +253,5 @@ __all__ = [
     "unreadable_fields",
     "utcnow",
     "visible_rows",
+    "write_results",
 ]

@@ -46,6 +46,8 @@ def empty_database(db: Database) -> None:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (our table names)
         else:
+            if conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is not None:
+                tables += ["procrastinate_jobs", "procrastinate_workers"]
             quoted = ", ".join(f'"{t}"' for t in tables)
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 

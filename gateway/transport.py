@@ -305,15 +305,18 @@ class BodyLimit:
     413 instead of a reset connection.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, paths: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        #: Routes with a body limit of their own (``/files``: ``CRM_MAX_UPLOAD_BYTES``).
+        self.paths = dict(paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = self._announced(scope)
+        limit = self.paths.get(scope.get("path", ""), self.limit)
+        refused = self._announced(scope, limit)
         if refused is not None:
             await self._refuse(scope, receive, send, refused)
             return
@@ -325,7 +328,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -339,9 +342,11 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # the route answered before reading its body: nothing left to say
                 raise
-            await self._refuse(scope, receive, send, self._too_large())
+            await self._refuse(scope, receive, send, self._too_large(limit))
 
-    def _announced(self, scope: Scope) -> TransportError | None:
+    def _announced(self, scope: Scope, limit: int) -> TransportError | None:
+        """A refusal from the headers alone; the query string keeps the general limit on
+        every route (a route's own ``limit`` is for its body)."""
         if len(scope.get("query_string", b"")) > self.limit:
             return TransportError(
                 414, f"the URL is longer than {self.limit} bytes", ErrorCode.PAYLOAD_TOO_LARGE
@@ -350,13 +355,14 @@ class BodyLimit:
             if name == b"content-length":
                 if not value.isdigit():
                     return TransportError(400, "the Content-Length header is not a number")
-                if int(value) > self.limit:
-                    return self._too_large()
+                if int(value) > limit:
+                    return self._too_large(limit)
         return None
 
-    def _too_large(self) -> TransportError:
+    @staticmethod
+    def _too_large(limit: int) -> TransportError:
         return TransportError(
-            413, f"the request body is larger than {self.limit} bytes", ErrorCode.PAYLOAD_TOO_LARGE
+            413, f"the request body is larger than {limit} bytes", ErrorCode.PAYLOAD_TOO_LARGE
         )
 
     @staticmethod

@@ -46,6 +46,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=tmp_path_factory.mktemp("data"),
         database_url=database_url,
         password_hash_profile="fast",
+        # Tests run queued jobs themselves (gateway.jobs.run_pending): deterministic.
+        jobs_in_process=False,
     )
 
 

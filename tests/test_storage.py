@@ -18,7 +18,8 @@ from gateway.tenancy.models import Tenant
 
 def test_migrations_produce_exactly_the_models(migrated, registry):
     with migrated.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": migrate.include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
     assert migrate.pending(migrated.engine, registry) == set()
 

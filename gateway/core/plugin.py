@@ -20,6 +20,8 @@ from gateway.access.models import (
 )
 from gateway.contract import Permission, PluginInfo
 from gateway.core import api
+from gateway.files import graphql as files_api
+from gateway.files.models import StoredFile
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
@@ -36,7 +38,10 @@ from gateway.identity.models import (
 )
 from gateway.imports import graphql as imports_graphql
 from gateway.imports.models import ImportRow, ImportRun
+from gateway.jobs import graphql as jobs_api
+from gateway.jobs.models import Job
 from gateway.notifications import Notification
+from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy.models import Tenant, TenantModule
 
@@ -71,11 +76,13 @@ def crm_models() -> Sequence[type[Any]]:
         Notification,
         ImportRun,
         ImportRow,
+        Job,
         ProfilePermission,
         ProfileFieldRule,
         UserHierarchy,
         RecordShare,
         SharingRule,
+        StoredFile,
     ]
 
 
@@ -90,6 +97,7 @@ def crm_permissions() -> Sequence[Permission]:
             "core.organization.manage",
             "Edit the organisation's settings and its two-factor policy.",
         ),
+        Permission("core.jobs.view_all", "See every background job of the organisation."),
     ]
 
 
@@ -114,6 +122,9 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
         *imports_graphql.QUERY_FIELDS,
+        files_api.file,
+        *sheets_api.QUERY_FIELDS,
+        *jobs_api.QUERY_FIELDS,
     ]
 
 
@@ -127,4 +138,5 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *access_api.MUTATION_FIELDS,
         *users_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
+        *jobs_api.MUTATION_FIELDS,
     ]

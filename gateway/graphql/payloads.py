@@ -43,6 +43,11 @@ class ExportFile:
     filename: str
     mime_type: str
     content_base64: str
+    download_url: str | None = strawberry.field(
+        default=None,
+        description="A short-lived link to the same file, when it was stored "
+        "(gateway.files); null for files generated on the fly.",
+    )
 
 
 def published_as(base: type[T], name: str) -> type[T]:

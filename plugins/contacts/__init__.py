@@ -17,9 +17,10 @@ from gateway.sdk import (
     Importer,
     Permission,
     PluginInfo,
+    SheetTemplate,
     hookimpl,
 )
-from plugins.contacts import api, dashboard, demo, hookspecs, webforms
+from plugins.contacts import api, dashboard, demo, hookspecs, templates, webforms
 from plugins.contacts.imports import ContactImporter
 from plugins.contacts.models import (
     Contact,
@@ -121,3 +122,8 @@ def crm_dashboard_figures(
     context: CallerContext, periods: DashboardPeriods
 ) -> Sequence[DashboardFigure]:
     return dashboard.figures(context, periods)
+
+
+@hookimpl
+def crm_sheet_templates() -> Sequence[SheetTemplate]:
+    return templates.TEMPLATES

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
 from gateway import sdk
+from tests.plugins.notes import jobs
 from tests.plugins.notes.models import Note
 
 
@@ -215,6 +216,11 @@ def crm_access_controlled() -> list[sdk.AccessControlledEntity]:
 
 
 @sdk.hookimpl
+def crm_job_kinds() -> list[sdk.JobKind]:
+    return jobs.KINDS
+
+
+@sdk.hookimpl
 def crm_graphql_types() -> list[type]:
     return [NoteType]
 
@@ -226,7 +232,7 @@ def crm_query_fields() -> list:
 
 @sdk.hookimpl
 def crm_mutation_fields() -> list:
-    return [create_note, update_note, delete_note]
+    return [create_note, update_note, delete_note, jobs.start_note_job]
 
 
 DEMO_GRANTS = {

@@ -1,7 +1,7 @@
 """imports
 
-Revision ID: core_0005
-Revises: core_0004
+Revision ID: core_0007
+Revises: core_0006
 Create Date: 2026-11-29 23:05:15.933131
 """
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 import gateway.db
 
 
-revision: str = 'core_0005'
-down_revision: str | Sequence[str] | None = 'core_0004'
+revision: str = 'core_0007'
+down_revision: str | Sequence[str] | None = 'core_0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

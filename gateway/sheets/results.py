@@ -1,0 +1,90 @@
+"""The result workbook of an import: "Imported", "With errors" and "Summary".
+
+Written in openpyxl's write-only mode, so a 100k-row result keeps memory flat. Every
+value goes through :func:`gateway.excel.put` (strings as text: a cell starting with
+``=``, ``+``, ``-`` or ``@`` never becomes a formula). On "With errors", each error sits on
+its own cell as a comment with a fill, and all of a row's errors are also listed in a last
+"Errors" column (errors about no column in particular only there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from gateway.excel import put, to_bytes
+from gateway.sheets.table import Cell
+
+ERROR_FILL = PatternFill("solid", start_color="F8CBAD")
+
+
+@dataclass(frozen=True)
+class CellError:
+    #: 1-based column of the file's header; ``None``: the row as a whole.
+    column: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class FailedRow:
+    number: int
+    values: Sequence[Cell]
+    errors: Sequence[CellError]
+
+
+def _cell(sheet: Any, value: Any, *, bold: bool = False) -> Any:
+    cell = WriteOnlyCell(sheet)
+    put(cell, value)
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def write_results(
+    header: Sequence[Cell],
+    imported: Iterable[tuple[int, Sequence[Cell]]],
+    failed: Iterable[FailedRow],
+    summary: Sequence[tuple[str, int]],
+) -> bytes:
+    """The three sheets; ``imported`` and ``failed`` are streamed (row number, values)."""
+    workbook = Workbook(write_only=True)
+    titles = ["Row", *[h or "" for h in header]]
+
+    ok = workbook.create_sheet("Imported")
+    ok.freeze_panes = "A2"
+    ok.append([_cell(ok, t, bold=True) for t in titles])
+    for number, values in imported:
+        ok.append([_cell(ok, number), *(_cell(ok, v) for v in values)])
+
+    bad = workbook.create_sheet("With errors")
+    bad.freeze_panes = "A2"
+    bad.append([_cell(bad, t, bold=True) for t in [*titles, "Errors"]])
+    for row in failed:
+        by_column: dict[int, list[str]] = {}
+        for error in row.errors:
+            if error.column is not None:
+                by_column.setdefault(error.column, []).append(error.message)
+        cells = [_cell(bad, row.number)]
+        width = max(len(row.values), max(by_column, default=0))
+        for column in range(1, width + 1):
+            value = row.values[column - 1] if column <= len(row.values) else None
+            cell = _cell(bad, value)
+            if column in by_column:
+                cell.comment = Comment("\n".join(by_column[column]), "CRM")
+                cell.fill = ERROR_FILL
+            cells.append(cell)
+        cells += [_cell(bad, None) for _ in range(len(header) - width)]
+        cells.append(_cell(bad, "; ".join(e.message for e in row.errors)))
+        bad.append(cells)
+
+    totals = workbook.create_sheet("Summary")
+    totals.append([_cell(totals, "", bold=True), _cell(totals, "Rows", bold=True)])
+    for label, count in summary:
+        totals.append([_cell(totals, label), _cell(totals, count)])
+    return to_bytes(workbook)
