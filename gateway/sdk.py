@@ -101,7 +101,6 @@ from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
 from gateway.sheets import (
     BadFile,
-    CellError,
     FailedRow,
     FileTooLarge,
     SheetColumn,
