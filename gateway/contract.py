@@ -12,12 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from gateway.plugins import HookRelay
+    pass
 
 #: Version of the hook contract. Bumped on any incompatible change to a hookspec's
 #: signature or meaning; plugins may declare the range they support in ``PluginInfo``.
@@ -137,25 +135,6 @@ class RecordChange:
     changed_fields: frozenset[str] = field(default_factory=frozenset)
 
 
-class CallerContext(Protocol):
-    """What event hooks receive: who acts, in which tenant, on which session.
-
-    The GraphQL request context satisfies it, and so do CLI and background-job contexts.
-    """
-
-    @property
-    def session(self) -> Session: ...
-
-    @property
-    def tenant_id(self) -> int: ...
-
-    @property
-    def user_id(self) -> int | None: ...
-
-    @property
-    def hooks(self) -> HookRelay: ...
-
-
 @dataclass(frozen=True)
 class DashboardPeriods:
     """The instants "today", "this week" and "this month" start at, for ``crm_dashboard_figures``.
@@ -251,3 +230,14 @@ class JobKind:
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (exponential, capped)."""
         return float(min(self.backoff_seconds * 2 ** max(attempt - 1, 0), self.max_backoff_seconds))
+
+
+def __getattr__(name: str) -> Any:
+    """``gateway.contract.CallerContext`` is the kernel's one caller context
+    (:class:`gateway.context.CallerContext`), imported lazily: the contract stays importable
+    without the kernel's access machinery, and there is no second, structural copy of it."""
+    if name == "CallerContext":
+        from gateway.context import CallerContext
+
+        return CallerContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.contract import CallerContext, ChangeKind, RecordChange
+from gateway.contract import ChangeKind, RecordChange
 from gateway.errors import Conflict
+
+if TYPE_CHECKING:
+    from gateway.context import CallerContext
 
 
 def record_changed(

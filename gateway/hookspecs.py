@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from strawberry.types.field import StrawberryField
 
+    from gateway.context import CallerContext
     from gateway.contract import (
         AccessControlledEntity,
-        CallerContext,
         DashboardFigure,
         DashboardPeriods,
         JobKind,
@@ -130,7 +130,9 @@ def crm_permissions() -> Sequence[Permission]:
 
     Codes must start with the plugin name and a dot (``"contacts.set_discount"``); the
     gateway refuses others and refuses a code two plugins declare. Profiles grant these
-    codes; resolvers check them with ``context.require(code)``.
+    codes; root fields declare the one they need with ``guarded(permission=code)`` (in the
+    SDL, checked before execution), services check data-dependent ones with
+    ``context.require(code)``.
 
     :returns: A list of :class:`~gateway.contract.Permission`.
     """

@@ -51,7 +51,13 @@ from gateway.contract import (
     RecordChange,
 )
 from gateway.core.types import UserType, load_users
-from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType, plain_decimal
+from gateway.customfields import (
+    CustomFieldColumns,
+    CustomValueColumns,
+    FieldType,
+    plain_decimal,
+)
+from gateway.customfields.api import DefinitionFields, FieldTypeEnum, definition_fields
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import (
@@ -63,6 +69,7 @@ from gateway.errors import (
     PayloadTooLarge,
 )
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
+from gateway.fieldtable import DeclaredField, Feature, ValueKind, features, having, writes
 from gateway.files.graphql import FileType, export_file
 from gateway.files.models import FilePurpose, StoredFile
 from gateway.files.services import download_url, open_file, purge_expired, store_file
@@ -137,14 +144,18 @@ __all__ = [
     "CustomValueColumns",
     "DashboardFigure",
     "DashboardPeriods",
+    "DeclaredField",
+    "DefinitionFields",
     "DeletePayload",
     "DemoTenant",
     "Direction",
     "Edge",
     "ExportFile",
     "FailedRow",
+    "Feature",
     "FieldMode",
     "FieldType",
+    "FieldTypeEnum",
     "FilePurpose",
     "FileTooLarge",
     "FileType",
@@ -192,6 +203,7 @@ __all__ = [
     "User",
     "UserError",
     "UserType",
+    "ValueKind",
     "Via",
     "Window",
     "access_of",
@@ -202,6 +214,7 @@ __all__ = [
     "check_writable_fields",
     "customfields",
     "defer_job",
+    "definition_fields",
     "download_url",
     "effective_rules",
     "enabled_modules",
@@ -209,6 +222,7 @@ __all__ = [
     "events",
     "excel",
     "export_file",
+    "features",
     "filter_reads",
     "finite_decimal",
     "full_access_fields",
@@ -220,6 +234,7 @@ __all__ = [
     "grant",
     "guarded",
     "has_full_access",
+    "having",
     "hookimpl",
     "hookspec",
     "list_records",
@@ -253,4 +268,5 @@ __all__ = [
     "utcnow",
     "visible_rows",
     "write_results",
+    "writes",
 ]

@@ -58,3 +58,37 @@ def test_modules_import_the_kernel_only_through_gateway_sdk():
         str(p.relative_to(REPO)): imports for p in module_files() if (imports := kernel_imports(p))
     }
     assert offenders == {}
+
+
+def service_files():
+    """A module's services: ``services.py`` or a ``services/`` package (``services_*`` too)."""
+    plugins = REPO / "plugins"
+    return sorted(
+        p
+        for p in plugins.rglob("*.py")
+        if any(
+            part == "services" or part.startswith("services")
+            for part in p.relative_to(plugins).parts[1:]
+        )
+    )
+
+
+def test_module_services_take_the_kernel_caller_context():
+    """Services run outside HTTP (jobs, imports, web forms): they take ``CallerContext``;
+    only the GraphQL resolvers see ``RequestContext``."""
+    files = service_files()
+    assert REPO / "plugins" / "contacts" / "services.py" in files
+    assert REPO / "plugins" / "invoices" / "services" / "drafts.py" in files
+    assert REPO / "plugins" / "leads" / "services" / "leads.py" in files
+    offenders = [
+        str(p.relative_to(REPO)) for p in files if "RequestContext" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_the_contract_has_one_caller_context():
+    import gateway.context
+    import gateway.contract
+
+    assert gateway.contract.CallerContext is gateway.context.CallerContext
+    assert gateway.sdk.CallerContext is gateway.context.CallerContext

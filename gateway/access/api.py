@@ -16,6 +16,7 @@ from strawberry.types import Info
 from gateway.access import export, hierarchy
 from gateway.access import services as svc
 from gateway.access.explain import Decision, explain
+from gateway.access.fields import guarded
 from gateway.access.models import FieldMode
 from gateway.access.predicates import Reason
 from gateway.access.scope import AccessScope
@@ -160,17 +161,17 @@ def _rules(items: list[FieldRuleInput]) -> list[tuple[str, str, FieldMode]]:
 # -- queries --------------------------------------------------------------------------------
 
 
-@strawberry.field(description="The organisation's profiles (administrators).")
+@guarded(permission=MANAGE_PROFILES, description="The organisation's profiles (administrators).")
 def profiles(info: Ctx) -> list[ProfileType]:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
     return [ProfileType(record=p) for p in svc.profiles(ctx.session, caller.tenant_id)]
 
 
-@strawberry.field(description="The profiles as a tree of 'depends on' links.")
+@guarded(permission=MANAGE_PROFILES, description="The profiles as a tree of 'depends on' links.")
 def profile_tree(info: Ctx) -> list[ProfileTreeNode]:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
     all_profiles = svc.profiles(ctx.session, caller.tenant_id)
     known = {p.id for p in all_profiles}
     children: dict[int | None, list[Profile]] = {}
@@ -185,10 +186,10 @@ def profile_tree(info: Ctx) -> list[ProfileTreeNode]:
     return [node(p) for p in children.get(None, [])]
 
 
-@strawberry.field(description="Every permission the installed modules define.")
+@guarded(permission=MANAGE_PROFILES, description="Every permission the installed modules define.")
 def permission_catalogue(info: Ctx) -> list[PermissionType]:
     ctx = info.context
-    ctx.require(MANAGE_PROFILES)
+    ctx.require_caller()
     registry = ctx.gateway.registry
     return [
         PermissionType(
@@ -203,10 +204,12 @@ def permission_catalogue(info: Ctx) -> list[PermissionType]:
     ]
 
 
-@strawberry.field(description="The profiles repository as an Excel workbook (base64).")
+@guarded(
+    permission=MANAGE_PROFILES, description="The profiles repository as an Excel workbook (base64)."
+)
 def export_profiles(info: Ctx) -> ExportFile:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
     content = export.profiles_workbook(ctx.session, ctx.gateway.registry, caller.tenant_id)
     return ExportFile(
         filename=f"profiles-{caller.tenant_slug}-{date.today().isoformat()}.xlsx",
@@ -248,15 +251,16 @@ def hierarchy_tree(info: Ctx) -> list[HierarchyNode]:
     return [node(u) for u in reports.get(None, [])]
 
 
-@strawberry.field(
+@guarded(
+    permission=MANAGE_PROFILES,
     description="Why a user can or cannot read and change a record (and one of its fields), "
-    "computed by the code that enforces it."
+    "computed by the code that enforces it.",
 )
 def explain_access(
     info: Ctx, user_id: strawberry.ID, record_id: strawberry.ID, field: str | None = None
 ) -> AccessExplanation:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
     registry = ctx.gateway.registry
     target = svc.get_user(
         ctx.session, caller.tenant_id, parse_global_id(user_id, "User", "userId"), "userId"
@@ -290,10 +294,10 @@ def explain_access(
 # -- mutations ------------------------------------------------------------------------------
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_PROFILES)
 def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> Profile:
         return svc.create_profile(
@@ -313,10 +317,10 @@ def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
     return mutate(ctx, ProfilePayload, work, _profile_payload)
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_PROFILES)
 def update_profile(info: Ctx, id: strawberry.ID, input: UpdateProfileInput) -> ProfilePayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> Profile:
         profile = svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile"))
@@ -345,10 +349,10 @@ def update_profile(info: Ctx, id: strawberry.ID, input: UpdateProfileInput) -> P
     return payload
 
 
-@strawberry.mutation(description="Delete a profile; refused while users hold it.")
+@guarded(permission=MANAGE_PROFILES, description="Delete a profile; refused while users hold it.")
 def delete_profile(info: Ctx, id: strawberry.ID) -> DeletePayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_PROFILES)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> None:
         svc.delete_profile(

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from gateway.access import services as svc
 from gateway.access.enforcement import get_visible
+from gateway.access.fields import guarded
 from gateway.access.models import SharingRule
 from gateway.core.types import ProfileType, UserType, load_users
 from gateway.errors import BadUserInput
@@ -108,10 +109,10 @@ def _share_list(
     ]
 
 
-@strawberry.field
+@guarded(permission=MANAGE_SHARING)
 def sharing_rules(info: Ctx) -> list[SharingRuleType]:
     ctx = info.context
-    caller = ctx.require(MANAGE_SHARING)
+    caller = ctx.require_caller()
     return [SharingRuleType(record=r) for r in svc.sharing_rules(ctx.session, caller.tenant_id)]
 
 
@@ -161,10 +162,10 @@ def unshare_record(
     return mutate(ctx, ShareRecordPayload, work, lambda shares: ShareRecordPayload(shares=shares))
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_SHARING)
 def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRulePayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_SHARING)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> SharingRule:
         return svc.create_sharing_rule(
@@ -189,10 +190,10 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
     )
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_SHARING)
 def delete_sharing_rule(info: Ctx, id: strawberry.ID) -> DeletePayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_SHARING)
+    caller = ctx.require_caller()
     return mutate(
         ctx,
         DeletePayload,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from gateway import mail
+from gateway.access.fields import guarded
 from gateway.core.types import ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
 from gateway.graphql.common import UserError, global_id, mutate, parse_global_id
@@ -370,7 +371,7 @@ class InvitationPayload:
 
 
 def _invite(ctx: RequestContext, profile_id: strawberry.ID, email: str | None) -> InvitationPayload:
-    caller = ctx.require(MANAGE_USERS)
+    caller = ctx.require_caller()  # MANAGE_USERS: declared on the root fields
     settings = ctx.gateway.settings
     ttl = timedelta(seconds=settings.invitation_ttl_seconds)
 
@@ -405,12 +406,12 @@ def _invite(ctx: RequestContext, profile_id: strawberry.ID, email: str | None) -
     )
 
 
-@strawberry.mutation(description="Invite someone by email to join with a profile.")
+@guarded(permission=MANAGE_USERS, description="Invite someone by email to join with a profile.")
 def invite_user(info: Ctx, email: str, profile_id: strawberry.ID) -> InvitationPayload:
     return _invite(info.context, profile_id, email)
 
 
-@strawberry.mutation(description="Create an invitation link to share (single use).")
+@guarded(permission=MANAGE_USERS, description="Create an invitation link to share (single use).")
 def create_invitation_link(info: Ctx, profile_id: strawberry.ID) -> InvitationPayload:
     return _invite(info.context, profile_id, None)
 

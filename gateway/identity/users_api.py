@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from gateway.access import services as svc
+from gateway.access.fields import guarded
 from gateway.core.types import UserType, load_users, prime_users
 from gateway.graphql.common import UserError, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -82,10 +83,10 @@ def user(info: Ctx, id: strawberry.ID) -> UserType | None:
     return UserType(record=found) if found and found.tenant_id == caller.tenant_id else None
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_USERS)
 def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_USERS)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> User:
         profile = svc.get_profile(
@@ -116,10 +117,10 @@ def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
     return mutate(ctx, UserPayload, work, _user_payload)
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_USERS)
 def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_USERS)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> User:
         target = svc.get_user(session, caller.tenant_id, parse_global_id(id, "User"))
@@ -146,12 +147,13 @@ def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPay
     return payload
 
 
-@strawberry.mutation(
-    description="Deactivate a user and end their sessions (never the last administrator)."
+@guarded(
+    permission=MANAGE_USERS,
+    description="Deactivate a user and end their sessions (never the last administrator).",
 )
 def deactivate_user(info: Ctx, id: strawberry.ID) -> UserPayload:
     ctx = info.context
-    caller = ctx.require(MANAGE_USERS)
+    caller = ctx.require_caller()
 
     def work(session: Session) -> User:
         target = svc.get_user(session, caller.tenant_id, parse_global_id(id, "User"))

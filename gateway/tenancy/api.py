@@ -10,6 +10,7 @@ import strawberry
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
+from gateway.access.fields import guarded
 from gateway.graphql.common import UserError, mutate
 from gateway.graphql.context import RequestContext
 from gateway.graphql.input_checks import text, text_argument
@@ -103,7 +104,7 @@ def organization_settings(info: Ctx) -> Organization:
 def _org_change(
     ctx: RequestContext, change: Callable[[Session, Tenant], Tenant]
 ) -> OrganizationPayload:
-    caller = ctx.require(MANAGE_ORGANIZATION)
+    caller = ctx.require_caller()  # MANAGE_ORGANIZATION: declared on the root fields
     return mutate(
         ctx,
         OrganizationPayload,
@@ -112,13 +113,19 @@ def _org_change(
     )
 
 
-@strawberry.mutation(description="Change the organisation's settings (and its 2FA policy).")
+@guarded(
+    permission=MANAGE_ORGANIZATION,
+    description="Change the organisation's settings (and its 2FA policy).",
+)
 def update_organization(info: Ctx, input: UpdateOrganizationInput) -> OrganizationPayload:
     changes = organization.OrganizationChanges(**vars(input))
     return _org_change(info.context, lambda s, t: organization.update_settings(s, t, changes))
 
 
-@strawberry.mutation(description="Set the logo from a data URL: PNG, JPEG or WebP, ≤ 512 KiB.")
+@guarded(
+    permission=MANAGE_ORGANIZATION,
+    description="Set the logo from a data URL: PNG, JPEG or WebP, ≤ 512 KiB.",
+)
 def set_organization_logo(
     info: Ctx,
     data_url: Annotated[str, text_argument(2 * organization.MAX_LOGO_BYTES)],
@@ -126,7 +133,7 @@ def set_organization_logo(
     return _org_change(info.context, lambda s, t: organization.set_logo(s, t, data_url))
 
 
-@strawberry.mutation
+@guarded(permission=MANAGE_ORGANIZATION)
 def remove_organization_logo(info: Ctx) -> OrganizationPayload:
     return _org_change(info.context, organization.clear_logo)
 

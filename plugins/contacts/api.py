@@ -5,14 +5,17 @@ plus settings, export, duplicates and photos. The resolvers live in :mod:`.queri
 
 from __future__ import annotations
 
+from plugins.contacts.customfields_api import (
+    contact_custom_fields,
+    create_contact_custom_field,
+    delete_contact_custom_field,
+)
 from plugins.contacts.mutations import (
     RemovedPayload,
     create_contact,
-    create_contact_custom_field,
     create_contact_type,
     create_tag,
     delete_contact,
-    delete_contact_custom_field,
     delete_tag,
     merge_contacts,
     remove_contact_photo,
@@ -21,7 +24,6 @@ from plugins.contacts.mutations import (
 )
 from plugins.contacts.queries import (
     contact,
-    contact_custom_fields,
     contact_duplicates,
     contact_types,
     contacts,

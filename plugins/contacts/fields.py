@@ -1,5 +1,6 @@
 """The contact's fields, declared once: what the export, the merge, web forms and the
-services' "which fields changed" mapping read (and the coming import will).
+services' "which fields changed" mapping read, and what the contact import will read
+(``import_as``: how to parse a cell; ``features`` names them as ``gateway.sdk.Feature``).
 
 Each :class:`ContactField` names the GraphQL field (what field rules and clients use), the
 ``Contact`` attribute behind it, its label, its kind, and which features use it. A field
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from gateway.sdk import Feature, ValueKind
 from plugins.contacts.models import Contact
 
 
@@ -49,6 +51,22 @@ class ContactField:
     #: May be collected by a web form, with this label (default: ``label``).
     web_form: bool = False
     form_label: str = ""
+    #: Read by the contact import, as this kind of cell (``None``: not imported).
+    import_as: ValueKind | None = None
+    #: An imported contact must have it. None is, alone: a person needs a first or last
+    #: name, a company a company name (the service's check decides).
+    required: bool = False
+
+    @property
+    def features(self) -> frozenset[Feature]:
+        """The features that read this field, as the kernel's field tables name them."""
+        flags = {
+            Feature.EXPORT: self.export,
+            Feature.MERGE: self.merge,
+            Feature.WEB_FORM: self.web_form,
+            Feature.IMPORT: self.import_as is not None,
+        }
+        return frozenset(f for f, on in flags.items() if on)
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -72,6 +90,7 @@ def _enum(attr: str) -> Callable[[Contact], Any]:
     return show
 
 
+V = ValueKind
 T, C, N, R, L = (
     FieldKind.TEXT,
     FieldKind.CHOICE,
@@ -82,7 +101,7 @@ T, C, N, R, L = (
 
 #: Every field, in the export's column order (web forms keep this order too).
 FIELDS: tuple[ContactField, ...] = (
-    ContactField("kind", "kind", "Kind", C, export=True, show=_enum("kind")),
+    ContactField("kind", "kind", "Kind", C, export=True, show=_enum("kind"), import_as=V.CHOICE),
     ContactField(
         "displayName",
         None,
@@ -91,10 +110,21 @@ FIELDS: tuple[ContactField, ...] = (
         export=True,
         show=lambda c: c.display_name,
     ),
-    ContactField("firstName", "first_name", "First name", T, merge=True, web_form=True),
-    ContactField("lastName", "last_name", "Last name", T, merge=True, web_form=True),
     ContactField(
-        "companyName", "company_name", "Company", T, export=True, merge=True, web_form=True
+        "firstName", "first_name", "First name", T, merge=True, web_form=True, import_as=V.TEXT
+    ),
+    ContactField(
+        "lastName", "last_name", "Last name", T, merge=True, web_form=True, import_as=V.TEXT
+    ),
+    ContactField(
+        "companyName",
+        "company_name",
+        "Company",
+        T,
+        export=True,
+        merge=True,
+        web_form=True,
+        import_as=V.TEXT,
     ),
     ContactField(
         "email",
@@ -104,6 +134,7 @@ FIELDS: tuple[ContactField, ...] = (
         export=True,
         show=lambda c: c.emails[0].address if c.emails else "",
         web_form=True,
+        import_as=V.EMAIL,
     ),
     ContactField(
         "emails",
@@ -120,6 +151,7 @@ FIELDS: tuple[ContactField, ...] = (
         export=True,
         show=lambda c: c.phones[0].number if c.phones else "",
         web_form=True,
+        import_as=V.PHONE,
     ),
     ContactField(
         "phones",
@@ -128,20 +160,49 @@ FIELDS: tuple[ContactField, ...] = (
         L,
         rules=("phones", "ContactPhoneType.number", "ContactPhoneType.kind"),
     ),
-    ContactField("website", "website", "Website", T, merge=True, web_form=True),
+    ContactField("website", "website", "Website", T, merge=True, web_form=True, import_as=V.TEXT),
     ContactField(
-        "category", "category", "Category", C, export=True, show=_enum("category"), merge=True
+        "category",
+        "category",
+        "Category",
+        C,
+        export=True,
+        show=_enum("category"),
+        merge=True,
+        import_as=V.CHOICE,
     ),
-    ContactField("clientKind", "client_kind", "Client kind", C, merge=True),
-    ContactField("fiscalId", "fiscal_id", "Fiscal ID", C, export=True, merge=True),
-    ContactField("fiscalIdType", "fiscal_id_type", "Fiscal ID type", C, merge=True),
-    ContactField("street", "street", "Street", T, rules=_address("street"), merge=True),
+    ContactField("clientKind", "client_kind", "Client kind", C, merge=True, import_as=V.CHOICE),
     ContactField(
-        "city", "city", "City", T, rules=_address("city"), export=True, merge=True, web_form=True
+        "fiscalId", "fiscal_id", "Fiscal ID", C, export=True, merge=True, import_as=V.TEXT
     ),
-    ContactField("region", "region", "Region", T, rules=_address("region"), merge=True),
     ContactField(
-        "postalCode", "postal_code", "Postal code", T, rules=_address("postalCode"), merge=True
+        "fiscalIdType", "fiscal_id_type", "Fiscal ID type", C, merge=True, import_as=V.CHOICE
+    ),
+    ContactField(
+        "street", "street", "Street", T, rules=_address("street"), merge=True, import_as=V.TEXT
+    ),
+    ContactField(
+        "city",
+        "city",
+        "City",
+        T,
+        rules=_address("city"),
+        export=True,
+        merge=True,
+        web_form=True,
+        import_as=V.TEXT,
+    ),
+    ContactField(
+        "region", "region", "Region", T, rules=_address("region"), merge=True, import_as=V.TEXT
+    ),
+    ContactField(
+        "postalCode",
+        "postal_code",
+        "Postal code",
+        T,
+        rules=_address("postalCode"),
+        merge=True,
+        import_as=V.TEXT,
     ),
     ContactField(
         "country",
@@ -153,10 +214,11 @@ FIELDS: tuple[ContactField, ...] = (
         merge=True,
         web_form=True,
         form_label="Country (ISO code, e.g. ES)",
+        import_as=V.CHOICE,
     ),
-    ContactField("source", "source", "Source", T, export=True, merge=True),
-    ContactField("segment", "segment", "Segment", T, export=True, merge=True),
-    ContactField("zone", "zone", "Zone", T, export=True, merge=True),
+    ContactField("source", "source", "Source", T, export=True, merge=True, import_as=V.TEXT),
+    ContactField("segment", "segment", "Segment", T, export=True, merge=True, import_as=V.TEXT),
+    ContactField("zone", "zone", "Zone", T, export=True, merge=True, import_as=V.TEXT),
     ContactField(
         "tags",
         "tags",
@@ -165,7 +227,7 @@ FIELDS: tuple[ContactField, ...] = (
         export=True,
         show=lambda c: ", ".join(link.tag.name for link in c.tag_links),
     ),
-    ContactField("access", "access", "Access", C, export=True),
+    ContactField("access", "access", "Access", C, export=True, import_as=V.CHOICE),
     ContactField(
         "description",
         "description",
@@ -176,6 +238,7 @@ FIELDS: tuple[ContactField, ...] = (
         merge=True,
         web_form=True,
         form_label="Message",
+        import_as=V.TEXT,
     ),
     ContactField(
         "discount",
@@ -186,13 +249,14 @@ FIELDS: tuple[ContactField, ...] = (
         show=lambda c: float(c.discount) if c.discount is not None else "",
         full_access=True,
         merge=True,
+        import_as=V.DECIMAL,
     ),
-    ContactField("currency", "currency", "Currency", C, merge=True),
+    ContactField("currency", "currency", "Currency", C, merge=True, import_as=V.CHOICE),
     ContactField("latitude", "latitude", "Latitude", N, merge=True),
     ContactField("longitude", "longitude", "Longitude", N, merge=True),
-    ContactField("company", "company_id", "Company", R),
-    ContactField("contactType", "contact_type_id", "Contact type", R),
-    ContactField("owner", "owner_id", "Manager", R),
+    ContactField("company", "company_id", "Company", R, import_as=V.REFERENCE),
+    ContactField("contactType", "contact_type_id", "Contact type", R, import_as=V.REFERENCE),
+    ContactField("owner", "owner_id", "Manager", R, import_as=V.REFERENCE),
     ContactField(
         "customFields",
         "custom_fields",
@@ -213,6 +277,8 @@ MERGEABLE = {f.name: f.attr for f in FIELDS if f.merge and f.attr}
 EXPORTED = tuple(f for f in FIELDS if f.export)
 #: The fields a web form may collect, in order: GraphQL name → field.
 FORM_FIELDS = {f.name: f for f in FIELDS if f.web_form}
+#: The fields the contact import reads, in column order.
+IMPORTED = tuple(f for f in FIELDS if f.import_as is not None)
 
 
 def written_fields(attr: str) -> tuple[str, ...]:

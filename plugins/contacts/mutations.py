@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
@@ -33,15 +33,13 @@ from plugins.contacts.inputs import (
     UpdateContactInput,
     to_data,
 )
-from plugins.contacts.models import Contact, ContactType, CustomField, FieldType, Tag, TagGrant
+from plugins.contacts.models import Contact, ContactType, Tag, TagGrant
 from plugins.contacts.permissions import ContactsPermission as P
 from plugins.contacts.types import (
     ContactNode,
     ContactPayload,
     ContactTypeType,
-    CustomFieldType,
     DeleteContactPayload,
-    FieldTypeEnum,
     TagType,
 )
 
@@ -132,12 +130,6 @@ class TagPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class CustomFieldPayload:
-    custom_field: CustomFieldType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
 RemovedPayload = published_as(OkPayload, "RemovedPayload")
 
 
@@ -194,62 +186,6 @@ def create_tag(
         return tag
 
     return mutate(ctx, TagPayload, work, lambda result: TagPayload(tag=TagType(record=result)))
-
-
-@guarded(permission=P.MANAGE_SETTINGS.value)
-def create_contact_custom_field(
-    info: Ctx,
-    key: str,
-    label: str,
-    type: FieldTypeEnum,  # type: ignore[valid-type]
-    choices: list[str] | None = None,
-    required: bool = False,
-) -> CustomFieldPayload:
-    ctx = info.context
-    caller = ctx.require_caller()
-
-    def work(session: Session) -> CustomField:
-        clean = key.strip()
-        if not clean.isidentifier() or len(clean) > 60:
-            raise BadUserInput("a key of letters, digits and underscores", field="key")
-        kind = FieldType(type)
-        if kind is FieldType.CHOICE and not choices:
-            raise BadUserInput("a choice field needs choices", field="choices")
-        position = (session.scalar(select(func.max(CustomField.position))) or 0) + 1
-        created = CustomField(
-            tenant_id=caller.tenant_id,
-            key=clean,
-            label=label.strip() or clean,
-            type=kind,
-            choices="\n".join(c.strip() for c in choices or [] if c.strip()),
-            required=required,
-            position=position,
-        )
-        session.add(created)
-        session.flush()
-        return created
-
-    return mutate(
-        ctx,
-        CustomFieldPayload,
-        work,
-        lambda result: CustomFieldPayload(custom_field=CustomFieldType(record=result)),
-    )
-
-
-@guarded(permission=P.MANAGE_SETTINGS.value, description="Delete a custom field and its values.")
-def delete_contact_custom_field(info: Ctx, id: strawberry.ID) -> RemovedPayload:
-    ctx = info.context
-    ctx.require_caller()
-
-    def work(session: Session) -> bool:
-        found = session.get(CustomField, parse_global_id(id, "CustomField"))
-        if found is None:
-            raise NotFound("no such custom field", field="id")
-        session.delete(found)
-        return True
-
-    return mutate(ctx, RemovedPayload, work, lambda _done: RemovedPayload(ok=True))
 
 
 @guarded(permission=P.MANAGE_SETTINGS.value)

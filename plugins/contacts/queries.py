@@ -46,7 +46,6 @@ from plugins.contacts.shaped_list import ContactListPlan
 from plugins.contacts.types import (
     ContactNode,
     ContactTypeType,
-    CustomFieldType,
     TagType,
 )
 
@@ -201,14 +200,6 @@ def tags(info: Ctx) -> list[TagType]:
     ctx = info.context
     ctx.require_caller()
     return [TagType(record=t) for t in ctx.session.scalars(select(Tag).order_by(Tag.name))]
-
-
-@strawberry.field(description="The custom fields defined for contacts.")
-def contact_custom_fields(info: Ctx) -> list[CustomFieldType]:
-    ctx = info.context
-    ctx.require_caller()
-    fields = services.custom_fields_by_key(ctx.session).values()
-    return [CustomFieldType(record=f) for f in fields]
 
 
 DuplicateReasonEnum = strawberry.enum(duplicates.DuplicateReason, name="DuplicateReason")

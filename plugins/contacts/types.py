@@ -14,6 +14,7 @@ from gateway.sdk import (
     AccessLevel,
     AccessLevelEnum,
     DeletePayload,
+    FieldTypeEnum,
     Node,
     UserError,
     UserType,
@@ -29,7 +30,6 @@ from plugins.contacts.models import (
     ContactKind,
     ContactType,
     CustomField,
-    FieldType,
     FiscalIdType,
     Tag,
 )
@@ -40,7 +40,6 @@ ContactKindEnum = strawberry.enum(ContactKind, name="ContactKind")
 ClientKindEnum = strawberry.enum(ClientKind, name="ClientKind")
 CategoryEnum = strawberry.enum(Category, name="ContactCategory")
 FiscalIdTypeEnum = strawberry.enum(FiscalIdType, name="FiscalIdType")
-FieldTypeEnum = strawberry.enum(FieldType, name="CustomFieldType")
 
 
 @strawberry.type(name="Tag")

@@ -8,9 +8,10 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from gateway.sdk import (
+    CallerContext,
     NotFound,
-    RequestContext,
     UserError,
+    guarded,
     mutate,
     parse_global_id,
 )
@@ -45,8 +46,10 @@ from plugins.invoices.types import (
 # -- catalogues and settings ----------------------------------------------------------------
 
 
-def _manage(ctx: RequestContext) -> int:
-    return ctx.require(P.MANAGE_SETTINGS.value).tenant_id
+def _manage(ctx: CallerContext) -> int:
+    """The caller's tenant; the root fields declare ``MANAGE_SETTINGS`` (checked before
+    execution)."""
+    return ctx.require_caller().tenant_id
 
 
 def _found(session: Session, model: Any, id: strawberry.ID | None, type_name: str) -> Any:
@@ -58,7 +61,10 @@ def _found(session: Session, model: Any, id: strawberry.ID | None, type_name: st
     return found
 
 
-@strawberry.mutation(description="Create (without `id`) or change a tax of the catalogue.")
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Create (without `id`) or change a tax of the catalogue.",
+)
 def save_invoice_tax(
     info: Ctx, input: InvoiceTaxInput, id: strawberry.ID | None = None
 ) -> InvoiceTaxPayload:
@@ -76,7 +82,10 @@ def save_invoice_tax(
     )
 
 
-@strawberry.mutation(description="Create (without `id`) or change a product or service.")
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Create (without `id`) or change a product or service.",
+)
 def save_invoice_item(
     info: Ctx, input: InvoiceItemInput, id: strawberry.ID | None = None
 ) -> InvoiceItemPayload:
@@ -98,9 +107,10 @@ def save_invoice_item(
     )
 
 
-@strawberry.mutation(
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
     description="Create (without `id`) or change a numbering series: prefix, next number "
-    "(never at or below one already issued), padding."
+    "(never at or below one already issued), padding.",
 )
 def save_invoice_series(
     info: Ctx, input: InvoiceSeriesInput, id: strawberry.ID | None = None
@@ -156,9 +166,10 @@ def rebase_invoice_series(info: Ctx, id: strawberry.ID) -> RebaseInvoiceSeriesPa
     )
 
 
-@strawberry.mutation(
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
     description="Set the company profile printed on invoices and the default payment terms "
-    "(the logo is the organisation's: setOrganizationLogo)."
+    "(the logo is the organisation's: setOrganizationLogo).",
 )
 def update_invoice_settings(info: Ctx, input: InvoiceSettingsInput) -> InvoiceSettingsPayload:
     ctx = info.context
@@ -200,15 +211,17 @@ def _remove(info: Ctx, model: Any, id: strawberry.ID, type_name: str) -> Removed
     )
 
 
-@strawberry.mutation(
-    description="Remove a tax from the catalogue; lines keep the name and rate they used."
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Remove a tax from the catalogue; lines keep the name and rate they used.",
 )
 def delete_invoice_tax(info: Ctx, id: strawberry.ID) -> RemovedInvoiceEntryPayload:
     return _remove(info, InvoiceTax, id, "InvoiceTax")
 
 
-@strawberry.mutation(
-    description="Remove a product or service from the catalogue; lines keep their text and price."
+@guarded(
+    permission=P.MANAGE_SETTINGS.value,
+    description="Remove a product or service from the catalogue; lines keep their text and price.",
 )
 def delete_invoice_item(info: Ctx, id: strawberry.ID) -> RemovedInvoiceEntryPayload:
     return _remove(info, InvoiceItem, id, "InvoiceItem")

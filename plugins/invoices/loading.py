@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from gateway.sdk import (
     BATCH,
+    CallerContext,
     RequestContext,
     load_users,
     parse_global_id,
@@ -49,7 +50,7 @@ def loader_options(info: Ctx, *path: str) -> list[Any]:
     return options
 
 
-def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> None:
+def _prime(ctx: CallerContext, info: Ctx, rows: list[Invoice], *path: str) -> None:
     """Linked opportunities in one query; then the users shown — owners of the invoices, of
     their clients and consignees, and the opportunities' responsible users — in another."""
     names = selected(info, *path)
@@ -68,7 +69,7 @@ def _prime(ctx: RequestContext, info: Ctx, rows: list[Invoice], *path: str) -> N
         load_users(ctx, sorted(o for o in owners if o is not None))
 
 
-def _filtered(ctx: RequestContext, flt: InvoiceFilterInput | None) -> Any:
+def _filtered(ctx: CallerContext, flt: InvoiceFilterInput | None) -> Any:
     stmt = select(Invoice)
     if flt is None:
         return stmt

@@ -19,6 +19,7 @@ from gateway.sdk import (
     UserError,
     get_visible,
     get_writable,
+    guarded,
     mail,
     mutate,
     parse_global_id,
@@ -167,10 +168,11 @@ def _deliver(settings: Any, email: EmailMessage) -> None:
         ) from exc
 
 
-@strawberry.mutation(
+@guarded(
+    permission=P.SEND.value,
     description="Email an issued invoice with its PDF attached, to `to` or the client's "
     "first email address; the notes go in the message (only for callers with full access). "
-    "CONFLICT when the mail server is not configured, unreachable or refuses the message."
+    "CONFLICT when the mail server is not configured, unreachable or refuses the message.",
 )
 def send_invoice(
     info: Ctx,
@@ -180,7 +182,7 @@ def send_invoice(
     message: Annotated[str | None, text_argument(MESSAGE_LIMIT, multiline=True)] = None,
 ) -> SendInvoicePayload:
     ctx = info.context
-    ctx.require(P.SEND.value)
+    ctx.require_caller()
     settings = ctx.gateway.settings
     invoice_id = parse_global_id(id, "Invoice")
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.sdk import AccessControlledEntity, BadUserInput, RequestContext
+from gateway.sdk import AccessControlledEntity, BadUserInput, CallerContext
 
 ENTITY = "opportunity"
 #: Request cache of linked opportunities by id (``None``: not visible).
 CACHE_KEY = "invoices.opportunities"
 
 
-def entity_of(ctx: RequestContext) -> AccessControlledEntity | None:
+def entity_of(ctx: CallerContext) -> AccessControlledEntity | None:
     """The opportunity entity, when the module providing it is on for the caller's tenant."""
     registry = ctx.gateway.registry
     entity = registry.entities.get(ENTITY)
@@ -28,7 +28,7 @@ def entity_of(ctx: RequestContext) -> AccessControlledEntity | None:
     return entity
 
 
-def checked_link(ctx: RequestContext, opportunity_id: int | None) -> int | None:
+def checked_link(ctx: CallerContext, opportunity_id: int | None) -> int | None:
     """The id to store: ``None``, or an opportunity the caller may see."""
     if opportunity_id is None:
         return None
@@ -40,7 +40,7 @@ def checked_link(ctx: RequestContext, opportunity_id: int | None) -> int | None:
     return opportunity_id
 
 
-def prime(ctx: RequestContext, ids: set[int | None]) -> None:
+def prime(ctx: CallerContext, ids: set[int | None]) -> None:
     """Load a page's linked opportunities in one query into the request cache (the session's
     identity map alone would not keep them: it holds objects weakly)."""
     entity = entity_of(ctx)
@@ -53,7 +53,7 @@ def prime(ctx: RequestContext, ids: set[int | None]) -> None:
         cache[record.id] = record
 
 
-def node_of(ctx: RequestContext, opportunity_id: int | None) -> Any:
+def node_of(ctx: CallerContext, opportunity_id: int | None) -> Any:
     """The opportunity's GraphQL object, or ``None`` (no link, module off, or not visible)."""
     entity = entity_of(ctx)
     if opportunity_id is None or entity is None or entity.graphql_factory is None:
@@ -63,7 +63,7 @@ def node_of(ctx: RequestContext, opportunity_id: int | None) -> Any:
     return entity.graphql_factory(record) if record is not None else None
 
 
-def visible_id(ctx: RequestContext, opportunity_id: int | None) -> int | None:
+def visible_id(ctx: CallerContext, opportunity_id: int | None) -> int | None:
     """The linked id when the caller may see that opportunity (module on, record visible),
     else ``None``: the bare id would tell a caller that an invisible opportunity exists.
     Answered from the request cache that ``prime`` fills, so a page stays one statement."""
@@ -74,7 +74,7 @@ def visible_id(ctx: RequestContext, opportunity_id: int | None) -> int | None:
     return opportunity_id if ctx.cache[CACHE_KEY].get(opportunity_id) is not None else None
 
 
-def owners_of(ctx: RequestContext, ids: set[int | None]) -> set[int]:
+def owners_of(ctx: CallerContext, ids: set[int | None]) -> set[int]:
     """Owner ids of the primed (visible) opportunities among ``ids``, read through the
     entity's declared owner attribute, so their ``responsible`` users can be loaded with the
     page's other users in one query."""

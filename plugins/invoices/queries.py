@@ -20,6 +20,7 @@ from gateway.sdk import (
     check_filterable_fields,
     effective_rules,
     filter_reads,
+    guarded,
     list_records,
     parse_global_id,
 )
@@ -119,10 +120,10 @@ def invoice_pdf(info: Ctx, id: strawberry.ID) -> ExportFile | None:
     )
 
 
-@strawberry.field(description="Visible invoices as an Excel workbook (base64).")
+@guarded(permission=P.EXPORT.value, description="Visible invoices as an Excel workbook (base64).")
 def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> ExportFile:
     ctx = info.context
-    ctx.require(P.EXPORT.value)
+    ctx.require_caller()
     check_filterable_fields(ctx.access, "Invoice", filter_reads(filter, INVOICE_FILTER_READS))
     stmt = _filtered(ctx, filter).options(
         selectinload(Invoice.lines, chunksize=BATCH).selectinload(

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from gateway.sdk import (
     SYSTEM,
     BadUserInput,
+    CallerContext,
     Conflict,
     Forbidden,
-    RequestContext,
     Tenant,
 )
 from plugins.contacts.models import Contact
@@ -139,7 +139,7 @@ def check_percent(value: Decimal | None, field: str, what: str = "a rate") -> De
     return check_number(value, field, limit=Decimal(101), places=4, what=what)
 
 
-def _require(ctx: RequestContext, permission: P, field: str) -> None:
+def _require(ctx: CallerContext, permission: P, field: str) -> None:
     access = ctx.access
     if access is None or not access.scope.has(permission.value):
         raise Forbidden(f"your profile may not do this (needs {permission.value})", field=field)

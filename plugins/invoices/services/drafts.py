@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from gateway.sdk import (
     AccessLevel,
     BadUserInput,
+    CallerContext,
     ChangeKind,
     Conflict,
     NotFound,
     ProfileKind,
-    RequestContext,
     Tenant,
     check_writable_fields,
     events,
@@ -90,7 +90,7 @@ def changed_fields(data: InvoiceData, *, creating: bool = False) -> set[str]:
     return names
 
 
-def _apply(ctx: RequestContext, invoice: Invoice, data: InvoiceData, creating: bool) -> None:
+def _apply(ctx: CallerContext, invoice: Invoice, data: InvoiceData, creating: bool) -> None:
     session = ctx.session
     v = data.values
     check_writable_fields(ctx.access, "Invoice", changed_fields(data, creating=creating))
@@ -167,7 +167,7 @@ def _camel(name: str) -> str:
     return head + "".join(p.capitalize() for p in rest)
 
 
-def create_invoice(ctx: RequestContext, data: InvoiceData) -> Invoice:
+def create_invoice(ctx: CallerContext, data: InvoiceData) -> Invoice:
     """A new draft: the client's billing address, currency and the default terms unless
     given; no number yet."""
     caller = ctx.require_caller()
@@ -223,7 +223,7 @@ def require_draft(invoice: Invoice, doing: str) -> None:
         )
 
 
-def update_invoice(ctx: RequestContext, invoice: Invoice, data: InvoiceData) -> Invoice:
+def update_invoice(ctx: CallerContext, invoice: Invoice, data: InvoiceData) -> Invoice:
     invoice = lock(ctx.session, invoice)
     require_draft(invoice, "edited")
     _apply(ctx, invoice, data, creating=False)
@@ -235,7 +235,7 @@ def update_invoice(ctx: RequestContext, invoice: Invoice, data: InvoiceData) -> 
     return invoice
 
 
-def delete_invoice(ctx: RequestContext, invoice: Invoice) -> None:
+def delete_invoice(ctx: CallerContext, invoice: Invoice) -> None:
     invoice = lock(ctx.session, invoice)
     require_draft(invoice, "deleted")
     events.ensure_deletable(ctx, ENTITY, invoice)

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from gateway.sdk import (
     AccessLevel,
     BadUserInput,
+    CallerContext,
     ChangeKind,
     Conflict,
     NotFound,
     ProfileKind,
-    RequestContext,
     Tenant,
     check_writable_fields,
     events,
@@ -87,7 +87,7 @@ def _check_issue_date(session: Session, invoice: Invoice, series_id: int, when: 
 
 
 def issue(
-    ctx: RequestContext,
+    ctx: CallerContext,
     invoice: Invoice,
     manual_number: str | None = None,
     issue_date: date | None = None,
@@ -168,7 +168,7 @@ def _moved_due_date(invoice: Invoice, when: date) -> date:
         return invoice.due_date
 
 
-def rebase_series(ctx: RequestContext, series_id: int) -> tuple[InvoiceSeries, list[Invoice]]:
+def rebase_series(ctx: CallerContext, series_id: int) -> tuple[InvoiceSeries, list[Invoice]]:
     """Unblock a series whose issued invoices are dated after the issue window (data from
     before issue dates were bounded): each such invoice is re-dated to the day it was really
     issued (``issued_at`` in the organisation's time zone), never before the invoice numbered
@@ -218,7 +218,7 @@ def rebase_series(ctx: RequestContext, series_id: int) -> tuple[InvoiceSeries, l
     return series, redated
 
 
-def set_status(ctx: RequestContext, invoice: Invoice, status: InvoiceStatus) -> Invoice:
+def set_status(ctx: CallerContext, invoice: Invoice, status: InvoiceStatus) -> Invoice:
     """Billed ⇄ Paid ⇄ Rejected; Draft → Billed issues. Never back to Draft."""
     invoice = lock(ctx.session, invoice)
     if invoice.status is InvoiceStatus.DRAFT and status is InvoiceStatus.BILLED:
@@ -272,7 +272,7 @@ def _duplicated_fields(
     return written_fields(attributes) | (set(LINE_FIELDS) if invoice.lines else set())
 
 
-def duplicate(ctx: RequestContext, invoice: Invoice) -> Invoice:
+def duplicate(ctx: CallerContext, invoice: Invoice) -> Invoice:
     """A new draft with the same header and lines, dated today, without a number.
 
     Duplicating is creating: the caller needs what ``createInvoice`` would need for the same

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from gateway.sdk import (
     BadUserInput,
+    CallerContext,
     NotFound,
-    RequestContext,
 )
 from plugins.invoices import totals
 from plugins.invoices.models import (
@@ -65,12 +65,12 @@ def recompute(invoice: Invoice) -> None:
     )
 
 
-def check_billing_permissions(ctx: RequestContext, kinds: set[LineKind]) -> None:
+def check_billing_permissions(ctx: CallerContext, kinds: set[LineKind]) -> None:
     for kind in sorted(kinds):
         _require(ctx, LINE_PERMISSION[kind], "lines")
 
 
-def _build_lines(ctx: RequestContext, invoice: Invoice, lines: list[LineData]) -> None:
+def _build_lines(ctx: CallerContext, invoice: Invoice, lines: list[LineData]) -> None:
     session = ctx.session
     item_ids = {ld.item_id for ld in lines if ld.item_id is not None}
     items = {

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from gateway.sdk import (
     BATCH,
+    CallerContext,
     RequestContext,
     load_users,
     selected,
@@ -44,7 +45,7 @@ def lead_options(info: Ctx, *path: str) -> list[Any]:
     return options
 
 
-def prime_lead_users(ctx: RequestContext, info: Ctx, leads: list[Lead], *path: str) -> None:
+def prime_lead_users(ctx: CallerContext, info: Ctx, leads: list[Lead], *path: str) -> None:
     """The owners a page shows (the leads' and their contacts'), in one query."""
     names = selected(info, *path)
     ids: set[int | None] = {x.owner_id for x in leads} if "owner" in names else set()
@@ -73,7 +74,7 @@ def opportunity_options(info: Ctx, *path: str) -> list[Any]:
 
 
 def prime_opportunity_users(
-    ctx: RequestContext, info: Ctx, opps: list[Opportunity], *path: str
+    ctx: CallerContext, info: Ctx, opps: list[Opportunity], *path: str
 ) -> None:
     names = selected(info, *path)
     ids: set[int | None] = {o.owner_id for o in opps} if "responsible" in names else set()

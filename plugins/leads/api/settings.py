@@ -4,19 +4,15 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.sdk import (
-    BadUserInput,
-    Conflict,
-    FieldType,
     NotFound,
+    definition_fields,
     guarded,
     mutate,
     parse_global_id,
 )
-from plugins.contacts.types import FieldTypeEnum
 from plugins.leads import services
 from plugins.leads.api.loading import (
     Ctx,
@@ -44,16 +40,6 @@ def opportunity_stages(info: Ctx) -> list[OpportunityStageType]:
     ctx = info.context
     ctx.require_caller()
     return [OpportunityStageType(record=s) for s in services.stages_on_demand(ctx)]
-
-
-@strawberry.field(description="The custom fields defined for opportunities.")
-def opportunity_custom_fields(info: Ctx) -> list[OpportunityCustomFieldType]:
-    ctx = info.context
-    ctx.require_caller()
-    return [
-        OpportunityCustomFieldType(record=f)
-        for f in services.custom_fields_by_key(ctx.session).values()
-    ]
 
 
 # -- settings: stages and custom fields ------------------------------------------------------
@@ -112,64 +98,21 @@ def delete_opportunity_stage(info: Ctx, id: strawberry.ID) -> LeadsRemovedPayloa
     return mutate(ctx, LeadsRemovedPayload, work, lambda _: LeadsRemovedPayload(ok=True))
 
 
-@guarded(permission=P.MANAGE_SETTINGS.value)
-def create_opportunity_custom_field(
-    info: Ctx,
-    key: str,
-    label: str,
-    type: FieldTypeEnum,  # type: ignore[valid-type]
-    choices: list[str] | None = None,
-    required: bool = False,
-) -> OpportunityCustomFieldPayload:
-    ctx = info.context
-    caller = ctx.require_caller()
-
-    def work(session: Session) -> OpportunityCustomField:
-        clean = key.strip()
-        if not clean.isidentifier() or len(clean) > 60:
-            raise BadUserInput("a key of letters, digits and underscores", field="key")
-        taken = session.scalar(
-            select(OpportunityCustomField.id).where(OpportunityCustomField.key == clean)
-        )
-        if taken is not None:
-            raise Conflict("that custom field exists", field="key")
-        kind = FieldType(type)
-        if kind is FieldType.CHOICE and not choices:
-            raise BadUserInput("a choice field needs choices", field="choices")
-        position = (session.scalar(select(func.max(OpportunityCustomField.position))) or 0) + 1
-        created = OpportunityCustomField(
-            tenant_id=caller.tenant_id,
-            key=clean,
-            label=label.strip() or clean,
-            type=kind,
-            choices="\n".join(c.strip() for c in choices or [] if c.strip()),
-            required=required,
-            position=position,
-        )
-        session.add(created)
-        return created
-
-    return mutate(
-        ctx,
-        OpportunityCustomFieldPayload,
-        work,
-        lambda r: OpportunityCustomFieldPayload(custom_field=OpportunityCustomFieldType(record=r)),
-    )
-
-
-@guarded(
+#: ``opportunityCustomFields`` / ``createOpportunityCustomField`` /
+#: ``deleteOpportunityCustomField``: the kernel's custom-field kit over the opportunities'
+#: definitions (the same rules as contacts').
+CUSTOM_FIELDS = definition_fields(
+    OpportunityCustomField,
+    node=OpportunityCustomFieldType,
+    payload=OpportunityCustomFieldPayload,
+    removed=LeadsRemovedPayload,
     permission=P.MANAGE_SETTINGS.value,
-    description="Delete an opportunity custom field and its values.",
+    list_name="opportunityCustomFields",
+    create_name="createOpportunityCustomField",
+    delete_name="deleteOpportunityCustomField",
+    list_description="The custom fields defined for opportunities.",
+    delete_description="Delete an opportunity custom field and its values.",
 )
-def delete_opportunity_custom_field(info: Ctx, id: strawberry.ID) -> LeadsRemovedPayload:
-    ctx = info.context
-    ctx.require_caller()
-
-    def work(session: Session) -> bool:
-        found = session.get(OpportunityCustomField, parse_global_id(id, "OpportunityCustomField"))
-        if found is None:
-            raise NotFound("no such custom field", field="id")
-        session.delete(found)
-        return True
-
-    return mutate(ctx, LeadsRemovedPayload, work, lambda _: LeadsRemovedPayload(ok=True))
+opportunity_custom_fields = CUSTOM_FIELDS.query
+create_opportunity_custom_field = CUSTOM_FIELDS.create
+delete_opportunity_custom_field = CUSTOM_FIELDS.delete

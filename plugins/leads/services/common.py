@@ -1,5 +1,6 @@
 """What the leads services share: the entity names events use, and which GraphQL fields a
-change writes (for the caller's field rules)."""
+change writes for the caller's field rules (the mapping is the field table's:
+``plugins.leads.fields.WRITES``)."""
 
 from __future__ import annotations
 
@@ -9,32 +10,10 @@ from gateway.sdk import (
     CallerContext,
     check_writable_fields,
 )
+from plugins.leads.fields import WRITES
 
 LEAD = "lead"
 OPPORTUNITY = "opportunity"
-
-# -- leads: writing ---------------------------------------------------------------------------
-
-#: Service attribute → the GraphQL fields it writes, per type: what field rules refer to
-#: (fields derived from these, such as the weighted amount, follow from the schema's
-#: ``@derivedFrom``). Attributes not listed write the field of the same name.
-WRITES: dict[str, dict[str, tuple[str, ...]]] = {
-    "Lead": {
-        "owner_id": ("owner",),
-        "contact_id": ("contact",),
-        "company_contact_id": ("companyContact",),
-    },
-    "Opportunity": {
-        "owner_id": ("responsible",),
-        "contact_id": ("contact",),
-        "budget_type": ("budget", "Budget.type"),
-        "budget_count": ("budget", "Budget.count"),
-        "amount": ("budget", "Budget.amount"),
-        "currency": ("budget", "Budget.currency"),
-        "stage_id": ("stage",),
-        "custom_fields": ("customFields", "CustomFieldValue.value"),
-    },
-}
 
 
 def _camel(name: str) -> str:

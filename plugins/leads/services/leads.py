@@ -34,6 +34,7 @@ from plugins.contacts import services as contacts
 from plugins.contacts import validation as check
 from plugins.contacts.models import Contact
 from plugins.contacts.services import ContactData
+from plugins.leads.fields import LEAD_TEXT
 from plugins.leads.models import (
     OPEN_LEAD_STATUSES,
     Lead,
@@ -113,9 +114,6 @@ class LeadData:
     """Lead fields the caller set (partial updates)."""
 
     values: dict[str, Any] = field(default_factory=dict)
-
-
-LEAD_TEXT = {"name": 200, "company": 200, "source": 80, "notes": 20_000}
 
 
 def _apply_lead(lead: Lead, data: LeadData) -> None:
