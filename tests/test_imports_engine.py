@@ -42,7 +42,7 @@ def _run(gateway, who: str, header, rows, **options):
     opts = ImportOptions(entity="contact", variant=options.pop("variant", "company"), **options)
     try:
         with ctx.transaction():
-            run = run_import(ctx, IMPORTER, header, list(enumerate(rows, start=2)), opts)
+            run = run_import(ctx, IMPORTER, header, list(enumerate(rows, start=2)), opts).run
             report = {
                 "id": run.id,
                 "applied": run.applied,

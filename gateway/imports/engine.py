@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.context import CallerContext
 from gateway.errors import BadUserInput, GatewayError
-from gateway.imports.mapping import match_header
+from gateway.imports.mapping import HeaderMatch, match_header
 from gateway.imports.models import ImportRow, ImportRun
 from gateway.imports.spec import (
     CellError,
@@ -115,6 +116,16 @@ class _Matcher:
                 self.written[(key, value)] = record
 
 
+@dataclass
+class ImportReport:
+    """What :func:`run_import` did: the stored run, every row's result (in file order) and
+    how the file's header fed the columns (for the result workbook)."""
+
+    run: ImportRun
+    rows: list[dict[str, Any]]
+    header: HeaderMatch
+
+
 def run_import(
     ctx: CallerContext,
     importer: Importer,
@@ -124,8 +135,9 @@ def run_import(
     *,
     filename: str = "",
     file_id: int | None = None,
+    job_id: int | None = None,
     progress: Progress | None = None,
-) -> ImportRun:
+) -> ImportReport:
     """Import ``rows`` (row number, cells) of a file whose first row is ``header``.
 
     Call it inside ``ctx.transaction()``; it flushes but never commits."""
@@ -161,6 +173,7 @@ def run_import(
         dry_run=options.dry_run,
         filename=filename[:255],
         file_id=file_id,
+        job_id=job_id,
         unmatched_headers=list(match.unmatched),
     )
     results: list[dict[str, Any]] = []
@@ -206,7 +219,7 @@ def run_import(
     session.flush()
     for part in batched(results, 1000):
         session.execute(insert(ImportRow), [{**r, "run_id": run.id} for r in part])
-    return run
+    return ImportReport(run, results, match)
 
 
 def _one_row(

@@ -32,6 +32,10 @@ class ImportRun(Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     #: The uploaded file, while it is kept (files are purged; the report is not).
     file_id: Mapped[int | None] = mapped_column(Integer)
+    #: The job that ran it (``Job.importRun``).
+    job_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: The result workbook (Imported / With errors / Summary), while it is kept.
+    result_file_id: Mapped[int | None] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)

@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.Column('dry_run', sa.Boolean(), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('result_file_id', sa.Integer(), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
@@ -48,6 +50,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('import_runs', schema=None) as batch_op:
         batch_op.create_index('ix_import_runs_tenant_id_user_id', ['tenant_id', 'user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_runs_job_id'), ['job_id'], unique=False)
 
     op.create_table('import_rows',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -76,6 +79,7 @@ def downgrade() -> None:
 
     op.drop_table('import_rows')
     with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_runs_job_id'))
         batch_op.drop_index('ix_import_runs_tenant_id_user_id')
 
     op.drop_table('import_runs')
