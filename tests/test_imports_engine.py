@@ -205,4 +205,55 @@ def test_several_emails_and_phones_in_one_cell(gateway, demo):
 def test_hook_crm_importers(registry):
     importer = registry.importers["contact"]
     assert isinstance(importer, ContactImporter)
-    assert importer.variants == ("company", "individual")
+    assert importer.variants == ("company", "individual", "documents")
+
+
+@pytest.mark.parametrize("variant", ["company", "individual", "documents"])
+def test_every_template_header_feeds_an_import_column(gateway, demo, variant):
+    import io
+
+    import openpyxl
+
+    from gateway.imports import match_header
+    from gateway.sheets.template import render_template
+    from plugins.contacts.templates import TEMPLATES
+
+    template = next(t for t in TEMPLATES if t.variant == variant)
+    ctx = CallerContext.acting_for(gateway, _pk(gateway, "admin@demo.test"), via=Via.JOB)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(render_template(ctx, template)))
+        header = [c.value for c in next(book.worksheets[0].iter_rows(max_row=1))]
+        columns = IMPORTER.columns(ctx, variant)
+        match = match_header(columns, header, {}, {}, require=variant != "documents")
+    finally:
+        ctx.close()
+    assert match.unmatched == ()
+    assert None not in match.keys
+
+
+def test_documents_files_tag_and_set_source_without_touching_other_tags(gateway, demo):
+    header = ["Company", "Fiscal ID", "Tags"]
+    made = _run(gateway, "admin@demo.test", header, [["Tagged SL", "B76543210", "customer"]])
+    assert made["counts"][1] == 1
+    report = _run(
+        gateway,
+        "admin@demo.test",
+        ["Fiscal ID"],
+        [["B76543210"], ["B00000000"]],
+        variant="documents",
+        mode=ImportMode.UPDATE,
+        match_by=("fiscalId",),
+        defaults={"addTags": "VIP", "source": "Fair 2026", "segment": "Retail"},
+    )
+    assert report["counts"] == (2, 0, 1, 0, 1)
+    with gateway.db.reading() as s:
+        contact = s.get(Contact, made["rows"][0][3])
+        assert sorted(link.tag.name for link in contact.tag_links) == ["VIP", "customer"]
+        assert (contact.source, contact.segment) == ("Fair 2026", "Retail")
+
+
+def test_documents_files_only_update(gateway, demo):
+    from gateway.errors import BadUserInput
+
+    with pytest.raises(BadUserInput, match="only update"):
+        _run(gateway, "admin@demo.test", ["Fiscal ID"], [["B76543210"]], variant="documents")

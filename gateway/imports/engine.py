@@ -149,6 +149,10 @@ def run_import(
     unknown_keys = [k for k in options.match_by if k not in columns or not columns[k].match]
     if unknown_keys:
         raise BadUserInput(f"not a match key: {unknown_keys[0]!r}", field="matchBy")
+    if options.mode is not ImportMode.UPDATE and not importer.creatable(options.variant):
+        raise BadUserInput(
+            f"files of {options.variant!r} only update: use mode UPDATE", field="mode"
+        )
     if options.mode is not ImportMode.CREATE and not options.match_by:
         raise BadUserInput("updating needs at least one match key", field="matchBy")
     for key in options.defaults:

@@ -141,6 +141,10 @@ def start_import(info: Info, input: StartImportInput) -> JobPayload:
         for key in input.match_by:
             if key not in columns or not columns[key].match:
                 raise BadUserInput(f"not a match key: {key!r}", field="matchBy")
+        if input.mode is not ImportMode.UPDATE and not importer.creatable(input.variant):
+            raise BadUserInput(
+                f"files of {input.variant!r} only update: use mode UPDATE", field="mode"
+            )
         if input.mode is not ImportMode.CREATE and not input.match_by:
             raise BadUserInput("updating needs at least one match key", field="matchBy")
         defaults = {d.column: d.value for d in input.defaults}

@@ -93,6 +93,10 @@ class Importer(Protocol):
         """The columns a file of ``variant`` may carry (custom fields included)."""
         ...
 
+    def creatable(self, variant: str) -> bool:
+        """Whether a file of ``variant`` may create records (some only name existing ones)."""
+        ...
+
     def check_writable(self, ctx: CallerContext, keys: Sequence[str]) -> None:
         """Refuse (``FORBIDDEN``, naming the column) a file whose columns the caller's
         field rules do not let them write — before any row is read."""

@@ -12,7 +12,10 @@ from gateway.sdk import ImportColumn
 from plugins.contacts.fields import BY_NAME
 
 COMPANY, INDIVIDUAL = "company", "individual"
-VARIANTS = (COMPANY, INDIVIDUAL)
+#: Files that only name existing clients (by document number, email or ID) and set the
+#: same things on all of them: mass updates, tagging, source and segment (M2 to M5).
+DOCUMENTS = "documents"
+VARIANTS = (COMPANY, INDIVIDUAL, DOCUMENTS)
 #: Custom field columns are ``cf.<key>``.
 CUSTOM_PREFIX = "cf."
 
@@ -82,6 +85,13 @@ COMMON: tuple[ImportColumn, ...] = (
     _column("description"),
 )
 
+ADD_TAGS = ImportColumn(
+    "addTags",
+    "Tags to add",
+    format="existing tag names, separated by commas: added to the client's tags",
+    multiple=True,
+)
+
 BY_VARIANT: dict[str, tuple[ImportColumn, ...]] = {
     COMPANY: (
         ID,
@@ -91,6 +101,7 @@ BY_VARIANT: dict[str, tuple[ImportColumn, ...]] = {
             fmt=_choices("COMPANY", "SELF_EMPLOYED", "INDIVIDUAL") + " (default COMPANY)",
         ),
         *COMMON,
+        ADD_TAGS,
     ),
     INDIVIDUAL: (
         ID,
@@ -106,7 +117,9 @@ BY_VARIANT: dict[str, tuple[ImportColumn, ...]] = {
             fmt=_choices("COMPANY", "SELF_EMPLOYED", "INDIVIDUAL") + " (default INDIVIDUAL)",
         ),
         *COMMON,
+        ADD_TAGS,
     ),
+    DOCUMENTS: (ID, *COMMON, ADD_TAGS),
 }
 
 

@@ -82,6 +82,8 @@ class ContactImporter:
                 continue
             if key.startswith(cols.CUSTOM_PREFIX):
                 written.update(written_fields("custom_fields"))
+            elif key == "addTags":
+                written.update(written_fields("tags"))
             elif key in ("email", "phone"):
                 written.update(written_fields(key + "s"))
             else:
@@ -129,12 +131,15 @@ class ContactImporter:
                     bucket.append(contact)
         return found
 
+    def creatable(self, variant: str) -> bool:
+        return variant != cols.DOCUMENTS
+
     def create(self, ctx: CallerContext, variant: str, row: Mapping[str, str]) -> Any:
         return services.create_contact(ctx, contact_data(ctx, variant, row))
 
     def update(self, ctx: CallerContext, record: Any, row: Mapping[str, str]) -> bool:
-        data = contact_data(ctx, None, row)
         before = self.snapshot(ctx, record)
+        data = contact_data(ctx, None, row, base_tags=before["tags"])
         changed = _only_changes(data, before)
         if changed is None:
             return False

@@ -86,10 +86,17 @@ def _guard(errors: list[CellError], column: str, step: Callable[..., Any], *args
     return None
 
 
-def contact_data(ctx: CallerContext, variant: str | None, row: Mapping[str, str]) -> ContactData:
-    """The service input for ``row``; ``variant`` is ``None`` for an update (the kind stays).
+def contact_data(
+    ctx: CallerContext,
+    variant: str | None,
+    row: Mapping[str, str],
+    base_tags: list[str] | None = None,
+) -> ContactData:
+    """The service input for ``row``; ``variant`` is ``None`` for an update (the kind stays;
+    ``base_tags`` are the record's tags, which "Tags to add" adds to).
     Raises :class:`RowInvalid` with every cell's problem."""
     errors: list[CellError] = []
+    added: list[str] = []
     data = ContactData()
     values = data.values
     if variant is not None:
@@ -130,8 +137,12 @@ def contact_data(ctx: CallerContext, variant: str | None, row: Mapping[str, str]
                 for n in split(raw)
                 if _guard(errors, key, check.phone, n, key) is not None
             ]
-        elif key == "tags":
-            data.tags = _guard(errors, key, lookups.tags, ctx, split(raw))
+        elif key in ("tags", "addTags"):
+            names = _guard(errors, key, lookups.tags, ctx, split(raw))
+            if names is not None and key == "tags":
+                data.tags = names
+            elif names is not None:
+                added = names
         elif key == "contactType":
             values["contact_type_id"] = _guard(errors, key, lookups.contact_type, ctx, raw)
         elif key == "owner":
@@ -142,6 +153,9 @@ def contact_data(ctx: CallerContext, variant: str | None, row: Mapping[str, str]
             custom = data.custom_fields if data.custom_fields is not None else {}
             custom[key.removeprefix(CUSTOM_PREFIX)] = raw
             data.custom_fields = custom
+    if added:  # added to the record's tags (those of the row's own "Tags" column, if any)
+        kept = data.tags if data.tags is not None else base_tags or []
+        data.tags = [*kept, *(name for name in added if name not in kept)]
     if "fiscal_id" in values:
         kind = values.get("fiscal_id_type")
         _guard(errors, "fiscalId", check.fiscal_id, values["fiscal_id"], kind)
