@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         RecordChange,
     )
     from gateway.demo import DemoTenant
+    from gateway.imports.spec import Importer
     from gateway.sheets.template import SheetTemplate
 
 PROJECT = "crm_gateway"
@@ -146,6 +147,26 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
     unique across plugins, and the named owner/access attributes must exist on the model.
 
     :returns: A list of :class:`~gateway.contract.AccessControlledEntity`.
+    """
+
+
+@hookspec
+def crm_importers() -> Sequence[Importer]:
+    """Declare the entities of yours that can be imported from spreadsheets.
+
+    The kernel runs the import (header matching, modes, dry run, row policy, the per-row
+    report, undo) as a job of the importing user; your importer says which columns exist,
+    how existing records are found, and writes through your own create/update/delete
+    services — so an import sees and changes exactly what its user may. Each importer's
+    ``entity`` must be one of your access-controlled entities; one importer per entity.
+
+    :returns: A list of :class:`~gateway.imports.spec.Importer`.
+
+    Example::
+
+        @hookimpl
+        def crm_importers():
+            return [NoteImporter()]
     """
 
 

@@ -171,6 +171,8 @@ class PluginRegistry:
         self.permissions: dict[str, Permission] = {}
         self.permission_owner: dict[str, LoadedPlugin] = {}
         self.entities: dict[str, AccessControlledEntity] = {}
+        #: Importers by entity key (``crm_importers``).
+        self.importers: dict[str, Any] = {}
         self.entity_module: dict[str, str] = {}
         self.entity_of_model: dict[type[Any], AccessControlledEntity] = {}
         self.entity_of_type: dict[str, AccessControlledEntity] = {}
@@ -292,6 +294,16 @@ class PluginRegistry:
                         action=action,
                     )
         self.permission_owner = permissions.owners
+        importers = _Claims("importer")
+        for owner, declared in self._per_plugin("crm_importers"):
+            for importer in declared:
+                if self.entity_module.get(importer.entity) != owner.info.name:
+                    raise PluginError(
+                        f"importer of plugin {owner.label}: {importer.entity!r} is not one of "
+                        "its access-controlled entities"
+                    )
+                importers.claim(importer.entity, owner)
+                self.importers[importer.entity] = importer
         self.entity_of_model = {e.model: e for e in self.entities.values()}
         self.entity_of_type = {e.graphql_type: e for e in self.entities.values() if e.graphql_type}
 

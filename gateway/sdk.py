@@ -51,7 +51,12 @@ from gateway.contract import (
     RecordChange,
 )
 from gateway.core.types import UserType, load_users
-from gateway.customfields import CustomFieldColumns, CustomValueColumns, FieldType
+from gateway.customfields import (
+    CustomFieldColumns,
+    CustomValueColumns,
+    FieldType,
+    plain_decimal,
+)
 from gateway.customfields.api import DefinitionFields, FieldTypeEnum, definition_fields
 from gateway.db import Base, UTCDateTime, changed_rows, str_enum, utcnow
 from gateway.demo import DemoTenant
@@ -87,6 +92,7 @@ from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
+from gateway.imports import CellError, ImportColumn, Importer, RowInvalid
 from gateway.jobs import (
     JobError,
     JobFailed,
@@ -102,7 +108,6 @@ from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
 from gateway.sheets import (
     BadFile,
-    CellError,
     FailedRow,
     FileTooLarge,
     SheetColumn,
@@ -158,6 +163,8 @@ __all__ = [
     "Gateway",
     "GatewayError",
     "HookRelay",
+    "ImportColumn",
+    "Importer",
     "JobError",
     "JobFailed",
     "JobHandle",
@@ -182,6 +189,7 @@ __all__ = [
     "RecordChange",
     "RecordShare",
     "RequestContext",
+    "RowInvalid",
     "Selected",
     "Shaped",
     "SheetColumn",
@@ -241,6 +249,7 @@ __all__ = [
     "open_file",
     "parse_field",
     "parse_global_id",
+    "plain_decimal",
     "plain_rows",
     "plain_selection",
     "printable",

@@ -152,7 +152,16 @@ def _on_execute(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*access.options())
 
 
+#: ``session.info`` key: owners already checked in this session (a bulk import checks each
+#: owner once, not once per flushed row).
+_OWNERS_CHECKED = "crm_owners_checked"
+
+
 def _owner_problems(session: Session, access: AccessContext, owner_ids: set[int]) -> None:
+    checked: set[int] = session.info.setdefault(_OWNERS_CHECKED, set())
+    owner_ids = owner_ids - checked
+    if not owner_ids:
+        return
     rows = session.execute(
         select(User.id, User.tenant_id, Profile.kind)
         .join(Profile, User.profile_id == Profile.id)
@@ -166,6 +175,7 @@ def _owner_problems(session: Session, access: AccessContext, owner_ids: set[int]
             raise BadUserInput("no such user", field="owner")
         if kind is ProfileKind.ASSISTANT:
             raise BadUserInput("assistants cannot own records", field="owner")
+    checked.update(owner_ids)
 
 
 def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:

@@ -18,7 +18,7 @@ from gateway.access.models import (
     SharingRule,
     UserHierarchy,
 )
-from gateway.contract import Permission, PluginInfo
+from gateway.contract import JobKind, Permission, PluginInfo
 from gateway.core import api
 from gateway.files import graphql as files_api
 from gateway.files.models import StoredFile
@@ -36,6 +36,11 @@ from gateway.identity.models import (
     RecoveryCode,
     User,
 )
+from gateway.imports import graphql as imports_graphql
+from gateway.imports import jobs as imports_jobs
+from gateway.imports import mutations as imports_mutations
+from gateway.imports.jobs import IMPORT_PERMISSION
+from gateway.imports.models import ImportRow, ImportRun
 from gateway.jobs import graphql as jobs_api
 from gateway.jobs.models import Job
 from gateway.notifications import Notification
@@ -72,6 +77,8 @@ def crm_models() -> Sequence[type[Any]]:
         AuthThrottle,
         Invitation,
         Notification,
+        ImportRun,
+        ImportRow,
         Job,
         ProfilePermission,
         ProfileFieldRule,
@@ -94,7 +101,16 @@ def crm_permissions() -> Sequence[Permission]:
             "Edit the organisation's settings and its two-factor policy.",
         ),
         Permission("core.jobs.view_all", "See every background job of the organisation."),
+        Permission(
+            IMPORT_PERMISSION,
+            "Import records and manage them in bulk by spreadsheet (and undo those imports).",
+        ),
     ]
+
+
+@hookimpl
+def crm_job_kinds() -> Sequence[JobKind]:
+    return imports_jobs.KINDS
 
 
 @hookimpl
@@ -117,6 +133,8 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        *imports_graphql.QUERY_FIELDS,
+        *imports_mutations.QUERY_FIELDS,
         files_api.file,
         *sheets_api.QUERY_FIELDS,
         *jobs_api.QUERY_FIELDS,
@@ -134,4 +152,5 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *users_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
+        *imports_mutations.MUTATION_FIELDS,
     ]

@@ -9,10 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.core.types import UserType, load_users
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, NotFound
+from gateway.files.graphql import FileType
+from gateway.files.services import open_file
 from gateway.graphql.common import UserError, global_id, parse_global_id
 from gateway.graphql.connection import Connection
 from gateway.graphql.context import RequestContext
+from gateway.imports.graphql import ImportRunType, visible_runs
+from gateway.imports.models import ImportRun
 from gateway.jobs import service
 from gateway.jobs.handle import LIVE
 from gateway.jobs.models import Job, JobStatus
@@ -117,6 +121,26 @@ class JobType:
         user_id = self.record.user_id
         found = load_users(info.context, [user_id]).get(user_id) if user_id else None
         return UserType(record=found) if found else None
+
+    @strawberry.field(
+        description="The file it produced (e.g. an import's results), for the user who started "
+        "it, while the file is kept."
+    )
+    def result_file(self, info: Ctx) -> FileType | None:
+        file_id = self.record.result_file_id
+        if file_id is None:
+            return None
+        try:
+            return FileType(record=open_file(info.context, file_id))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="The report of the import this job ran, if it ran one.")
+    def import_run(self, info: Ctx) -> ImportRunType | None:
+        found = info.context.session.scalar(
+            visible_runs(info).where(ImportRun.job_id == self.record.id)
+        )
+        return ImportRunType(record=found) if found is not None else None
 
 
 @strawberry.type

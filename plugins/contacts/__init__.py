@@ -14,12 +14,14 @@ from gateway.sdk import (
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
+    Importer,
     Permission,
     PluginInfo,
     SheetTemplate,
     hookimpl,
 )
 from plugins.contacts import api, dashboard, demo, hookspecs, templates, webforms
+from plugins.contacts.imports import ContactImporter
 from plugins.contacts.models import (
     Contact,
     ContactEmail,
@@ -83,6 +85,11 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             graphql_factory=lambda record: ContactNode(record=record),
         )
     ]
+
+
+@hookimpl
+def crm_importers() -> Sequence[Importer]:
+    return [ContactImporter()]
 
 
 @hookimpl

@@ -32,6 +32,8 @@ from plugins.contacts.models import (
 from plugins.contacts.services import refresh_search
 
 CRUD = ["read", "create", "update"]
+#: Demo profiles that may import and mass-manage by spreadsheet (``core.imports.run``).
+IMPORTERS = ("Director", "Sales manager", "Sales rep", "Back office")
 GRANTS = {
     "Director": [
         *CRUD,
@@ -171,6 +173,10 @@ def seed(session: Session, tenant: DemoTenant) -> None:
                     for a in actions
                 ],
             )
+    for profile_name in IMPORTERS:  # contacts are what the demo imports
+        profile = tenant.profiles.get(profile_name)
+        if profile is not None:
+            grant(session, profile, ["core.imports.run"])
     if session.scalar(select(Contact.id).where(Contact.tenant_id == tenant.id).limit(1)):
         return
     ids = tenant.id

@@ -211,6 +211,17 @@ def custom_fields_by_key(session: Session, tenant_id: int | None = None) -> dict
 # -- writing ----------------------------------------------------------------------------------
 
 
+def _definitions(ctx: CallerContext, tenant_id: int) -> dict[str, CustomField]:
+    """The definitions, read once per operation (an import writes thousands of contacts)."""
+    return (
+        ctx.loader(
+            "contacts.custom_field_definitions",
+            lambda keys: {t: custom_fields_by_key(ctx.session, t) for t in keys},
+        ).get(tenant_id)
+        or {}
+    )
+
+
 def _require(ctx: CallerContext, permission: P, field: str) -> None:
     access = ctx.access
     if access is None or not access.scope.has(permission.value):
@@ -404,13 +415,13 @@ def _apply_custom(ctx: CallerContext, contact: Contact, values: dict[str, str | 
     customfields.apply(
         contact.custom_values,
         values,
-        custom_fields_by_key(ctx.session, contact.tenant_id),
+        _definitions(ctx, contact.tenant_id),
         lambda definition: CustomValue(field=definition, tenant_id=contact.tenant_id),
     )
 
 
 def _check_required_custom(ctx: CallerContext, contact: Contact) -> None:
-    known = custom_fields_by_key(ctx.session, contact.tenant_id)
+    known = _definitions(ctx, contact.tenant_id)
     customfields.check_required(contact.custom_values, known)
 
 

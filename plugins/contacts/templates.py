@@ -132,4 +132,17 @@ INDIVIDUAL = SheetTemplate(
     notes=("One person per row. Leave a cell empty to leave the value unset.",),
 )
 
-TEMPLATES = (COMPANY, INDIVIDUAL)
+DOCUMENTS = SheetTemplate(
+    entity="contact",
+    variant="documents",
+    title="Clients by document number",
+    type_name="Contact",
+    description="Existing clients named by their document number, for mass updates: tag "
+    "them, set their source and segment, assign them (chosen before the upload).",
+    columns=(_column("fiscalId", required=True, format="The client's tax ID, e.g. B12345678"),),
+    notes=(
+        "One client per row. Rows that name no client you may change are reported, not created.",
+    ),
+)
+
+TEMPLATES = (COMPANY, INDIVIDUAL, DOCUMENTS)

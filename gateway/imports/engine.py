@@ -1,0 +1,287 @@
+"""Running an import: rows in, records written through the module's services, a report out.
+
+The whole run is one transaction of the importing user's context (a job's), so a killed
+worker leaves nothing behind and the job is retried from the start. Inside it:
+
+* the records are written under one outer SAVEPOINT, each row under its own, so a bad row
+  costs only itself ("only valid rows") and the outer one can be rolled back whole — a dry run
+  and a failed "all or nothing" run do exactly the work of a real run, then drop it; their
+  report says what a real run would do;
+* existing records are found per chunk of rows, one query per match key, among those the user
+  may see — a record the user cannot see is "not found", exactly like one that does not exist;
+* the report (:class:`~gateway.imports.models.ImportRun` and its rows, with the before-image of
+  every update and a fingerprint of every written record, for undo) is written in the same
+  transaction as the records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from gateway.context import CallerContext
+from gateway.errors import BadUserInput, GatewayError
+from gateway.imports.mapping import HeaderMatch, match_header
+from gateway.imports.models import ImportRow, ImportRun
+from gateway.imports.spec import (
+    CellError,
+    ImportColumn,
+    Importer,
+    ImportMode,
+    ImportOptions,
+    Outcome,
+    RowInvalid,
+    RowPolicy,
+)
+
+#: Rows looked up and written together (one match query per key and chunk).
+CHUNK = 500
+
+Progress = Callable[[int], None]
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    """``itertools.batched`` (Python 3.12) for 3.11."""
+    iterator = iter(items)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
+
+
+def fingerprint(image: Mapping[str, Any]) -> str:
+    """A stable digest of a snapshot: equal images, equal fingerprints."""
+    text = json.dumps(image, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _errors_of(exc: BaseException, columns: Mapping[str, ImportColumn]) -> list[CellError]:
+    if isinstance(exc, RowInvalid):
+        return exc.errors
+    if isinstance(exc, IntegrityError):
+        return [CellError("CONFLICT", "this row conflicts with an existing record")]
+    assert isinstance(exc, GatewayError)
+    column = exc.field if exc.field in columns else None
+    return [CellError(exc.code.value, exc.message, column)]
+
+
+class _Matcher:
+    """Finds each row's record: first among those this import wrote (a file may name one
+    record twice), then among those the user may see."""
+
+    def __init__(self, ctx: CallerContext, importer: Importer, keys: Sequence[str]) -> None:
+        self.ctx, self.importer, self.keys = ctx, importer, keys
+        self.written: dict[tuple[str, str], Any] = {}
+
+    def chunk(self, rows: Sequence[Mapping[str, str]]) -> list[Any | CellError | None]:
+        found: list[Any | CellError | None] = [None] * len(rows)
+        pending = set(range(len(rows)))
+        for key in self.keys:
+            wanted: dict[str, list[int]] = {}
+            for i in sorted(pending):
+                value = self.importer.match_value(key, rows[i])
+                if value is None:
+                    continue
+                if (key, value) in self.written:
+                    found[i] = self.written[(key, value)]
+                    pending.discard(i)
+                else:
+                    wanted.setdefault(value, []).append(i)
+            if not wanted:
+                continue
+            existing = self.importer.find(self.ctx, key, set(wanted))
+            for value, positions in wanted.items():
+                records = existing.get(value, [])
+                for i in positions:
+                    pending.discard(i)
+                    if len(records) > 1:
+                        found[i] = CellError(
+                            "AMBIGUOUS",
+                            f"{len(records)} records you may see have this value",
+                            key,
+                        )
+                    elif records:
+                        found[i] = records[0]
+        return found
+
+    def remember(self, row: Mapping[str, str], record: Any) -> None:
+        for key in self.keys:
+            value = self.importer.match_value(key, row)
+            if value is not None:
+                self.written[(key, value)] = record
+
+
+@dataclass
+class ImportReport:
+    """What :func:`run_import` did: the stored run, every row's result (in file order) and
+    how the file's header fed the columns (for the result workbook)."""
+
+    run: ImportRun
+    rows: list[dict[str, Any]]
+    header: HeaderMatch
+
+
+def run_import(
+    ctx: CallerContext,
+    importer: Importer,
+    header: Sequence[str | None],
+    rows: Iterable[tuple[int, Sequence[str | None]]],
+    options: ImportOptions,
+    *,
+    filename: str = "",
+    file_id: int | None = None,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import ``rows`` (row number, cells) of a file whose first row is ``header``.
+
+    Call it inside ``ctx.transaction()``; it flushes but never commits."""
+    caller = ctx.require_caller()
+    session = ctx.session
+    columns = {c.key: c for c in importer.columns(ctx, options.variant)}
+    if options.variant not in importer.variants and (importer.variants or options.variant):
+        raise BadUserInput(f"no such variant: {options.variant!r}", field="variant")
+    unknown_keys = [k for k in options.match_by if k not in columns or not columns[k].match]
+    if unknown_keys:
+        raise BadUserInput(f"not a match key: {unknown_keys[0]!r}", field="matchBy")
+    if options.mode is not ImportMode.UPDATE and not importer.creatable(options.variant):
+        raise BadUserInput(
+            f"files of {options.variant!r} only update: use mode UPDATE", field="mode"
+        )
+    if options.mode is not ImportMode.CREATE and not options.match_by:
+        raise BadUserInput("updating needs at least one match key", field="matchBy")
+    for key in options.defaults:
+        if key not in columns:
+            raise BadUserInput(f"no such column for a default: {key!r}", field="defaults")
+    match = match_header(
+        list(columns.values()),
+        header,
+        options.mapping,
+        options.defaults,
+        require=options.mode is ImportMode.CREATE,
+    )
+    importer.check_writable(ctx, [k for k in match.keys if k] + list(options.defaults))
+
+    run = ImportRun(
+        tenant_id=caller.tenant_id,
+        user_id=caller.user_id,
+        entity=importer.entity,
+        variant=options.variant,
+        mode=options.mode.value,
+        policy=options.policy.value,
+        dry_run=options.dry_run,
+        filename=filename[:255],
+        file_id=file_id,
+        job_id=job_id,
+        unmatched_headers=list(match.unmatched),
+    )
+    results: list[dict[str, Any]] = []
+    matcher = _Matcher(ctx, importer, options.match_by)
+    outer = session.begin_nested()
+    done = 0
+    for chunk in batched(rows, CHUNK):
+        parsed = [(number, {**options.defaults, **match.row(cells)}) for number, cells in chunk]
+        found = (
+            matcher.chunk([values for _, values in parsed])
+            if options.match_by
+            else [None] * len(parsed)
+        )
+        for (number, values), record in zip(parsed, found, strict=True):
+            results.append(
+                _one_row(ctx, importer, options, columns, matcher, number, values, record)
+            )
+        done += len(parsed)
+        session.flush()
+        if progress is not None:
+            progress(done)
+    failed = sum(1 for r in results if r["outcome"] == Outcome.FAILED)
+    applied = not options.dry_run and not (
+        options.policy is RowPolicy.ALL_OR_NOTHING and failed > 0
+    )
+    if applied:
+        outer.commit()
+    else:
+        outer.rollback()
+        for result in results:
+            result["before"] = result["after_hash"] = None
+            if result["outcome"] == Outcome.CREATED:
+                result["record_id"] = None
+
+    counts = {o: 0 for o in Outcome}
+    for result in results:
+        counts[result["outcome"]] += 1
+    run.total = len(results)
+    run.created, run.updated = counts[Outcome.CREATED], counts[Outcome.UPDATED]
+    run.unchanged, run.failed = counts[Outcome.UNCHANGED], counts[Outcome.FAILED]
+    run.applied = applied
+    session.add(run)
+    session.flush()
+    for part in batched(results, 1000):
+        session.execute(insert(ImportRow), [{**r, "run_id": run.id} for r in part])
+    return ImportReport(run, results, match)
+
+
+def _one_row(
+    ctx: CallerContext,
+    importer: Importer,
+    options: ImportOptions,
+    columns: Mapping[str, ImportColumn],
+    matcher: _Matcher,
+    number: int,
+    values: Mapping[str, str],
+    record: Any | CellError | None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "row": number,
+        "outcome": Outcome.FAILED.value,
+        "record_id": None,
+        "errors": None,
+        "cells": None,
+        "before": None,
+        "after_hash": None,
+        "undo": None,
+    }
+    session = ctx.session
+    savepoint = session.begin_nested()
+    try:
+        if isinstance(record, CellError):
+            raise RowInvalid([record])
+        if record is None and options.mode is ImportMode.UPDATE:
+            raise RowInvalid([CellError("NOT_FOUND", "no record you may change matches this row")])
+        if record is not None and options.mode is ImportMode.CREATE:
+            raise RowInvalid(
+                [CellError("CONFLICT", "a record with this value exists", options.match_by[0])]
+            )
+        target: Any
+        if record is None:
+            missing = [c for c in columns.values() if c.required and not values.get(c.key)]
+            if missing:
+                raise RowInvalid(
+                    [CellError("REQUIRED", f"{c.label} is required", c.key) for c in missing]
+                )
+            target = importer.create(ctx, options.variant, values)
+            outcome = Outcome.CREATED
+        else:
+            target = record
+            before = importer.snapshot(ctx, target)
+            changed = importer.update(ctx, target, values)
+            outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
+            if changed:
+                result["before"] = before
+        session.flush()
+        result["record_id"] = target.id
+        if outcome is not Outcome.UNCHANGED:
+            result["after_hash"] = fingerprint(importer.snapshot(ctx, target))
+        savepoint.commit()
+        matcher.remember(values, target)
+        result["outcome"] = outcome.value
+    except (GatewayError, RowInvalid, IntegrityError) as exc:
+        savepoint.rollback()
+        result["errors"] = [e.as_json() for e in _errors_of(exc, columns)]
+        result["cells"] = dict(values)
+    return result

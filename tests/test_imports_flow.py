@@ -1,0 +1,143 @@
+"""An import end to end, as a frontend does it: download the template, fill it, upload it
+(POST /files), preview, dry run, import as a background job, read the report and the result
+workbook, undo. 1,000 rows with 50 bad ones, on both engines (the "done when" of the import
+issue)."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+from sqlalchemy import func, select
+
+from gateway.jobs import run_pending
+from plugins.contacts.models import Contact
+from tests.test_files import upload
+
+TEMPLATE = """query { downloadSheetTemplate(entity: "contact", variant: "company") {
+  filename contentBase64 } }"""
+PREVIEW = """query($f: ID!) { previewImport(fileId: $f, entity: "contact", variant: "company") {
+  format headers { header column } missingRequired sample } }"""
+START = """mutation($input: StartImportInput!) { startImport(input: $input) {
+  job { id status } errors { code message field } } }"""
+JOB = """query($id: ID!) { job(id: $id) { status resultCounts { name value }
+  errors { code row column } resultFile { name downloadUrl }
+  importRun { id total created failed applied
+    rows(outcome: [FAILED], first: 100) { totalCount edges { node { row errors { column } } } } } } }"""
+UNDO = """mutation($id: ID!) { undoImport(id: $id) { job { id } errors { code message } } }"""
+
+
+def _count(gateway) -> int:
+    with gateway.db.reading() as s:
+        return s.scalar(select(func.count()).select_from(Contact))
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Company", "Fiscal ID", "Email", "Phone", "City", "Discount %"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _rows(n: int, bad_every: int) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for i in range(n):
+        bad = i % bad_every == 7
+        rows.append(
+            [
+                f"Flow {i:04d} SL",
+                None,
+                "broken@" if bad else f"flow{i}@example.test",
+                "600 000 000",
+                "Zaragoza",
+                5,
+            ]
+        )
+    return rows
+
+
+def _run(gateway, client, file_id: str, **options) -> dict:
+    r = client(
+        START, {"input": {"fileId": file_id, "entity": "contact", "variant": "company", **options}}
+    )
+    assert r.errors == [], r.errors
+    payload = r.data["startImport"]
+    assert payload["errors"] == [], payload["errors"]
+    run_pending(gateway)
+    return client(JOB, {"id": payload["job"]["id"]}).data["job"]
+
+
+def test_a_thousand_rows_fifty_bad_dry_run_import_and_undo(gateway, demo, as_):
+    manager = as_("manager")
+    template = manager(TEMPLATE).data["downloadSheetTemplate"]
+    assert template["filename"].endswith(".xlsx")
+
+    sent = upload(
+        manager,
+        _workbook(_rows(1000, bad_every=20)),
+        name="clients.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    assert sent.status_code == 201, sent.text
+    file_id = sent.json()["id"]
+
+    preview = manager(PREVIEW, {"f": file_id}).data["previewImport"]
+    assert preview["format"] == "xlsx" and preview["missingRequired"] == []
+    assert {h["header"]: h["column"] for h in preview["headers"]}["Discount %"] == "discount"
+    assert preview["sample"][0][0] == "Flow 0000 SL"
+
+    before = _count(gateway)
+    dry = _run(gateway, manager, file_id, dryRun=True)
+    assert dry["status"] == "SUCCEEDED"
+    assert _count(gateway) == before  # a dry run writes nothing
+    counts = {c["name"]: c["value"] for c in dry["resultCounts"]}
+    assert (counts["created"], counts["failed"], counts["written"]) == (950, 50, 0)
+
+    real = _run(gateway, manager, file_id)
+    assert real["status"] == "SUCCEEDED"
+    counts = {c["name"]: c["value"] for c in real["resultCounts"]}
+    assert (counts["created"], counts["failed"], counts["written"]) == (950, 50, 950)
+    assert _count(gateway) == before + 950
+    report = real["importRun"]
+    assert (report["total"], report["created"], report["failed"]) == (1000, 950, 50)
+    failed = report["rows"]["edges"]
+    assert report["rows"]["totalCount"] == 50
+    assert [e["node"]["row"] for e in failed] == [i + 2 for i in range(1000) if i % 20 == 7]
+    assert all(e["node"]["errors"] == [{"column": "email"}] for e in failed)
+
+    # the result workbook: each error on its own cell (the Email column, C + 1 for "Row")
+    link = real["resultFile"]["downloadUrl"]
+    book = openpyxl.load_workbook(io.BytesIO(manager.http.get(link).content))
+    assert book.sheetnames == ["Imported", "With errors", "Summary"]
+    bad = book["With errors"]
+    assert bad.max_row == 51
+    assert bad.cell(2, 1).value == 9 and bad.cell(2, 4).comment is not None
+    assert book["Imported"].max_row == 951
+
+    undone = manager(UNDO, {"id": report["id"]}).data["undoImport"]
+    assert undone["errors"] == []
+    run_pending(gateway)
+    assert _count(gateway) == before
+    again = manager(UNDO, {"id": report["id"]}).data["undoImport"]
+    assert [e["code"] for e in again["errors"]] == ["BAD_USER_INPUT"]
+
+
+def test_nobody_else_reads_or_undoes_an_import(gateway, demo, as_):
+    rep1, rep2 = as_("rep1"), as_("rep2")
+    sent = upload(rep1, _workbook(_rows(3, bad_every=100)), name="mine.xlsx")
+    job = _run(gateway, rep1, sent.json()["id"])
+    run_id = job["importRun"]["id"]
+    assert rep2(UNDO, {"id": run_id}).data["undoImport"]["errors"][0]["code"] == "NOT_FOUND"
+    r = rep2(
+        START, {"input": {"fileId": sent.json()["id"], "entity": "contact", "variant": "company"}}
+    )
+    assert r.data["startImport"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_an_assistant_without_the_permission_cannot_import(gateway, demo, as_):
+    r = as_("assistant")(START, {"input": {"fileId": "x", "entity": "contact"}})
+    assert r.codes == ["FORBIDDEN"]
