@@ -42,6 +42,7 @@ from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
     AccessControlledEntity,
     AccessLevel,
+    AssignmentGrant,
     ChangeKind,
     DashboardFigure,
     DashboardPeriods,
@@ -91,6 +92,7 @@ __all__ = [
     "AccessControlledEntity",
     "AccessLevel",
     "AccessLevelEnum",
+    "AssignmentGrant",
     "BadUserInput",
     "Base",
     "CallerContext",
