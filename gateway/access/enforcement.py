@@ -166,7 +166,8 @@ def _owner_problems(
         if tenant != access.scope.tenant_id:
             raise BadUserInput("no such user", field=field)
         if kind is ProfileKind.ASSISTANT:
-            raise BadUserInput("assistants cannot own or be assigned records", field=field)
+            what = "own" if field == "owner" else "be assigned"
+            raise BadUserInput(f"assistants cannot {what} records", field=field)
 
 
 def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
@@ -253,8 +254,14 @@ def _assignment_changes(
         for o in group
         if type(o) in registry.entity_of_assignment
     ]
+    if not changed:
+        return set()
     created = session.info.get(CREATED_KEY, set())
-    fresh = {(type(o), o.id) for o in session.identity_map.values() if id(o) in created}
+    fresh = {
+        (type(o), o.id)
+        for o in session.identity_map.values()
+        if id(o) in created and type(o) in registry.entity_of_model
+    }
     for row, entity in changed:
         grant = entity.assignments
         assert grant is not None

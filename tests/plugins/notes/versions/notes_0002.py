@@ -36,9 +36,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_test_note_assignments")),
-        sa.UniqueConstraint(
-            "note_id", "slot", name=op.f("uq_test_note_assignments_note_id_slot")
-        ),
+        sa.UniqueConstraint("note_id", "slot", name=op.f("uq_test_note_assignments_note_id_slot")),
     )
     op.create_index(
         "ix_test_note_assignments_user_id_note_id",
