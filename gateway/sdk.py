@@ -78,7 +78,9 @@ from gateway.identity.models import Profile, ProfileKind, User
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
-from gateway.tenancy.models import Tenant
+from gateway.tenancy import companies
+from gateway.tenancy.companies_api import CompanyBranchType, ManagingCompanyType
+from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
 from gateway.text import printable
@@ -97,6 +99,8 @@ __all__ = [
     "Base",
     "CallerContext",
     "ChangeKind",
+    "CompanyBranch",
+    "CompanyBranchType",
     "Conflict",
     "Connection",
     "CustomFieldColumns",
@@ -116,6 +120,8 @@ __all__ = [
     "HookRelay",
     "Listed",
     "Loader",
+    "ManagingCompany",
+    "ManagingCompanyType",
     "Node",
     "NotFound",
     "OkPayload",
@@ -144,6 +150,7 @@ __all__ = [
     "check_filterable_fields",
     "check_text",
     "check_writable_fields",
+    "companies",
     "customfields",
     "effective_rules",
     "enabled_modules",

@@ -36,7 +36,8 @@ from gateway.identity.models import (
 )
 from gateway.notifications import Notification
 from gateway.tenancy import api as tenancy_api
-from gateway.tenancy.models import Tenant, TenantModule
+from gateway.tenancy import companies_api
+from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant, TenantModule
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
@@ -72,6 +73,8 @@ def crm_models() -> Sequence[type[Any]]:
         UserHierarchy,
         RecordShare,
         SharingRule,
+        ManagingCompany,
+        CompanyBranch,
     ]
 
 
@@ -104,6 +107,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
         *tenancy_api.QUERY_FIELDS,
+        *companies_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,
         *users_api.QUERY_FIELDS,
         *access_api.HIERARCHY_FIELDS,
@@ -117,6 +121,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
     return [
         *identity_api.MUTATION_FIELDS,
         *tenancy_api.MUTATION_FIELDS,
+        *companies_api.MUTATION_FIELDS,
         api.set_module_enabled,
         notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,

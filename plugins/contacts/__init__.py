@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from gateway.sdk import (
     AccessControlledEntity,
+    AssignmentGrant,
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
@@ -18,9 +19,10 @@ from gateway.sdk import (
     PluginInfo,
     hookimpl,
 )
-from plugins.contacts import api, dashboard, demo, hookspecs, webforms
+from plugins.contacts import api, assignments, dashboard, demo, hookspecs, webforms
 from plugins.contacts.models import (
     Contact,
+    ContactAssignment,
     ContactEmail,
     ContactPhone,
     ContactTagLink,
@@ -64,6 +66,7 @@ def crm_models() -> Sequence[type[Any]]:
         ContactTagLink,
         CustomValue,
         WebForm,
+        ContactAssignment,
     ]
 
 
@@ -80,6 +83,10 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             model=Contact,
             graphql_type="Contact",
             graphql_factory=lambda record: ContactNode(record=record),
+            # each user assigned per managing company sees and changes it like its manager
+            assignments=AssignmentGrant(
+                ContactAssignment, "contact_id", describe=assignments.describe
+            ),
         )
     ]
 
