@@ -36,17 +36,21 @@ def companies(session: Session) -> list[ManagingCompany]:
     return list(session.scalars(stmt))
 
 
-def get_company(session: Session, tenant_id: int, company_id: int) -> ManagingCompany:
+def get_company(
+    session: Session, tenant_id: int, company_id: int, field: str = "companyId"
+) -> ManagingCompany:
     company = session.get(ManagingCompany, company_id)
     if company is None or company.tenant_id != tenant_id:
-        raise NotFound("no such managing company", field="companyId")
+        raise NotFound("no such managing company", field=field)
     return company
 
 
-def get_branch(session: Session, tenant_id: int, branch_id: int) -> CompanyBranch:
+def get_branch(
+    session: Session, tenant_id: int, branch_id: int, field: str = "branchId"
+) -> CompanyBranch:
     branch = session.get(CompanyBranch, branch_id)
     if branch is None or branch.tenant_id != tenant_id:
-        raise NotFound("no such branch", field="branchId")
+        raise NotFound("no such branch", field=field)
     return branch
 
 

@@ -130,7 +130,7 @@ def update_managing_company(
     tenant_id = ctx.require_caller().tenant_id
 
     def work(s: Session) -> ManagingCompany:
-        company = companies.get_company(s, tenant_id, parse_global_id(id, "ManagingCompany"))
+        company = companies.get_company(s, tenant_id, parse_global_id(id, "ManagingCompany"), "id")
         return companies.save_company(s, tenant_id, company, input.name, input.fiscal_id)
 
     return _company_payload(ctx, work)
@@ -147,7 +147,7 @@ def delete_managing_company(info: Ctx, id: strawberry.ID) -> DeletePayload:
 
     def work(s: Session) -> int:
         pk = parse_global_id(id, "ManagingCompany")
-        return companies.delete(s, companies.get_company(s, tenant_id, pk))
+        return companies.delete(s, companies.get_company(s, tenant_id, pk, "id"))
 
     return mutate(
         ctx,
@@ -179,7 +179,7 @@ def rename_company_branch(
     tenant_id = ctx.require_caller().tenant_id
 
     def work(s: Session) -> CompanyBranch:
-        branch = companies.get_branch(s, tenant_id, parse_global_id(id, "CompanyBranch"))
+        branch = companies.get_branch(s, tenant_id, parse_global_id(id, "CompanyBranch"), "id")
         return companies.save_branch(s, tenant_id, branch, None, name)
 
     return _branch_payload(ctx, work)
@@ -195,7 +195,7 @@ def delete_company_branch(info: Ctx, id: strawberry.ID) -> DeletePayload:
 
     def work(s: Session) -> int:
         pk = parse_global_id(id, "CompanyBranch")
-        return companies.delete(s, companies.get_branch(s, tenant_id, pk))
+        return companies.delete(s, companies.get_branch(s, tenant_id, pk, "id"))
 
     return mutate(
         ctx,
