@@ -158,7 +158,7 @@ class _Explainer:
             elif user in self.scope.subordinate_ids:
                 parts.append(f"assigned to your subordinate {names.get(user, user)}{via}")
             else:
-                parts.append(f"assigned to {names.get(user, user)}, whom you assist{via}")
+                parts.append(f"assigned to {names.get(user, user)}, whom you assist,{via}")
         return "; ".join(parts)
 
     def decide(self, mode: Mode) -> Decision:
