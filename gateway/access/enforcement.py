@@ -258,7 +258,7 @@ def _assignment_changes(
         return set()
     created = session.info.get(CREATED_KEY, set())
     fresh = {
-        (type(o), o.id)
+        (type(o), getattr(o, "id", None))
         for o in session.identity_map.values()
         if id(o) in created and type(o) in registry.entity_of_model
     }

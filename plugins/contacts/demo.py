@@ -288,7 +288,7 @@ def seed(session: Session, tenant: DemoTenant) -> None:
 #: Contact name → (managing company, branch, user): each client's user per company. The
 #: demo assigns clients to their managers (or those above them), so the demo users' views
 #: stay what the guides describe; tests add cross assignments of their own.
-ASSIGNMENTS = {
+ASSIGNMENTS: dict[str, list[tuple[str, str | None, str]]] = {
     "Iberia Logistics S.L.": [("Demo Trading Iberia S.L.", "Madrid", "rep1@demo.test")],
     "Fernández": [("Demo Trading Iberia S.L.", "Madrid", "rep1@demo.test")],
     "Nordic Parts AB": [("Demo Trading Iberia S.L.", "Barcelona", "rep2@demo.test")],
