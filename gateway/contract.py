@@ -96,6 +96,26 @@ class AccessLevel(StrEnum):
 
 
 @dataclass(frozen=True)
+class AssignmentGrant:
+    """Users assigned to a record besides its owner (a client's user per managing company).
+
+    Each assigned user reads and changes the record as its owner would, and so do those
+    above them in the hierarchy and their assistants: the engine adds one ``EXISTS`` over
+    ``model`` to the visibility predicate, and checks that whoever adds, changes or removes
+    an assignment row may change the record. ``model`` needs ``tenant_id`` and the two
+    foreign keys; index ``(user_attribute, record_attribute)`` for the ``EXISTS``.
+    """
+
+    model: type[Any]
+    #: The foreign key to the entity's ``id``.
+    record_attribute: str
+    #: The assigned user's id (never an assistant: they may not manage records).
+    user_attribute: str = "user_id"
+    #: How ``explainAccess`` names one assignment row, e.g. ``"managing company Iberia"``.
+    describe: Callable[[Any], str] | None = None
+
+
+@dataclass(frozen=True)
 class AccessControlledEntity:
     """Declares that rows of ``model`` follow record access.
 
@@ -117,6 +137,8 @@ class AccessControlledEntity:
     unowned_visible: bool = False
     #: Builds the GraphQL object of a record (a type implementing ``Node``), for ``node(id)``.
     graphql_factory: Callable[[Any], Any] | None = None
+    #: Users assigned to a record (besides its owner) who get the owner's access.
+    assignments: AssignmentGrant | None = None
 
 
 class ChangeKind(StrEnum):

@@ -22,7 +22,7 @@ from gateway.identity.models import (
 )
 from gateway.plugins import PluginRegistry
 from gateway.tenancy import services as tenancy
-from gateway.tenancy.models import Tenant
+from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant
 
 DEMO_PASSWORD = "demo-password"
 
@@ -81,6 +81,14 @@ _TENANTS: dict[str, tuple[str, list[_DemoUser]]] = {
     ),
 }
 
+#: Tenant slug → managing company → its branches (MISSION C9).
+_COMPANIES: dict[str, dict[str, list[str]]] = {
+    "demo": {
+        "Demo Trading Iberia S.L.": ["Madrid", "Barcelona"],
+        "Demo Trading Portugal Lda.": ["Lisboa", "Porto"],
+    },
+}
+
 DEMO_SIGN_IN = [(u.email, DEMO_PASSWORD) for _, users in _TENANTS.values() for u in users]
 
 
@@ -132,6 +140,14 @@ def _seed_tenant(
                 served = demo.users[spec.serves]
                 session.add(AssistantLink(assistant_id=user.id, served_user_id=served.id))
         demo.users[spec.email] = user
+    known = set(
+        session.scalars(select(ManagingCompany.name).where(ManagingCompany.tenant_id == tenant.id))
+    )
+    for company_name, branches in _COMPANIES.get(slug, {}).items():
+        if company_name not in known:
+            company = ManagingCompany(tenant_id=tenant.id, name=company_name)
+            company.branches = [CompanyBranch(tenant_id=tenant.id, name=b) for b in branches]
+            session.add(company)
     session.flush()
     return demo
 

@@ -175,6 +175,8 @@ class PluginRegistry:
         self.importers: dict[str, Any] = {}
         self.entity_module: dict[str, str] = {}
         self.entity_of_model: dict[type[Any], AccessControlledEntity] = {}
+        #: An assignment model (``AssignmentGrant.model``) → the entity it grants access to.
+        self.entity_of_assignment: dict[type[Any], AccessControlledEntity] = {}
         self.entity_of_type: dict[str, AccessControlledEntity] = {}
         self.types: dict[str, tuple[type[Any], LoadedPlugin]] = {}
         self.query_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
@@ -280,6 +282,14 @@ class PluginRegistry:
                             f"entity {entity.entity!r} of plugin {owner.label}: model "
                             f"{entity.model.__name__} has no attribute {attr!r}"
                         )
+                grant = entity.assignments
+                needed = (grant.record_attribute, grant.user_attribute) if grant else ()
+                for attr in ("tenant_id", *needed) if grant else ():
+                    if not hasattr(grant.model, attr):
+                        raise PluginError(
+                            f"entity {entity.entity!r} of plugin {owner.label}: assignment "
+                            f"model {grant.model.__name__} has no attribute {attr!r}"
+                        )
                 entities.claim(entity.entity, owner)
                 self.entities[entity.entity] = entity
                 self.entity_module[entity.entity] = owner.info.name
@@ -305,6 +315,9 @@ class PluginRegistry:
                 importers.claim(importer.entity, owner)
                 self.importers[importer.entity] = importer
         self.entity_of_model = {e.model: e for e in self.entities.values()}
+        self.entity_of_assignment = {
+            e.assignments.model: e for e in self.entities.values() if e.assignments is not None
+        }
         self.entity_of_type = {e.graphql_type: e for e in self.entities.values() if e.graphql_type}
 
         types = _Claims("GraphQL type")

@@ -42,6 +42,7 @@ from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
     AccessControlledEntity,
     AccessLevel,
+    AssignmentGrant,
     ChangeKind,
     DashboardFigure,
     DashboardPeriods,
@@ -118,7 +119,9 @@ from gateway.sheets import (
     render_template,
     write_results,
 )
-from gateway.tenancy.models import Tenant
+from gateway.tenancy import companies
+from gateway.tenancy.companies_api import CompanyBranchType, ManagingCompanyType
+from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
 from gateway.text import printable
@@ -132,12 +135,15 @@ __all__ = [
     "AccessControlledEntity",
     "AccessLevel",
     "AccessLevelEnum",
+    "AssignmentGrant",
     "BadFile",
     "BadUserInput",
     "Base",
     "CallerContext",
     "CellError",
     "ChangeKind",
+    "CompanyBranch",
+    "CompanyBranchType",
     "Conflict",
     "Connection",
     "CustomFieldColumns",
@@ -175,6 +181,8 @@ __all__ = [
     "JobType",
     "Listed",
     "Loader",
+    "ManagingCompany",
+    "ManagingCompanyType",
     "Node",
     "NotFound",
     "OkPayload",
@@ -213,6 +221,7 @@ __all__ = [
     "check_filterable_fields",
     "check_text",
     "check_writable_fields",
+    "companies",
     "customfields",
     "defer_job",
     "definition_fields",

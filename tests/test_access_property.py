@@ -1,5 +1,6 @@
 """Property: for random organisations, the SQL-enforced answers (lists, counts, lookups by id,
-nested loads, write checks) equal a plain-Python reference of the access semantics."""
+nested loads, write checks) equal a plain-Python reference of the access semantics —
+ownership, hierarchy, assistants, shares, sharing rules, public levels and assignments."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from gateway.contract import AccessLevel
 from gateway.errors import Forbidden
 from gateway.identity import services as identity
 from gateway.identity.models import AssistantLink, Profile, ProfileKind
-from tests.plugins.notes.models import Note
+from tests.plugins.notes.models import Note, NoteAssignment
 
 KINDS = [
     ProfileKind.HIERARCHICAL,
@@ -49,6 +50,7 @@ class World:
     shares: dict[tuple[int, int], bool] = field(default_factory=dict)  # (record, user) → write
     rules: list[tuple[int, int | None, int | None, bool, bool]] = field(default_factory=list)
     # (owner root, grantee profile of user i, grantee root user, can_write, all entities)
+    assignments: set[tuple[int, int]] = field(default_factory=set)  # (record, user)
 
     def above(self, user: int) -> list[int]:
         chain, current = [], self.managers[user]
@@ -88,13 +90,18 @@ class World:
         share = self.shares.get((r, u))
         if share is not None and (share or not write):
             return True
+        for record, assignee in self.assignments:  # like ownership, for every assignee
+            if record == r and self.manages(u, assignee):
+                return True
         if owner is None:
             return False
+        return self.manages(u, owner) or self.rule_grants(u, owner, write)
+
+    def manages(self, u: int, owner: int) -> bool:
+        """``u`` has an owner's access to what ``owner`` owns or is assigned."""
         if owner == u or owner in self.below(u):
             return True
-        if self.kinds[u] is ProfileKind.ASSISTANT and owner in self.served.get(u, set()):
-            return True
-        return self.rule_grants(u, owner, write)
+        return self.kinds[u] is ProfileKind.ASSISTANT and owner in self.served.get(u, set())
 
 
 @st.composite
@@ -128,6 +135,10 @@ def worlds(draw) -> World:
             world.shares[(draw(st.integers(0, len(records) - 1)), draw(st.integers(0, n - 1)))] = (
                 draw(st.booleans())
             )
+    if records:
+        for _ in range(draw(st.integers(0, 5))):
+            record = draw(st.integers(0, len(records) - 1))
+            world.assignments.add((record, draw(st.sampled_from(owners))))
     for _ in range(draw(st.integers(0, 2))):
         by_profile = draw(st.booleans())
         world.rules.append(
@@ -208,6 +219,12 @@ def build(gateway, world: World):
                     entity=None if all_entities else "note",
                 )
             )
+        for slot, (r, u) in enumerate(sorted(world.assignments)):
+            s.add(
+                NoteAssignment(
+                    tenant_id=tenant.id, note_id=notes[r].id, user_id=users[u].id, slot=f"s{slot}"
+                )
+            )
         # a second tenant whose notes nobody in the first may ever see
         other = identity.create_tenant(s, f"o{tag}", "Other")
         s.add(
@@ -275,3 +292,17 @@ def test_sql_enforcement_equals_reference(gateway, registry, world, _):
                     s.rollback()
                     break
             s.rollback()
+            # assigning a note is changing it: allowed exactly where the note is writable
+            assignee = next(i for i, k in enumerate(world.kinds) if k is not ProfileKind.ASSISTANT)
+            for nid in sorted(expected_read)[:3]:
+                s.add(
+                    NoteAssignment(
+                        tenant_id=tenant_id, note_id=nid, user_id=users[assignee][0], slot="new"
+                    )
+                )
+                try:
+                    s.flush()
+                    assert nid in expected_write, (u, nid)
+                except Forbidden:
+                    assert nid not in expected_write, (u, nid)
+                s.rollback()

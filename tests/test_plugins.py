@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import strawberry
 
-from gateway.contract import AccessControlledEntity, Permission, PluginInfo
+from gateway.contract import AccessControlledEntity, AssignmentGrant, Permission, PluginInfo
 from gateway.errors import PluginError
 from gateway.graphql.schema_factory import SchemaFactory
 from gateway.hookspecs import hookimpl
@@ -101,6 +101,23 @@ def test_duplicate_permission_and_entity_fail_start_up():
             plugin(
                 "gamma",
                 crm_access_controlled=lambda: [AccessControlledEntity(entity="note", model=Note)],
+            )
+        )
+
+
+def test_an_assignment_grant_names_real_columns():
+    from tests.plugins.notes.models import Note, NoteAssignment
+
+    grant = AssignmentGrant(NoteAssignment, "record_id")  # the column is note_id
+    with pytest.raises(
+        PluginError, match=r"assignment model NoteAssignment has no attribute 'record_id'"
+    ):
+        registry_with(
+            plugin(
+                "delta",
+                crm_access_controlled=lambda: [
+                    AccessControlledEntity(entity="memo", model=Note, assignments=grant)
+                ],
             )
         )
 

@@ -157,7 +157,9 @@ def _on_execute(state: ORMExecuteState) -> None:
 _OWNERS_CHECKED = "crm_owners_checked"
 
 
-def _owner_problems(session: Session, access: AccessContext, owner_ids: set[int]) -> None:
+def _owner_problems(
+    session: Session, access: AccessContext, owner_ids: set[int], field: str = "owner"
+) -> None:
     checked: set[int] = session.info.setdefault(_OWNERS_CHECKED, set())
     owner_ids = owner_ids - checked
     if not owner_ids:
@@ -172,9 +174,10 @@ def _owner_problems(session: Session, access: AccessContext, owner_ids: set[int]
     for owner in owner_ids:
         tenant, kind = found.get(owner, (None, None))
         if tenant != access.scope.tenant_id:
-            raise BadUserInput("no such user", field="owner")
+            raise BadUserInput("no such user", field=field)
         if kind is ProfileKind.ASSISTANT:
-            raise BadUserInput("assistants cannot own records", field="owner")
+            what = "own" if field == "owner" else "be assigned"
+            raise BadUserInput(f"assistants cannot {what} records", field=field)
     checked.update(owner_ids)
 
 
@@ -229,9 +232,14 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         to_check[Mode.WRITE][entity.entity].append(record)
     if owners:
         _owner_problems(session, access, owners)
+    assigned = _assignment_changes(session, registry, to_check[Mode.WRITE])
+    if assigned:
+        _owner_problems(session, access, assigned, field="userId")
     for entity_key, records in to_check[Mode.WRITE].items():
         entity = registry.entities[entity_key]
-        ids = {r.id for r in records}
+        ids = {r if isinstance(r, int) else r.id for r in records}
+        if not ids:
+            continue
         writable = set(
             session.scalars(
                 select(entity.model.id)
@@ -241,6 +249,46 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         )
         if ids - writable:
             raise Forbidden(f"you may not change this {entity_key}")
+
+
+def _assignment_changes(
+    session: Session, registry: PluginRegistry, to_check: dict[str, list[Any]]
+) -> set[int]:
+    """Assignment rows added, changed or removed in this flush (``AssignmentGrant``): their
+    records must be writable as stored — an assignment grants access, so making one is
+    changing the record — unless the record is new in this transaction (its creator's).
+    Returns the users newly assigned, to be checked like new owners."""
+    if not registry.entity_of_assignment:
+        return set()
+    users: set[int] = set()
+    changed = [
+        (o, registry.entity_of_assignment[type(o)])
+        for group in (session.new, session.dirty, session.deleted)
+        for o in group
+        if type(o) in registry.entity_of_assignment
+    ]
+    if not changed:
+        return set()
+    created = session.info.get(CREATED_KEY, set())
+    fresh = {
+        (type(o), getattr(o, "id", None))
+        for o in session.identity_map.values()
+        if id(o) in created and type(o) in registry.entity_of_model
+    }
+    for row, entity in changed:
+        grant = entity.assignments
+        assert grant is not None
+        user_history = get_history(row, grant.user_attribute)
+        if row not in session.deleted and (row in session.new or user_history.has_changes()):
+            user = getattr(row, grant.user_attribute)
+            if user is not None:
+                users.add(user)
+        record_ids = {
+            *get_history(row, grant.record_attribute).deleted,
+            getattr(row, grant.record_attribute),
+        } - {None}
+        to_check[entity.entity].extend(r for r in record_ids if (entity.model, r) not in fresh)
+    return users
 
 
 def _on_inserted(session: Session, instance: Any) -> None:

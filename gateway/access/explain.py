@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 from gateway.access import hierarchy
 from gateway.access.fields import FieldPolicy, field_label, scope_effective_rules
 from gateway.access.models import FieldMode
-from gateway.access.predicates import Clause, Mode, Reason, grant_clauses, required_action
+from gateway.access.predicates import (
+    Clause,
+    Mode,
+    Reason,
+    assignees,
+    grant_clauses,
+    required_action,
+)
 from gateway.access.scope import SYSTEM, AccessScope
 from gateway.contract import AccessControlledEntity
 from gateway.errors import NotFound
@@ -101,6 +108,8 @@ class _Explainer:
                 return "the owner reports to them: " + " → ".join(names[u] for u in path)
             case Reason.ASSISTANT:
                 return "assists the owner" if granted else "does not assist the owner"
+            case Reason.ASSIGNMENT:
+                return self._assignments(granted)
             case Reason.SHARE:
                 kind = "for writing" if mode is Mode.WRITE else "for reading"
                 return f"the record is shared with them {kind}" if granted else "no share"
@@ -121,6 +130,36 @@ class _Explainer:
                 return "the record has no owner" if granted else "the record has an owner"
             case _:
                 return clause.reason.value
+
+    def _assignments(self, granted: bool) -> str:
+        """Which assignments grant access: "assigned to you via managing company X",
+        "assigned to your subordinate Y via X", "assigned to Y, whom you assist, via X"."""
+        if not granted:
+            return "not assigned to them, anyone below them or anyone they assist"
+        grant = self.entity.assignments
+        assert grant is not None
+        rows_model = grant.model
+        user_of = getattr(rows_model, grant.user_attribute)
+        rows = self.session.scalars(
+            select(rows_model)
+            .where(
+                getattr(rows_model, grant.record_attribute) == self.record_id,
+                user_of.in_(sorted(assignees(self.scope))),
+            )
+            .execution_options(**{SYSTEM: True})
+        ).all()
+        users = [getattr(r, grant.user_attribute) for r in rows]
+        names = _names(self.session, users)
+        parts = []
+        for row, user in zip(rows, users, strict=True):
+            via = f" via {grant.describe(row)}" if grant.describe is not None else ""
+            if user == self.scope.user_id:
+                parts.append(f"assigned to you{via}")
+            elif user in self.scope.subordinate_ids:
+                parts.append(f"assigned to your subordinate {names.get(user, user)}{via}")
+            else:
+                parts.append(f"assigned to {names.get(user, user)}, whom you assist,{via}")
+        return "; ".join(parts)
 
     def decide(self, mode: Mode) -> Decision:
         code = self.registry.permission_for(self.entity.entity, required_action(mode))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, false, or_, true
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, exists, false, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from gateway.access.scope import AccessScope
@@ -27,6 +27,7 @@ class Reason(StrEnum):
     OWNERSHIP = "OWNERSHIP"
     HIERARCHY = "HIERARCHY"
     ASSISTANT = "ASSISTANT"
+    ASSIGNMENT = "ASSIGNMENT"
     SHARE = "SHARE"
     SHARING_RULE = "SHARING_RULE"
     PUBLIC_LEVEL = "PUBLIC_LEVEL"
@@ -76,6 +77,8 @@ def grant_clauses(
         clauses.append(Clause(Reason.HIERARCHY, member_of(owner, scope.subordinate_ids, dialect)))
     if scope.served_ids:
         clauses.append(Clause(Reason.ASSISTANT, member_of(owner, scope.served_ids, dialect)))
+    if entity.assignments is not None:
+        clauses.append(Clause(Reason.ASSIGNMENT, assigned_to(scope, entity, dialect)))
     shared = scope.shared_ids(entity.entity, write=write)
     if shared:
         clauses.append(Clause(Reason.SHARE, member_of(model.id, shared, dialect)))
@@ -90,6 +93,29 @@ def grant_clauses(
     elif write:
         clauses.append(Clause(Reason.PUBLIC_LEVEL, access == AccessLevel.PUBLIC_WRITE.value))
     return clauses
+
+
+def assignees(scope: AccessScope) -> frozenset[int]:
+    """Whose assignments count as the caller's: their own, those of everyone below them,
+    and (for assistants) those of the users they serve — as for ownership."""
+    return frozenset({scope.user_id}) | scope.subordinate_ids | scope.served_ids
+
+
+def assigned_to(
+    scope: AccessScope, entity: AccessControlledEntity, dialect: str
+) -> ColumnElement[bool]:
+    """``EXISTS`` an assignment of the record to one of :func:`assignees` (a semi-join the
+    ``(user, record)`` index answers; correlated with the entity's row)."""
+    grant = entity.assignments
+    assert grant is not None
+    rows = grant.model
+    return exists(
+        select(getattr(rows, grant.record_attribute)).where(
+            getattr(rows, grant.record_attribute) == entity.model.id,
+            rows.tenant_id == scope.tenant_id,
+            member_of(getattr(rows, grant.user_attribute), assignees(scope), dialect),
+        )
+    )
 
 
 def predicate(

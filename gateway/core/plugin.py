@@ -46,7 +46,8 @@ from gateway.jobs.models import Job
 from gateway.notifications import Notification
 from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
-from gateway.tenancy.models import Tenant, TenantModule
+from gateway.tenancy import companies_api
+from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant, TenantModule
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
@@ -86,6 +87,8 @@ def crm_models() -> Sequence[type[Any]]:
         RecordShare,
         SharingRule,
         StoredFile,
+        ManagingCompany,
+        CompanyBranch,
     ]
 
 
@@ -128,6 +131,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
         *tenancy_api.QUERY_FIELDS,
+        *companies_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,
         *users_api.QUERY_FIELDS,
         *access_api.HIERARCHY_FIELDS,
@@ -146,6 +150,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
     return [
         *identity_api.MUTATION_FIELDS,
         *tenancy_api.MUTATION_FIELDS,
+        *companies_api.MUTATION_FIELDS,
         api.set_module_enabled,
         notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,

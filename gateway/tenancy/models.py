@@ -1,11 +1,11 @@
-"""Tenant rows and per-tenant module switches."""
+"""Tenant rows, per-tenant module switches, and the organisation's managing companies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, UTCDateTime, utcnow
 
@@ -45,3 +45,40 @@ class TenantModule(Base):
     module: Mapped[str] = mapped_column(String(63), primary_key=True)
     enabled: Mapped[bool]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ManagingCompany(Base):
+    """One of the organisation's own companies ("empresa administradora"): a group may run
+    several firms, and each client is assigned a user per firm (MISSION C9). Organisation
+    settings, in the kernel: contacts assign clients per company, and other modules
+    (invoices…) may bill per company later."""
+
+    __tablename__ = "managing_companies"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    fiscal_id: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branches: Mapped[list[CompanyBranch]] = relationship(
+        back_populates="company",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CompanyBranch.name",
+    )
+
+
+class CompanyBranch(Base):
+    """A branch ("delegación") of a managing company."""
+
+    __tablename__ = "company_branches"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("managing_companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    company: Mapped[ManagingCompany] = relationship(back_populates="branches")

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from gateway.sdk import (
     AccessControlledEntity,
+    AssignmentGrant,
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
@@ -20,10 +21,11 @@ from gateway.sdk import (
     SheetTemplate,
     hookimpl,
 )
-from plugins.contacts import api, dashboard, demo, hookspecs, templates, webforms
+from plugins.contacts import api, assignments, dashboard, demo, hookspecs, templates, webforms
 from plugins.contacts.imports import ContactImporter
 from plugins.contacts.models import (
     Contact,
+    ContactAssignment,
     ContactEmail,
     ContactPhone,
     ContactTagLink,
@@ -67,6 +69,7 @@ def crm_models() -> Sequence[type[Any]]:
         ContactTagLink,
         CustomValue,
         WebForm,
+        ContactAssignment,
     ]
 
 
@@ -83,6 +86,10 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             model=Contact,
             graphql_type="Contact",
             graphql_factory=lambda record: ContactNode(record=record),
+            # each user assigned per managing company sees and changes it like its manager
+            assignments=AssignmentGrant(
+                ContactAssignment, "contact_id", describe=assignments.describe
+            ),
         )
     ]
 

@@ -5,6 +5,7 @@ plus settings, export, duplicates and photos. The resolvers live in :mod:`.queri
 
 from __future__ import annotations
 
+from plugins.contacts import assignment_api
 from plugins.contacts.customfields_api import (
     contact_custom_fields,
     create_contact_custom_field,
@@ -55,4 +56,5 @@ MUTATION_FIELDS = [
     delete_tag,
     create_contact_custom_field,
     delete_contact_custom_field,
+    *assignment_api.MUTATION_FIELDS,
 ]

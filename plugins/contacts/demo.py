@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 
 from gateway.sdk import (
     AccessLevel,
+    CompanyBranch,
     DemoTenant,
+    ManagingCompany,
     grant,
 )
 from plugins.contacts.models import (
     Category,
     ClientKind,
     Contact,
+    ContactAssignment,
     ContactEmail,
     ContactKind,
     ContactPhone,
@@ -284,4 +287,51 @@ def seed(session: Session, tenant: DemoTenant) -> None:
             contact.company = companies["Iberia Logistics S.L."]
         session.add(contact)
         refresh_search(contact)
+    session.flush()
+    _assign(session, tenant)
+
+
+#: Contact name → (managing company, branch, user): each client's user per company. The
+#: demo assigns clients to their managers (or those above them), so the demo users' views
+#: stay what the guides describe; tests add cross assignments of their own.
+ASSIGNMENTS: dict[str, list[tuple[str, str | None, str]]] = {
+    "Iberia Logistics S.L.": [("Demo Trading Iberia S.L.", "Madrid", "rep1@demo.test")],
+    "Fernández": [("Demo Trading Iberia S.L.", "Madrid", "rep1@demo.test")],
+    "Nordic Parts AB": [("Demo Trading Iberia S.L.", "Barcelona", "rep2@demo.test")],
+    "Sousa": [("Demo Trading Portugal Lda.", "Lisboa", "rep2@demo.test")],
+    "Atlantic Foods S.A.": [
+        ("Demo Trading Iberia S.L.", None, "manager@demo.test"),
+        ("Demo Trading Portugal Lda.", "Porto", "manager@demo.test"),
+    ],
+}
+
+
+def _assign(session: Session, tenant: DemoTenant) -> None:
+    companies = {
+        c.name: c
+        for c in session.scalars(
+            select(ManagingCompany).where(ManagingCompany.tenant_id == tenant.id)
+        )
+    }
+    branches = {
+        (b.company_id, b.name): b
+        for b in session.scalars(select(CompanyBranch).where(CompanyBranch.tenant_id == tenant.id))
+    }
+    contacts = session.scalars(select(Contact).where(Contact.tenant_id == tenant.id))
+    for contact in contacts:
+        name = contact.company_name or contact.last_name
+        for company_name, branch_name, email in ASSIGNMENTS.get(name, []):
+            company, user = companies.get(company_name), tenant.users.get(email)
+            if company is None or user is None:
+                continue
+            branch = branches.get((company.id, branch_name)) if branch_name else None
+            session.add(
+                ContactAssignment(
+                    tenant_id=tenant.id,
+                    contact_id=contact.id,
+                    company_id=company.id,
+                    branch_id=branch.id if branch else None,
+                    user_id=user.id,
+                )
+            )
     session.flush()

@@ -16,6 +16,7 @@ from gateway.sdk import (
     parse_global_id,
     text,
 )
+from plugins.contacts.assignment_types import ContactAssignmentInput
 from plugins.contacts.services import ContactData, ContactFilter
 from plugins.contacts.types import (
     CategoryEnum,
@@ -83,6 +84,9 @@ class CreateContactInput:
     access: AccessLevelEnum | None = None
     owner_id: strawberry.ID | None = strawberry.field(
         default=None, description="The manager; you by default."
+    )
+    assignments: list[ContactAssignmentInput] | None = strawberry.field(
+        default=None, description="Its users per managing company (one per company)."
     )
 
 
@@ -188,6 +192,10 @@ def to_data(given: Any) -> ContactData:
     data.tags = _list(given.tags)
     custom = _list(given.custom_fields)
     data.custom_fields = {c.key: c.value for c in custom} if custom is not None else None
+    if isinstance(given, CreateContactInput) and given.assignments:
+        data.assignments = [
+            a.to_data(f"input.assignments.{i}") for i, a in enumerate(given.assignments)
+        ]
     return data
 
 
@@ -205,7 +213,9 @@ class CustomFieldFilter:
 
 @strawberry.input
 class ContactFilterInput:
-    mine: bool = strawberry.field(default=False, description="Only contacts you manage.")
+    mine: bool = strawberry.field(
+        default=False, description="Only contacts you manage or are assigned."
+    )
     kind: ContactKindEnum | None = None
     category: CategoryEnum | None = None
     client_kind: ClientKindEnum | None = None
@@ -220,6 +230,14 @@ class ContactFilterInput:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     custom_fields: list[CustomFieldFilter] | None = None
+    managing_company_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Assigned through this managing company (with assignedUserId: to that "
+        "user through it).",
+    )
+    assigned_user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Assigned to this user (for any managing company)."
+    )
 
     def to_filter(self) -> ContactFilter:
         return ContactFilter(
@@ -240,6 +258,14 @@ class ContactFilterInput:
             updated_after=self.updated_after,
             updated_before=self.updated_before,
             custom=[(c.key, c.equals, c.min, c.max) for c in self.custom_fields or []],
+            managing_company_id=parse_global_id(
+                self.managing_company_id, "ManagingCompany", "filter.managingCompanyId"
+            )
+            if self.managing_company_id
+            else None,
+            assigned_user_id=parse_global_id(self.assigned_user_id, "User", "filter.assignedUserId")
+            if self.assigned_user_id
+            else None,
         )
 
 
@@ -254,7 +280,7 @@ class ContactSortField(Enum):
 #: hide one of them may not filter or sort by it: the matches, the order and the cursors
 #: (which carry the sort value) would reveal what the rule hides.
 FILTER_READS: dict[str, tuple[str, ...]] = {
-    "mine": ("owner",),
+    "mine": ("owner", "assignments"),
     "kind": ("kind",),
     "category": ("category",),
     "client_kind": ("clientKind",),
@@ -269,6 +295,8 @@ FILTER_READS: dict[str, tuple[str, ...]] = {
     "updated_after": ("updatedAt",),
     "updated_before": ("updatedAt",),
     "custom_fields": ("customFields",),
+    "managing_company_id": ("assignments",),
+    "assigned_user_id": ("assignments",),
 }
 SORT_READS: dict[ContactSortField, tuple[str, ...]] = {
     ContactSortField.NAME: ("displayName", "firstName", "lastName", "companyName"),

@@ -23,6 +23,7 @@ from gateway.sdk import (
     Base,
     CustomFieldColumns,
     CustomValueColumns,
+    ManagingCompany,
     UTCDateTime,
     str_enum,
     utcnow,
@@ -184,6 +185,11 @@ class Contact(Base):
     )
     custom_values: Mapped[list[CustomValue]] = relationship(cascade="all, delete-orphan")
     company: Mapped[Contact | None] = relationship(remote_side=[id])
+    #: Users assigned per managing company (MISSION C9); the API reads them batched
+    #: (``assignments.py``), this relationship serves creation and deletion.
+    assignments: Mapped[list[ContactAssignment]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ContactAssignment.id"
+    )
 
     @property
     def display_name(self) -> str:
@@ -256,3 +262,30 @@ class CustomValue(CustomValueColumns, Base):
     )
 
     field: Mapped[CustomField] = relationship(lazy="joined")
+
+
+class ContactAssignment(Base):
+    """A client's user for one managing company (MISSION C9): at most one per company and
+    contact. The assigned user — and those above them, and their assistants — read and
+    change the contact like its owner (the access engine's assignment grant)."""
+
+    __tablename__ = "contact_assignments"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "company_id"),
+        #: the visibility predicate's EXISTS: "assigned to one of these users"
+        Index("ix_contact_assignments_user_id_contact_id", "user_id", "contact_id"),
+        #: filters and mass reassignment by company-user pair
+        Index("ix_contact_assignments_company_id_user_id", "company_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    #: Deleting a company or branch in use is refused (CONFLICT): reassign first.
+    company_id: Mapped[int] = mapped_column(ForeignKey("managing_companies.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("company_branches.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    company: Mapped[ManagingCompany] = relationship()

@@ -32,7 +32,7 @@ from gateway.sdk import (
     plain_selection,
     selected,
 )
-from plugins.contacts import duplicates, export, services
+from plugins.contacts import assignments, duplicates, export, services
 from plugins.contacts.inputs import (
     FILTER_READS,
     SORT_READS,
@@ -72,7 +72,10 @@ def loader_options(names: set[str]) -> list[Any]:
 
 def _prime_owners(ctx: CallerContext, contacts: list[Contact], names: set[str]) -> None:
     """Load, in one query, the managers the page will show: the contacts' own and, when the
-    company is selected, the companies' (otherwise each distinct one would cost a query)."""
+    company is selected, the companies' (otherwise each distinct one would cost a query);
+    and the page's assignments, when selected, in one more."""
+    if "assignments" in names:
+        assignments.load(ctx, [c.id for c in contacts])
     owners = {c.owner_id for c in contacts} if "owner" in names else set()
     if "company" in names:
         owners |= {c.company.owner_id for c in contacts if c.company is not None}

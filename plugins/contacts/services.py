@@ -31,7 +31,7 @@ from gateway.sdk import (
     unreadable_fields,
     visible_rows,
 )
-from plugins.contacts import fields
+from plugins.contacts import assignments, fields
 from plugins.contacts import validation as check
 from plugins.contacts.models import (
     Category,
@@ -64,6 +64,8 @@ class ContactData:
     phones: list[tuple[str, str]] | None = None  # (kind, number)
     tags: list[str] | None = None
     custom_fields: dict[str, str | None] | None = None
+    #: Initial assignments per managing company (creation only).
+    assignments: list[assignments.AssignmentData] | None = None
 
     def given(self, name: str) -> bool:
         return name in self.values
@@ -84,6 +86,9 @@ class ContactFilter:
     source: str | None = None
     segment: str | None = None
     zone: str | None = None
+    #: Assigned through this managing company and/or to this user (the same assignment).
+    managing_company_id: int | None = None
+    assigned_user_id: int | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_after: datetime | None = None
@@ -154,8 +159,13 @@ def filtered(ctx: CallerContext, search: str | None, flt: ContactFilter | None) 
     if flt is None:
         return stmt
     conditions: list[Any] = []
-    if flt.mine:
-        conditions.append(Contact.owner_id == user_id)
+    if flt.mine:  # managed by the caller, or assigned to them for a managing company
+        mine = assignments.matching(tenant_id, None, user_id)
+        conditions.append(or_(Contact.owner_id == user_id, mine))
+    if flt.managing_company_id is not None or flt.assigned_user_id is not None:
+        conditions.append(
+            assignments.matching(tenant_id, flt.managing_company_id, flt.assigned_user_id)
+        )
     for attr in ("kind", "category", "client_kind", "contact_type_id", "owner_id"):
         value = getattr(flt, attr)
         if value is not None:
@@ -485,6 +495,7 @@ def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
     _apply_phones(contact, data.phones or [])
     _apply_tags(ctx, contact, data.tags or [])
     _apply_custom(ctx, contact, data.custom_fields or {})
+    assignments.initial(ctx, contact, data.assignments or [])
     if caller is not None:
         _check_required_custom(ctx, contact)
     if contact.company_id is not None:

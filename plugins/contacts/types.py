@@ -24,6 +24,8 @@ from gateway.sdk import (
     guarded,
     load_users,
 )
+from plugins.contacts import assignments
+from plugins.contacts.assignment_types import ContactAssignmentType
 from plugins.contacts.models import (
     Category,
     ClientKind,
@@ -284,6 +286,14 @@ class ContactNode(Node):
         owner_id = self.record.owner_id
         found = load_users(info.context, [owner_id]).get(owner_id) if owner_id else None
         return UserType(record=found) if found else None
+
+    @strawberry.field(
+        description="The contact's users per managing company; each sees and changes it "
+        "like its manager."
+    )
+    def assignments(self, info: Info) -> list[ContactAssignmentType]:
+        rows = assignments.loader(info.context).get(self.record.id) or []
+        return [ContactAssignmentType(record=r) for r in rows]
 
     @strawberry.field
     def tags(self) -> list[TagType]:

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from gateway import sdk
 from tests.plugins.notes import jobs
-from tests.plugins.notes.models import Note
+from tests.plugins.notes.models import Note, NoteAssignment
 
 
 @strawberry.type(name="Note")
@@ -201,7 +201,7 @@ def crm_plugin_info() -> sdk.PluginInfo:
 
 @sdk.hookimpl
 def crm_models() -> list[type]:
-    return [Note]
+    return [Note, NoteAssignment]
 
 
 @sdk.hookimpl
@@ -212,7 +212,14 @@ def crm_permissions() -> list[sdk.Permission]:
 @sdk.hookimpl
 def crm_access_controlled() -> list[sdk.AccessControlledEntity]:
     factory = lambda record: NoteType(record=record)  # noqa: E731
-    return [sdk.AccessControlledEntity("note", Note, graphql_type="Note", graphql_factory=factory)]
+    assigned = sdk.AssignmentGrant(
+        NoteAssignment, "note_id", describe=lambda row: f"slot {row.slot}"
+    )
+    return [
+        sdk.AccessControlledEntity(
+            "note", Note, graphql_type="Note", graphql_factory=factory, assignments=assigned
+        )
+    ]
 
 
 @sdk.hookimpl

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.sdk import AccessLevel, Base
@@ -26,3 +26,20 @@ class Note(Base):
 
     parent: Mapped[Note | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Note]] = relationship(back_populates="parent", order_by="Note.id")
+
+
+class NoteAssignment(Base):
+    """A user assigned to a note besides its owner (the engine's assignment grant, tested
+    on a kernel-only entity)."""
+
+    __tablename__ = "test_note_assignments"
+    __table_args__ = (
+        UniqueConstraint("note_id", "slot"),
+        Index("ix_test_note_assignments_user_id_note_id", "user_id", "note_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    note_id: Mapped[int] = mapped_column(ForeignKey("test_notes.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    slot: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,178 @@
+"""Client assignments (MISSION C9): a contact's user per managing company.
+
+A contact has at most one user per managing company (a unique key: two concurrent
+assignments of the same company, one wins, the other is ``CONFLICT``). Assigning is
+changing the contact: it needs write access to it, the ``Contact.assignments`` field must
+not be read-only for the caller, and the engine checks both again at flush time. The
+assigned user gets the owner's access (``AssignmentGrant`` in ``__init__.py``), so mass
+management reassigns clients between company-user pairs by changing these rows only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from gateway.sdk import (
+    BadUserInput,
+    CallerContext,
+    ChangeKind,
+    NotFound,
+    ProfileKind,
+    check_writable_fields,
+    companies,
+    events,
+    get_user,
+    load_users,
+    utcnow,
+)
+from plugins.contacts.models import Contact, ContactAssignment
+
+ENTITY = "contact"
+#: The GraphQL field an assignment change writes (field rules: read-only refuses it).
+FIELD = "assignments"
+
+
+@dataclass(frozen=True)
+class AssignmentData:
+    company_id: int
+    user_id: int
+    branch_id: int | None = None
+
+
+def describe(row: ContactAssignment) -> str:
+    """How ``explainAccess`` names an assignment: "managing company Iberia"."""
+    return f"managing company {row.company.name}"
+
+
+def _checked(ctx: CallerContext, data: AssignmentData) -> AssignmentData:
+    """The company, branch and user exist in the caller's organisation, the branch belongs
+    to the company, and the user may manage clients (active, not an assistant)."""
+    session, tenant_id = ctx.session, ctx.tenant_id
+    company = companies.get_company(session, tenant_id, data.company_id)
+    if data.branch_id is not None:
+        branch = companies.get_branch(session, tenant_id, data.branch_id)
+        if branch.company_id != company.id:
+            raise BadUserInput("the branch belongs to another managing company", field="branchId")
+    user = get_user(session, tenant_id, data.user_id, "userId")
+    if not user.is_active:
+        raise BadUserInput("an inactive user cannot be assigned clients", field="userId")
+    if user.profile.kind is ProfileKind.ASSISTANT:
+        raise BadUserInput("assistants cannot be assigned clients", field="userId")
+    return data
+
+
+def _current(session: Session, contact: Contact, company_id: int) -> ContactAssignment | None:
+    return session.scalar(
+        select(ContactAssignment).where(
+            ContactAssignment.contact_id == contact.id,
+            ContactAssignment.company_id == company_id,
+        )
+    )
+
+
+def _changed(ctx: CallerContext, contact: Contact) -> Contact:
+    ctx.session.flush()  # a company taken twice: unique violation → CONFLICT (the transaction)
+    ctx.cache.pop("contact_assignments", None)  # answers read them anew
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, contact, frozenset({FIELD}))
+    return contact
+
+
+def initial(ctx: CallerContext, contact: Contact, given: list[AssignmentData]) -> None:
+    """Assignments of a contact being created (``createContact(input: {assignments})``)."""
+    if not given:
+        return
+    check_writable_fields(ctx.access, "Contact", {FIELD})
+    seen: set[int] = set()
+    for data in given:
+        if data.company_id in seen:
+            raise BadUserInput("one user per managing company", field="assignments")
+        seen.add(data.company_id)
+        _checked(ctx, data)
+        contact.assignments.append(_row(ctx, data))
+
+
+def _row(ctx: CallerContext, data: AssignmentData) -> ContactAssignment:
+    return ContactAssignment(
+        tenant_id=ctx.tenant_id,
+        company_id=data.company_id,
+        branch_id=data.branch_id,
+        user_id=data.user_id,
+        assigned_by_id=ctx.user_id,
+        assigned_at=utcnow(),
+    )
+
+
+def assign(ctx: CallerContext, contact: Contact, data: AssignmentData) -> Contact:
+    """Add an assignment; the company already has a user for this contact: ``CONFLICT``
+    (replace it instead)."""
+    check_writable_fields(ctx.access, "Contact", {FIELD})
+    _checked(ctx, data)
+    row = _row(ctx, data)
+    row.contact_id = contact.id
+    ctx.session.add(row)
+    return _changed(ctx, contact)
+
+
+def replace(ctx: CallerContext, contact: Contact, data: AssignmentData) -> Contact:
+    """Give the contact's assignment for ``data.company_id`` another user (and branch)."""
+    check_writable_fields(ctx.access, "Contact", {FIELD})
+    row = _current(ctx.session, contact, data.company_id)
+    if row is None:
+        raise NotFound("the contact has no assignment for this managing company", field="companyId")
+    _checked(ctx, data)
+    row.user_id, row.branch_id = data.user_id, data.branch_id
+    row.assigned_by_id, row.assigned_at = ctx.user_id, utcnow()
+    return _changed(ctx, contact)
+
+
+def unassign(ctx: CallerContext, contact: Contact, company_id: int) -> Contact:
+    """Remove the contact's assignment for a managing company."""
+    check_writable_fields(ctx.access, "Contact", {FIELD})
+    row = _current(ctx.session, contact, company_id)
+    if row is None:
+        raise NotFound("the contact has no assignment for this managing company", field="companyId")
+    ctx.session.delete(row)
+    return _changed(ctx, contact)
+
+
+def load(ctx: CallerContext, contact_ids: Iterable[int]) -> None:
+    """Read the assignments of a page of contacts in one statement (and their users in one
+    more), so ``Contact.assignments`` costs the same for 1 or 500 rows."""
+    loader(ctx).prime(contact_ids)
+
+
+def loader(ctx: CallerContext) -> Any:
+    def fetch(ids: list[int]) -> dict[int, list[ContactAssignment]]:
+        found: dict[int, list[ContactAssignment]] = defaultdict(list)
+        rows = ctx.session.scalars(
+            select(ContactAssignment)
+            .where(ContactAssignment.contact_id.in_(ids))
+            .order_by(ContactAssignment.contact_id, ContactAssignment.id)
+        )
+        for row in rows:
+            found[row.contact_id].append(row)
+        load_users(ctx, sorted({r.user_id for rs in found.values() for r in rs}))
+        return {cid: found.get(cid, []) for cid in ids}
+
+    return ctx.loader("contact_assignments", fetch)
+
+
+def matching(tenant_id: int, company_id: int | None, user_id: int | None) -> ColumnElement[bool]:
+    """Contacts with an assignment of ``company_id`` and/or ``user_id`` (the same row: a
+    company-user pair), as an EXISTS. The tenant is explicit, for statements run as plain
+    rows (the ORM hook adds it otherwise)."""
+    conditions = [
+        ContactAssignment.contact_id == Contact.id,
+        ContactAssignment.tenant_id == tenant_id,
+    ]
+    if company_id is not None:
+        conditions.append(ContactAssignment.company_id == company_id)
+    if user_id is not None:
+        conditions.append(ContactAssignment.user_id == user_id)
+    return exists().where(*conditions)
