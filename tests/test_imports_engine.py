@@ -257,3 +257,44 @@ def test_documents_files_only_update(gateway, demo):
 
     with pytest.raises(BadUserInput, match="only update"):
         _run(gateway, "admin@demo.test", ["Fiscal ID"], [["B76543210"]], variant="documents")
+
+
+def test_assign_by_document_numbers_then_undo(gateway, demo):
+    """M3: a documents file assigns the clients to a user for a managing company; the user
+    then sees them; undo takes the assignment back."""
+    made = _run(gateway, "admin@demo.test", ["Company", "Fiscal ID"], [["Assign SL", "B11111111"]])
+    contact_id = made["rows"][0][3]
+    report = _run(
+        gateway,
+        "admin@demo.test",
+        ["Fiscal ID"],
+        [["B11111111"]],
+        variant="documents",
+        mode=ImportMode.UPDATE,
+        match_by=("fiscalId",),
+        defaults={
+            "managingCompany": "Demo Trading Iberia S.L.",
+            "branch": "Madrid",
+            "assignedUser": "rep2@demo.test",
+        },
+    )
+    assert report["counts"] == (1, 0, 1, 0, 0)
+    rep2 = CallerContext.acting_for(gateway, _pk(gateway, "rep2@demo.test"), via=Via.JOB)
+    try:
+        assert rep2.session.get(Contact, contact_id) is not None
+    finally:
+        rep2.close()
+    bad = _run(
+        gateway,
+        "admin@demo.test",
+        ["Fiscal ID", "Managing company", "Assigned user"],
+        [["B11111111", "Nowhere Ltd", "ghost@demo.test"]],
+        variant="documents",
+        mode=ImportMode.UPDATE,
+        match_by=("fiscalId",),
+    )
+    assert {e["column"] for e in bad["rows"][0][2]} == {"managingCompany", "assignedUser"}
+
+    _undo(gateway, "admin@demo.test", report["id"])
+    with gateway.db.reading() as s:
+        assert s.get(Contact, contact_id).assignments == []

@@ -92,6 +92,21 @@ ADD_TAGS = ImportColumn(
     multiple=True,
 )
 
+#: Assign the client to a user for a managing company (M3): all three name one assignment.
+ASSIGNMENT = (
+    ImportColumn(
+        "managingCompany",
+        "Managing company",
+        format="the name of one of your organisation's managing companies",
+    ),
+    ImportColumn("branch", "Branch", format="a branch of that managing company (optional)"),
+    ImportColumn(
+        "assignedUser",
+        "Assigned user",
+        format="the email of the user who manages the client for that managing company",
+    ),
+)
+
 BY_VARIANT: dict[str, tuple[ImportColumn, ...]] = {
     COMPANY: (
         ID,
@@ -102,6 +117,7 @@ BY_VARIANT: dict[str, tuple[ImportColumn, ...]] = {
         ),
         *COMMON,
         ADD_TAGS,
+        *ASSIGNMENT,
     ),
     INDIVIDUAL: (
         ID,
@@ -118,8 +134,9 @@ BY_VARIANT: dict[str, tuple[ImportColumn, ...]] = {
         ),
         *COMMON,
         ADD_TAGS,
+        *ASSIGNMENT,
     ),
-    DOCUMENTS: (ID, *COMMON, ADD_TAGS),
+    DOCUMENTS: (ID, *COMMON, ADD_TAGS, *ASSIGNMENT),
 }
 
 

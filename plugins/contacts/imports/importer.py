@@ -21,7 +21,7 @@ from gateway.sdk import (
     parse_global_id,
     plain_decimal,
 )
-from plugins.contacts import services
+from plugins.contacts import assignments, services
 from plugins.contacts.fields import written_fields
 from plugins.contacts.imports import columns as cols
 from plugins.contacts.imports.parsing import NUMBERS, TEXT, contact_data
@@ -82,6 +82,8 @@ class ContactImporter:
                 continue
             if key.startswith(cols.CUSTOM_PREFIX):
                 written.update(written_fields("custom_fields"))
+            elif key in ("managingCompany", "branch", "assignedUser"):
+                written.add(assignments.FIELD)
             elif key == "addTags":
                 written.update(written_fields("tags"))
             elif key in ("email", "phone"):
@@ -140,11 +142,13 @@ class ContactImporter:
     def update(self, ctx: CallerContext, record: Any, row: Mapping[str, str]) -> bool:
         before = self.snapshot(ctx, record)
         data = contact_data(ctx, None, row, base_tags=before["tags"])
+        wanted = data.assignments
+        data.assignments = None
         changed = _only_changes(data, before)
-        if changed is None:
-            return False
-        services.update_contact(ctx, record, changed)
-        return True
+        moved = _set_assignments(ctx, record, wanted or [], before["assignments"], drop=False)
+        if changed is not None:
+            services.update_contact(ctx, record, changed)
+        return changed is not None or moved
 
     def snapshot(self, ctx: CallerContext, record: Any) -> dict[str, Any]:
         contact: Contact = record
@@ -156,6 +160,9 @@ class ContactImporter:
             "custom_fields": {
                 cv.field.key: customfields.as_text(cv) for cv in contact.custom_values
             },
+            "assignments": sorted(
+                [a.company_id, a.branch_id, a.user_id] for a in contact.assignments
+            ),
         }
 
     def restore(self, ctx: CallerContext, record: Any, image: Mapping[str, Any]) -> None:
@@ -176,15 +183,53 @@ class ContactImporter:
                 **image["custom_fields"],
             },
         )
-        changed = _only_changes(data, self.snapshot(ctx, record))
+        current = self.snapshot(ctx, record)
+        changed = _only_changes(data, current)
         if changed is not None:
             services.update_contact(ctx, record, changed)
+        if "assignments" in image:
+            wanted = [
+                assignments.AssignmentData(company_id=c, branch_id=b, user_id=u)
+                for c, b, u in image["assignments"]
+            ]
+            _set_assignments(ctx, record, wanted, current["assignments"], drop=True)
 
     def delete(self, ctx: CallerContext, record: Any) -> None:
         services.delete_contact(ctx, record)
 
     def get(self, ctx: CallerContext, record_id: int) -> Any | None:
         return ctx.session.get(Contact, record_id)
+
+
+def _set_assignments(
+    ctx: CallerContext,
+    contact: Contact,
+    wanted: list[assignments.AssignmentData],
+    current: list[list[int | None]],
+    *,
+    drop: bool,
+) -> bool:
+    """Make the contact's assignments ``wanted`` (per managing company) through the
+    assignment services; ``drop``: also remove those of companies not named (a restore).
+    ``True`` if anything changed."""
+    held = {company: (branch, user) for company, branch, user in current}
+    changed = False
+    for data in wanted:
+        now = held.pop(data.company_id, None)
+        if now is None:
+            assignments.assign(ctx, contact, data)
+        elif now != (data.branch_id, data.user_id):
+            assignments.replace(ctx, contact, data)
+        else:
+            continue
+        changed = True
+    if drop:
+        for company in held:
+            assignments.unassign(ctx, contact, int(company or 0))
+            changed = True
+    if changed:
+        ctx.session.expire(contact, ["assignments"])
+    return changed
 
 
 def _normal(attr: str, value: Any) -> Any:

@@ -8,7 +8,14 @@ import re
 
 from sqlalchemy import func, or_, select
 
-from gateway.sdk import BadUserInput, CallerContext, NotFound, User
+from gateway.sdk import (
+    BadUserInput,
+    CallerContext,
+    CompanyBranch,
+    ManagingCompany,
+    NotFound,
+    User,
+)
 from plugins.contacts.models import Contact, ContactKind, ContactType, Tag
 
 
@@ -89,3 +96,37 @@ def company(ctx: CallerContext, name_or_fiscal_id: str) -> int:
             f"{len(ids)} companies are called {name_or_fiscal_id!r}: use its fiscal ID"
         )
     return ids[0]
+
+
+def managing_company(ctx: CallerContext, name: str) -> int:
+    def fetch(keys: list[str]) -> dict[str, int]:
+        rows = ctx.session.execute(
+            select(func.lower(ManagingCompany.name), ManagingCompany.id).where(
+                ManagingCompany.tenant_id == ctx.tenant_id,
+                func.lower(ManagingCompany.name).in_(keys),
+            )
+        )
+        return {lowered: company_id for lowered, company_id in rows}
+
+    found = ctx.loader("contacts.import.companies_managing", fetch).get(name.strip().casefold())
+    if found is None:
+        raise NotFound(f"no managing company named {name!r}")
+    return found
+
+
+def branch(ctx: CallerContext, company_id: int, name: str) -> int:
+    def fetch(keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        rows = ctx.session.execute(
+            select(CompanyBranch.company_id, func.lower(CompanyBranch.name), CompanyBranch.id)
+            .join(ManagingCompany, ManagingCompany.id == CompanyBranch.company_id)
+            .where(
+                ManagingCompany.tenant_id == ctx.tenant_id,
+                func.lower(CompanyBranch.name).in_([k[1] for k in keys]),
+            )
+        )
+        return {(company, lowered): branch_id for company, lowered, branch_id in rows}
+
+    found = ctx.loader("contacts.import.branches", fetch).get((company_id, name.strip().casefold()))
+    if found is None:
+        raise NotFound(f"no branch {name!r} in that managing company")
+    return found

@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.sdk import AccessLevel, CallerContext, CellError, GatewayError, RowInvalid
 from plugins.contacts import validation as check
+from plugins.contacts.assignments import AssignmentData
 from plugins.contacts.imports import lookups
 from plugins.contacts.imports.columns import COMPANY, CUSTOM_PREFIX
 from plugins.contacts.models import Category, ClientKind, ContactKind, FiscalIdType
@@ -86,6 +87,28 @@ def _guard(errors: list[CellError], column: str, step: Callable[..., Any], *args
     return None
 
 
+def _assignment(
+    ctx: CallerContext, row: Mapping[str, str], errors: list[CellError]
+) -> list[AssignmentData] | None:
+    """The row's assignment (M3): a managing company, a user, maybe a branch — all or none."""
+    for key in ("managingCompany", "assignedUser"):
+        if not row.get(key):
+            errors.append(
+                CellError("REQUIRED", "an assignment names a managing company and a user", key)
+            )
+            return None
+    company = _guard(
+        errors, "managingCompany", lookups.managing_company, ctx, row["managingCompany"]
+    )
+    user = _guard(errors, "assignedUser", lookups.user, ctx, row["assignedUser"])
+    branch = None
+    if row.get("branch") and company is not None:
+        branch = _guard(errors, "branch", lookups.branch, ctx, company, row["branch"])
+    if company is None or user is None:
+        return None
+    return [AssignmentData(company_id=company, user_id=user, branch_id=branch)]
+
+
 def contact_data(
     ctx: CallerContext,
     variant: str | None,
@@ -153,6 +176,8 @@ def contact_data(
             custom = data.custom_fields if data.custom_fields is not None else {}
             custom[key.removeprefix(CUSTOM_PREFIX)] = raw
             data.custom_fields = custom
+    if "managingCompany" in row or "assignedUser" in row or "branch" in row:
+        data.assignments = _assignment(ctx, row, errors)
     if added:  # added to the record's tags (those of the row's own "Tags" column, if any)
         kept = data.tags if data.tags is not None else base_tags or []
         data.tags = [*kept, *(name for name in added if name not in kept)]
