@@ -43,10 +43,12 @@ def _workbook(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-def _rows(n: int, bad_every: int) -> list[list[object]]:
+def _rows(n: int, bad_every: int = 0) -> list[list[object]]:
+    """``n`` companies; with ``bad_every``, row ``i`` has a broken email when
+    ``i % bad_every == 7``."""
     rows: list[list[object]] = []
     for i in range(n):
-        bad = i % bad_every == 7
+        bad = bool(bad_every) and i % bad_every == 7
         rows.append(
             [
                 f"Flow {i:04d} SL",
