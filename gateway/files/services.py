@@ -36,10 +36,10 @@ def _chunks(data: Content) -> Iterable[bytes]:
     if isinstance(data, bytes | bytearray | memoryview):
         yield bytes(data)
     elif hasattr(data, "read"):
-        while chunk := data.read(_CHUNK):  # type: ignore[union-attr]
+        while chunk := data.read(_CHUNK):
             yield chunk
     else:
-        yield from data  # type: ignore[misc]
+        yield from data
 
 
 def read_capped(data: Content, limit: int | None) -> bytes:
