@@ -244,7 +244,7 @@ class JobKind:
         if self.max_attempts < 1:
             raise ValueError(f"job kind {self.name!r}: max_attempts must be at least 1")
         if self.schedule is not None:
-            from croniter import croniter  # type: ignore[import-untyped]
+            from croniter import croniter
 
             if not croniter.is_valid(self.schedule):
                 raise ValueError(f"job kind {self.name!r}: {self.schedule!r} is not a cron")

@@ -13,7 +13,7 @@ the resolvers are made per module, and strawberry must see the module's own payl
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 from sqlalchemy import func, select
@@ -27,8 +27,10 @@ from gateway.graphql.common import mutate, parse_global_id
 from gateway.graphql.context import RequestContext
 
 #: The field types as a GraphQL enum, published as ``CustomFieldType`` (shared by every
-#: entity's custom fields). ``FieldType`` itself is the enum after this decoration.
-FieldTypeEnum = strawberry.enum(FieldType, name="CustomFieldType")
+#: entity's custom fields). ``FieldType`` itself is the enum after this decoration; the alias
+#: keeps annotations types to mypy.
+strawberry.enum(FieldType, name="CustomFieldType")
+FieldTypeEnum: TypeAlias = FieldType
 
 Ctx = Info[RequestContext, None]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -15,9 +16,10 @@ from gateway.files.models import FilePurpose, StoredFile
 from gateway.graphql.common import global_id
 from gateway.graphql.payloads import ExportFile
 
-FilePurposeEnum = strawberry.enum(
+strawberry.enum(
     FilePurpose, name="FilePurpose", description="Why a file exists: uploaded, or generated."
 )
+FilePurposeEnum: TypeAlias = FilePurpose
 
 
 @strawberry.type(
@@ -49,7 +51,7 @@ class FileType:
         return self.record.sha256
 
     @strawberry.field
-    def purpose(self) -> FilePurposeEnum:  # type: ignore[valid-type]
+    def purpose(self) -> FilePurposeEnum:
         return self.record.purpose
 
     @strawberry.field

@@ -13,7 +13,7 @@ preflight, which the gateway never grants. Refusals are JSON in the GraphQL erro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -32,6 +32,9 @@ from gateway.files.signing import ROUTE, LinkClaim
 from gateway.graphql.common import MAX_KEY, global_id
 from gateway.identity.models import User
 from gateway.transport import JSON, TransportError, error_response, json_response
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
 
 #: The header every upload must carry (any value): browsers preflight a cross-origin
 #: request with a custom header, and the gateway answers no preflight.
@@ -72,7 +75,7 @@ class FileRoutes:
     a bearer token into a caller (``identify``), so both paths authenticate alike."""
 
     def __init__(
-        self, gateway: Any, identify: Callable[[str | None], Any], limiter_key: str
+        self, gateway: Gateway, identify: Callable[[str | None], Any], limiter_key: str
     ) -> None:
         self.gateway = gateway
         self.identify = identify

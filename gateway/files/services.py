@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.context import CallerContext
-from gateway.db import utcnow
+from gateway.db import changed_rows, utcnow
 from gateway.errors import BadUserInput, NotFound, PayloadTooLarge
 from gateway.files.models import FilePurpose, StoredFile
 from gateway.files.names import safe_content_type, safe_name
@@ -36,10 +36,10 @@ def _chunks(data: Content) -> Iterable[bytes]:
     if isinstance(data, bytes | bytearray | memoryview):
         yield bytes(data)
     elif hasattr(data, "read"):
-        while chunk := data.read(_CHUNK):  # type: ignore[union-attr]
+        while chunk := data.read(_CHUNK):
             yield chunk
     else:
-        yield from data  # type: ignore[misc]
+        yield from data
 
 
 def read_capped(data: Content, limit: int | None) -> bytes:
@@ -148,9 +148,9 @@ def purge_expired(session: Session, now: datetime | None = None) -> int:
     A plain function on a system session so a periodic job (or ``crm-gateway files purge``)
     can run it; the caller commits.
     """
-    result = session.execute(
+    return changed_rows(
+        session,
         delete(StoredFile)
         .where(StoredFile.expires_at <= (now or utcnow()))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -21,19 +21,19 @@ from gateway.imports.models import ImportRow, ImportRun
 from gateway.imports.spec import Importer, ImportMode, Outcome, RowPolicy
 from gateway.lists import Order, Window, list_records
 
-ImportModeEnum = strawberry.enum(
+strawberry.enum(
     ImportMode,
     name="ImportMode",
     description="CREATE: every row is a new record; UPDATE: every row must match a record you "
     "may change; CREATE_OR_UPDATE: update the match, create otherwise.",
 )
-RowPolicyEnum = strawberry.enum(
+strawberry.enum(
     RowPolicy,
     name="ImportRowPolicy",
     description="ONLY_VALID_ROWS writes the good rows and reports the bad ones; "
     "ALL_OR_NOTHING writes nothing when any row fails.",
 )
-OutcomeEnum = strawberry.enum(Outcome, name="ImportOutcome")
+strawberry.enum(Outcome, name="ImportOutcome")
 
 
 def importer_for(info: Info, entity: str) -> Importer:

@@ -86,8 +86,12 @@ class Importer(Protocol):
 
     #: The access-controlled entity key (``"contact"``); also the import's ``entity``.
     entity: str
-    #: Variants (``"company"``, ``"individual"``); empty: one kind only.
-    variants: Sequence[str]
+
+    @property
+    def variants(self) -> Sequence[str]:
+        """Variants (``"company"``, ``"individual"``); empty: one kind only. Read-only, so
+        a class attribute holding a tuple satisfies it."""
+        ...
 
     def columns(self, ctx: CallerContext, variant: str) -> Sequence[ImportColumn]:
         """The columns a file of ``variant`` may carry (custom fields included)."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -24,7 +25,8 @@ from gateway.lists import Order, Window, list_records
 
 Ctx = Info[RequestContext, None]
 
-JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus")
+strawberry.enum(JobStatus, name="JobStatus")
+JobStatusEnum: TypeAlias = JobStatus
 
 
 @strawberry.type(description="How far a job got: done of total units (total unknown: null).")
@@ -64,7 +66,7 @@ class JobType:
         return self.record.kind
 
     @strawberry.field
-    def status(self) -> JobStatusEnum:  # type: ignore[valid-type]
+    def status(self) -> JobStatusEnum:
         return self.record.status
 
     @strawberry.field
@@ -168,7 +170,7 @@ def jobs(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
-    status: list[JobStatusEnum] | None = None,  # type: ignore[valid-type]
+    status: list[JobStatusEnum] | None = None,
 ) -> Connection[JobType]:
     ctx = info.context
     ctx.require_caller()

@@ -87,7 +87,7 @@ def recover(gateway: Gateway) -> list[int]:
 def tick_periodic(gateway: Gateway, now: datetime | None = None) -> list[int]:
     """Queue the latest due tick of every periodic kind once (``periodic_key`` is unique,
     so several processes, or a restart, never queue a tick twice)."""
-    from croniter import croniter  # type: ignore[import-untyped]
+    from croniter import croniter
 
     now = now or utcnow()
     queued = []

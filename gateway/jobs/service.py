@@ -81,7 +81,7 @@ def defer_job(
     return job
 
 
-def visible_jobs(ctx: CallerContext) -> Select[Any]:
+def visible_jobs(ctx: CallerContext) -> Select[Job]:
     """The caller's own jobs; every job of the tenant for administrators and holders of
     ``core.jobs.view_all``. A SQL predicate, never a filter after the fetch."""
     caller = ctx.require_caller()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from gateway.sdk import events
 from plugins.contacts import services as contacts
-from plugins.leads.services.common import LEAD, OPPORTUNITY, WRITES, check_fields, written_fields
+from plugins.leads.fields import LEAD_TEXT, WRITES
+from plugins.leads.services.common import LEAD, OPPORTUNITY, check_fields, written_fields
 from plugins.leads.services.leads import (
-    LEAD_TEXT,
     Conversion,
     LeadData,
     LeadFilter,
