@@ -1,0 +1,151 @@
+"""The import end to end: ``python -m bench.imports [--rows 100000] [--database-url URL]``.
+
+Writes a client xlsx of ``rows`` companies (name, email, phone, city, country, source,
+segment, discount), then, each in a fresh process so its peak RSS is its own:
+
+* ``parse``: the bare parse of the same file by openpyxl ``read_only`` (the reference);
+* ``dry-run`` and ``import``: the real job (``core.import``) as a sales rep — upload stored,
+  job deferred and run by ``gateway.jobs.run_pending``: the file read with
+  ``gateway.sheets.read_table``, every row validated and written through
+  ``contacts.services.create_contact`` under the rep's access, the report and the result
+  workbook written, all in one transaction.
+
+On SQLite each run gets a new database file; with ``--database-url`` (PostgreSQL) the
+database is emptied and migrated first. Prints seconds, rows per second and peak RSS;
+figures go to ``bench/RESULTS.md`` by hand (nothing is asserted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = ["Company", "Email", "Phone", "City", "Country", "Source", "Segment", "Discount %"]
+
+
+def generate(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Clients")
+    ws.append(HEADER)
+    for i in range(rows):
+        ws.append(
+            [
+                f"Client {i} S.L.",
+                f"client{i}@example.test",
+                f"+34 600 {i % 1000:03d} {i % 997:03d}",
+                ("Madrid", "Sevilla", "Bilbao", "València")[i % 4],
+                "ES",
+                ("Web", "Fair", "Referral")[i % 3],
+                None if i % 5 == 0 else "SME",
+                (i % 40) / 4,
+            ]
+        )
+    wb.save(path)
+
+
+def _parse(path: Path) -> int:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    count = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    return count - 1
+
+
+def _import(path: Path, url: str | None, dry_run: bool) -> int:
+    from sqlalchemy import select
+
+    from gateway import migrate
+    from gateway.app import Gateway
+    from gateway.config import Settings
+    from gateway.context import CallerContext, Via
+    from gateway.db import Database
+    from gateway.demo import seed_demo
+    from gateway.files.models import FilePurpose
+    from gateway.files.services import store_file
+    from gateway.identity.models import User
+    from gateway.imports.jobs import IMPORT_JOB
+    from gateway.jobs import defer_job, run_pending
+    from gateway.jobs.models import Job
+    from gateway.plugins import build_registry
+    from gateway.testing import empty_database
+
+    data = Path(tempfile.mkdtemp())
+    settings = Settings(
+        data_dir=data,
+        database_url=url or f"sqlite:///{data}/bench.db",
+        password_hash_profile="fast",
+        jobs_in_process=False,
+    )
+    registry = build_registry()
+    db = Database(settings.resolved_database_url)
+    migrate.upgrade(db.engine, registry)
+    if url:
+        empty_database(db)
+    gateway = Gateway(settings=settings, db=db, registry=registry)
+    seed_demo(gateway)
+    with db.reading() as session:
+        rep = session.scalar(select(User.id).where(User.email == "rep1@demo.test"))
+    ctx = CallerContext.acting_for(gateway, rep, via=Via.API)
+    with ctx.transaction():
+        stored = store_file(ctx, path.name, None, path.read_bytes(), FilePurpose.UPLOAD)
+        params = {"file_id": stored.id, "entity": "contact", "variant": "company",
+                  "dry_run": dry_run}  # fmt: skip
+        job_id = defer_job(ctx, IMPORT_JOB, params).id
+    ctx.close()
+    started = time.perf_counter()
+    run_pending(gateway)
+    elapsed = time.perf_counter() - started
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "succeeded", (job.status, job.errors)
+        counts = (job.result or {}).get("counts", {})
+    print(json.dumps({"seconds": elapsed, "counts": counts}), file=sys.stderr)
+    return int(counts.get("total", 0))
+
+
+def child(what: str, path: Path, url: str | None) -> None:
+    started = time.perf_counter()
+    rows = _parse(path) if what == "parse" else _import(path, url, what == "dry-run")
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"what": what, "rows": rows, "seconds": seconds, "peak_mib": peak}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--only", default="parse,dry-run,import")
+    parser.add_argument("--child", nargs=2, metavar=("WHAT", "PATH"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), args.database_url)
+        return
+    path = Path(tempfile.mkdtemp()) / f"clients-{args.rows}.xlsx"
+    generate(path, args.rows)
+    engine = "postgresql" if args.database_url else "sqlite"
+    print(f"{args.rows} rows, {path.stat().st_size / 1e6:.1f} MB, {engine}")
+    for what in args.only.split(","):
+        command = [sys.executable, "-m", "bench.imports", "--child", what, str(path)]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        per_second = result["rows"] / result["seconds"] if result["seconds"] else 0
+        print(
+            f"{what:8} {result['seconds']:8.1f} s {per_second:9.0f} rows/s "
+            f"peak {result['peak_mib']:6.0f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    main()
