@@ -18,7 +18,7 @@ from tests.test_imports_flow import START, _rows, _workbook
 from tests.test_jobs_workers import wait_for, workers  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow
-ROWS = 3000
+ROWS = 2000
 
 JOB = "query($id: ID!) { job(id: $id) { status progress { done } } }"
 
