@@ -143,3 +143,27 @@ def test_nobody_else_reads_or_undoes_an_import(gateway, demo, as_):
 def test_an_assistant_without_the_permission_cannot_import(gateway, demo, as_):
     r = as_("assistant")(START, {"input": {"fileId": "x", "entity": "contact"}})
     assert r.codes == ["FORBIDDEN"]
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused_before_any_job(gateway, demo, as_):
+    manager = as_("manager")
+    sent = upload(manager, b"PK\x03\x04 this is no zip at all", name="clients.xlsx")
+    r = manager(
+        START, {"input": {"fileId": sent.json()["id"], "entity": "contact", "variant": "company"}}
+    )
+    payload = r.data["startImport"]
+    assert payload["job"] is None
+    assert [e["code"] for e in payload["errors"]] == ["BAD_FILE"]
+
+
+def test_a_csv_with_semicolons_in_windows_1252_imports(gateway, demo, as_):
+    manager = as_("manager")
+    body = "Company;Email;City\r\nCañas S.L.;canas@example.test;Logroño\r\n".encode("cp1252")
+    sent = upload(manager, body, name="clientes.csv")
+    job = _run(gateway, manager, sent.json()["id"])
+    assert job["status"] == "SUCCEEDED"
+    assert {c["name"]: c["value"] for c in job["resultCounts"]}["created"] == 1
+    with gateway.db.reading() as s:
+        assert (
+            s.scalar(select(Contact.city).where(Contact.company_name == "Cañas S.L.")) == "Logroño"
+        )
