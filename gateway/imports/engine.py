@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from gateway import events
 from gateway.context import CallerContext
 from gateway.errors import BadUserInput, GatewayError
 from gateway.imports.mapping import HeaderMatch, match_header
@@ -109,6 +110,14 @@ class _Matcher:
                         found[i] = records[0]
         return found
 
+    def again(self, row: Mapping[str, str]) -> Any | None:
+        """The record an earlier row of this import wrote with the row's key, if any."""
+        for key in self.keys:
+            value = self.importer.match_value(key, row)
+            if value is not None and (key, value) in self.written:
+                return self.written[(key, value)]
+        return None
+
     def remember(self, row: Mapping[str, str], record: Any) -> None:
         for key in self.keys:
             value = self.importer.match_value(key, row)
@@ -186,15 +195,12 @@ def run_import(
     done = 0
     for chunk in batched(rows, CHUNK):
         parsed = [(number, {**options.defaults, **match.row(cells)}) for number, cells in chunk]
-        found = (
+        found: list[Any | CellError | None] = (
             matcher.chunk([values for _, values in parsed])
             if options.match_by
             else [None] * len(parsed)
         )
-        for (number, values), record in zip(parsed, found, strict=True):
-            results.append(
-                _one_row(ctx, importer, options, columns, matcher, number, values, record)
-            )
+        results.extend(_chunk(ctx, importer, options, columns, matcher, parsed, found))
         done += len(parsed)
         session.flush()
         if progress is not None:
@@ -226,6 +232,109 @@ def run_import(
     return ImportReport(run, results, match)
 
 
+def _chunk(
+    ctx: CallerContext,
+    importer: Importer,
+    options: ImportOptions,
+    columns: Mapping[str, ImportColumn],
+    matcher: _Matcher,
+    parsed: list[tuple[int, dict[str, str]]],
+    found: list[Any | CellError | None],
+) -> list[dict[str, Any]]:
+    """One chunk's rows, in file order. New records go in bulk: each row is prepared
+    (checked, nothing written), then the valid ones are created with their record events
+    deferred and flushed together — one flush per chunk instead of one per row. If any of
+    them fails at that point, the bulk is rolled back and those rows are replayed one by one
+    (each under its own savepoint), so a bad row still costs only itself. Updates, and rows
+    that name a record another row of the chunk creates, take the row-by-row path."""
+    slots: list[dict[str, Any] | None] = [None] * len(parsed)
+    bulk: list[tuple[int, Any]] = []
+    creating: set[tuple[str, str]] = set()
+    later: list[int] = []
+    for i, ((number, values), record) in enumerate(zip(parsed, found, strict=True)):
+        keys = {(k, v) for k in options.match_by if (v := importer.match_value(k, values))}
+        if record is not None or options.mode is ImportMode.UPDATE:
+            later.append(i)
+            continue
+        if keys & creating:  # the chunk creates it first: match it afterwards
+            later.append(i)
+            continue
+        try:
+            _require(columns, values)
+            bulk.append((i, importer.prepare(ctx, options.variant, values)))
+            creating |= keys
+        except RowInvalid as exc:
+            slots[i] = _result(number, Outcome.FAILED, errors=exc.errors, cells=values)
+    if bulk and not _bulk_create(ctx, importer, options, matcher, parsed, bulk, slots):
+        later = sorted(later + [i for i, _ in bulk])
+    for i in later:
+        number, values = parsed[i]
+        record = found[i]
+        if record is None and options.match_by:
+            record = matcher.again(values)
+        slots[i] = _one_row(ctx, importer, options, columns, matcher, number, values, record)
+    return [slot for slot in slots if slot is not None]
+
+
+def _bulk_create(
+    ctx: CallerContext,
+    importer: Importer,
+    options: ImportOptions,
+    matcher: _Matcher,
+    parsed: list[tuple[int, dict[str, str]]],
+    bulk: list[tuple[int, Any]],
+    slots: list[dict[str, Any] | None],
+) -> bool:
+    """Create the prepared rows under one savepoint and one flush; ``False`` (and nothing
+    kept) if any of them fails."""
+    session = ctx.session
+    savepoint = session.begin_nested()
+    try:
+        with session.no_autoflush, events.deferred(ctx) as pending:
+            made = [(i, importer.create(ctx, options.variant, p)) for i, p in bulk]
+        session.flush()
+        events.fire(ctx, pending)
+        session.flush()
+    except (GatewayError, RowInvalid, IntegrityError):
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    for i, record in made:
+        number, values = parsed[i]
+        slots[i] = _result(
+            number,
+            Outcome.CREATED,
+            record_id=record.id,
+            after_hash=fingerprint(importer.snapshot(ctx, record)),
+        )
+        matcher.remember(values, record)
+    return True
+
+
+def _require(columns: Mapping[str, ImportColumn], values: Mapping[str, str]) -> None:
+    missing = [c for c in columns.values() if c.required and not values.get(c.key)]
+    if missing:
+        raise RowInvalid([CellError("REQUIRED", f"{c.label} is required", c.key) for c in missing])
+
+
+def _result(number: int, outcome: Outcome, **given: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "row": number,
+        "outcome": outcome.value,
+        "record_id": None,
+        "errors": None,
+        "cells": None,
+        "before": None,
+        "after_hash": None,
+        "undo": None,
+    }
+    result.update(given)
+    if result["errors"] is not None:
+        result["errors"] = [e.as_json() for e in result["errors"]]
+        result["cells"] = dict(result["cells"] or {})
+    return result
+
+
 def _one_row(
     ctx: CallerContext,
     importer: Importer,
@@ -236,16 +345,7 @@ def _one_row(
     values: Mapping[str, str],
     record: Any | CellError | None,
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "row": number,
-        "outcome": Outcome.FAILED.value,
-        "record_id": None,
-        "errors": None,
-        "cells": None,
-        "before": None,
-        "after_hash": None,
-        "undo": None,
-    }
+    """One row under its own savepoint: an update, or a create replayed alone."""
     session = ctx.session
     savepoint = session.begin_nested()
     try:
@@ -257,31 +357,28 @@ def _one_row(
             raise RowInvalid(
                 [CellError("CONFLICT", "a record with this value exists", options.match_by[0])]
             )
-        target: Any
+        before = None
         if record is None:
-            missing = [c for c in columns.values() if c.required and not values.get(c.key)]
-            if missing:
-                raise RowInvalid(
-                    [CellError("REQUIRED", f"{c.label} is required", c.key) for c in missing]
-                )
-            target = importer.create(ctx, options.variant, values)
+            _require(columns, values)
+            target = importer.create(
+                ctx, options.variant, importer.prepare(ctx, options.variant, values)
+            )
             outcome = Outcome.CREATED
         else:
             target = record
-            before = importer.snapshot(ctx, target)
+            image = importer.snapshot(ctx, target)
             changed = importer.update(ctx, target, values)
             outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-            if changed:
-                result["before"] = before
+            before = image if changed else None
         session.flush()
-        result["record_id"] = target.id
-        if outcome is not Outcome.UNCHANGED:
-            result["after_hash"] = fingerprint(importer.snapshot(ctx, target))
+        after = (
+            fingerprint(importer.snapshot(ctx, target))
+            if outcome is not Outcome.UNCHANGED
+            else None
+        )
         savepoint.commit()
-        matcher.remember(values, target)
-        result["outcome"] = outcome.value
     except (GatewayError, RowInvalid, IntegrityError) as exc:
         savepoint.rollback()
-        result["errors"] = [e.as_json() for e in _errors_of(exc, columns)]
-        result["cells"] = dict(values)
-    return result
+        return _result(number, Outcome.FAILED, errors=_errors_of(exc, columns), cells=values)
+    matcher.remember(values, target)
+    return _result(number, outcome, record_id=target.id, before=before, after_hash=after)

@@ -115,8 +115,15 @@ class Importer(Protocol):
         """The records ``ctx`` may see whose ``key`` is one of ``values`` (one query)."""
         ...
 
-    def create(self, ctx: CallerContext, variant: str, row: Mapping[str, str]) -> Any:
-        """Create a record from a row through the module's own create service."""
+    def prepare(self, ctx: CallerContext, variant: str, row: Mapping[str, str]) -> Any:
+        """A new record's input from a row, checked as far as it can be without writing:
+        raises :class:`RowInvalid` with every problem of the row, changes nothing."""
+        ...
+
+    def create(self, ctx: CallerContext, variant: str, prepared: Any) -> Any:
+        """Create a record from :meth:`prepare`'s input through the module's own create
+        service. Imports call it for many rows before one flush (record events are deferred
+        meanwhile); a failure rolls the chunk back and it is replayed row by row."""
         ...
 
     def update(self, ctx: CallerContext, record: Any, row: Mapping[str, str]) -> bool:

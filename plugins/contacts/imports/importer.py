@@ -136,8 +136,11 @@ class ContactImporter:
     def creatable(self, variant: str) -> bool:
         return variant != cols.DOCUMENTS
 
-    def create(self, ctx: CallerContext, variant: str, row: Mapping[str, str]) -> Any:
-        return services.create_contact(ctx, contact_data(ctx, variant, row))
+    def prepare(self, ctx: CallerContext, variant: str, row: Mapping[str, str]) -> Any:
+        return contact_data(ctx, variant, row)
+
+    def create(self, ctx: CallerContext, variant: str, prepared: Any) -> Any:
+        return services.create_contact(ctx, prepared)
 
     def update(self, ctx: CallerContext, record: Any, row: Mapping[str, str]) -> bool:
         before = self.snapshot(ctx, record)
