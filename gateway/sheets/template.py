@@ -162,9 +162,9 @@ def render_template(context: Any, template: SheetTemplate) -> bytes:
         validation.add(f"{letter}2:{letter}{VALIDATED_ROWS + 1}")
         data.add_data_validation(validation)
     if template.rows is not None:
-        for number, values in enumerate(template.rows(context), start=2):
+        for number, prefilled in enumerate(template.rows(context), start=2):
             for index, column in enumerate(columns, start=1):
-                put(data.cell(row=number, column=index), values.get(column.key))
+                put(data.cell(row=number, column=index), prefilled.get(column.key))
     data.freeze_panes = "A2"
     _legend(workbook, template)
     return to_bytes(workbook)

@@ -44,7 +44,7 @@ def clean_name(name: str, field: str = "name") -> str:
     return clean
 
 
-def listed() -> Select[tuple[Zone]]:
+def listed() -> Select[Zone]:
     return select(Zone).order_by(Zone.name, Zone.id)
 
 
