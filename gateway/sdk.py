@@ -94,6 +94,7 @@ from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
 from gateway.imports import CellError, ImportColumn, Importer, RowInvalid
+from gateway.imports.jobs import IMPORT_PERMISSION
 from gateway.jobs import (
     JobError,
     JobFailed,
@@ -119,6 +120,7 @@ from gateway.sheets import (
     render_template,
     write_results,
 )
+from gateway.sheets.results import CellError as ResultCellError
 from gateway.tenancy import companies
 from gateway.tenancy.companies_api import CompanyBranchType, ManagingCompanyType
 from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant
@@ -128,6 +130,7 @@ from gateway.text import printable
 
 __all__ = [
     "BATCH",
+    "IMPORT_PERMISSION",
     "LONG_TEXT",
     "SYSTEM",
     "XLSX_MIME",
@@ -197,6 +200,7 @@ __all__ = [
     "RecordChange",
     "RecordShare",
     "RequestContext",
+    "ResultCellError",
     "RowInvalid",
     "Selected",
     "Shaped",

@@ -13,7 +13,7 @@ are inline when they fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,8 @@ INLINE_LIMIT = 255
 VALIDATED_ROWS = 10_000
 
 Choices = Callable[[Any], Sequence[str]]
+#: Rows a template starts with, read for the caller: ``{column key: value}`` each.
+Prefill = Callable[[Any], Iterable[Mapping[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,14 @@ class SheetTemplate:
     description: str = ""
     #: Extra lines for the legend (how to fill the sheet).
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Rows filled in below the header (e.g. the zones as they are, to edit and send
+    #: back); read through the caller's context. ``None``: an empty sheet.
+    rows: Prefill | None = None
 
     @property
     def filename(self) -> str:
-        return f"{self.entity}-{self.variant}-template.xlsx"
+        parts = [p for p in (self.entity, self.variant) if p]
+        return f"{'-'.join(parts)}-template.xlsx"
 
 
 def visible_columns(context: Any, template: SheetTemplate) -> list[SheetColumn]:
@@ -155,6 +161,10 @@ def render_template(context: Any, template: SheetTemplate) -> bytes:
         )
         validation.add(f"{letter}2:{letter}{VALIDATED_ROWS + 1}")
         data.add_data_validation(validation)
+    if template.rows is not None:
+        for number, prefilled in enumerate(template.rows(context), start=2):
+            for index, column in enumerate(columns, start=1):
+                put(data.cell(row=number, column=index), prefilled.get(column.key))
     data.freeze_panes = "A2"
     _legend(workbook, template)
     return to_bytes(workbook)

@@ -16,12 +16,22 @@ from gateway.sdk import (
     DashboardFigure,
     DashboardPeriods,
     Importer,
+    JobKind,
     Permission,
     PluginInfo,
     SheetTemplate,
     hookimpl,
 )
-from plugins.contacts import api, assignments, dashboard, demo, hookspecs, templates, webforms
+from plugins.contacts import (
+    api,
+    assignments,
+    dashboard,
+    demo,
+    hookspecs,
+    templates,
+    webforms,
+    zones,
+)
 from plugins.contacts.imports import ContactImporter
 from plugins.contacts.models import (
     Contact,
@@ -70,6 +80,8 @@ def crm_models() -> Sequence[type[Any]]:
         CustomValue,
         WebForm,
         ContactAssignment,
+        zones.Zone,
+        zones.ZoneUser,
     ]
 
 
@@ -106,12 +118,12 @@ def crm_graphql_types() -> Sequence[type[Any]]:
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return [*api.QUERY_FIELDS, *webforms.QUERY_FIELDS]
+    return [*api.QUERY_FIELDS, *webforms.QUERY_FIELDS, *zones.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return [*api.MUTATION_FIELDS, *webforms.MUTATION_FIELDS]
+    return [*api.MUTATION_FIELDS, *webforms.MUTATION_FIELDS, *zones.MUTATION_FIELDS]
 
 
 @hookimpl
@@ -133,4 +145,9 @@ def crm_dashboard_figures(
 
 @hookimpl
 def crm_sheet_templates() -> Sequence[SheetTemplate]:
-    return templates.TEMPLATES
+    return [*templates.TEMPLATES, zones.ZONES]
+
+
+@hookimpl
+def crm_job_kinds() -> Sequence[JobKind]:
+    return zones.KINDS

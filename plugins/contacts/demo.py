@@ -33,6 +33,7 @@ from plugins.contacts.models import (
     TagGrant,
 )
 from plugins.contacts.services import refresh_search
+from plugins.contacts.zones.models import Zone, ZoneUser
 
 CRUD = ["read", "create", "update"]
 #: Demo profiles that may import and mass-manage by spreadsheet (``core.imports.run``).
@@ -180,6 +181,7 @@ def seed(session: Session, tenant: DemoTenant) -> None:
         profile = tenant.profiles.get(profile_name)
         if profile is not None:
             grant(session, profile, ["core.imports.run"])
+    _zones(session, tenant)
     if session.scalar(select(Contact.id).where(Contact.tenant_id == tenant.id).limit(1)):
         return
     ids = tenant.id
@@ -335,3 +337,17 @@ def _assign(session: Session, tenant: DemoTenant) -> None:
                 )
             )
     session.flush()
+
+
+def _zones(session: Session, tenant: DemoTenant) -> None:
+    """The zones the demo contacts name ("north", "south"), each with a rep (MISSION M6)."""
+    if session.scalar(select(Zone.id).where(Zone.tenant_id == tenant.id).limit(1)):
+        return
+    for name, email in (("north", "rep1@demo.test"), ("south", "rep2@demo.test")):
+        user = tenant.users.get(email)
+        if user is None:
+            continue
+        zone = Zone(tenant_id=tenant.id, name=name)
+        session.add(zone)
+        session.flush()
+        session.add(ZoneUser(zone_id=zone.id, user_id=user.id, tenant_id=tenant.id))
