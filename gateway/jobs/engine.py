@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.jobs.execute import execute
-from gateway.jobs.models import Job, JobStatus
+from gateway.jobs.models import periodic_tick
 from gateway.jobs.queue import QUEUE, TASK, enqueue
 
 if TYPE_CHECKING:
@@ -107,18 +107,9 @@ def _periodic(app: procrastinate.App, gateway: Gateway, kind: JobKind) -> None:
 
 
 def _queue_tick(gateway: Gateway, kind: JobKind, at: datetime) -> int | None:
-    key = f"{kind.name}@{at.isoformat()}"
     try:
         with gateway.db.transaction() as session:
-            job = Job(
-                kind=kind.name,
-                params={},
-                periodic_key=key,
-                status=JobStatus.QUEUED,
-                max_attempts=kind.max_attempts,
-                run_after=at,
-                errors=[],
-            )
+            job = periodic_tick(kind.name, kind.max_attempts, at)
             session.add(job)
             session.flush()
             return job.id

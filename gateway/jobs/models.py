@@ -61,3 +61,17 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def periodic_tick(kind: str, max_attempts: int, at: datetime) -> Job:
+    """The job of a periodic kind's tick at ``at``: no user, and a ``periodic_key`` that is
+    unique, so each tick is queued once however many runners or workers notice it."""
+    return Job(
+        kind=kind,
+        params={},
+        periodic_key=f"{kind}@{at.isoformat()}",
+        status=JobStatus.QUEUED,
+        max_attempts=max_attempts,
+        run_after=at,
+        errors=[],
+    )

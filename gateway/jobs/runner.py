@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from gateway.db import utcnow
 from gateway.jobs.execute import _tell, execute
 from gateway.jobs.handle import LIVE, JobError
-from gateway.jobs.models import Job, JobStatus
+from gateway.jobs.models import Job, JobStatus, periodic_tick
 from gateway.jobs.queue import WAKE
 
 if TYPE_CHECKING:
@@ -95,19 +95,10 @@ def tick_periodic(gateway: Gateway, now: datetime | None = None) -> list[int]:
         if kind.schedule is None:
             continue
         tick = croniter(kind.schedule, now + timedelta(seconds=1)).get_prev(datetime)
-        key = f"{kind.name}@{tick.isoformat()}"
+        job = periodic_tick(kind.name, kind.max_attempts, tick)
         with gateway.db.transaction() as session:
-            if session.scalar(select(Job.id).where(Job.periodic_key == key)) is not None:
+            if session.scalar(select(Job.id).where(Job.periodic_key == job.periodic_key)):
                 continue
-            job = Job(
-                kind=kind.name,
-                params={},
-                periodic_key=key,
-                status=JobStatus.QUEUED,
-                max_attempts=kind.max_attempts,
-                run_after=tick,
-                errors=[],
-            )
             try:
                 with session.begin_nested():
                     session.add(job)
