@@ -95,6 +95,7 @@ from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
 from gateway.imports import CellError, ImportColumn, Importer, RowInvalid
 from gateway.imports.jobs import IMPORT_PERMISSION
+from gateway.iterables import batched
 from gateway.jobs import (
     JobError,
     JobFailed,
@@ -221,6 +222,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "batched",
     "changed_rows",
     "check_filterable_fields",
     "check_text",

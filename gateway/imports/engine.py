@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import insert
@@ -41,18 +40,12 @@ from gateway.imports.spec import (
     RowInvalid,
     RowPolicy,
 )
+from gateway.iterables import batched
 
 #: Rows looked up and written together (one match query per key and chunk).
 CHUNK = 500
 
 Progress = Callable[[int], None]
-
-
-def batched(items: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
-    """``itertools.batched`` (Python 3.12) for 3.11."""
-    iterator = iter(items)
-    while chunk := tuple(islice(iterator, size)):
-        yield chunk
 
 
 def fingerprint(image: Mapping[str, Any]) -> str:

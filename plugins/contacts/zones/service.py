@@ -4,10 +4,8 @@ predicate on every statement, and named explicitly in every user lookup)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
-from typing import TypeVar
 
 from sqlalchemy import Select, delete, func, select
 
@@ -18,22 +16,13 @@ from gateway.sdk import (
     Profile,
     ProfileKind,
     User,
+    batched,
     check_text,
 )
 from plugins.contacts.zones.models import NAME_LENGTH, Zone, ZoneUser
 
 #: Values per ``IN (...)`` lookup.
 CHUNK = 500
-
-
-T = TypeVar("T")
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """``itertools.batched`` (Python 3.12), for 3.11."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def clean_name(name: str, field: str = "name") -> str:
