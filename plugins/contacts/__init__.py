@@ -16,12 +16,22 @@ from gateway.sdk import (
     DashboardFigure,
     DashboardPeriods,
     Importer,
+    JobKind,
     Permission,
     PluginInfo,
     SheetTemplate,
     hookimpl,
 )
-from plugins.contacts import api, assignments, dashboard, demo, hookspecs, templates, webforms
+from plugins.contacts import (
+    api,
+    assignments,
+    dashboard,
+    demo,
+    hookspecs,
+    reassign,
+    templates,
+    webforms,
+)
 from plugins.contacts.imports import ContactImporter
 from plugins.contacts.models import (
     Contact,
@@ -97,6 +107,11 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
 @hookimpl
 def crm_importers() -> Sequence[Importer]:
     return [ContactImporter()]
+
+
+@hookimpl
+def crm_job_kinds() -> Sequence[JobKind]:
+    return reassign.KINDS
 
 
 @hookimpl
