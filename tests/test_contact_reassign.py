@@ -269,9 +269,7 @@ def test_multi_select_and_filters(gateway, as_, world):
     del b
 
 
-def test_a_rep_moves_only_what_they_may_write_and_counts_only_what_they_see(
-    gateway, as_, world
-):
+def test_a_rep_moves_only_what_they_may_write_and_counts_only_what_they_see(gateway, as_, world):
     """rep1 takes rep2's Iberia clients: a private one rep1 cannot see (never counted), a
     public read-only one (seen, skipped), a public writable one (moves)."""
     admin, rep1, c = as_("admin"), as_("rep1"), world["client"]
@@ -354,9 +352,7 @@ def _task(admin, world, owner, day, contact_id, suffix=""):
     from gateway.graphql.common import parse_global_id
 
     pk = parse_global_id(contact_id, "Contact") if contact_id else 0
-    r = admin(
-        NOTE, {"t": f"Task {day} {world['mark']}{suffix}", "b": f"contact:{pk}", "o": owner}
-    )
+    r = admin(NOTE, {"t": f"Task {day} {world['mark']}{suffix}", "b": f"contact:{pk}", "o": owner})
     assert r.errors == [], r.errors
     return r.data["createNote"]["note"]["id"]
 
@@ -450,3 +446,16 @@ def test_the_job_is_all_or_nothing(gateway, as_, world):
     assert job["counts"] == {}
     assert placed(admin, world["mark"]) == before
     assert set(_task_owners(admin, world).values()) == {"rep1"}
+
+
+def test_hook_crm_count_tasks_to_reassign(as_, world):
+    """The previews ask the modules that own tasks, summed; what a caller may not change
+    (here: another rep's private tasks) is not counted for them."""
+    admin, rep1, users = as_("admin"), as_("rep1"), world["users"]
+    _task(admin, world, users["rep2"], "2026-05-01", None)
+    _task(admin, world, users["rep2"], "2026-05-02", None)
+    tasks = {"fromUserId": users["rep2"], "toUserId": users["rep1"]}
+    assert admin(TASKS_PREVIEW, {"i": tasks}).data["reassignTasksPreview"] == {"tasks": 2}
+    assert rep1(TASKS_PREVIEW, {"i": tasks}).data["reassignTasksPreview"] == {"tasks": 0}
+    window = {**tasks, "startsAfter": "2026-05-02T00:00:00Z"}
+    assert admin(TASKS_PREVIEW, {"i": window}).data["reassignTasksPreview"] == {"tasks": 1}

@@ -97,9 +97,7 @@ def check(ctx: CallerContext, ask: ClientMove) -> None:
     if origin.orphans and origin.user_id is not None:
         raise BadUserInput("orphans have no origin user", field="origin.userId")
     if origin.user_id is None and not origin.orphans and not origin.zones:
-        raise BadUserInput(
-            "name an origin user, orphans or zones", field="origin.userId"
-        )
+        raise BadUserInput("name an origin user, orphans or zones", field="origin.userId")
     if origin.user_id is not None:
         get_user(ctx.session, ctx.tenant_id, origin.user_id, "origin.userId")  # may be inactive
     if ask.same_company:

@@ -42,8 +42,10 @@ def _ids(values: list[strawberry.ID] | None, field: str) -> tuple[int, ...] | No
     return tuple(parse_global_id(v, "Contact", field) for v in values)
 
 
-@strawberry.input(description="Whose clients move: a managing company and its user, its "
-                  "orphans (clients without a user there), and/or zones.")
+@strawberry.input(
+    description="Whose clients move: a managing company and its user, its "
+    "orphans (clients without a user there), and/or zones."
+)
 class ReassignOriginInput:
     managing_company_id: strawberry.ID
     user_id: strawberry.ID | None = strawberry.field(
