@@ -34,6 +34,7 @@ from gateway.access.reads import (
     refers_to_visible,
     unreadable_fields,
     visible_rows,
+    writable_rows,
 )
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user, grant
@@ -283,6 +284,7 @@ __all__ = [
     "unreadable_fields",
     "utcnow",
     "visible_rows",
+    "writable_rows",
     "write_results",
     "writes",
 ]

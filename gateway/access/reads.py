@@ -67,6 +67,19 @@ def full_access_rows(access: Any, model: type[Any]) -> ColumnElement[bool]:
     return access.predicate(entity, Mode.FULL)
 
 
+def writable_rows(access: Any, model: type[Any]) -> ColumnElement[bool]:
+    """The condition on ``model`` that keeps the records the caller may *change*: the write
+    predicate the flush check applies, for mass operations that must count and pick exactly
+    the rows they will be allowed to write (a count that included read-only rows would
+    promise what the flush then refuses)."""
+    if access is None:
+        return true()
+    entity = access.registry.entity_of_model.get(model)
+    if entity is None:
+        return access.read_criteria(model)
+    return access.predicate(entity, Mode.WRITE)
+
+
 @dataclass(frozen=True)
 class VisibleRows:
     """A model's table under an alias of its own, and the condition that keeps the rows the

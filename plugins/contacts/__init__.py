@@ -28,6 +28,7 @@ from plugins.contacts import (
     dashboard,
     demo,
     hookspecs,
+    reassign,
     templates,
     webforms,
     zones,
@@ -112,6 +113,11 @@ def crm_importers() -> Sequence[Importer]:
 
 
 @hookimpl
+def crm_job_kinds() -> Sequence[JobKind]:
+    return [*reassign.KINDS, *zones.KINDS]
+
+
+@hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
     return [ContactNode]
 
@@ -146,8 +152,3 @@ def crm_dashboard_figures(
 @hookimpl
 def crm_sheet_templates() -> Sequence[SheetTemplate]:
     return [*templates.TEMPLATES, zones.ZONES]
-
-
-@hookimpl
-def crm_job_kinds() -> Sequence[JobKind]:
-    return zones.KINDS

@@ -5,7 +5,7 @@ plus settings, export, duplicates and photos. The resolvers live in :mod:`.queri
 
 from __future__ import annotations
 
-from plugins.contacts import assignment_api
+from plugins.contacts import assignment_api, reassign
 from plugins.contacts.customfields_api import (
     contact_custom_fields,
     create_contact_custom_field,
@@ -43,6 +43,7 @@ QUERY_FIELDS = [
     tags,
     contact_custom_fields,
     contact_duplicates,
+    *reassign.QUERY_FIELDS,
 ]
 MUTATION_FIELDS = [
     create_contact,
@@ -57,4 +58,5 @@ MUTATION_FIELDS = [
     create_contact_custom_field,
     delete_contact_custom_field,
     *assignment_api.MUTATION_FIELDS,
+    *reassign.MUTATION_FIELDS,
 ]

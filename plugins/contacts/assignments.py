@@ -176,3 +176,41 @@ def matching(tenant_id: int, company_id: int | None, user_id: int | None) -> Col
     if user_id is not None:
         conditions.append(ContactAssignment.user_id == user_id)
     return exists().where(*conditions)
+
+
+def check_assignable(ctx: CallerContext, data: AssignmentData) -> AssignmentData:
+    """The checks :func:`assign` makes, once for a mass operation: the caller may write
+    ``Contact.assignments`` (field rules), and the company, branch and user are valid."""
+    check_writable_fields(ctx.access, "Contact", {FIELD})
+    return _checked(ctx, data)
+
+
+def move(
+    ctx: CallerContext,
+    contact: Contact,
+    origin_company_id: int,
+    destination: AssignmentData,
+    *,
+    keep_origin: bool,
+) -> None:
+    """Reassign one client from its managing company ``origin_company_id`` to
+    ``destination`` (MISSION M7; ``contact.assignments`` loaded, ``destination`` checked by
+    :func:`check_assignable`). Same company: its assignment there gets the destination
+    user (created if it had none: an orphan). Different companies: the destination
+    company's assignment gets the user (created if none) and the origin's is removed unless
+    ``keep_origin``. Write access to the contact is checked at flush, as for :func:`assign`.
+    """
+    rows = {row.company_id: row for row in contact.assignments}
+    target = rows.get(destination.company_id)
+    if target is None:
+        row = _row(ctx, destination)
+        row.contact_id = contact.id  # the flush checks write access through it
+        contact.assignments.append(row)
+    else:
+        target.user_id, target.branch_id = destination.user_id, destination.branch_id
+        target.assigned_by_id, target.assigned_at = ctx.user_id, utcnow()
+    origin = rows.get(origin_company_id)
+    if origin is not None and origin_company_id != destination.company_id and not keep_origin:
+        contact.assignments.remove(origin)
+        ctx.session.delete(origin)  # explicit, so the flush checks it like unassign
+    events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, contact, frozenset({FIELD}))

@@ -6,6 +6,7 @@ kernel's.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway.sdk import (
@@ -45,4 +46,79 @@ def crm_web_form_submission(
             if target != "LEAD":
                 return None
             return create_lead_from(context, values, source=f"web form: {form_name}")
+    """
+
+
+@hookspec
+def crm_reassign_tasks(
+    context: CallerContext,
+    company_id: int | None,
+    from_user_id: int,
+    to_user_id: int,
+    contact_ids: list[int] | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+) -> int:
+    """Give ``from_user_id``'s tasks to ``to_user_id`` (MISSION M7 "with tasks", M8).
+
+    The contacts module calls it inside a reassignment job's one transaction, as the user who
+    started the job: move only tasks that user may change (your session enforces it) and
+    raise a ``GatewayError`` to fail the whole job — nothing of it is kept, the clients'
+    assignments included. Every enabled module that owns tasks answers; the answers are
+    **summed** (calendar tasks, and any other module's, all move). With no module
+    answering, nothing moves and the job reports 0. A client reassignment calls it once per
+    batch of moved clients (up to 500 ids), so it may be called several times per job.
+
+    :param context: The job's caller context (the starting user's access).
+    :param company_id: The managing company the reassignment is for (tasks of its clients,
+        or filed under it), or ``None`` for any.
+    :param from_user_id: Whose tasks move (a user of the tenant, possibly inactive).
+    :param to_user_id: Who gets them (an active user of the tenant, not an assistant).
+    :param contact_ids: Only tasks of these clients (visible to the caller), or ``None``
+        for tasks of any client or of none.
+    :param starts_after: Only tasks starting at or after this instant (UTC), or ``None``.
+    :param starts_before: Only tasks starting before this instant (UTC), or ``None``.
+    :returns: How many tasks you moved (0 or ``None`` if none).
+
+    Example::
+
+        @hookimpl
+        def crm_reassign_tasks(context, company_id, from_user_id, to_user_id, contact_ids,
+                               starts_after, starts_before):
+            tasks = context.session.scalars(tasks_of(from_user_id, contact_ids, ...)).all()
+            for task in tasks:
+                task.assignee_id = to_user_id
+            return len(tasks)
+    """
+
+
+@hookspec
+def crm_count_tasks_to_reassign(
+    context: CallerContext,
+    company_id: int | None,
+    from_user_id: int,
+    contact_ids: list[int] | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+) -> int:
+    """Count the tasks :func:`crm_reassign_tasks` would move with the same arguments: the
+    confirmation count shown before a reassignment runs (``reassignTasksPreview``, and
+    ``reassignClientsPreview`` with ``withTasks``). Answers are summed, like the move's;
+    count exactly what your move would move, with the same SQL, and only what the caller
+    may see and change. Read only: write nothing.
+
+    :param context: The caller's context (a request's, or a job's).
+    :param company_id: As for ``crm_reassign_tasks``.
+    :param from_user_id: As for ``crm_reassign_tasks``.
+    :param contact_ids: As for ``crm_reassign_tasks``.
+    :param starts_after: As for ``crm_reassign_tasks``.
+    :param starts_before: As for ``crm_reassign_tasks``.
+    :returns: How many tasks would move (0 or ``None`` if none).
+
+    Example::
+
+        @hookimpl
+        def crm_count_tasks_to_reassign(context, company_id, from_user_id, contact_ids,
+                                        starts_after, starts_before):
+            return context.session.scalar(count_of(tasks_of(from_user_id, contact_ids, ...)))
     """

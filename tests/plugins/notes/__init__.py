@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
 from gateway import sdk
-from tests.plugins.notes import jobs
+from tests.plugins.notes import jobs, tasks
 from tests.plugins.notes.models import Note, NoteAssignment
 
 
@@ -220,6 +220,10 @@ def crm_access_controlled() -> list[sdk.AccessControlledEntity]:
             "note", Note, graphql_type="Note", graphql_factory=factory, assignments=assigned
         )
     ]
+
+
+crm_reassign_tasks = tasks.crm_reassign_tasks
+crm_count_tasks_to_reassign = tasks.crm_count_tasks_to_reassign
 
 
 @sdk.hookimpl
