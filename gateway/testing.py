@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from gateway.db import Base, Database, normalise_url
 
@@ -39,16 +40,42 @@ def temporary_database(directory: Path, server_url: str | None = None) -> Iterat
 
 
 def empty_database(db: Database) -> None:
-    """Delete every row of every mapped table (between tests; migrations stay applied)."""
+    """Delete every row of every mapped table (between tests; migrations stay applied) and
+    restart the id sequences.
+
+    On PostgreSQL plain ``DELETE``s with foreign-key triggers off for the session (tables in
+    any order) are ~10x faster than ``TRUNCATE`` on the handful of rows a test leaves — a
+    TRUNCATE replaces every table's files. Without the superuser right that takes, it falls
+    back to ``TRUNCATE ... CASCADE``."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if db.is_sqlite:
+    if db.is_sqlite:
+        with db.engine.begin() as conn:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (our table names)
-        else:
-            if conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is not None:
-                tables += ["procrastinate_jobs", "procrastinate_workers"]
-            quoted = ", ".join(f'"{t}"' for t in tables)
+        return
+    with db.engine.begin() as conn:
+        tables += conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename LIKE 'procrastinate%'"
+            )
+        ).all()
+        sequences = conn.scalars(
+            text(
+                "SELECT sequence_name FROM information_schema.sequences "
+                "WHERE sequence_schema = current_schema()"
+            )  # fmt: skip
+        ).all()
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (our table names)
+            for sequence in sequences:
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+    except DBAPIError:
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 

@@ -162,7 +162,7 @@ class Contact(Base):
     #: The universal search's folded text (lower-case, no accents) of the contact's own
     #: searched fields — names, emails, phones, fiscal ID, tags — for callers who may read
     #: them all; the same text one column per field for callers whose profile hides some
-    #: (``services.SEARCHED``). Never a related record's text: the company's name is read on
+    #: (``filtering.SEARCHED``). Never a related record's text: the company's name is read on
     #: the company itself, when the caller may see it. Deferred: lists never show them.
     search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     search_first_name: Mapped[str] = _search_column()
