@@ -20,7 +20,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Executable, Result, delete, event, select
+from sqlalchemy import Executable, Result, delete, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql.base import ExecutableOption
@@ -217,7 +217,7 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         entity = registry.entity_of_model.get(type(obj))
         if entity is None or not session.is_modified(obj, include_collections=False):
             continue
-        if id(obj) in created_here:  # inserted by this same unit of work: still the creator's
+        if _identity(obj) in created_here:  # inserted by this unit of work: still the creator's
             continue
         if get_history(obj, "tenant_id").has_changes():
             raise Forbidden("records cannot move between organisations")
@@ -271,9 +271,7 @@ def _assignment_changes(
         return set()
     created = session.info.get(CREATED_KEY, set())
     fresh = {
-        (type(o), getattr(o, "id", None))
-        for o in session.identity_map.values()
-        if id(o) in created and type(o) in registry.entity_of_model
+        (model, pk[0]) for model, pk, *_ in created if model in registry.entity_of_model and pk
     }
     for row, entity in changed:
         grant = entity.assignments
@@ -291,8 +289,15 @@ def _assignment_changes(
     return users
 
 
+def _identity(instance: Any) -> Any:
+    """A record's identity key (class, primary key, token): unlike ``id(instance)`` it stays
+    its own after the object is garbage-collected (a long import frees the records it
+    created; a later object may get the same ``id``)."""
+    return inspect(instance).identity_key
+
+
 def _on_inserted(session: Session, instance: Any) -> None:
-    session.info.setdefault(CREATED_KEY, set()).add(id(instance))
+    session.info.setdefault(CREATED_KEY, set()).add(_identity(instance))
 
 
 def _on_transaction_end(session: Session, transaction: Any) -> None:
