@@ -275,3 +275,19 @@ def test_undo_never_deletes_what_its_user_could_not_delete_by_hand(gateway, demo
     job = _run(rep1, file_id, gateway)
     assert _undo(rep1, job["importRun"]["id"], gateway).get("KEPT") == 1
     assert _lead(gateway, "Rep Lead") is not None
+
+
+def test_a_closed_lead_is_not_updated_by_import(gateway, demo, as_):
+    rep1 = as_("rep1")
+    closed = {"name": "Closed Lead", "email": "closed@import.test"}
+    assert rep1(CREATE_LEAD, {"input": closed}).data["createLead"]["errors"] == []
+    r = rep1(
+        """mutation($id: ID!) { markLeadUnsuitable(id: $id, reason: "no budget") {
+        errors { code } } }""",
+        {"id": _global_id(rep1, "Closed Lead")},
+    )
+    assert r.data["markLeadUnsuitable"]["errors"] == []
+    file_id = _send(rep1, ["Email", "Notes"], [["closed@import.test", "try again"]])
+    job = _run(rep1, file_id, gateway, mode="UPDATE", matchBy=["email"])
+    assert [e["code"] for e in _rows(job)[2]["errors"]] == ["CONFLICT"]
+    assert _lead(gateway, "Closed Lead").notes == ""
