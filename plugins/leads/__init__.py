@@ -12,11 +12,14 @@ from gateway.sdk import (
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
+    Importer,
     Permission,
     PluginInfo,
+    SheetTemplate,
     hookimpl,
 )
-from plugins.leads import api, dashboard, demo, services, webforms
+from plugins.leads import api, dashboard, demo, services, templates, webforms
+from plugins.leads.imports import LeadImporter
 from plugins.leads.models import (
     Lead,
     Opportunity,
@@ -76,6 +79,16 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             graphql_factory=lambda record: OpportunityNode(record=record),
         ),
     ]
+
+
+@hookimpl
+def crm_importers() -> Sequence[Importer]:
+    return [LeadImporter()]
+
+
+@hookimpl
+def crm_sheet_templates() -> Sequence[SheetTemplate]:
+    return templates.TEMPLATES
 
 
 @hookimpl

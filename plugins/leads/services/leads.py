@@ -129,6 +129,12 @@ def _apply_lead(lead: Lead, data: LeadData) -> None:
         lead.email = check.email(v["email"], "email") if (v["email"] or "").strip() else ""
     if "phone" in v:
         lead.phone = check.phone(v["phone"], "phone")[0] if (v["phone"] or "").strip() else ""
+    if "access" in v:  # set by imports (the field table's ``access`` column)
+        try:
+            lead.access = AccessLevel(v["access"]).value
+        except ValueError:
+            allowed = ", ".join(a.value for a in AccessLevel)
+            raise BadUserInput(f"access is one of {allowed}", field="access") from None
     if not lead.name:
         raise BadUserInput("a lead needs a name", field="name")
 
