@@ -64,7 +64,7 @@ def empty_database(db: Database) -> None:
             text(
                 "SELECT sequence_name FROM information_schema.sequences "
                 "WHERE sequence_schema = current_schema()"
-            )  # fmt: skip
+            )
         ).all()
     try:
         with db.engine.begin() as conn:
