@@ -297,7 +297,9 @@ def _identity(instance: Any) -> Any:
 
 
 def _on_inserted(session: Session, instance: Any) -> None:
-    session.info.setdefault(CREATED_KEY, set()).add(_identity(instance))
+    registry = session.info.get("crm_registry")
+    if registry is not None and type(instance) in registry.entity_of_model:
+        session.info.setdefault(CREATED_KEY, set()).add(_identity(instance))
 
 
 def _on_transaction_end(session: Session, transaction: Any) -> None:

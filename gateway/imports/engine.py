@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,12 +122,39 @@ class _Matcher:
 
 @dataclass
 class ImportReport:
-    """What :func:`run_import` did: the stored run, every row's result (in file order) and
-    how the file's header fed the columns (for the result workbook)."""
+    """What :func:`run_import` did: the stored run (its rows are ``ImportRow``s), the
+    errors of the failed rows by row number (for the result workbook; every other row read
+    was imported) and how the file's header fed the columns."""
 
     run: ImportRun
-    rows: list[dict[str, Any]]
+    failed: dict[int, list[dict[str, Any]]]
     header: HeaderMatch
+
+
+class _Spool:
+    """The rows' results, kept out of memory until they are stored: an import's memory
+    stays flat whatever the file's length (a temporary file; pickled chunks)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in rows())
+        self.counts = {o.value: 0 for o in Outcome}
+        self.failed: dict[int, list[dict[str, Any]]] = {}
+
+    def add(self, results: list[dict[str, Any]]) -> None:
+        for result in results:
+            self.counts[result["outcome"]] += 1
+            if result["errors"]:
+                self.failed[result["row"]] = result["errors"]
+        pickle.dump(results, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        self.file.seek(0)
+        with self.file:
+            while True:
+                try:
+                    yield from pickle.load(self.file)  # noqa: S301 (our own file)
+                except EOFError:
+                    return
 
 
 def run_import(
@@ -182,7 +211,7 @@ def run_import(
         job_id=job_id,
         unmatched_headers=list(match.unmatched),
     )
-    results: list[dict[str, Any]] = []
+    spool = _Spool()
     matcher = _Matcher(ctx, importer, options.match_by)
     outer = session.begin_nested()
     done = 0
@@ -193,36 +222,34 @@ def run_import(
             if options.match_by
             else [None] * len(parsed)
         )
-        results.extend(_chunk(ctx, importer, options, columns, matcher, parsed, found))
+        spool.add(_chunk(ctx, importer, options, columns, matcher, parsed, found))
         done += len(parsed)
         session.flush()
         if progress is not None:
             progress(done)
-    failed = sum(1 for r in results if r["outcome"] == Outcome.FAILED)
+    counts = spool.counts
     applied = not options.dry_run and not (
-        options.policy is RowPolicy.ALL_OR_NOTHING and failed > 0
+        options.policy is RowPolicy.ALL_OR_NOTHING and counts[Outcome.FAILED] > 0
     )
     if applied:
         outer.commit()
     else:
         outer.rollback()
-        for result in results:
-            result["before"] = result["after_hash"] = None
-            if result["outcome"] == Outcome.CREATED:
-                result["record_id"] = None
-
-    counts = {o: 0 for o in Outcome}
-    for result in results:
-        counts[result["outcome"]] += 1
-    run.total = len(results)
+    run.total = sum(counts.values())
     run.created, run.updated = counts[Outcome.CREATED], counts[Outcome.UPDATED]
     run.unchanged, run.failed = counts[Outcome.UNCHANGED], counts[Outcome.FAILED]
     run.applied = applied
     session.add(run)
     session.flush()
-    for part in batched(results, 1000):
-        session.execute(insert(ImportRow), [{**r, "run_id": run.id} for r in part])
-    return ImportReport(run, results, match)
+    for part in batched(spool.rows(), 1000):
+        for result in part:
+            result["run_id"] = run.id
+            if not applied:  # nothing was written: no records, no images
+                result["before"] = result["after_hash"] = None
+                if result["outcome"] == Outcome.CREATED:
+                    result["record_id"] = None
+        session.execute(insert(ImportRow), part)
+    return ImportReport(run, spool.failed, match)
 
 
 def _chunk(

@@ -16,7 +16,7 @@ from gateway.excel import XLSX_MIME
 from gateway.files.models import FilePurpose
 from gateway.files.services import open_file, store_file
 from gateway.imports.engine import ImportReport, run_import
-from gateway.imports.spec import ImportMode, ImportOptions, Outcome, RowPolicy
+from gateway.imports.spec import ImportMode, ImportOptions, RowPolicy
 from gateway.imports.undo import undo_import
 from gateway.jobs.handle import JobError, JobHandle, JobResult
 from gateway.sheets import FailedRow, read_table, write_results
@@ -49,11 +49,13 @@ def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> J
     source = open_file(ctx, params["file_id"])
     content, filename = source.content, source.name
     table = read_table(content, filename)
+    header = table.header
     rows = ((row.number, row.values) for row in table.rows)
+    del table  # the reader goes with its rows, before the result workbook reads the file again
     report = run_import(
         ctx,
         importer,
-        table.header,
+        header,
         rows,
         options,
         filename=filename,
@@ -65,16 +67,15 @@ def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> J
         ctx,
         f"{PurePath(filename).stem} - results.xlsx",
         XLSX_MIME,
-        _workbook(content, filename, report),
+        _workbook(content, filename, header, report),
         FilePurpose.GENERATED,
     )
     run = report.run
     run.result_file_id = results.id
     errors = [
-        JobError(e["code"], e["message"], row["row"], e["column"])
-        for row in report.rows
-        if row["errors"]
-        for e in row["errors"]
+        JobError(e["code"], e["message"], number, e["column"])
+        for number, found in sorted(report.failed.items())
+        for e in found
     ][:JOB_ERRORS]
     return JobResult(
         counts={
@@ -90,26 +91,25 @@ def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> J
     )
 
 
-def _workbook(content: bytes, filename: str, report: ImportReport) -> bytes:
-    """Imported / With errors / Summary, from a second pass over the file (rows are not
-    kept in memory): each error on the cell of the column it names."""
+def _workbook(
+    content: bytes, filename: str, header: list[str | None], report: ImportReport
+) -> bytes:
+    """Imported / With errors / Summary, from more passes over the file (rows are not kept
+    in memory; one reader at a time): each error on the cell of the column it names."""
     position = {key: i + 1 for i, key in enumerate(report.header.keys) if key is not None}
-    by_row = {r["row"]: r for r in report.rows}
-    table = read_table(content, filename)
+    failed_rows = report.failed
 
     def imported() -> Iterator[tuple[int, list[str | None]]]:
         for row in read_table(content, filename).rows:
-            found = by_row.get(row.number)
-            if found is not None and found["outcome"] != Outcome.FAILED.value:
+            if row.number not in failed_rows:
                 yield row.number, row.values
 
     def failed() -> Iterator[FailedRow]:
         for row in read_table(content, filename).rows:
-            found = by_row.get(row.number)
-            if found is not None and found["outcome"] == Outcome.FAILED.value:
+            found = failed_rows.get(row.number)
+            if found is not None:
                 errors = [
-                    ResultCellError(position.get(e["column"] or ""), e["message"])
-                    for e in found["errors"] or []
+                    ResultCellError(position.get(e["column"] or ""), e["message"]) for e in found
                 ]
                 yield FailedRow(row.number, row.values, errors)
 
@@ -122,7 +122,7 @@ def _workbook(content: bytes, filename: str, report: ImportReport) -> bytes:
         ("With errors", run.failed),
         ("Written", run.created + run.updated if run.applied else 0),
     ]
-    return write_results(table.header, imported(), failed(), summary)
+    return write_results(header, imported(), failed(), summary)
 
 
 def _undo(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> JobResult:

@@ -22,6 +22,10 @@ from gateway.excel import put, to_bytes
 from gateway.sheets.table import Cell
 
 ERROR_FILL = PatternFill("solid", start_color="F8CBAD")
+#: Bad cells that also get their message as a comment. openpyxl keeps comments in memory
+#: until the file is saved, so past this many rows a bad cell is only filled (its message
+#: stays in the row's "Errors" column): memory stays bounded for a file of bad rows.
+MAX_COMMENTED_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def write_results(
     bad = workbook.create_sheet("With errors")
     bad.freeze_panes = "A2"
     bad.append([_cell(bad, t, bold=True) for t in [*titles, "Errors"]])
-    for row in failed:
+    for index, row in enumerate(failed):
         by_column: dict[int, list[str]] = {}
         for error in row.errors:
             if error.column is not None:
@@ -76,7 +80,8 @@ def write_results(
             value = row.values[column - 1] if column <= len(row.values) else None
             cell = _cell(bad, value)
             if column in by_column:
-                cell.comment = Comment("\n".join(by_column[column]), "CRM")
+                if index < MAX_COMMENTED_ROWS:
+                    cell.comment = Comment("\n".join(by_column[column]), "CRM")
                 cell.fill = ERROR_FILL
             cells.append(cell)
         cells += [_cell(bad, None) for _ in range(len(header) - width)]

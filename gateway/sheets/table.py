@@ -58,8 +58,9 @@ class SheetLimits:
     #: Members in the zip (a real workbook has a dozen or two).
     max_members: int = 1_000
     #: Largest worksheet XML read by the fast reader (python-calamine, which holds the sheet
-    #: in memory); larger sheets are streamed by openpyxl, whose memory stays flat.
-    fast_read_bytes: int = 96 << 20
+    #: in memory: some 40k client rows, ~60 MiB); larger sheets are streamed by openpyxl,
+    #: whose memory stays flat — an import's peak memory is bounded whatever the file size.
+    fast_read_bytes: int = 16 << 20
 
 
 @dataclass(frozen=True)
