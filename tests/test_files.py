@@ -327,3 +327,31 @@ def test_media_types_are_labels_only():
     assert safe_content_type("Text/CSV; charset=utf-8") == "text/csv"
     assert safe_content_type("text/html\r\nSet-Cookie: x=1") == "application/octet-stream"
     assert safe_content_type(None) == "application/octet-stream"
+
+
+def test_a_periodic_job_purges_expired_files(as_, gateway):
+    """``core.purge_files`` runs hourly without a user (SQLite: the in-process runner's tick;
+    PostgreSQL: procrastinate's periodic deferrer runs the same function)."""
+    import pytest
+
+    from gateway.files.jobs import KINDS
+    from gateway.jobs import Job, run_pending
+
+    assert [k.schedule for k in KINDS] == ["17 * * * *"]
+    if not gateway.db.is_sqlite:
+        pytest.skip("PostgreSQL ticks come from procrastinate's periodic deferrer")
+    rep1 = as_("rep1")
+    upload(rep1, name="old.csv")
+    upload(rep1, name="new.csv")
+    with gateway.db.transaction() as session:
+        session.execute(
+            update(StoredFile)
+            .where(StoredFile.name == "old.csv")
+            .values(expires_at=utcnow() - timedelta(hours=1))
+        )
+    run_pending(gateway, now=utcnow())
+    with gateway.db.reading() as session:
+        names = session.scalars(select(StoredFile.name)).all()
+        purge = session.scalars(select(Job).where(Job.kind == "core.purge_files")).one()
+    assert names == ["new.csv"]
+    assert purge.result == {"counts": {"deleted": 1}}

@@ -21,6 +21,7 @@ from gateway.access.models import (
 from gateway.contract import JobKind, Permission, PluginInfo
 from gateway.core import api
 from gateway.files import graphql as files_api
+from gateway.files import jobs as files_jobs
 from gateway.files.models import StoredFile
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
@@ -113,7 +114,7 @@ def crm_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return imports_jobs.KINDS
+    return [*imports_jobs.KINDS, *files_jobs.KINDS]
 
 
 @hookimpl
