@@ -53,6 +53,7 @@ from gateway.access.models import ProfilePermission, RecordShare, SharingRule, U
 from gateway.identity.models import Profile, User
 from plugins.contacts.models import (
     Contact,
+    ContactAssignment,
     ContactEmail,
     ContactKind,
     ContactPhone,
@@ -192,9 +193,24 @@ def _grants(c: Any, shape: Shape, *, public: bool) -> list[ColumnElement[bool]]:
         alts.append(member(c.id, "shared", dialect))
     if rules:
         alts.append(member(c.owner_id, "rule_owners", dialect))
+    alts.append(_assigned(c, dialect, subs))
     if public:
         alts.append(c.access.in_(PUBLIC))
     return alts
+
+
+def _assigned(c: Any, dialect: str, subs: bool) -> ColumnElement[bool]:
+    """The assignment grant (a client assigned, per managing company, to the caller or to
+    someone below them), as the gateway's ``assigned_to``: a correlated EXISTS."""
+    a = ContactAssignment.__table__
+    who = a.c.user_id == bindparam("user_id")
+    if subs:
+        who = or_(who, member(a.c.user_id, "subs", dialect))
+    return exists(
+        select(a.c.contact_id).where(
+            a.c.contact_id == c.id, a.c.tenant_id == bindparam("tenant_id"), who
+        )
+    )
 
 
 def visible(table: Any, shape: Shape) -> ColumnElement[bool]:
