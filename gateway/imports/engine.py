@@ -72,7 +72,9 @@ class _Matcher:
 
     def __init__(self, ctx: CallerContext, importer: Importer, keys: Sequence[str]) -> None:
         self.ctx, self.importer, self.keys = ctx, importer, keys
-        self.written: dict[tuple[str, str], Any] = {}
+        #: Match value → id of the record this import wrote with it (ids, not records: a
+        #: long import must not hold every record it wrote).
+        self.written: dict[tuple[str, str], int] = {}
 
     def chunk(self, rows: Sequence[Mapping[str, str]]) -> list[Any | CellError | None]:
         found: list[Any | CellError | None] = [None] * len(rows)
@@ -84,7 +86,7 @@ class _Matcher:
                 if value is None:
                     continue
                 if (key, value) in self.written:
-                    found[i] = self.written[(key, value)]
+                    found[i] = self.importer.get(self.ctx, self.written[(key, value)])
                     pending.discard(i)
                 else:
                     wanted.setdefault(value, []).append(i)
@@ -110,14 +112,14 @@ class _Matcher:
         for key in self.keys:
             value = self.importer.match_value(key, row)
             if value is not None and (key, value) in self.written:
-                return self.written[(key, value)]
+                return self.importer.get(self.ctx, self.written[(key, value)])
         return None
 
     def remember(self, row: Mapping[str, str], record: Any) -> None:
         for key in self.keys:
             value = self.importer.match_value(key, row)
             if value is not None:
-                self.written[(key, value)] = record
+                self.written[(key, value)] = record.id
 
 
 @dataclass
