@@ -94,7 +94,7 @@ from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
-from gateway.imports import CellError, ImportColumn, Importer, RowInvalid
+from gateway.imports import CellError, ImportColumn, Importer, RowInvalid, records_by_id
 from gateway.imports.jobs import IMPORT_PERMISSION
 from gateway.iterables import batched
 from gateway.jobs import (
@@ -272,6 +272,7 @@ __all__ = [
     "published_as",
     "purge_expired",
     "read_table",
+    "records_by_id",
     "refers_to_visible",
     "render_template",
     "selected",

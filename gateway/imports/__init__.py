@@ -13,6 +13,7 @@ from gateway.imports.spec import (
     Outcome,
     RowInvalid,
     RowPolicy,
+    records_by_id,
 )
 from gateway.imports.undo import UndoReport, UndoResult, find_run, undo_import
 
@@ -34,6 +35,7 @@ __all__ = [
     "fingerprint",
     "fold",
     "match_header",
+    "records_by_id",
     "run_import",
     "suggest",
     "undo_import",

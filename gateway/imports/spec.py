@@ -153,3 +153,27 @@ class RowInvalid(Exception):
     def __init__(self, errors: Sequence[CellError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = list(errors)
+
+
+def records_by_id(
+    ctx: CallerContext, model: type[Any], type_name: str, values: set[str]
+) -> dict[str, list[Any]]:
+    """An importer's ``find`` for the ``id`` match key: each value (a global ID of
+    ``type_name`` or a plain key) → the record ``ctx`` may see, in one query. Values that
+    are not IDs match nothing."""
+    from sqlalchemy import select
+
+    from gateway.errors import BadUserInput
+    from gateway.graphql.common import parse_global_id
+
+    by_pk: dict[int, str] = {}
+    for value in values:
+        try:
+            pk = int(value) if value.isdigit() else parse_global_id(value, type_name)
+        except (BadUserInput, ValueError):
+            continue
+        by_pk[pk] = value
+    found: dict[str, list[Any]] = {}
+    for record in ctx.session.scalars(select(model).where(model.id.in_(by_pk))):
+        found.setdefault(by_pk[record.id], []).append(record)
+    return found

@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.sdk import (
-    BadUserInput,
     CallerContext,
     ImportColumn,
     check_writable_fields,
     customfields,
-    parse_global_id,
     plain_decimal,
+    records_by_id,
 )
 from plugins.contacts import assignments, services
 from plugins.contacts.fields import written_fields
@@ -109,16 +108,8 @@ class ContactImporter:
         session = ctx.session
         found: dict[str, list[Any]] = {}
         if key == "id":
-            by_pk: dict[int, str] = {}
-            for value in values:
-                try:
-                    pk = int(value) if value.isdigit() else parse_global_id(value, "Contact")
-                except BadUserInput:
-                    continue
-                by_pk[pk] = value
-            for contact in session.scalars(select(Contact).where(Contact.id.in_(by_pk))):
-                found.setdefault(by_pk[contact.id], []).append(contact)
-        elif key == "fiscalId":
+            return records_by_id(ctx, Contact, "Contact", values)
+        if key == "fiscalId":
             for contact in session.scalars(select(Contact).where(Contact.fiscal_id.in_(values))):
                 found.setdefault(contact.fiscal_id, []).append(contact)
         elif key == "email":

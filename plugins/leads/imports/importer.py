@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.sdk import (
-    BadUserInput,
     CallerContext,
     ImportColumn,
     check_writable_fields,
     get_writable,
-    parse_global_id,
+    records_by_id,
 )
 from plugins.leads import services
 from plugins.leads.imports import columns as cols
@@ -53,16 +52,8 @@ class LeadImporter:
         session = ctx.session
         found: dict[str, list[Any]] = {}
         if key == "id":
-            by_pk: dict[int, str] = {}
-            for value in values:
-                try:
-                    pk = int(value) if value.isdigit() else parse_global_id(value, "Lead")
-                except BadUserInput:
-                    continue
-                by_pk[pk] = value
-            for lead in session.scalars(select(Lead).where(Lead.id.in_(by_pk))):
-                found.setdefault(by_pk[lead.id], []).append(lead)
-        elif key == "email":
+            return records_by_id(ctx, Lead, "Lead", values)
+        if key == "email":
             for lead in session.scalars(select(Lead).where(func.lower(Lead.email).in_(values))):
                 found.setdefault(lead.email.casefold(), []).append(lead)
         return found
