@@ -167,3 +167,24 @@ def test_a_csv_with_semicolons_in_windows_1252_imports(gateway, demo, as_):
         assert (
             s.scalar(select(Contact.city).where(Contact.company_name == "Cañas S.L.")) == "Logroño"
         )
+
+
+def test_an_import_whose_module_was_switched_off_meanwhile_is_refused(gateway, demo, as_):
+    manager, admin = as_("manager"), as_("admin")
+    before = _count(gateway)
+    sent = upload(manager, _workbook(_rows(3)), name="late.xlsx")
+    r = manager(
+        START, {"input": {"fileId": sent.json()["id"], "entity": "contact", "variant": "company"}}
+    )
+    job_id = r.data["startImport"]["job"]["id"]
+    for module in ("invoices", "leads", "contacts"):  # dependents first
+        off = admin(
+            "mutation($m: String!) { setModuleEnabled(name: $m, enabled: false) { errors { code } } }",
+            {"m": module},
+        )
+        assert off.errors == [] and off.data["setModuleEnabled"]["errors"] == [], off.body
+    run_pending(gateway)
+    job = manager("query($id: ID!) { job(id: $id) { status errors { code } } }", {"id": job_id})
+    assert job.data["job"]["status"] == "FAILED"
+    assert [e["code"] for e in job.data["job"]["errors"]] == ["MODULE_DISABLED"]
+    assert _count(gateway) == before

@@ -12,11 +12,12 @@ from typing import Any
 
 from gateway.context import CallerContext
 from gateway.contract import JobKind
+from gateway.errors import ModuleDisabled
 from gateway.excel import XLSX_MIME
 from gateway.files.models import FilePurpose
 from gateway.files.services import open_file, store_file
 from gateway.imports.engine import ImportReport, run_import
-from gateway.imports.spec import ImportMode, ImportOptions, RowPolicy
+from gateway.imports.spec import Importer, ImportMode, ImportOptions, RowPolicy
 from gateway.imports.undo import undo_import
 from gateway.jobs.handle import JobError, JobHandle, JobResult
 from gateway.sheets import FailedRow, read_table, write_results
@@ -43,9 +44,19 @@ def options_of(params: Mapping[str, Any]) -> ImportOptions:
     )
 
 
+def importer_of(ctx: CallerContext, entity: str) -> Importer:
+    """The entity's importer, if its module is (still) on for the user's organisation: a
+    module switched off between the upload and the run refuses the job."""
+    registry = ctx.gateway.registry
+    if registry.entity_module.get(entity) not in ctx.enabled_modules:
+        raise ModuleDisabled(f"the module of {entity!r} is switched off", field="entity")
+    importer: Importer = registry.importers[entity]
+    return importer
+
+
 def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> JobResult:
     options = options_of(params)
-    importer = ctx.gateway.registry.importers[options.entity]
+    importer = importer_of(ctx, options.entity)
     source = open_file(ctx, params["file_id"])
     content, filename = source.content, source.name
     table = read_table(content, filename)
@@ -129,7 +140,7 @@ def _undo(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> JobResu
     from gateway.imports.undo import find_run
 
     run = find_run(ctx, int(params["run_id"]))
-    importer = ctx.gateway.registry.importers[run.entity]
+    importer = importer_of(ctx, run.entity)
     report = undo_import(ctx, importer, run.id, progress=job.progress)
     return JobResult(
         counts=dict(report.counts),
