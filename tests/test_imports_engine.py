@@ -298,3 +298,46 @@ def test_assign_by_document_numbers_then_undo(gateway, demo):
     _undo(gateway, "admin@demo.test", report["id"])
     with gateway.db.reading() as s:
         assert s.get(Contact, contact_id).assignments == []
+
+
+def test_a_reps_import_never_reveals_a_record_they_cannot_see(gateway, demo):
+    """Results, errors and counts are the same whether a hidden record exists or not."""
+    from plugins.contacts.models import ContactEmail, ContactKind
+
+    rep2 = _pk(gateway, "rep2@demo.test")
+    with gateway.db.reading() as s:
+        hidden = s.scalars(
+            select(Contact).where(
+                Contact.owner_id == rep2,
+                Contact.access == "PRIVATE",
+                Contact.kind == ContactKind.COMPANY,
+            )
+        ).first()
+        assert hidden is not None
+        hidden_name = hidden.company_name
+        hidden_email = s.scalar(
+            select(ContactEmail.address).where(ContactEmail.contact_id == hidden.id)
+        )
+    assert hidden_email is not None
+    # CREATE with a match key: a visible match would be CONFLICT; a hidden one is no match.
+    created = _run(
+        gateway,
+        "rep1@demo.test",
+        ["Company", "Email"],
+        [["Shadow SL", hidden_email], ["Shadow Two SL", "nobody@nowhere.test"]],
+        match_by=("email",),
+    )
+    assert [r[1] for r in created["rows"]] == ["CREATED", "CREATED"]
+    # A person's company named by a hidden company's name reads as a missing one.
+    people = _run(
+        gateway,
+        "rep1@demo.test",
+        ["First name", "Company"],
+        [["Ana", hidden_name], ["Luis", "No Such Company Ltd"]],
+        variant="individual",
+    )
+    errors = [r[2] for r in people["rows"]]
+    assert errors[0][0]["code"] == errors[1][0]["code"] == "NOT_FOUND"
+    assert errors[0][0]["message"].replace(hidden_name, "X") == errors[1][0]["message"].replace(
+        "No Such Company Ltd", "X"
+    )
