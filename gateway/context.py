@@ -23,12 +23,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gateway.access.enforcement import AccessContext, access_of, scope_session
 from gateway.access.scope import AccessScope
-from gateway.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from gateway.errors import Busy, Conflict, Forbidden, NotFound, Unauthenticated
 from gateway.identity.models import Profile, User
 from gateway.identity.services import Caller
 from gateway.tenancy import services as tenancy
@@ -194,6 +194,14 @@ class CallerContext:
         except IntegrityError as exc:
             session.rollback()
             raise Conflict("this conflicts with an existing record or one just changed") from exc
+        except OperationalError as exc:
+            session.rollback()
+            if "database is locked" in str(exc.orig):  # SQLite's busy timeout ran out
+                raise Busy(
+                    "the database is busy with a long write (an import?); nothing was "
+                    "changed — try again shortly"
+                ) from exc
+            raise
         except BaseException:
             session.rollback()
             raise

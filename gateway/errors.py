@@ -19,6 +19,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     MODULE_DISABLED = "MODULE_DISABLED"
     RATE_LIMITED = "RATE_LIMITED"
+    #: The database is taken by a long write (SQLite's one write lock, e.g. during an
+    #: import): nothing was changed; try again shortly.
+    BUSY = "BUSY"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     #: The HTTP request is not a well-formed GraphQL-over-HTTP request (bad JSON, encoding,
@@ -81,6 +84,10 @@ class ModuleDisabled(GatewayError):
 
 class RateLimited(GatewayError):
     code = ErrorCode.RATE_LIMITED
+
+
+class Busy(GatewayError):
+    code = ErrorCode.BUSY
 
 
 class PayloadTooLarge(GatewayError):

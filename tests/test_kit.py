@@ -114,3 +114,23 @@ def test_a_loader_fetches_each_key_once():
     assert loader.prime([1, 2, 3, None, 2]) == {1: "1", 2: "2", 3: None}
     assert loader.get(2) == "2" and loader.get(3) is None and loader.get(4) == "4"
     assert calls == [[1, 2, 3], [4]]
+
+
+def test_a_locked_database_is_busy_not_an_internal_error(gateway, demo):
+    """SQLite's busy timeout running out (a long import holds the write lock) is BUSY: a
+    typed error saying nothing changed, which jobs retry like any transient failure."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from gateway.errors import Busy
+
+    ctx = _acting_for(gateway, "admin", write=True)
+    try:
+        with pytest.raises(Busy) as raised, ctx.transaction():
+            raise OperationalError(
+                "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+            )
+    finally:
+        ctx.close()
+    assert raised.value.code.value == "BUSY"

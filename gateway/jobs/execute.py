@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from gateway.context import CallerContext, Via
-from gateway.errors import GatewayError, ModuleDisabled, NotFound
+from gateway.errors import Busy, GatewayError, ModuleDisabled, NotFound
 from gateway.graphql.common import global_id
 from gateway.jobs.handle import (
     JobCancelled,
@@ -89,11 +89,11 @@ def execute(
         return _end(gateway, job, token, JobStatus.CANCELLED, [], kind)
     except JobFailed as exc:
         return _end(gateway, job, token, JobStatus.FAILED, exc.errors, kind)
+    except (TransientJobError, OperationalError, Busy) as exc:  # Busy: SQLite was locked
+        return _transient(gateway, job, token, attempt, kind, exc, requeue)
     except GatewayError as exc:
         error = JobError(exc.code.value, exc.message, column=exc.field)
         return _end(gateway, job, token, JobStatus.FAILED, [error], kind)
-    except (TransientJobError, OperationalError) as exc:
-        return _transient(gateway, job, token, attempt, kind, exc, requeue)
     except DBAPIError as exc:
         if exc.connection_invalidated:
             return _transient(gateway, job, token, attempt, kind, exc, requeue)
