@@ -233,6 +233,7 @@ def test_rate_limits_on_demand_and_the_library_backoff(fake, google, status, rea
     request = google.events().list(calendarId=CAL)
     request._sleep = lambda _seconds: None
     assert request.execute(num_retries=2)["items"] == []
+    assert [r.status for r in fake.requests[-3:]] == [status, status, 200]
 
 
 def test_a_revoked_token_is_401_and_the_client_cannot_refresh(fake, google):
@@ -242,6 +243,7 @@ def test_a_revoked_token_is_401_and_the_client_cannot_refresh(fake, google):
     with pytest.raises(RefreshError):
         google.events().list(calendarId=CAL).execute()
     assert fake.requests[-1].headers["authorization"] == "Bearer test-access-token"
+    assert fake.requests[-1].status == 401
     other = calendar_client(fake, token="another-token")
     assert other.events().list(calendarId=CAL).execute()["items"] == []
 

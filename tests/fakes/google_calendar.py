@@ -84,6 +84,8 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: Any
+    #: The status the fake answered (set once answered).
+    status: int = 0
 
 
 @dataclass
@@ -156,8 +158,7 @@ class FakeGoogleCalendar:
     def base_url(self) -> str:
         """The ``api_endpoint`` for the client: root plus the service path."""
         assert self._server is not None, "the fake is not running"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{SERVICE_PATH}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}{SERVICE_PATH}"
 
     @contextmanager
     def running(self) -> Iterator[FakeGoogleCalendar]:
@@ -226,12 +227,17 @@ class FakeGoogleCalendar:
         parsed = urllib.parse.urlsplit(raw_path)
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         with self._lock:
-            self.requests.append(Recorded(method, parsed.path, query, headers, body))
-            if self._failures:
-                status, reason = self._failures.pop(0)
-                raise ApiError(status, reason, f"Injected failure: {reason}.", "usageLimits")
-            self._authenticate(headers)
-            return self._route(method, parsed.path, query, headers, body)
+            record = Recorded(method, parsed.path, query, headers, body)
+            self.requests.append(record)
+            try:
+                if self._failures:
+                    status, reason = self._failures.pop(0)
+                    raise ApiError(status, reason, f"Injected failure: {reason}.", "usageLimits")
+                self._authenticate(headers)
+                record.status, answer = self._route(method, parsed.path, query, headers, body)
+            except ApiError as error:
+                record.status, answer = error.status, error.body()
+            return record.status, answer
 
     def _authenticate(self, headers: dict[str, str]) -> None:
         auth = headers.get("authorization", "")
@@ -463,11 +469,10 @@ def _handler_for(fake: FakeGoogleCalendar) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
                 body = json.loads(raw) if raw else None
-                status, answer = fake.handle(self.command, self.path, headers, body)
             except json.JSONDecodeError:
                 status, answer = 400, ApiError(400, "parseError", "Parse Error").body()
-            except ApiError as error:
-                status, answer = error.status, error.body()
+            else:
+                status, answer = fake.handle(self.command, self.path, headers, body)
             payload = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             if answer is not None:
