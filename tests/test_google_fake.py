@@ -13,7 +13,8 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from tests.fakes.google_calendar import FakeGoogleCalendar, LocalOnlyHttp, calendar_client
+from tests.fakes.google_calendar import FakeGoogleCalendar
+from tests.fakes.google_client import LocalOnlyHttp, calendar_client
 
 CAL = "rep1@demo.test"
 
