@@ -20,7 +20,13 @@ from gateway.testing import GraphQLClient, empty_database, temporary_database
 
 #: The registry the suite runs with, named here (not discovered): installed third-party
 #: plugins stay out, and a stale editable install cannot change what is tested.
-BUILTIN_PLUGINS = ("gateway.core.plugin", "plugins.contacts", "plugins.leads", "plugins.invoices")
+BUILTIN_PLUGINS = (
+    "gateway.core.plugin",
+    "plugins.contacts",
+    "plugins.leads",
+    "plugins.invoices",
+    "plugins.calendar",
+)
 TEST_PLUGINS = ("tests.plugins.notes", "tests.plugins.audit")
 REPO = Path(__file__).resolve().parent.parent
 

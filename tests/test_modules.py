@@ -25,6 +25,7 @@ def test_modules_lists_installed_modules_with_tenant_state(demo, client_for):
         {"name": "contacts", "enabled": True, "optional": True, "requires": []},
         {"name": "leads", "enabled": True, "optional": True, "requires": ["contacts"]},
         {"name": "invoices", "enabled": True, "optional": True, "requires": ["contacts"]},
+        {"name": "calendar", "enabled": True, "optional": True, "requires": ["contacts"]},
         {"name": "notes", "enabled": True, "optional": True, "requires": []},
         {"name": "audit", "enabled": False, "optional": True, "requires": ["notes"]},
     ]
@@ -78,6 +79,7 @@ def test_enabling_a_module_enables_what_it_requires(demo, client_for):
         "contacts",
         "leads",
         "invoices",
+        "calendar",
         "notes",
         "audit",
     }

@@ -1,0 +1,23 @@
+"""The root fields the calendar module publishes, in schema order."""
+
+from __future__ import annotations
+
+from plugins.calendar.mutations import (
+    complete_task,
+    create_task,
+    create_task_category,
+    create_tasks,
+    delete_task,
+    update_task,
+)
+from plugins.calendar.queries import task, task_categories, tasks
+
+QUERY_FIELDS = [tasks, task, task_categories]
+MUTATION_FIELDS = [
+    create_task,
+    create_tasks,
+    update_task,
+    complete_task,
+    delete_task,
+    create_task_category,
+]

@@ -1,0 +1,116 @@
+"""GraphQL inputs of the calendar module: task creation and changes (partial, with
+``strawberry.UNSET``), the list filter, and what a filter reads (field rules)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from gateway.sdk import LONG_TEXT, AccessLevelEnum, parse_global_id, text
+from plugins.calendar.services import TaskData, TaskFilter
+from plugins.calendar.types import TaskStatusEnum
+
+
+def _data(given: Any) -> TaskData:
+    values: dict[str, Any] = {}
+    for name in ("title", "description", "deadline", "all_day", "reminder_minutes", "access"):
+        value = getattr(given, name, strawberry.UNSET)
+        if value is not strawberry.UNSET:
+            values[name] = value
+    ids = (
+        ("category_id", "TaskCategory", "categoryId"),
+        ("contact_id", "Contact", "contactId"),
+        ("responsible_id", "User", "responsibleId"),
+    )
+    for name, type_name, field in ids:
+        value = getattr(given, name, strawberry.UNSET)
+        if value is strawberry.UNSET:
+            continue
+        attr = "owner_id" if name == "responsible_id" else name
+        if value is None and attr == "owner_id":
+            continue  # no responsible: the default
+        values[attr] = parse_global_id(value, type_name, field) if value is not None else None
+    return TaskData(values=values)
+
+
+@strawberry.input(description="A new task; you are responsible by default.")
+class CreateTaskInput:
+    title: str = text(200)
+    deadline: datetime
+    all_day: bool | None = strawberry.UNSET
+    description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
+    category_id: strawberry.ID | None = strawberry.UNSET
+    contact_id: strawberry.ID | None = strawberry.UNSET
+    reminder_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="5, 15, 30, 60, 120 or 1440 minutes before; null: never. Default 1440.",
+    )
+    responsible_id: strawberry.ID | None = strawberry.UNSET
+    access: AccessLevelEnum | None = strawberry.UNSET
+
+    def to_data(self) -> TaskData:
+        return _data(self)
+
+
+@strawberry.input(description="Changes to a task; omitted fields stay as they are.")
+class UpdateTaskInput:
+    title: str | None = text(200, default=strawberry.UNSET)
+    deadline: datetime | None = strawberry.UNSET
+    all_day: bool | None = strawberry.UNSET
+    description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
+    category_id: strawberry.ID | None = strawberry.UNSET
+    contact_id: strawberry.ID | None = strawberry.UNSET
+    reminder_minutes: int | None = strawberry.UNSET
+    responsible_id: strawberry.ID | None = strawberry.UNSET
+    access: AccessLevelEnum | None = strawberry.UNSET
+
+    def to_data(self) -> TaskData:
+        return _data(self)
+
+
+@strawberry.input(description="Which tasks to list: a calendar range is from/to on the deadline.")
+class TaskFilterInput:
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Deadline at or after this instant."
+    )
+    to: datetime | None = strawberry.field(default=None, description="Deadline before this.")
+    owner_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these responsible users (within what you may see)."
+    )
+    status: TaskStatusEnum | None = None
+    contact_id: strawberry.ID | None = None
+    overdue: bool | None = None
+    include_completed: bool = strawberry.field(
+        default=False, description="Also DONE tasks (ignored when `status` is given)."
+    )
+
+    def to_filter(self) -> TaskFilter:
+        return TaskFilter(
+            starts=self.from_,
+            ends=self.to,
+            owner_ids=[parse_global_id(i, "User", "filter.ownerIds") for i in self.owner_ids]
+            if self.owner_ids is not None
+            else None,
+            status=self.status,
+            contact_id=parse_global_id(self.contact_id, "Contact", "filter.contactId")
+            if self.contact_id
+            else None,
+            overdue=self.overdue,
+            include_completed=self.include_completed,
+        )
+
+
+#: The ``Task`` fields each filter reads (refused when the caller's rules hide one).
+FILTER_READS: dict[str, tuple[str, ...]] = {
+    "from_": ("deadline",),
+    "to": ("deadline",),
+    "owner_ids": ("responsible",),
+    "status": ("status",),
+    "contact_id": ("contact",),
+    "overdue": ("status", "deadline"),
+    "include_completed": ("status",),
+}
+#: The list's order (deadline, then id) reads the deadline.
+SORT_READS: tuple[str, ...] = ("deadline",)

@@ -1,0 +1,86 @@
+"""Root query fields of the calendar module: thin resolvers over the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from strawberry.types import Info
+
+from gateway.sdk import (
+    Connection,
+    Order,
+    RequestContext,
+    Window,
+    filter_reads,
+    list_records,
+    load_users,
+    parse_global_id,
+    selected,
+)
+from plugins.calendar import services
+from plugins.calendar.inputs import FILTER_READS, SORT_READS, TaskFilterInput
+from plugins.calendar.models import Task
+from plugins.calendar.types import TaskCategoryType, TaskNode
+
+Ctx = Info[RequestContext, None]
+
+
+def task_options(info: Ctx, *path: str) -> list[Any]:
+    """Eager loads for what the selection asks (one query per relation, never per row)."""
+    fields = selected(info, *path)
+    return [selectinload(Task.contact)] if "contact" in fields else []
+
+
+def prime_users(info: Ctx, rows: list[Task], *path: str) -> None:
+    """Load the responsible users of a page in one query."""
+    if "responsible" in selected(info, *path):
+        load_users(info.context, [t.owner_id for t in rows if t.owner_id])
+
+
+@strawberry.field(
+    description="Tasks you may see, by deadline (then id); `filter.from`/`to` is a calendar "
+    "range. Open tasks only unless `includeCompleted` or `status` says."
+)
+def tasks(
+    info: Ctx,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: TaskFilterInput | None = None,
+) -> Connection[TaskNode]:
+    ctx = info.context
+    ctx.require_caller()
+    flt = filter.to_filter() if filter else services.TaskFilter()
+    listed = list_records(
+        ctx,
+        Task,
+        "Task",
+        services.filtered(ctx, flt),
+        order=Order(Task.deadline, False, SORT_READS),
+        window=Window.of(ctx.gateway.settings, first, after, last, before),
+        filter_reads=filter_reads(filter, FILTER_READS),
+        options=task_options(info, "edges", "node"),
+    )
+    prime_users(info, listed.rows, "edges", "node")
+    return Connection.of(listed, lambda r: TaskNode(record=r))
+
+
+@strawberry.field(description="One task, or null if it does not exist or is not visible.")
+def task(info: Ctx, id: strawberry.ID) -> TaskNode | None:
+    ctx = info.context
+    ctx.require_caller()
+    found = ctx.session.scalar(
+        select(Task).where(Task.id == parse_global_id(id, "Task")).options(*task_options(info))
+    )
+    return TaskNode(record=found) if found is not None else None
+
+
+@strawberry.field(description="The task categories (a new organisation gets default ones).")
+def task_categories(info: Ctx) -> list[TaskCategoryType]:
+    ctx = info.context
+    ctx.require_caller()
+    return [TaskCategoryType(record=c) for c in services.categories_on_demand(ctx)]
