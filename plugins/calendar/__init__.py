@@ -12,14 +12,16 @@ from typing import Any
 from gateway.sdk import (
     AccessControlledEntity,
     CallerContext,
+    DashboardFigure,
+    DashboardPeriods,
     Permission,
     PluginInfo,
     hookimpl,
 )
-from plugins.calendar import api, demo, services
+from plugins.calendar import api, demo, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
-from plugins.calendar.types import TaskCategoryType, TaskNode
+from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 
 
 @hookimpl
@@ -58,7 +60,7 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType]
+    return [TaskNode, TaskCategoryType, TaskStatusCount]
 
 
 @hookimpl
@@ -69,6 +71,13 @@ def crm_query_fields() -> list[Any]:
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
     return list(api.MUTATION_FIELDS)
+
+
+@hookimpl
+def crm_dashboard_figures(
+    context: CallerContext, periods: DashboardPeriods
+) -> Sequence[DashboardFigure]:
+    return views.figures(context, periods)
 
 
 @hookimpl

@@ -10,9 +10,9 @@ from plugins.calendar.mutations import (
     delete_task,
     update_task,
 )
-from plugins.calendar.queries import task, task_categories, tasks
+from plugins.calendar.queries import task, task_categories, task_counts, tasks
 
-QUERY_FIELDS = [tasks, task, task_categories]
+QUERY_FIELDS = [tasks, task_counts, task, task_categories]
 MUTATION_FIELDS = [
     create_task,
     create_tasks,

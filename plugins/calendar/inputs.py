@@ -10,7 +10,7 @@ import strawberry
 
 from gateway.sdk import LONG_TEXT, AccessLevelEnum, parse_global_id, text
 from plugins.calendar.services import TaskData, TaskFilter
-from plugins.calendar.types import TaskStatusEnum
+from plugins.calendar.types import TaskDueEnum, TaskStatusEnum
 
 
 def _data(given: Any) -> TaskData:
@@ -85,6 +85,11 @@ class TaskFilterInput:
     include_completed: bool = strawberry.field(
         default=False, description="Also DONE tasks (ignored when `status` is given)."
     )
+    due: TaskDueEnum | None = strawberry.field(
+        default=None,
+        description="Due today / this week (days in the organisation's time zone, weeks "
+        "from Monday) or overdue (open and past its deadline).",
+    )
 
     def to_filter(self) -> TaskFilter:
         return TaskFilter(
@@ -99,6 +104,7 @@ class TaskFilterInput:
             else None,
             overdue=self.overdue,
             include_completed=self.include_completed,
+            due=self.due,
         )
 
 
@@ -111,6 +117,7 @@ FILTER_READS: dict[str, tuple[str, ...]] = {
     "contact_id": ("contact",),
     "overdue": ("status", "deadline"),
     "include_completed": ("status",),
+    "due": ("status", "deadline"),
 }
 #: The list's order (deadline, then id) reads the deadline.
 SORT_READS: tuple[str, ...] = ("deadline",)

@@ -14,16 +14,17 @@ from gateway.sdk import (
     Order,
     RequestContext,
     Window,
+    check_filterable_fields,
     filter_reads,
     list_records,
     load_users,
     parse_global_id,
     selected,
 )
-from plugins.calendar import services
+from plugins.calendar import services, views
 from plugins.calendar.inputs import FILTER_READS, SORT_READS, TaskFilterInput
 from plugins.calendar.models import Task
-from plugins.calendar.types import TaskCategoryType, TaskNode
+from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 
 Ctx = Info[RequestContext, None]
 
@@ -84,3 +85,19 @@ def task_categories(info: Ctx) -> list[TaskCategoryType]:
     ctx = info.context
     ctx.require_caller()
     return [TaskCategoryType(record=c) for c in services.categories_on_demand(ctx)]
+
+
+@strawberry.field(
+    description="How many of the tasks `filter` selects are in each status, every status "
+    "listed: the headers of a kanban board whose columns are `tasks(filter: {status})`. "
+    "`includeCompleted` and `status` are ignored (every status is counted)."
+)
+def task_counts(info: Ctx, filter: TaskFilterInput | None = None) -> list[TaskStatusCount]:
+    ctx = info.context
+    ctx.require_caller()
+    flt = filter.to_filter() if filter else services.TaskFilter()
+    flt.status, flt.include_completed = None, True
+    # the counts group on the status and match what the filter reads (field rules)
+    check_filterable_fields(ctx.access, "Task", {"status", *filter_reads(filter, FILTER_READS)})
+    counted = views.counts_by_status(ctx, services.filtered(ctx, flt))
+    return [TaskStatusCount(status=s, count=n) for s, n in counted.items()]

@@ -204,6 +204,8 @@ class TaskFilter:
     contact_id: int | None = None
     overdue: bool | None = None
     include_completed: bool = False
+    #: A deadline shortcut (``views.TaskDue``) in the organisation's time zone.
+    due: Any = None
 
 
 def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
@@ -225,6 +227,10 @@ def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
     if flt.overdue is not None:
         late = (Task.status == TaskStatus.OPEN) & (Task.deadline < utcnow())
         stmt = stmt.where(late if flt.overdue else ~late)
+    if flt.due is not None:
+        from plugins.calendar.views import due_predicate  # views reads these models too
+
+        stmt = stmt.where(due_predicate(ctx, flt.due))
     return stmt
 
 

@@ -22,10 +22,13 @@ from gateway.sdk import (
     utcnow,
 )
 from plugins.calendar.models import Task, TaskCategory, TaskStatus
+from plugins.calendar.views import TaskDue
 from plugins.contacts.types import ContactNode
 
 strawberry.enum(TaskStatus, name="TaskStatus", description="OPEN until marked DONE.")
 TaskStatusEnum: TypeAlias = TaskStatus
+strawberry.enum(TaskDue, name="TaskDue", description="Deadline shortcuts of the task list.")
+TaskDueEnum: TypeAlias = TaskDue
 
 
 def categories_by_id(info: Info) -> Loader[int, TaskCategory]:
@@ -132,6 +135,12 @@ class TaskNode(Node):
     @strawberry.field
     def updated_at(self) -> datetime:
         return self.record.updated_at
+
+
+@strawberry.type(description="How many of the filtered tasks are in one status (a kanban column).")
+class TaskStatusCount:
+    status: TaskStatusEnum
+    count: int
 
 
 @strawberry.type
