@@ -111,3 +111,11 @@ def test_spans_follow_the_local_calendar():
         datetime(2026, 3, 22, 23, 0, tzinfo=UTC),
         datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
     )
+
+
+def test_figures_and_counts_take_one_statement_each(as_, sql_log):
+    rep1, _, _ = _setup(as_)
+    for query in (DASHBOARD, COUNTS):
+        with sql_log:
+            assert rep1(query).errors == []
+        assert len(sql_log.touching("FROM tasks")) == 1, sql_log.touching("tasks")
