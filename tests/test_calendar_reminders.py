@@ -132,3 +132,14 @@ def test_sqlite_the_periodic_kind_reminds_as_of_its_tick(gateway, as_):
         jobs = session.scalars(select(Job).where(Job.kind == "calendar.reminders")).all()
         assert {j.status for j in jobs} == {JobStatus.SUCCEEDED}
         assert sorted(j.result["counts"]["reminded"] for j in jobs) == [0, 0, 1]
+
+
+def test_none_while_the_calendar_is_switched_off(gateway, as_):
+    rep1, admin = as_("rep1"), as_("admin")
+    _create(rep1, "Quiet")
+    switch = """mutation($e: Boolean!) { setModuleEnabled(name: "calendar", enabled: $e) {
+      errors { code } } }"""
+    assert admin(switch, {"e": False}).data["setModuleEnabled"]["errors"] == []
+    assert _deliver(gateway, "2026-06-01T08:00:00") == 0
+    assert admin(switch, {"e": True}).data["setModuleEnabled"]["errors"] == []
+    assert _deliver(gateway, "2026-06-01T08:00:00") == 1  # kept, not lost
