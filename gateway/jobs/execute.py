@@ -72,7 +72,14 @@ def execute(
         return claimed
     token, attempt, job = claimed
     kind = gateway.registry.job_kinds.get(job["kind"])
-    handle = JobHandle(gateway, job_id, token, attempt, live=gateway.db.is_sqlite)
+    handle = JobHandle(
+        gateway,
+        job_id,
+        token,
+        attempt,
+        live=gateway.db.is_sqlite,
+        scheduled_for=job.get("run_after"),
+    )
     ctx: CallerContext | None = None
     try:
         if kind is None:
@@ -130,6 +137,7 @@ def _claim(
             "params": job.params,
             "user_id": job.user_id,
             "tenant_id": job.tenant_id,
+            "run_after": job.run_after,
         }
         if job.cancel_requested:
             _close(session, job, JobStatus.CANCELLED, [])

@@ -24,6 +24,8 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.jobs.models import Job
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from gateway.app import Gateway
 
 
@@ -101,13 +103,23 @@ class JobHandle:
     """A running job, as its function sees it: ``id``, ``attempt``, :meth:`progress`."""
 
     def __init__(
-        self, gateway: Gateway, job_id: int, claim: str, attempt: int, *, live: bool
+        self,
+        gateway: Gateway,
+        job_id: int,
+        claim: str,
+        attempt: int,
+        *,
+        live: bool,
+        scheduled_for: datetime | None = None,
     ) -> None:
         self.gateway = gateway
         self.id = job_id
         self.claim = claim
         #: 1 for the first run, 2 for the first retry…
         self.attempt = attempt
+        #: When the job was due (a periodic kind's tick): the instant its work is "as of",
+        #: so a late worker still acts for its tick and tests control the clock.
+        self.scheduled_for = scheduled_for
         self._live = LiveJob() if live else None
         self._interval = gateway.settings.job_progress_seconds
         self._last = 0.0

@@ -14,11 +14,12 @@ from gateway.sdk import (
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
+    JobKind,
     Permission,
     PluginInfo,
     hookimpl,
 )
-from plugins.calendar import api, demo, services, views
+from plugins.calendar import api, demo, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -30,7 +31,7 @@ def crm_plugin_info() -> PluginInfo:
         name="calendar",
         title="Calendar and tasks",
         version="0.1.0",
-        description="Tasks with deadlines, categories and reminders settings; calendar ranges.",
+        description="Tasks with deadlines, categories and reminders; calendar ranges.",
         requires=("contacts",),
         migrations=Path(__file__).parent / "versions",
     )
@@ -56,6 +57,11 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             graphql_factory=lambda record: TaskNode(record=record),
         )
     ]
+
+
+@hookimpl
+def crm_job_kinds() -> Sequence[JobKind]:
+    return reminders.KINDS
 
 
 @hookimpl

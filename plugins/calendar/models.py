@@ -51,6 +51,8 @@ class Task(Base):
         Index("ix_tasks_tenant_id_contact_id", "tenant_id", "contact_id"),
         # the public branch of the visibility predicate (gateway.access.narrowing)
         Index("ix_tasks_tenant_id_access", "tenant_id", "access"),
+        # the reminders job's claim, across tenants (plugins/calendar/reminders.py)
+        Index("ix_tasks_remind_at", "remind_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +68,10 @@ class Task(Base):
     all_day: Mapped[bool] = mapped_column(default=False)
     #: Minutes before the deadline to remind the responsible; None: never.
     reminder_minutes: Mapped[int | None] = mapped_column(default=DEFAULT_REMINDER)
+    #: When to remind (UTC): deadline - reminder_minutes; None when never or done.
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the reminder was claimed for delivery; reset when it is rescheduled.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The responsible user (always set by the services; NULL only if the user is deleted).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     access: Mapped[str] = mapped_column(String(20), default=AccessLevel.PRIVATE.value)

@@ -33,6 +33,7 @@ from plugins.calendar.models import (
     TaskCategory,
     TaskStatus,
 )
+from plugins.calendar.reminders import reschedule
 from plugins.contacts.models import Contact
 
 TASK = "task"
@@ -112,6 +113,7 @@ def _apply(ctx: CallerContext, task: Task, data: TaskData) -> None:
         if not owner.is_active:
             raise BadUserInput("an inactive user cannot be responsible", field="responsibleId")
         task.owner_id = owner.id
+    reschedule(task)
 
 
 def _check_fields(ctx: CallerContext, keys: Sequence[str]) -> None:
@@ -179,6 +181,7 @@ def set_status(ctx: CallerContext, task: Task, status: TaskStatus) -> Task:
     if task.status is not status:
         task.status = status
         task.completed_at = utcnow() if status is TaskStatus.DONE else None
+        reschedule(task)
         events.record_changed(ctx, ChangeKind.UPDATED, TASK, task, frozenset({"status"}))
     return task
 
