@@ -27,7 +27,7 @@ that keeps every hookspec documented and tested.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -405,6 +405,33 @@ def crm_dashboard_figures(
             return [DashboardFigure("total", "Notes", count=total),
                     DashboardFigure("newToday", "New notes today", count=today,
                                     derived_from=("Note.createdAt",))]
+    """
+
+
+@hookspec
+def crm_email_refusals(
+    context: CallerContext, entity: str, record_ids: Sequence[int]
+) -> Mapping[int, str]:
+    """Say which of these records must not be emailed, and why (MISSION K4, K5).
+
+    Every sender of email to clients or leads (mass email, a module's own mailings) asks
+    through :func:`gateway.mail.email_refusals` before it sends, so a module that records
+    consent or blocks (the consent module) is honoured by senders it does not know. Answer
+    in one statement for the whole batch; a record you know nothing about is not refused.
+
+    :param context: Who sends, in which tenant.
+    :param entity: The kind of the recipients (``contact``, ``lead``…).
+    :param record_ids: The recipients' record ids (at most a few hundred).
+    :returns: ``{record_id: reason}`` for each refused record; the reason is shown to the
+        sender in the report of skipped recipients.
+
+    Example::
+
+        @hookimpl
+        def crm_email_refusals(context, entity, record_ids):
+            rows = context.session.execute(select(Block.contact_id, Block.reason)
+                .where(Block.contact_id.in_(record_ids))) if entity == "contact" else []
+            return {contact_id: reason for contact_id, reason in rows}
     """
 
 

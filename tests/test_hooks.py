@@ -173,3 +173,40 @@ def test_demo_data_runs_each_module_after_the_modules_it_requires(gateway, regis
         linked = s.scalars(select(Opportunity.contact_id)).all()
     # leads' demo data links opportunities to contacts' demo companies: contacts must run first
     assert linked and sum(c is not None for c in linked) >= len(linked) // 2
+
+
+def test_hook_crm_email_refusals(demo, gateway, client_for):
+    from gateway.context import CallerContext, Via
+    from gateway.identity.models import User
+    from gateway.mail import email_refusals
+    from plugins.contacts.models import Contact
+
+    admin = client_for("admin@demo.test")
+    for name in ("Nomail Ltd", "Mailable Ltd"):
+        r = admin(
+            "mutation($n: String!) { createContact(input: {kind: COMPANY, companyName: $n})"
+            " { contact { id } } }",
+            {"n": name},
+        )
+        assert r.errors == []
+    with gateway.db.reading() as s:
+        admin_id = s.scalar(select(User.id).where(User.email == "admin@demo.test"))
+        names = ("Nomail Ltd", "Mailable Ltd")
+        rows = s.execute(
+            select(Contact.company_name, Contact.id).where(Contact.company_name.in_(names))
+        )
+        by_name = {name: contact_id for name, contact_id in rows}
+    ids = [by_name["Nomail Ltd"], by_name["Mailable Ltd"]]
+
+    def refusals(entity: str, record_ids: list[int]) -> dict[int, list[str]]:
+        ctx = CallerContext.acting_for(gateway, admin_id, via=Via.JOB)
+        try:
+            return email_refusals(ctx, entity, record_ids)
+        finally:
+            ctx.close()
+
+    assert refusals("contact", ids) == {}, "audit is off: nobody refuses"
+    admin('mutation { setModuleEnabled(name: "audit", enabled: true) { errors { code } } }')
+    assert refusals("contact", ids) == {ids[0]: ["audit: contacts named Nomail… are never emailed"]}
+    assert refusals("lead", ids) == {}
+    assert refusals("contact", []) == {}

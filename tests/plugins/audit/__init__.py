@@ -71,3 +71,15 @@ def crm_veto_delete(context, entity, record) -> str | None:
 @hookimpl
 def crm_merge_records(context, entity, kept, merged) -> None:
     _log(context, entity, "merged", merged.id)
+
+
+@hookimpl
+def crm_email_refusals(context, entity, record_ids) -> dict[int, str]:
+    if entity != "contact":
+        return {}
+    from plugins.contacts.models import Contact
+
+    rows = context.session.execute(
+        select(Contact.id).where(Contact.id.in_(record_ids), Contact.company_name.like("Nomail%"))
+    )
+    return {contact_id: "contacts named Nomail… are never emailed" for (contact_id,) in rows}
