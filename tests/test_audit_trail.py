@@ -97,3 +97,25 @@ def test_a_merge_and_a_web_form_say_so(as_, app, form):  # noqa: F811
     [edge] = rep1(search, {"s": "formal@visitor.example"}).data["contacts"]["edges"]
     [created] = _history(rep1, edge["node"]["id"])
     assert (created["action"], created["via"], created["user"]) == ("created", "web_form", None)
+
+
+def test_an_import_is_recorded_as_such(gateway, demo, as_):
+    from tests.test_files import upload
+    from tests.test_imports_flow import _run, _workbook
+
+    manager = as_("manager")
+    name = f"Imported {uuid.uuid4().hex[:6]} SL"
+    sent = upload(
+        manager, _workbook([[name, None, "imp@example.test", None, "Soria", 5]]), name="a.xlsx"
+    )
+    job = _run(gateway, manager, sent.json()["id"])
+    assert job["status"] == "SUCCEEDED", job
+    search = """query($s: String) { contacts(search: $s) { edges { node { id } } } }"""
+    [edge] = manager(search, {"s": name}).data["contacts"]["edges"]
+    [created] = _history(manager, edge["node"]["id"])
+    assert (created["action"], created["via"], created["user"]) == (
+        "created",
+        "import",
+        {"email": "manager@demo.test"},
+    )
+    assert _changes(created)["companyName"] == (None, name, False)
