@@ -172,6 +172,10 @@ class CallerContext:
             # who and how, for the audit trail (gateway/audit/trail.py)
             session.info[audit_trail.ACTOR] = self.caller.user_id if self.caller else None
             session.info[audit_trail.VIA] = self.via.value
+            session.info[audit_trail.CLIENT] = (
+                getattr(self, "client_address", ""),
+                getattr(self, "client", ""),
+            )
             if self.caller is not None:
                 registry = self.gateway.registry
                 scope = AccessScope(

@@ -40,6 +40,7 @@ from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user, grant
 from gateway.app import Gateway
 from gateway.audit import trail as audit
+from gateway.audit.admin import log_export
 from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
     AccessControlledEntity,
@@ -261,6 +262,7 @@ __all__ = [
     "images",
     "list_records",
     "load_users",
+    "log_export",
     "logo_data_url",
     "mail",
     "mutate",

@@ -119,3 +119,108 @@ def test_an_import_is_recorded_as_such(gateway, demo, as_):
         {"email": "manager@demo.test"},
     )
     assert _changes(created)["companyName"] == (None, name, False)
+
+
+LOG = """query($f: AuditLogFilter) { auditLog(first: 100, filter: $f) { totalCount edges { node {
+  action target details user { email } clientAddress } } } }"""
+
+
+def _log(client, **flt) -> list[dict]:
+    r = client(LOG, {"f": flt or None})
+    assert r.errors == [], r.errors
+    return [e["node"] for e in r.data["auditLog"]["edges"]]
+
+
+def test_the_organisation_log_records_admin_actions_sign_ins_and_exports(demo, as_, gql):
+    admin, rep1 = as_("admin"), as_("rep1")
+    # a failed and a successful sign-in, a profile change, a module switch, an export
+    failed = gql(
+        'mutation { login(email: "rep2@demo.test", password: "wrong-password") { errors { code } } }'
+    )
+    assert failed.data["login"]["errors"]
+    _hide = [{"typeName": "Contact", "fieldName": "zone", "mode": "HIDDEN"}]
+    profiles = admin("{ profiles { id name } }").data["profiles"]
+    rep_profile = next(p["id"] for p in profiles if p["name"] == "Sales rep")
+    admin(RULES, {"id": rep_profile, "rules": _hide})
+    admin('mutation { setModuleEnabled(name: "calendar", enabled: false) { errors { code } } }')
+    rep1("{ exportContacts { filename } }")
+    entries = _log(admin)
+    actions = [e["action"] for e in entries]
+    for expected in (
+        "auth.sign_in",
+        "auth.sign_in_failed",
+        "access.profile_updated",
+        "modules.disabled",
+        "data.exported",
+    ):
+        assert expected in actions, (expected, actions)
+    failure = next(e for e in entries if e["action"] == "auth.sign_in_failed")
+    assert failure["target"] == "rep2@demo.test"
+    updated = next(e for e in entries if e["action"] == "access.profile_updated")
+    assert updated["target"] == "Sales rep" and "Contact.zone: hidden" in updated["details"]
+    assert updated["user"] == {"email": "admin@demo.test"}
+    exported = next(e for e in entries if e["action"] == "data.exported")
+    assert exported["user"] == {"email": "rep1@demo.test"} and exported["target"] == "contacts.xlsx"
+    # filters by area; another organisation's log holds none of it; reps may not read it
+    assert {e["action"] for e in _log(admin, actions=["auth."])} <= {
+        "auth.sign_in",
+        "auth.sign_in_failed",
+    }
+    assert all(e["target"] != "Sales rep" for e in _log(as_("admin@acme.test")))
+    assert rep1(LOG, {"f": None}).codes == ["FORBIDDEN"]
+
+
+def test_the_log_exports_as_xlsx_and_csv(demo, as_):
+    import base64
+    import csv
+    import io
+
+    import openpyxl
+
+    admin = as_("admin")
+    export = """query($f: AuditExportFormat!) { exportAuditLog(format: $f) {
+      filename mimeType contentBase64 } }"""
+    xlsx = admin(export, {"f": "XLSX"}).data["exportAuditLog"]
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["contentBase64"])))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("When (UTC)", "User", "Action")
+    assert any(r[2] == "auth.sign_in" and r[1] == "admin@demo.test" for r in rows[1:])
+    text = base64.b64decode(admin(export, {"f": "CSV"}).data["exportAuditLog"]["contentBase64"])
+    parsed = list(csv.reader(io.StringIO(text.decode())))
+    assert parsed[0][2] == "Action" and len(parsed) >= len(rows)  # the first export is logged
+    assert _log(admin, actions=["data.exported"])[0]["target"] == "audit-log.csv"
+
+
+def test_retention_purges_old_entries(gateway, demo, as_):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from gateway.audit.models import AdminEvent
+    from gateway.audit.purge import purge_expired
+    from gateway.db import utcnow
+
+    admin = as_("admin")
+    r = admin(
+        "mutation { updateOrganization(input: {auditRetentionDays: 10}) { errors { field } } }"
+    )
+    assert r.data["updateOrganization"]["errors"] == [{"field": "auditRetentionDays"}]
+    r = admin(
+        "mutation { updateOrganization(input: {auditRetentionDays: 30}) { errors { field } } }"
+    )
+    assert r.data["updateOrganization"]["errors"] == []
+    demo_id = demo["demo"].id
+    with gateway.db.transaction() as s:
+        s.execute(update(AdminEvent).values(at=utcnow() - timedelta(days=31)))
+        others = s.scalar(
+            select(func.count()).select_from(AdminEvent).where(AdminEvent.tenant_id != demo_id)
+        )
+    with gateway.db.transaction() as s:
+        assert purge_expired(s) > 0
+    with gateway.db.reading() as s:
+        grouped = s.execute(
+            select(AdminEvent.tenant_id, func.count()).group_by(AdminEvent.tenant_id)
+        )
+        left = {tenant_id: n for tenant_id, n in grouped}
+    assert demo_id not in left  # 30 days kept: all gone
+    assert sum(left.values()) == others  # the other organisation keeps two years

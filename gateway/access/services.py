@@ -20,6 +20,7 @@ from gateway.access.models import (
     SharingRule,
 )
 from gateway.access.scope import SYSTEM
+from gateway.audit.admin import log_admin
 from gateway.contract import AccessControlledEntity, Action, PermissionKind
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.graphql.common import global_id
@@ -138,6 +139,7 @@ def create_profile(
     session.flush()
     _set_parent(session, profile, changes.parent_id)
     _replace_grants(session, profile, permissions, rules)
+    log_admin(session, tenant_id, "access.profile_created", name, {"kind": kind})
     return profile
 
 
@@ -189,6 +191,17 @@ def update_profile(
         else None
     )
     _replace_grants(session, profile, permissions, rules)
+    log_admin(
+        session,
+        profile.tenant_id,
+        "access.profile_updated",
+        profile.name,
+        {
+            "kind": changes.kind,
+            "permissions": sorted(permissions) if permissions is not None else None,
+            "fieldRules": [f"{t}.{f}: {m}" for t, f, m in rules] if rules is not None else None,
+        },
+    )
     return profile
 
 
@@ -201,6 +214,7 @@ def delete_profile(session: Session, profile: Profile) -> None:
     for child in session.scalars(select(Profile).where(Profile.parent_id == profile.id)):
         child.parent_id = profile.parent_id
     session.delete(profile)
+    log_admin(session, profile.tenant_id, "access.profile_deleted", profile.name)
     session.flush()
 
 
@@ -329,6 +343,8 @@ def update_user(
         identity.deactivate_user(session, user)
     elif changes.is_active is True:
         user.is_active = True
+    given = {k: v for k, v in vars(changes).items() if v not in (None, False)}
+    log_admin(session, user.tenant_id, "users.updated", user.email, given)
     session.flush()
     return user
 
@@ -477,6 +493,13 @@ def create_sharing_rule(
     )
     session.add(rule)
     session.flush()
+    log_admin(
+        session,
+        tenant_id,
+        "access.sharing_rule_created",
+        rule.name,
+        {"entity": spec.entity or "every kind", "canWrite": spec.can_write},
+    )
     _refresh(session)
     return rule
 
@@ -486,6 +509,7 @@ def delete_sharing_rule(session: Session, tenant_id: int, rule_id: int) -> None:
     if rule is None or rule.tenant_id != tenant_id:
         raise NotFound("no such sharing rule", field="id")
     session.delete(rule)
+    log_admin(session, tenant_id, "access.sharing_rule_deleted", rule.name)
     session.flush()
     _refresh(session)
 

@@ -38,3 +38,27 @@ class RecordChangeLog(Base):
     reason: Mapped[str] = mapped_column(String(60), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AdminEvent(Base):
+    """The organisation audit log: administrators' actions, sign-ins and failed sign-ins,
+    second-factor changes and exports (append-only through the API)."""
+
+    __tablename__ = "audit_admin_events"
+    __table_args__ = (
+        Index("ix_audit_admin_events_tenant_id_id", "tenant_id", "id"),
+        Index("ix_audit_admin_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who acted (None: the system, or a sign-in attempt before anyone is signed in).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: ``area.verb``: ``auth.sign_in``, ``access.profile_updated``, ``data.exported``…
+    action: Mapped[str] = mapped_column(String(60))
+    #: What it was done to, as people read it (a profile's name, a user's email, a file).
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_address: Mapped[str] = mapped_column(String(60), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")

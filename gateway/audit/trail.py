@@ -26,6 +26,8 @@ from gateway.db import Database, utcnow
 ACTOR = "crm_audit_actor"
 VIA = "crm_audit_via"
 REASON = "crm_audit_reason"
+#: (client address, user agent) of the request, for the organisation log.
+CLIENT = "crm_audit_client"
 #: ``session.info`` key: (entity, record id) → the row written this transaction.
 _LOGGED = "crm_audit_logged"
 #: Columns that are not the record's data: derived search text, bookkeeping.

@@ -19,7 +19,9 @@ from gateway.access.models import (
     UserHierarchy,
 )
 from gateway.audit import api as audit_api
-from gateway.audit.models import RecordChangeLog
+from gateway.audit import log_api as audit_log_api
+from gateway.audit import purge as audit_purge
+from gateway.audit.models import AdminEvent, RecordChangeLog
 from gateway.contract import JobKind, Permission, PluginInfo
 from gateway.core import api
 from gateway.files import graphql as files_api
@@ -73,6 +75,7 @@ def crm_models() -> Sequence[type[Any]]:
         Tenant,
         TenantModule,
         RecordChangeLog,
+        AdminEvent,
         Profile,
         User,
         AssistantLink,
@@ -109,6 +112,11 @@ def crm_permissions() -> Sequence[Permission]:
         ),
         Permission("core.jobs.view_all", "See every background job of the organisation."),
         Permission(
+            "core.audit.view",
+            "Read and export the organisation's audit log (administrators' actions, sign-ins, "
+            "exports).",
+        ),
+        Permission(
             IMPORT_PERMISSION,
             "Import records and manage them in bulk by spreadsheet (and undo those imports).",
         ),
@@ -117,7 +125,7 @@ def crm_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return [*imports_jobs.KINDS, *files_jobs.KINDS]
+    return [*imports_jobs.KINDS, *files_jobs.KINDS, *audit_purge.KINDS]
 
 
 @hookimpl
@@ -135,6 +143,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
         *audit_api.QUERY_FIELDS,
+        *audit_log_api.QUERY_FIELDS,
         *tenancy_api.QUERY_FIELDS,
         *companies_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway import images, mail
+from gateway.audit.admin import log_admin
 from gateway.config import Settings
 from gateway.errors import BadUserInput
 from gateway.identity import two_factor
@@ -104,10 +105,7 @@ def reset_two_factor(session: Session, admin: User, user: User) -> None:
         kind="identity.two_factor_reset",
         title=f"{admin.display_name} reset your two-factor sign-in; set it up again",
     )
-    log.info(
-        "two-factor reset",
-        extra={"tenant_id": user.tenant_id, "user_id": user.id, "by_user_id": admin.id},
-    )
+    log_admin(session, user.tenant_id, "auth.two_factor_reset", user.email, user_id=admin.id)
 
 
 def email_reset_notice(settings: Settings, admin: User, user: User) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.orm import Session
 
+from gateway.audit.admin import log_admin
 from gateway.errors import BadUserInput
 from gateway.tenancy.models import Tenant
 
@@ -36,7 +37,11 @@ class OrganizationChanges:
     email: str | None = None
     website: str | None = None
     require_two_factor: bool | None = None
+    audit_retention_days: int | None = None
 
+
+#: The audit trail and log are kept at least a month and at most ten years.
+RETENTION_RANGE = (30, 3650)
 
 _LIMITS = {
     "name": 200,
@@ -66,6 +71,20 @@ def update_settings(session: Session, tenant: Tenant, changes: OrganizationChang
         tenant.timezone = checked_timezone(changes.timezone)
     if changes.require_two_factor is not None:
         tenant.require_two_factor = changes.require_two_factor
+    if changes.audit_retention_days is not None:
+        low, high = RETENTION_RANGE
+        if not low <= changes.audit_retention_days <= high:
+            raise BadUserInput(
+                f"keep the audit between {low} and {high} days", field="auditRetentionDays"
+            )
+        tenant.audit_retention_days = changes.audit_retention_days
+    log_admin(
+        session,
+        tenant.id,
+        "organization.updated",
+        tenant.name,
+        {k: v for k, v in vars(changes).items() if v is not None},
+    )
     session.flush()
     return tenant
 
