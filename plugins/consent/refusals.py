@@ -49,7 +49,7 @@ def refusals(ctx: CallerContext, entity: str, record_ids: Sequence[int]) -> Mapp
             select(ConsentBlock.contact_id, ConsentBlock.reason).where(
                 ConsentBlock.tenant_id == tenant_id, ConsentBlock.contact_id.in_(ids)
             )
-        ).tuples()
+        )
     }
     configs = list(
         session.scalars(
@@ -69,7 +69,7 @@ def refusals(ctx: CallerContext, entity: str, record_ids: Sequence[int]) -> Mapp
         select(ContactAssignment.contact_id, ContactAssignment.company_id).where(
             ContactAssignment.contact_id.in_(rest)
         )
-    ).tuples():
+    ):
         assigned[contact_id].add(company_id)
     accepted: dict[int, set[int]] = defaultdict(set)
     for contact_id, configuration_id in session.execute(
@@ -78,7 +78,7 @@ def refusals(ctx: CallerContext, entity: str, record_ids: Sequence[int]) -> Mapp
             ConsentRequest.contact_id.in_(rest),
             ConsentRequest.status == RequestStatus.ACCEPTED,
         )
-    ).tuples():
+    ):
         accepted[contact_id].add(configuration_id)
     for contact in contacts:
         covering = [

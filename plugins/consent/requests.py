@@ -192,7 +192,7 @@ def ask(
                 ConsentRequest.contact_id == contact.id,
                 ConsentRequest.status.in_([*OPEN, RequestStatus.ACCEPTED]),
             )
-        ).tuples()
+        )
     )
     assigned = assigned_companies(session, contact.id)
     made: list[ConsentRequest] = []
