@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         Permission,
         PluginInfo,
         RecordChange,
+        TypeField,
     )
     from gateway.demo import DemoTenant
     from gateway.imports.spec import Importer
@@ -234,6 +235,29 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         @hookimpl
         def crm_query_fields():
             return [notes]
+    """
+
+
+@hookspec
+def crm_type_fields() -> Sequence[TypeField]:
+    """Return fields to add to other modules' GraphQL object types (``Contact.tasks``).
+
+    Each field is present only in the schemas of tenants where your module is on; a module
+    that is off leaves the type as its owner declared it. Resolvers take ``root`` (the parent
+    object) and must load for a whole page at once (``context.loader``), never one statement
+    per parent. A field name the type already has, or that two modules add, fails start-up;
+    so does a type no installed module declares.
+
+    :returns: :class:`gateway.contract.TypeField` objects.
+
+    Example::
+
+        @strawberry.field(description="The contact's notes you may see.")
+        def notes(root: ContactNode, info: Info) -> list[NoteType]: ...
+
+        @hookimpl
+        def crm_type_fields():
+            return [TypeField("Contact", notes)]
     """
 
 
