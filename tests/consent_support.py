@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import Gateway, create_app
@@ -142,8 +141,8 @@ def post_answer(http: TestClient, path: str, answer: str, **headers: str) -> Any
     )
 
 
-@pytest.fixture
-def env(gateway: Gateway, demo: Any, smtp_server: Any) -> Iterator[Env]:
+def mailing_env(gateway: Gateway, smtp_server: Any) -> Iterator[Env]:
+    """The body of each consent test file's ``env`` fixture (needs ``demo`` seeded)."""
     settings = replace(gateway.settings, smtp_host="127.0.0.1", smtp_port=smtp_server.port)
     mailing = Gateway(settings=settings, db=gateway.db, registry=gateway.registry)
     with TestClient(create_app(mailing)) as http:

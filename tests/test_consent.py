@@ -34,12 +34,18 @@ from tests.consent_support import (
     UPDATE_CONFIG,
     UPDATE_CONTACT,
     answer_path,
-    env,  # noqa: F401 (fixture)
     form_token,
+    mailing_env,
     post_answer,
     text_of,
     withdraw_path,
 )
+
+
+@pytest.fixture
+def env(gateway, demo, smtp_server):
+    yield from mailing_env(gateway, smtp_server)
+
 
 CREATE_TASK = """mutation($i: CreateTaskInput!) { createTask(input: $i) {
   task { id } errors { code } } }"""
@@ -182,13 +188,20 @@ def test_a_rolled_back_creation_queues_nothing(env, gateway):
     ctx = CallerContext.acting_for(env.gateway, rep_id, via=Via.API)
     values = {"kind": "COMPANY", "company_name": "Ghost", "category": Category.POTENTIAL}
     values["client_kind"] = ClientKind.COMPANY
-    try:
-        with pytest.raises(RuntimeError), ctx.transaction() as session:
+    made: list[int] = []
+
+    def fails_after_saving() -> None:
+        with ctx.transaction() as session:
             create_contact(ctx, ContactData(values=values, emails=[("WORK", "g@ghost.test")]))
-            assert session.scalars(select(ConsentRequest)).all() != []  # made, not committed
+            made.extend(session.scalars(select(ConsentRequest.id)))  # made, not committed
             raise RuntimeError("a later step fails")
+
+    try:
+        with pytest.raises(RuntimeError):
+            fails_after_saving()
     finally:
         ctx.close()
+    assert len(made) == 1
     env.run()
     assert env.messages == []
     with gateway.db.reading() as session:
@@ -202,7 +215,10 @@ def test_a_task_and_an_interaction_trigger_one_request_each(env, gateway):
     env.run()
     assert env.messages == []  # saving the client is not this configuration's trigger
     rep = env.as_("rep1")
-    r = rep(CREATE_TASK, {"i": {"title": "Call", "deadline": "2030-01-01T09:00:00Z", "contactId": contact}})
+    r = rep(
+        CREATE_TASK,
+        {"i": {"title": "Call", "deadline": "2030-01-01T09:00:00Z", "contactId": contact}},
+    )
     task = r.data["createTask"]["task"]["id"]
     rep(UPDATE_TASK, {"id": task, "i": {"title": "Call again"}})
     env.run()
@@ -229,7 +245,9 @@ def test_a_task_and_an_interaction_trigger_one_request_each(env, gateway):
 def test_switched_off_the_module_asks_nobody(env):
     env.configure()
     admin = env.as_("admin")
-    switch = """mutation { setModuleEnabled(name: "consent", enabled: false) { errors { code } } }"""
+    switch = (
+        """mutation { setModuleEnabled(name: "consent", enabled: false) { errors { code } } }"""
+    )
     assert admin(switch).data["setModuleEnabled"]["errors"] == []
     env.client("Quiet", "q@quiet.test")
     env.run()
@@ -291,9 +309,7 @@ def test_expired_and_forged_links_are_refused(env, gateway):
     assert env.http.get("/consent/garbage").status_code == 404
     page = env.http.get(path).text
     with gateway.db.transaction() as session:
-        session.execute(
-            update(ConsentRequest).values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        session.execute(update(ConsentRequest).values(expires_at=utcnow() - timedelta(seconds=1)))
     assert env.http.get(path).status_code == 410
     late = env.http.post(path, data={"form": form_token(page), "answer": "accept"})
     assert late.status_code == 410
@@ -421,8 +437,13 @@ def test_the_ledger_and_its_exports_match_what_happened(env, gateway):
     sheet = book["Consent ledger"]
     events_by_client = [(row[3], row[4]) for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert sorted(events_by_client) == sorted(
-        [("Proven", "REQUESTED"), ("Proven", "SENT"), ("Proven", "ACCEPTED")]
-        + [("Other", "REQUESTED"), ("Other", "SENT")]
+        [
+            ("Proven", "REQUESTED"),
+            ("Proven", "SENT"),
+            ("Proven", "ACCEPTED"),
+            ("Other", "REQUESTED"),
+            ("Other", "SENT"),
+        ]
     )
     past = {**period, "t": (now - timedelta(minutes=59)).isoformat()}
     empty = env.as_("admin")(EXPORT, past).data["exportConsentLedger"]
@@ -450,7 +471,7 @@ def test_ledger_entries_cannot_be_changed_or_deleted(env, gateway):
         session.rollback()
     schema = env.as_("admin")("{ __schema { mutationType { fields { name } } } }")
     names = {f["name"] for f in schema.data["__schema"]["mutationType"]["fields"]}
-    assert not {n for n in names if "Ledger" in n or "Consent" in n and "delete" in n.lower()}
+    assert not {n for n in names if "Ledger" in n or ("Consent" in n and "delete" in n.lower())}
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -481,3 +502,59 @@ def test_consent_data_follows_the_clients_access(env):
     r = other_tenant(RESEND, target).data["resendConsentRequest"]
     assert r["errors"][0]["code"] in ("NOT_FOUND", "BAD_USER_INPUT")
     assert hidden
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def _upload(client, data: bytes, name: str, content_type: str) -> str:
+    headers = {"X-CRM-Upload": "1", "Content-Type": content_type, **client.headers()}
+    r = client.http.post("/files", params={"name": name}, content=data, headers=headers)
+    assert r.status_code in (200, 201), r.text
+    return r.json()["id"]
+
+
+def test_the_request_embeds_the_configured_image(env):
+    admin = env.as_("admin")
+    text_file = _upload(admin, b"not an image", "a.txt", "text/plain")
+    config = env.configure()
+    bad = admin(UPDATE_CONFIG, {"id": config, "i": {"imageFileId": text_file}})
+    assert bad.data["updateConsentConfiguration"]["errors"][0]["field"] == "imageFileId"
+    image = _upload(admin, PNG, "logo.png", "image/png")
+    done = admin(UPDATE_CONFIG, {"id": config, "i": {"imageFileId": image}})
+    assert done.data["updateConsentConfiguration"]["configuration"]["version"] == 2
+    env.client("Pictured", "pic@pictured.test")
+    env.run()
+    [message] = env.messages
+    html_part = message.get_body(preferencelist=("html",))
+    [picture] = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert picture.get_content() == PNG
+    assert f'src="cid:{picture["Content-ID"][1:-1]}"' in html_part.get_content()
+
+
+def test_contact_consent_nested_costs_two_statements_per_page(env, sql_log):
+    env.configure()
+    for i in range(4):
+        env.client(f"Nested {i}", f"n{i}@nested.test")
+    env.run()
+    query = """{ contacts(first: 50) { edges { node { id consent {
+      blocked { reason } requests { status recipient } } } } } }"""
+    with sql_log:
+        r = env.as_("manager")(query)
+    assert r.errors == [], r
+    nodes = [e["node"] for e in r.data["contacts"]["edges"]]
+    asked = [n for n in nodes if n["consent"]["requests"]]
+    assert sorted(n["consent"]["requests"][0]["recipient"] for n in asked) == [
+        f"n{i}@nested.test" for i in range(4)
+    ]
+    assert len(sql_log.touching("consent_requests")) == 1
+    assert len(sql_log.touching("consent_blocks")) == 1
+    refused = env.as_("assistant")(query)  # no consent.review
+    assert set(refused.codes) == {"FORBIDDEN"}
+    assert all(e["node"]["consent"] is None for e in refused.data["contacts"]["edges"])
+    seen_by_rep2 = env.as_("rep2")(query).data["contacts"]["edges"]
+    assert not [e for e in seen_by_rep2 if e["node"]["consent"]["requests"]]

@@ -11,10 +11,15 @@ from sqlalchemy import select
 
 from gateway.jobs.models import Job, JobStatus
 from plugins.consent.models import ConsentRequest, RequestStatus
-from tests.consent_support import UPDATE_CONTACT, answer_path, env, post_answer  # noqa: F401
+from tests.consent_support import UPDATE_CONTACT, answer_path, mailing_env, post_answer
 from tests.test_jobs_workers import wait_for, workers  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(gateway, demo, smtp_server):
+    yield from mailing_env(gateway, smtp_server)
 
 
 def test_two_workers_mail_each_trigger_once(env, workers, monkeypatch):  # noqa: F811

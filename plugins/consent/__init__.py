@@ -1,4 +1,4 @@
-"""The consent module: GDPR consent requests, blocks and proof (MISSION K1–K4, K6).
+"""The consent module: GDPR consent requests, blocks and proof (MISSION K1 to K4, K6).
 
 Configurations say when to ask which clients; triggers (a client saved, an interaction
 logged, a task saved — other modules' record events, never their code) make requests that
@@ -21,9 +21,10 @@ from gateway.sdk import (
     Permission,
     PluginInfo,
     RecordChange,
+    TypeField,
     hookimpl,
 )
-from plugins.consent import api, delivery, demo, endpoint, refusals, requests
+from plugins.consent import api, delivery, demo, endpoint, nested, refusals, requests
 from plugins.consent.models import MODELS
 from plugins.consent.permissions import CATALOGUE
 from plugins.consent.types import (
@@ -83,6 +84,11 @@ def crm_query_fields() -> list[Any]:
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
     return list(api.MUTATION_FIELDS)
+
+
+@hookimpl
+def crm_type_fields() -> list[TypeField]:
+    return list(nested.FIELDS)
 
 
 @hookimpl

@@ -56,7 +56,9 @@ def list_configurations(ctx: CallerContext) -> list[ConsentConfiguration]:
     )
 
 
-def get_configuration(ctx: CallerContext, configuration_id: int, name: str = "id") -> ConsentConfiguration:
+def get_configuration(
+    ctx: CallerContext, configuration_id: int, name: str = "id"
+) -> ConsentConfiguration:
     found = ctx.session.get(ConsentConfiguration, configuration_id)
     if found is None or found.tenant_id != ctx.tenant_id:
         raise NotFound("no such consent configuration", field=name)
@@ -76,7 +78,9 @@ def _image(ctx: CallerContext, file_id: str) -> tuple[bytes, str]:
     stored = open_file(ctx, file_id)
     content = stored.content
     if len(content) > IMAGE_LIMIT:
-        raise BadUserInput(f"the image may be at most {IMAGE_LIMIT // 1024} KB", field="imageFileId")
+        raise BadUserInput(
+            f"the image may be at most {IMAGE_LIMIT // 1024} KB", field="imageFileId"
+        )
     for magic, mime in IMAGE_TYPES.items():
         if content.startswith(magic):
             return content, mime

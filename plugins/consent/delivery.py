@@ -68,7 +68,9 @@ def compose(
     config = request.configuration
     company = request.company.name if request.company is not None else ""
     message = EmailMessage()
-    message["From"] = formataddr((printable(company or config.description, one_line=True), request.sender))
+    message["From"] = formataddr(
+        (printable(company or config.description, one_line=True), request.sender)
+    )
     message["To"] = request.recipient
     message["Subject"] = printable(request.subject, one_line=True)
     message["Message-ID"] = make_msgid(domain="consent.crm")
@@ -102,12 +104,19 @@ def compose(
     message.add_alternative(page, subtype="html")
     if image_cid and config.image and config.image_mime:
         maintype, subtype = config.image_mime.split("/")
-        html_part = message.get_payload()[1]
+        html_part = message.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)
         html_part.add_related(config.image, maintype, subtype, cid=image_cid)
     return message
 
 
-def _close(ctx: CallerContext, request: ConsentRequest, status: RequestStatus, event: LedgerEvent, detail: str) -> None:
+def _close(
+    ctx: CallerContext,
+    request: ConsentRequest,
+    status: RequestStatus,
+    event: LedgerEvent,
+    detail: str,
+) -> None:
     request.status, request.pending_key = status, None
     ledger.append(ctx.session, request, event, Channel.EMAIL, detail=detail[:400])
 

@@ -85,7 +85,9 @@ def _usable(claim: links.Claim, request: ConsentRequest) -> bool:
     return request.status is RequestStatus.ACCEPTED
 
 
-def _show(gateway: Gateway, text: str, claim: links.Claim, request: ConsentRequest, preset: str) -> Response:
+def _show(
+    gateway: Gateway, text: str, claim: links.Claim, request: ConsentRequest, preset: str
+) -> Response:
     form = html.escape(claim.form_token(gateway))
     intro = (
         f"<p><strong>{html.escape(request.subject)}</strong></p>"
@@ -115,7 +117,9 @@ def _record(gateway: Gateway, claim: links.Claim, choice: str, visit: Visit) -> 
     """Apply the answer in one transaction; the outcome's name."""
     now = utcnow()
     with gateway.db.transaction() as session:
-        request = session.scalar(select(ConsentRequest).where(ConsentRequest.id == claim.request_id))
+        request = session.scalar(
+            select(ConsentRequest).where(ConsentRequest.id == claim.request_id)
+        )
         if request is None or not claim.authentic(gateway, request.nonce):
             return "invalid"
         if claim.expired(now):

@@ -61,7 +61,7 @@ def append(
 
 def visible_entries(
     contact_id: int | None, since: datetime | None, until: datetime | None
-) -> Select[tuple[LedgerEntry]]:
+) -> Select[LedgerEntry]:
     """Entries of clients the caller may see (the join carries the client's visibility
     predicate), of one client and/or a period ``[since, until)``, oldest first."""
     stmt = select(LedgerEntry).join(Contact, Contact.id == LedgerEntry.contact_id)
@@ -94,7 +94,7 @@ HEADER = [
 ]
 
 
-def rows(session: Session, stmt: Select[tuple[LedgerEntry]]) -> list[list[object]]:
+def rows(session: Session, stmt: Select[LedgerEntry]) -> list[list[object]]:
     """One row per entry, with the client's name, in one statement."""
     joined = stmt.add_columns(
         Contact.kind, Contact.company_name, Contact.first_name, Contact.last_name

@@ -65,7 +65,9 @@ class Claim:
     def authentic(self, gateway: Gateway, nonce: str | None) -> bool:
         if not nonce:
             return False
-        expected = gateway.secret_box.sign(_message(self.kind, self.request_id, self.expires, nonce))
+        expected = gateway.secret_box.sign(
+            _message(self.kind, self.request_id, self.expires, nonce)
+        )
         return hmac.compare_digest(expected.encode(), self.sig.encode("utf-8", "replace"))
 
     def expired(self, now: datetime) -> bool:

@@ -169,9 +169,7 @@ class ConsentRequest(Base):
     template_version: Mapped[int]
     #: Part of every link's signature; a new one makes older links of the request void.
     nonce: Mapped[str | None] = mapped_column(String(32))
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -52,9 +52,7 @@ def update_consent_configuration(
     ctx.require_caller()
 
     def work(_session: Session) -> ConsentConfiguration:
-        config = configurations.get_configuration(
-            ctx, parse_global_id(id, "ConsentConfiguration")
-        )
+        config = configurations.get_configuration(ctx, parse_global_id(id, "ConsentConfiguration"))
         return configurations.save(ctx, config, input.to_data())
 
     return mutate(ctx, ConsentConfigurationPayload, work, _config_payload)

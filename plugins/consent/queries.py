@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Annotated, TypeAlias
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from gateway.sdk import (
@@ -17,18 +16,15 @@ from gateway.sdk import (
     CallerContext,
     ExportFile,
     RequestContext,
-    global_id,
     guarded,
     parse_global_id,
 )
 from plugins.consent import configurations, ledger, placeholders
-from plugins.consent.models import ConsentBlock, ConsentRequest
+from plugins.consent.nested import consent_of_contacts
 from plugins.consent.permissions import ConsentPermission as P
 from plugins.consent.types import (
     ClientConsent,
-    ConsentBlockType,
     ConsentConfigurationType,
-    ConsentRequestType,
     ConsentTemplateField,
     ExportFormat,
     ExportFormatEnum,
@@ -43,7 +39,9 @@ LEDGER_PAGE = 500
 @guarded(permission=P.MANAGE.value, description="The `[field]` placeholders templates may use.")
 def consent_template_fields(info: Ctx) -> list[ConsentTemplateField]:
     info.context.require_caller()
-    return [ConsentTemplateField(name=n, description=d) for n, (d, _) in placeholders.FIELDS.items()]
+    return [
+        ConsentTemplateField(name=n, description=d) for n, (d, _) in placeholders.FIELDS.items()
+    ]
 
 
 @guarded(permission=P.MANAGE.value, description="The organisation's consent configurations.")
@@ -54,29 +52,11 @@ def consent_configurations(info: Ctx) -> list[ConsentConfigurationType]:
 
 
 def client_consent_of(ctx: CallerContext, contact_id: int) -> ClientConsent | None:
-    """A client's block and requests (newest first), or ``None`` if the client is not
-    visible to the caller. Two statements; the join carries the client's visibility."""
-    session = ctx.session
-    requests = list(
-        session.scalars(
-            select(ConsentRequest)
-            .join(Contact, Contact.id == ConsentRequest.contact_id)
-            .where(ConsentRequest.contact_id == contact_id)
-            .order_by(ConsentRequest.id.desc())
-        )
-    )
-    block = session.scalar(
-        select(ConsentBlock)
-        .join(Contact, Contact.id == ConsentBlock.contact_id)
-        .where(ConsentBlock.contact_id == contact_id)
-    )
-    if not requests and block is None and session.get(Contact, contact_id) is None:
+    """A client's block and requests, or ``None`` if the client is not visible to the
+    caller (the same reading as ``Contact.consent``)."""
+    if ctx.session.get(Contact, contact_id) is None:
         return None
-    return ClientConsent(
-        contact_id=strawberry.ID(global_id("Contact", contact_id)),
-        blocked=ConsentBlockType(record=block) if block is not None else None,
-        requests=[ConsentRequestType(record=r) for r in requests],
-    )
+    return consent_of_contacts(ctx, [contact_id])[contact_id]
 
 
 @guarded(

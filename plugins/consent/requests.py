@@ -1,4 +1,4 @@
-"""Consent requests: made by triggers, resends and unblocks (K1–K4), answered through links.
+"""Consent requests: made by triggers, resends and unblocks (K1 to K4), answered through links.
 
 A request is rendered when it is made (the exact text, its SHA-256 and the template
 version go on the request and into the ledger), then a ``consent.send`` job mails it after
@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -292,7 +292,9 @@ def _actor(session: Session, user_id: int | None) -> str:
 # -- closing requests -----------------------------------------------------------------------
 
 
-def expire_stale(session: Session, tenant_id: int, contact_id: int, now: datetime | None = None) -> None:
+def expire_stale(
+    session: Session, tenant_id: int, contact_id: int, now: datetime | None = None
+) -> None:
     """Record as expired the sent requests of a client whose links ran out (lazily: when
     the client is next asked, resent or answers), freeing their pending keys."""
     now = now or utcnow()
