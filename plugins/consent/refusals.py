@@ -10,7 +10,8 @@ The rule:
    this module knows nothing against mailing it.
 
 Switching the consent module off switches these refusals off too (its hooks do not run).
-Four statements for the whole batch, whatever its size.
+A few statements for the whole batch (blocks, configurations with their companies, contacts,
+assignments, acceptances), whatever its size.
 """
 
 from __future__ import annotations
