@@ -30,11 +30,11 @@ from gateway.sdk import (
     ChangeKind,
     Conflict,
     ManagingCompany,
+    NotFound,
     RecordChange,
     Tenant,
     User,
     defer_job,
-    get_visible,
     utcnow,
 )
 from plugins.consent import ledger, placeholders
@@ -347,10 +347,12 @@ class Target:
 
 def _prepare(ctx: CallerContext, target: Target) -> tuple[Contact, ConsentConfiguration, str]:
     session = ctx.session
-    contact: Contact = get_visible(session, Contact, target.contact_id, "contact")
+    contact = session.get(Contact, target.contact_id)  # the caller's visibility applies
+    if contact is None:
+        raise NotFound("no such contact", field="contactId")
     config = session.get(ConsentConfiguration, target.configuration_id)
     if config is None or config.tenant_id != ctx.tenant_id:
-        raise BadUserInput("no such consent configuration", field="configurationId")
+        raise NotFound("no such consent configuration", field="configurationId")
     if config.audience is not Audience.CLIENT:
         raise BadUserInput("this configuration asks users, not clients", field="configurationId")
     if config.company_ids and target.company_id not in config.company_ids:
