@@ -555,8 +555,8 @@ def test_contact_consent_nested_costs_two_statements_per_page(env, sql_log):
     ]
     assert len(sql_log.touching("consent_requests")) == 1
     assert len(sql_log.touching("consent_blocks")) == 1
-    refused = env.as_("assistant")(query)  # no consent.review
-    assert set(refused.codes) == {"FORBIDDEN"}
-    assert all(e["node"]["consent"] is None for e in refused.data["contacts"]["edges"])
+    refused = env.as_("assistant")(query)  # no consent.review: refused before execution
+    assert refused.codes == ["FORBIDDEN"] and "Contact.consent" in refused.errors[0]["message"]
+    assert not refused.data
     seen_by_rep2 = env.as_("rep2")(query).data["contacts"]["edges"]
     assert not [e for e in seen_by_rep2 if e["node"]["consent"]["requests"]]
