@@ -37,6 +37,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gateway import migrate
 from gateway.access import enforcement
 from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
@@ -101,7 +102,11 @@ class Gateway:
         return cls(
             settings=settings,
             db=Database(settings.resolved_database_url),
-            registry=registry or build_registry(builtin=(*builtin_plugins(), *settings.plugins)),
+            registry=registry
+            or build_registry(
+                builtin=(*builtin_plugins(), *settings.plugins),
+                entry_points=settings.discover_plugins,
+            ),
         )
 
 
@@ -329,7 +334,11 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 def create_app(gateway: Gateway | None = None) -> Starlette:
     """The ASGI app. ``uvicorn --factory gateway.app:create_app`` reads settings from env."""
-    gateway = gateway or Gateway.create()
+    if gateway is None:
+        # A server process (uvicorn's factory, each worker): refuse to serve a database that
+        # lacks an installed plugin's migrations or tables, naming the plugin.
+        gateway = Gateway.create()
+        migrate.check_current(gateway.db.engine, gateway.registry)
     endpoint = GraphQLEndpoint(gateway)
     field_graph(gateway.registry)  # checks every module's @derivedFrom now, not on a request
 

@@ -6,6 +6,7 @@ import contextlib
 import difflib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from gateway import migrate
 from gateway.access.services import standard_grants
 from gateway.app import Gateway
 from gateway.config import Settings
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, PluginError
 from gateway.graphql.schema_factory import SchemaFactory
 from gateway.identity import services as identity
 from gateway.plugins import build_registry
@@ -31,8 +32,19 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _gateway() -> Gateway:
-    return Gateway.create(_settings())
+def _gateway(settings: Settings | None = None) -> Gateway:
+    with _refusals():
+        return Gateway.create(settings or _settings())
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A plugin that cannot load, or whose migrations are missing or not applied: one line
+    naming it, not a traceback."""
+    try:
+        yield
+    except (PluginError, migrate.MigrationsPending) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _fail(exc: GatewayError) -> None:
@@ -69,13 +81,12 @@ def serve(demo: bool, host: str, port: int, workers: int, trusted_proxies: str) 
     # Workers read their settings from the environment: hand them the option's value.
     os.environ["CRM_TRUSTED_PROXIES"] = trusted_proxies
     settings = _settings()
-    gateway = Gateway.create(settings)
-    if gateway.db.is_sqlite:
-        migrate.upgrade(gateway.db.engine, gateway.registry)
-    elif missing := migrate.pending(gateway.db.engine, gateway.registry):
-        raise click.ClickException(
-            f"the database lacks migrations {sorted(missing)}: run `crm-gateway db upgrade`"
-        )
+    gateway = _gateway(settings)
+    with _refusals():
+        if gateway.db.is_sqlite:
+            migrate.upgrade(gateway.db.engine, gateway.registry)
+        else:
+            migrate.check_current(gateway.db.engine, gateway.registry)
     if demo:
         from gateway.demo import DEMO_PASSWORD, DEMO_SIGN_IN, seed_demo
 
@@ -113,7 +124,8 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every installed module's migrations (Alembic heads)."""
     gateway = _gateway()
-    migrate.upgrade(gateway.db.engine, gateway.registry)
+    with _refusals():
+        migrate.upgrade(gateway.db.engine, gateway.registry)
     click.echo("database is up to date")
 
 
@@ -151,8 +163,8 @@ def worker(
 
     logging.basicConfig(level=os.environ.get("CRM_LOG_LEVEL", "info").upper())
     gateway = _gateway()
-    if migrate.pending(gateway.db.engine, gateway.registry):
-        raise click.ClickException("the database lacks migrations: run `crm-gateway db upgrade`")
+    with _refusals():
+        migrate.check_current(gateway.db.engine, gateway.registry)
     if gateway.db.is_sqlite:
         from gateway.jobs.runner import InProcessRunner
 
