@@ -74,8 +74,25 @@ def main() -> None:
     help="Proxies whose X-Forwarded-For is believed: addresses or CIDR networks, "
     "comma-separated (CRM_TRUSTED_PROXIES). Default: none, forwarded headers are ignored.",
 )
-def serve(demo: bool, host: str, port: int, workers: int, trusted_proxies: str) -> None:
-    """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn."""
+@click.option(
+    "--shutdown-seconds",
+    envvar="CRM_SHUTDOWN_SECONDS",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="On SIGTERM or Ctrl+C, how long requests in flight may take to finish before they "
+    "are cut (CRM_SHUTDOWN_SECONDS). New connections are refused at once.",
+)
+def serve(
+    demo: bool,
+    host: str,
+    port: int,
+    workers: int,
+    trusted_proxies: str,
+    shutdown_seconds: float,
+) -> None:
+    """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn; probes at /healthz and
+    /readyz."""
     import uvicorn
 
     # Workers read their settings from the environment: hand them the option's value.
@@ -112,6 +129,9 @@ def serve(demo: bool, host: str, port: int, workers: int, trusted_proxies: str) 
         # app itself (gateway.app._middleware), with the same algorithm.
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
+        # SIGTERM: stop accepting, let requests in flight finish (up to this long), then run
+        # the app's shutdown (the in-process job runner stops between jobs).
+        timeout_graceful_shutdown=shutdown_seconds,
     )
 
 
