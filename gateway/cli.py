@@ -337,6 +337,34 @@ def files_purge() -> None:
 
 
 @main.group()
+def plugin() -> None:
+    """Writing plugins (third-party modules)."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder to write the project into (absent or empty). Default: ./crm-NAME.",
+)
+def plugin_new(name: str, target: Path | None) -> None:
+    """Write a module project: package, entry point, model, migration, GraphQL type, query,
+    mutation, permission, and tests over HTTP (see docs/plugins.md)."""
+    from gateway.scaffold import names, new_plugin
+
+    folder = target or Path(names(name)["dist"] if name.isidentifier() else name)
+    try:
+        written = new_plugin(name, folder)
+    except GatewayError as exc:
+        _fail(exc)
+    click.echo(f"wrote {len(written)} files into {folder}")
+    click.echo(f"next: pip install -e '{folder}[test]' && pytest {folder}")
+
+
+@main.group()
 def schema() -> None:
     """The published GraphQL contract."""
 
