@@ -48,8 +48,8 @@ from gateway.db import Database
 from gateway.files.http import FileRoutes
 from gateway.files.signing import ROUTE as UPLOAD_ROUTE
 from gateway.graphql.context import RequestContext
-from gateway.health import Readiness, healthz
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
+from gateway.health import Readiness, healthz
 from gateway.identity import services as identity
 from gateway.identity.crypto import SecretBox, load_key
 from gateway.identity.services import Caller

@@ -77,9 +77,9 @@ def main() -> None:
 @click.option(
     "--shutdown-seconds",
     envvar="CRM_SHUTDOWN_SECONDS",
-    default=30.0,
+    default=30,
     show_default=True,
-    type=float,
+    type=int,
     help="On SIGTERM or Ctrl+C, how long requests in flight may take to finish before they "
     "are cut (CRM_SHUTDOWN_SECONDS). New connections are refused at once.",
 )
@@ -89,7 +89,7 @@ def serve(
     port: int,
     workers: int,
     trusted_proxies: str,
-    shutdown_seconds: float,
+    shutdown_seconds: int,
 ) -> None:
     """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn; probes at /healthz and
     /readyz."""

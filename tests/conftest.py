@@ -44,9 +44,7 @@ def site_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     site = tmp_path / "site-packages"
     site.mkdir()
     discover = importlib.metadata.distributions
-    monkeypatch.setattr(
-        importlib.metadata, "distributions", lambda **_: discover(path=[str(site)])
-    )
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda **_: discover(path=[str(site)]))
     monkeypatch.syspath_prepend(str(site))
     return site
 

@@ -16,7 +16,7 @@ from gateway.app import Gateway
 from tests.conftest import REPO
 from tests.test_plugins import EXAMPLE, install_example_plugin
 
-PARTNER = '''
+PARTNER = """
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,7 +38,7 @@ def crm_plugin_info() -> PluginInfo:
 @hookimpl
 def crm_models() -> list:
     return [PartnerNote]
-'''
+"""
 
 
 def install_partner_plugin(site: Path) -> None:

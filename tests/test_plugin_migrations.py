@@ -17,7 +17,7 @@ from gateway.cli import main
 from gateway.errors import PluginError
 from gateway.testing import temporary_database
 
-PLUGIN = '''
+PLUGIN = """
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, String
@@ -41,7 +41,7 @@ def crm_plugin_info() -> PluginInfo:
 @hookimpl
 def crm_models() -> list:
     return [Item]
-'''
+"""
 
 
 @pytest.fixture
@@ -89,9 +89,7 @@ def cli(database: str, module: str, *args: str) -> tuple[int, str]:
     ("how", "message"),
     [("missing", "which does not exist"), ("empty", "which holds no revision")],
 )
-def test_a_missing_migrations_folder_stops_upgrade_and_serve(
-    database, broken_plugin, how, message
-):
+def test_a_missing_migrations_folder_stops_upgrade_and_serve(database, broken_plugin, how, message):
     module = broken_plugin(f"lost{how}", how)
     for command in (["db", "upgrade"], ["serve", "--port", "1"], ["worker"]):
         code, output = cli(database, module, *command)
@@ -118,5 +116,5 @@ def test_the_app_factory_refuses_too(database, broken_plugin, monkeypatch, tmp_p
     with pytest.raises(migrate.MigrationsPending, match="crm-gateway db upgrade"):
         create_app()
     monkeypatch.setenv("CRM_PLUGINS", broken_plugin("lostapp", "missing"))
-    with pytest.raises(PluginError, match="plugin 'lostapp' .* does not exist"):
+    with pytest.raises(PluginError, match=r"plugin 'lostapp' .* does not exist"):
         create_app()

@@ -70,6 +70,4 @@ def test_the_test_extras_have_their_own_stamp(checkout: Path):
     calls = checkout / ".venv" / "calls"
     calls.unlink()
     subprocess.run([str(checkout / "scripts" / "test"), "-k", "nothing"], check=True, timeout=60)
-    assert installs(calls.read_text().splitlines()) == [
-        "python -m pip install --quiet -e .[test]"
-    ]
+    assert installs(calls.read_text().splitlines()) == ["python -m pip install --quiet -e .[test]"]
