@@ -7,6 +7,7 @@
                       ── bearer token → Caller (tenant, profile) + the tenant's modules
                       └─ the Strawberry view of that module set's cached schema
     GET /healthz      ── liveness (no database)
+    GET /readyz       ── readiness: database, migrations, job engine (health.py)
     POST /files       ── upload (bearer token + X-CRM-Upload header) → file ID (files/http.py)
     GET /files/{id}   ── download by signed link (no Authorization header needed)
     …                 ── routes plugins contribute with ``crm_http_routes`` (e.g. /forms/{key})
@@ -28,7 +29,7 @@ from cross_web import HTTPException, StarletteRequestAdapter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -37,6 +38,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gateway import migrate
 from gateway.access import enforcement
 from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
@@ -48,6 +50,7 @@ from gateway.files.http import FileRoutes
 from gateway.files.signing import ROUTE as UPLOAD_ROUTE
 from gateway.graphql.context import RequestContext
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
+from gateway.health import Readiness, healthz
 from gateway.identity import services as identity
 from gateway.identity.crypto import SecretBox, load_key
 from gateway.identity.services import Caller
@@ -103,7 +106,11 @@ class Gateway:
         return cls(
             settings=settings,
             db=Database(settings.resolved_database_url),
-            registry=registry or build_registry(builtin=(*builtin_plugins(), *settings.plugins)),
+            registry=registry
+            or build_registry(
+                builtin=(*builtin_plugins(), *settings.plugins),
+                entry_points=settings.discover_plugins,
+            ),
         )
 
 
@@ -300,10 +307,6 @@ class GraphQLEndpoint:
         return parse_body(await request.body())
 
 
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
 def _middleware(settings: Settings) -> list[Middleware]:
     """Forwarded headers from trusted proxies only, then the request size limit (uploads
     to ``/files`` have their own, ``CRM_MAX_UPLOAD_BYTES``).
@@ -331,8 +334,13 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 def create_app(gateway: Gateway | None = None) -> Starlette:
     """The ASGI app. ``uvicorn --factory gateway.app:create_app`` reads settings from env."""
-    gateway = gateway or Gateway.create()
+    if gateway is None:
+        # A server process (uvicorn's factory, each worker): refuse to serve a database that
+        # lacks an installed plugin's migrations or tables, naming the plugin.
+        gateway = Gateway.create()
+        migrate.check_current(gateway.db.engine, gateway.registry)
     endpoint = GraphQLEndpoint(gateway)
+    readiness = Readiness(gateway)
     field_graph(gateway.registry)  # checks every module's @derivedFrom now, not on a request
 
     @asynccontextmanager
@@ -350,6 +358,7 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
 
             runner = InProcessRunner(gateway)
             runner.start()
+            readiness.runner = runner
         # Operations run in worker threads; a few threads per process do as much work as
         # forty fighting for the GIL, with less latency (bench/RESULTS.md, "threads").
         yield {EXECUTION_LIMITER: anyio.CapacityLimiter(gateway.settings.execution_threads)}
@@ -366,6 +375,7 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
             # Every method reaches the endpoint, which answers the unsupported ones itself.
             Route("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readiness.endpoint, methods=["GET"]),
             # Uploads (POST /files) and downloads by signed link (GET /files/{id}).
             *FileRoutes(gateway, endpoint._identify, EXECUTION_LIMITER).routes(),
             *plugin_routes,
@@ -375,4 +385,5 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
     )
     app.state.gateway = gateway
     app.state.endpoint = endpoint
+    app.state.readiness = readiness
     return app

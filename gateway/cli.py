@@ -6,6 +6,7 @@ import contextlib
 import difflib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from gateway import migrate
 from gateway.access.services import standard_grants
 from gateway.app import Gateway
 from gateway.config import Settings
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, PluginError
 from gateway.graphql.schema_factory import SchemaFactory
 from gateway.identity import services as identity
 from gateway.plugins import build_registry
@@ -31,8 +32,19 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _gateway() -> Gateway:
-    return Gateway.create(_settings())
+def _gateway(settings: Settings | None = None) -> Gateway:
+    with _refusals():
+        return Gateway.create(settings or _settings())
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A plugin that cannot load, or whose migrations are missing or not applied: one line
+    naming it, not a traceback."""
+    try:
+        yield
+    except (PluginError, migrate.MigrationsPending) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _fail(exc: GatewayError) -> None:
@@ -62,20 +74,36 @@ def main() -> None:
     help="Proxies whose X-Forwarded-For is believed: addresses or CIDR networks, "
     "comma-separated (CRM_TRUSTED_PROXIES). Default: none, forwarded headers are ignored.",
 )
-def serve(demo: bool, host: str, port: int, workers: int, trusted_proxies: str) -> None:
-    """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn."""
+@click.option(
+    "--shutdown-seconds",
+    envvar="CRM_SHUTDOWN_SECONDS",
+    default=30,
+    show_default=True,
+    type=int,
+    help="On SIGTERM or Ctrl+C, how long requests in flight may take to finish before they "
+    "are cut (CRM_SHUTDOWN_SECONDS). New connections are refused at once.",
+)
+def serve(
+    demo: bool,
+    host: str,
+    port: int,
+    workers: int,
+    trusted_proxies: str,
+    shutdown_seconds: int,
+) -> None:
+    """Serve the GraphQL API (and GraphiQL) at /graphql with uvicorn; probes at /healthz and
+    /readyz."""
     import uvicorn
 
     # Workers read their settings from the environment: hand them the option's value.
     os.environ["CRM_TRUSTED_PROXIES"] = trusted_proxies
     settings = _settings()
-    gateway = Gateway.create(settings)
-    if gateway.db.is_sqlite:
-        migrate.upgrade(gateway.db.engine, gateway.registry)
-    elif missing := migrate.pending(gateway.db.engine, gateway.registry):
-        raise click.ClickException(
-            f"the database lacks migrations {sorted(missing)}: run `crm-gateway db upgrade`"
-        )
+    gateway = _gateway(settings)
+    with _refusals():
+        if gateway.db.is_sqlite:
+            migrate.upgrade(gateway.db.engine, gateway.registry)
+        else:
+            migrate.check_current(gateway.db.engine, gateway.registry)
     if demo:
         from gateway.demo import DEMO_PASSWORD, DEMO_SIGN_IN, seed_demo
 
@@ -101,6 +129,9 @@ def serve(demo: bool, host: str, port: int, workers: int, trusted_proxies: str) 
         # app itself (gateway.app._middleware), with the same algorithm.
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
+        # SIGTERM: stop accepting, let requests in flight finish (up to this long), then run
+        # the app's shutdown (the in-process job runner stops between jobs).
+        timeout_graceful_shutdown=shutdown_seconds,
     )
 
 
@@ -113,7 +144,8 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every installed module's migrations (Alembic heads)."""
     gateway = _gateway()
-    migrate.upgrade(gateway.db.engine, gateway.registry)
+    with _refusals():
+        migrate.upgrade(gateway.db.engine, gateway.registry)
     click.echo("database is up to date")
 
 
@@ -151,8 +183,8 @@ def worker(
 
     logging.basicConfig(level=os.environ.get("CRM_LOG_LEVEL", "info").upper())
     gateway = _gateway()
-    if migrate.pending(gateway.db.engine, gateway.registry):
-        raise click.ClickException("the database lacks migrations: run `crm-gateway db upgrade`")
+    with _refusals():
+        migrate.check_current(gateway.db.engine, gateway.registry)
     if gateway.db.is_sqlite:
         from gateway.jobs.runner import InProcessRunner
 
@@ -302,6 +334,34 @@ def files_purge() -> None:
     with gateway.db.transaction() as session:
         deleted = purge_expired(session)
     click.echo(f"purged {deleted} expired file{'' if deleted == 1 else 's'}")
+
+
+@main.group()
+def plugin() -> None:
+    """Writing plugins (third-party modules)."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder to write the project into (absent or empty). Default: ./crm-NAME.",
+)
+def plugin_new(name: str, target: Path | None) -> None:
+    """Write a module project: package, entry point, model, migration, GraphQL type, query,
+    mutation, permission, and tests over HTTP (see docs/plugins.md)."""
+    from gateway.scaffold import names, new_plugin
+
+    folder = target or Path(names(name)["dist"] if name.isidentifier() else name)
+    try:
+        written = new_plugin(name, folder)
+    except GatewayError as exc:
+        _fail(exc)
+    click.echo(f"wrote {len(written)} files into {folder}")
+    click.echo(f"next: pip install -e '{folder}[test]' && pytest {folder}")
 
 
 @main.group()

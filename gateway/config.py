@@ -105,6 +105,10 @@ class Settings:
     job_poll_seconds: float = 1.0
     #: A running job writes its progress (and checks for cancellation) at most this often.
     job_progress_seconds: float = 0.5
+    #: Register the ``crm_gateway`` entry points of installed distributions (third-party
+    #: plugins). ``CRM_DISCOVER_PLUGINS=0``: only the built-in modules and ``CRM_PLUGINS``
+    #: (a test suite, or leaving out an installed plugin without uninstalling it).
+    discover_plugins: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -149,6 +153,7 @@ class Settings:
             jobs_in_process=os.environ.get("CRM_JOBS_IN_PROCESS", "1") != "0",
             job_poll_seconds=_float("CRM_JOB_POLL_SECONDS", cls.job_poll_seconds),
             job_progress_seconds=_float("CRM_JOB_PROGRESS_SECONDS", cls.job_progress_seconds),
+            discover_plugins=os.environ.get("CRM_DISCOVER_PLUGINS", "1") != "0",
         )
 
     @property

@@ -284,10 +284,10 @@ def crm_http_routes() -> Sequence[BaseRoute]:
     public form endpoint.
 
     Called once per application, when it is created, for every installed plugin; the routes
-    are added after the gateway's own (``/graphql``, ``/healthz``), so they cannot shadow
-    them. Prefix your paths with something your module owns: which of two plugins claiming
-    one path answers is not specified. Because the same routes serve every tenant, a
-    handler is public and tenant-less until it says otherwise: it must resolve the tenant
+    are added after the gateway's own (``/graphql``, ``/healthz``, ``/readyz``), so they
+    cannot shadow them. Prefix your paths with something your module owns: which of two
+    plugins claiming one path answers is not specified. Because the same routes serve every
+    tenant, a handler is public and tenant-less until it says otherwise: it must resolve the tenant
     from the request itself (a key in the path, a signed payload…), answer as if the
     resource did not exist when the plugin's module is off for that tenant (check
     ``gateway.tenancy.services.enabled_modules``), and restrict every query to that tenant.

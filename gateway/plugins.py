@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any, cast
 
 import pluggy
+from sqlalchemy import Table
 from strawberry.types.base import has_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
@@ -37,6 +38,7 @@ from gateway.contract import (
     PluginInfo,
     TypeField,
 )
+from gateway.db import Base
 from gateway.errors import PluginError
 
 #: The kernel's own plugin (sign-in, ``me``, modules), registered before any module.
@@ -405,6 +407,12 @@ class PluginRegistry:
     def permission_for(self, entity: str, action: Action) -> str:
         """The module permission code for ``action`` on ``entity``."""
         return f"{self.entity_module[entity]}.{entity}.{action.value}"
+
+    @cached_property
+    def sorted_tables(self) -> list[Table]:
+        """The registered plugins' tables, each after the tables it references. Not
+        ``Base.metadata``'s: that also holds the models of any plugin merely imported."""
+        return [t for t in Base.metadata.sorted_tables if t.name in self.tables]
 
     @cached_property
     def tenant_models(self) -> tuple[type[Any], ...]:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from gateway.db import Base, Database, normalise_url
+from gateway.plugins import PluginRegistry
 
 
 @contextmanager
@@ -39,15 +40,17 @@ def temporary_database(directory: Path, server_url: str | None = None) -> Iterat
         admin.dispose()
 
 
-def empty_database(db: Database) -> None:
-    """Delete every row of every mapped table (between tests; migrations stay applied) and
-    restart the id sequences.
+def empty_database(db: Database, registry: PluginRegistry | None = None) -> None:
+    """Delete every row of the registry's tables (between tests; migrations stay applied)
+    and restart the id sequences. Without ``registry``, of every mapped table: the models
+    of any imported plugin, whether or not its tables exist — pass the registry you migrated.
 
     On PostgreSQL plain ``DELETE``s with foreign-key triggers off for the session (tables in
     any order) are ~10x faster than ``TRUNCATE`` on the handful of rows a test leaves — a
     TRUNCATE replaces every table's files. Without the superuser right that takes, it falls
     back to ``TRUNCATE ... CASCADE``."""
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    mapped = registry.sorted_tables if registry is not None else Base.metadata.sorted_tables
+    tables = [t.name for t in reversed(mapped)]
     if db.is_sqlite:
         with db.engine.begin() as conn:
             for table in tables:

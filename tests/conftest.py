@@ -4,6 +4,7 @@ client that talks HTTP to it the way a frontend does."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,11 @@ from gateway.db import Database
 from gateway.plugins import PluginRegistry, build_registry
 from gateway.testing import GraphQLClient, empty_database, temporary_database
 
+#: Gateways the suite starts itself (CLI commands, `serve` subprocesses) register no
+#: installed third-party plugin either: a partner's plugin in the environment must not add
+#: its tables to, or clash by name with, what is tested (tests/test_isolation.py).
+os.environ["CRM_DISCOVER_PLUGINS"] = "0"
+
 #: The registry the suite runs with, named here (not discovered): installed third-party
 #: plugins stay out, and a stale editable install cannot change what is tested.
 BUILTIN_PLUGINS = (
@@ -30,6 +36,18 @@ BUILTIN_PLUGINS = (
 )
 TEST_PLUGINS = ("tests.plugins.notes", "tests.plugins.audit")
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def site_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder standing for the environment's installed distributions, for tests of
+    entry-point discovery: they see what the test installs there, not what the machine has."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    discover = importlib.metadata.distributions
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda **_: discover(path=[str(site)]))
+    monkeypatch.syspath_prepend(str(site))
+    return site
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +89,7 @@ def gateway(settings: Settings, registry: PluginRegistry, migrated: Database) ->
     try:
         yield gw
     finally:
-        empty_database(migrated)
+        empty_database(migrated, registry)
 
 
 @pytest.fixture

@@ -35,10 +35,9 @@ def test_an_installed_gateway_reads_them_from_its_metadata(tmp_path, monkeypatch
     )
 
 
-def test_the_projects_own_entry_points_are_not_registered_twice(tmp_path, monkeypatch):
+def test_the_projects_own_entry_points_are_not_registered_twice(site_packages):
     """Installed with its entry points, the gateway still registers each built-in once."""
-    fake_distribution(tmp_path, "crm-gateway", "contacts = plugins.contacts\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_distribution(site_packages, "crm-gateway", "contacts = plugins.contacts\n")
     assert [origin for _ep, origin in registration._third_party_entry_points()] == []
     assert list(build_registry().plugins) == [
         "core",

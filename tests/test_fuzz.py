@@ -223,7 +223,7 @@ def world(settings, registry, migrated) -> Iterator[World]:
             yield world
     finally:
         logger.removeHandler(errors)
-        empty_database(migrated)
+        empty_database(migrated, registry)
 
 
 # -- hostile values ------------------------------------------------------------------------

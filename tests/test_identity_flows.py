@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlparse
 import pyotp
 from sqlalchemy import text
 
-from gateway.db import Base
 from gateway.testing import GraphQLClient
 
 PNG = base64.b64encode(
@@ -243,7 +242,7 @@ def test_nothing_secret_is_stored_or_logged_in_the_clear(demo, mail_app, gateway
         secrets.append("scan-password-1")
     dump = []
     with gateway.db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
+        for table in gateway.registry.sorted_tables:
             for row in conn.execute(table.select()):
                 for value in row:
                     if isinstance(value, bytes):

@@ -24,7 +24,6 @@ from starlette.testclient import TestClient
 from strawberry.relay import to_base64
 
 from gateway.app import Gateway, create_app
-from gateway.db import Base
 from gateway.demo import seed_demo
 from gateway.graphql.input_checks import DEFAULT_MAX_LENGTH, LONG_TEXT, MAX_LIST_ITEMS
 from gateway.testing import GraphQLClient, empty_database
@@ -98,7 +97,7 @@ def gateway(settings, registry, migrated):
         seed_demo(gw)
         yield gw
     finally:
-        empty_database(migrated)
+        empty_database(migrated, registry)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +156,7 @@ def snapshot(gateway: Any) -> dict[str, list[str]]:
     with gateway.db.engine.connect() as conn:
         return {
             table.name: sorted(repr(tuple(row)) for row in conn.execute(table.select()))
-            for table in Base.metadata.sorted_tables
+            for table in gateway.registry.sorted_tables
             if table.name not in BOOKKEEPING
         }
 

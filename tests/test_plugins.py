@@ -29,10 +29,9 @@ def install_example_plugin(site: Path) -> None:
     (dist / "entry_points.txt").write_text("[crm_gateway]\nhello = crm_hello\n")
 
 
-def test_example_plugin_is_discovered_through_its_entry_point(tmp_path, monkeypatch, settings):
+def test_example_plugin_is_discovered_through_its_entry_point(site_packages, monkeypatch, settings):
     assert "hello" not in build_registry().plugins
-    install_example_plugin(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    install_example_plugin(site_packages)
     monkeypatch.syspath_prepend(str(EXAMPLE))
     registry = build_registry()
     loaded = registry.plugins["hello"]

@@ -145,6 +145,11 @@ class InProcessRunner:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """Whether the runner thread still runs (``/readyz``)."""
+        return self._thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         WAKE.set()
