@@ -15,14 +15,13 @@ from gateway.sdk import (
     RequestContext,
     Window,
     check_filterable_fields,
-    filter_reads,
     list_records,
     load_users,
     parse_global_id,
     selected,
 )
-from plugins.calendar import services, views
-from plugins.calendar.inputs import FILTER_READS, SORT_READS, TaskFilterInput
+from plugins.calendar import opportunities, services, views
+from plugins.calendar.inputs import SORT_READS, TaskFilterInput, reads_of
 from plugins.calendar.models import Task
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 
@@ -36,9 +35,19 @@ def task_options(info: Ctx, *path: str) -> list[Any]:
 
 
 def prime_users(info: Ctx, rows: list[Task], *path: str) -> None:
-    """Load the responsible users of a page in one query."""
-    if "responsible" in selected(info, *path):
-        load_users(info.context, [t.owner_id for t in rows if t.owner_id])
+    """Load the page's linked opportunities in one query, then the users shown (the tasks'
+    responsible, and the opportunities' when selected) in another."""
+    ctx, names = info.context, selected(info, *path)
+    linked = {t.opportunity_id for t in rows}
+    if names & {"opportunity", "opportunityId"}:
+        opportunities.prime(ctx, linked)
+    users: set[int] = set()
+    if "responsible" in names:
+        users |= {t.owner_id for t in rows if t.owner_id}
+    if "opportunity" in names and "responsible" in selected(info, *path, "opportunity"):
+        users |= opportunities.owners_of(ctx, linked)
+    if users:
+        load_users(ctx, sorted(users))
 
 
 @strawberry.field(
@@ -63,7 +72,7 @@ def tasks(
         services.filtered(ctx, flt),
         order=Order(Task.deadline, False, SORT_READS),
         window=Window.of(ctx.gateway.settings, first, after, last, before),
-        filter_reads=filter_reads(filter, FILTER_READS),
+        filter_reads=reads_of(filter),
         options=task_options(info, "edges", "node"),
     )
     prime_users(info, listed.rows, "edges", "node")
@@ -98,6 +107,6 @@ def task_counts(info: Ctx, filter: TaskFilterInput | None = None) -> list[TaskSt
     flt = filter.to_filter() if filter else services.TaskFilter()
     flt.status, flt.include_completed = None, True
     # the counts group on the status and match what the filter reads (field rules)
-    check_filterable_fields(ctx.access, "Task", {"status", *filter_reads(filter, FILTER_READS)})
+    check_filterable_fields(ctx.access, "Task", {"status", *reads_of(filter)})
     counted = views.counts_by_status(ctx, services.filtered(ctx, flt))
     return [TaskStatusCount(status=s, count=n) for s, n in counted.items()]

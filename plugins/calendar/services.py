@@ -17,15 +17,18 @@ from gateway.sdk import (
     BadUserInput,
     CallerContext,
     ChangeKind,
+    FieldMode,
     NotFound,
     ProfileKind,
     check_writable_fields,
+    effective_rules,
     events,
     get_user,
     refers_to_visible,
     utcnow,
     writable_rows,
 )
+from plugins.calendar import opportunities
 from plugins.calendar.models import (
     DEFAULT_REMINDER,
     REMINDER_CHOICES,
@@ -45,6 +48,7 @@ WRITES = {
     "description": "description",
     "category_id": "category",
     "contact_id": "contact",
+    "opportunity_id": "opportunity",
     "deadline": "deadline",
     "all_day": "allDay",
     "reminder_minutes": "reminderMinutes",
@@ -61,6 +65,8 @@ class TaskData:
     """The task fields the caller set (partial updates), by model attribute."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    #: "Notify the responsible" (not a task field: nothing is stored).
+    notify_responsible: bool = False
 
 
 def _utc(moment: datetime) -> datetime:
@@ -88,6 +94,8 @@ def _apply(ctx: CallerContext, task: Task, data: TaskData) -> None:
         if contact_id is not None and ctx.session.get(Contact, contact_id) is None:
             raise NotFound("no such contact", field="contactId")
         task.contact_id = contact_id
+    if "opportunity_id" in v:
+        task.opportunity_id = opportunities.checked_link(ctx, v["opportunity_id"])
     if "deadline" in v:
         if v["deadline"] is None:
             raise BadUserInput("a task needs a deadline", field="deadline")
@@ -205,10 +213,19 @@ class TaskFilter:
     owner_ids: list[int] | None = None
     status: TaskStatus | None = None
     contact_id: int | None = None
+    opportunity_id: int | None = None
     overdue: bool | None = None
     include_completed: bool = False
     #: A deadline shortcut (``views.TaskDue``) in the organisation's time zone.
     due: Any = None
+
+
+def status_hidden(ctx: CallerContext) -> bool:
+    """Whether the caller's field rules hide ``Task.status``. The default "open tasks only"
+    would then tell them every listed task is open, so for them the default lists every
+    status (as ``includeCompleted: true``), as a profile that hides contacts' names sorts
+    them by date; an explicit status filter stays refused (``check_filterable_fields``)."""
+    return effective_rules(ctx.access).get(("Task", "status")) is FieldMode.HIDDEN
 
 
 def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
@@ -223,10 +240,12 @@ def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
         stmt = stmt.where(Task.owner_id.in_(flt.owner_ids))
     if flt.status is not None:
         stmt = stmt.where(Task.status == flt.status)
-    elif not flt.include_completed:
+    elif not flt.include_completed and not status_hidden(ctx):
         stmt = stmt.where(Task.status == TaskStatus.OPEN)
     if flt.contact_id is not None:
         stmt = stmt.where(refers_to_visible(ctx.access, Task.contact_id, Contact, flt.contact_id))
+    if flt.opportunity_id is not None:
+        stmt = stmt.where(opportunities.matches(ctx, flt.opportunity_id))
     if flt.overdue is not None:
         late = (Task.status == TaskStatus.OPEN) & (Task.deadline < utcnow())
         stmt = stmt.where(late if flt.overdue else ~late)
