@@ -19,7 +19,7 @@ from gateway.sdk import (
     PluginInfo,
     hookimpl,
 )
-from plugins.calendar import api, demo, reminders, services, views
+from plugins.calendar import api, demo, notices, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -61,7 +61,7 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return reminders.KINDS
+    return [*reminders.KINDS, *notices.KINDS]
 
 
 @hookimpl

@@ -13,7 +13,6 @@ from plugins.calendar.services import TaskData, TaskFilter
 from plugins.calendar.types import TaskDueEnum, TaskStatusEnum
 from plugins.calendar.views import TaskDue
 
-
 NOTIFY_DESCRIPTION = (
     "Tell the responsible (when it is not you) that the task is theirs: a notification, "
     "and an email where the server sends mail. Default false."

@@ -55,6 +55,8 @@ class Task(Base):
         Index("ix_tasks_remind_at", "remind_at"),
         # tasks(filter: {opportunityId}) (plugins/calendar/opportunities.py)
         Index("ix_tasks_tenant_id_opportunity_id", "tenant_id", "opportunity_id"),
+        # the notices job's claim, across tenants (plugins/calendar/notices.py)
+        Index("ix_tasks_notice_requested_at", "notice_requested_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +81,8 @@ class Task(Base):
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the reminder was claimed for delivery; reset when it is rescheduled.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: "Notify the responsible" was asked and not yet delivered (plugins/calendar/notices.py).
+    notice_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The responsible user (always set by the services; NULL only if the user is deleted).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     access: Mapped[str] = mapped_column(String(20), default=AccessLevel.PRIVATE.value)

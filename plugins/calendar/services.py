@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from gateway.sdk import (
     utcnow,
     writable_rows,
 )
-from plugins.calendar import opportunities
+from plugins.calendar import notices, opportunities
 from plugins.calendar.models import (
     DEFAULT_REMINDER,
     REMINDER_CHOICES,
@@ -150,6 +150,8 @@ def create_task(ctx: CallerContext, data: TaskData) -> Task:
     _apply(ctx, task, data)
     if task.owner_id is None:
         raise BadUserInput("assistants must name the responsible user", field="responsibleId")
+    if data.notify_responsible:
+        notices.request(task, caller.user_id)
     ctx.session.add(task)
     events.record_changed(ctx, ChangeKind.CREATED, TASK, task)
     return task
@@ -164,7 +166,7 @@ def create_tasks(ctx: CallerContext, data: TaskData, contact_ids: Sequence[int])
         raise BadUserInput(f"at most {MAX_GROUP} contacts at once", field="contactIds")
     created = []
     for contact_id in unique:
-        one = TaskData(values={**data.values, "contact_id": contact_id})
+        one = replace(data, values={**data.values, "contact_id": contact_id})
         try:
             created.append(create_task(ctx, one))
         except NotFound as error:
@@ -179,6 +181,8 @@ def update_task(ctx: CallerContext, task: Task, data: TaskData) -> Task:
     if "title" in data.values and data.values["title"] is None:
         raise BadUserInput("a task needs a title", field="title")
     _apply(ctx, task, data)
+    if data.notify_responsible:
+        notices.request(task, ctx.require_caller().user_id)
     events.record_changed(ctx, ChangeKind.UPDATED, TASK, task, frozenset(data.values))
     return task
 
