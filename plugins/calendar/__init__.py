@@ -99,10 +99,13 @@ def crm_count_tasks_to_reassign(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None,
 ) -> int:
     """The open tasks the move would move (same SQL). ``company_id`` is not used yet:
     tasks are not filed under a managing company."""
-    return services.count_movable(context, from_user_id, contact_ids, starts_after, starts_before)
+    return services.count_movable(
+        context, from_user_id, contact_ids, starts_after, starts_before, task_ids
+    )
 
 
 @hookimpl
@@ -114,7 +117,8 @@ def crm_reassign_tasks(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None,
 ) -> int:
     return services.move(
-        context, from_user_id, to_user_id, contact_ids, starts_after, starts_before
+        context, from_user_id, to_user_id, contact_ids, starts_after, starts_before, task_ids
     )

@@ -17,6 +17,7 @@ from gateway.sdk import (
     BadUserInput,
     CallerContext,
     ChangeKind,
+    Forbidden,
     FieldMode,
     NotFound,
     ProfileKind,
@@ -330,9 +331,11 @@ def movable(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None = None,
 ) -> Select[Any]:
-    """The open tasks of ``from_user_id`` the caller may change, in the range: what the
-    preview counts and the job moves (the same SQL)."""
+    """The open tasks of ``from_user_id`` the caller may change, in the range (and among
+    ``task_ids`` when a multi-select is given): what the preview counts and the job moves
+    (the same SQL)."""
     stmt = select(Task.id).where(
         Task.owner_id == from_user_id,
         Task.status == TaskStatus.OPEN,
@@ -344,12 +347,30 @@ def movable(
         stmt = stmt.where(Task.deadline >= _utc(starts_after))
     if starts_before is not None:
         stmt = stmt.where(Task.deadline < _utc(starts_before))
+    if task_ids is not None:
+        _check_selection(ctx, task_ids)
+        stmt = stmt.where(Task.id.in_(sorted(set(task_ids))))
     return stmt
 
 
-def count_movable(ctx: CallerContext, *args: Any) -> int:
-    stmt = movable(ctx, *args)
+def _check_selection(ctx: CallerContext, task_ids: list[int]) -> None:
+    """Every selected task is one the caller may change: ``NOT_FOUND`` for an id they may
+    not see (or of another organisation: no existence oracle), ``FORBIDDEN`` for one they
+    see but may not change. Two counts, whatever the selection's size."""
+    wanted = sorted(set(task_ids))
+    visible = select(Task.id).where(Task.id.in_(wanted))
+    if _count(ctx, visible) != len(wanted):
+        raise NotFound("no such task", field="taskIds")
+    if _count(ctx, visible.where(writable_rows(ctx.access, Task))) != len(wanted):
+        raise Forbidden("you may not change some of the selected tasks", field="taskIds")
+
+
+def _count(ctx: CallerContext, stmt: Select[Any]) -> int:
     return ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def count_movable(ctx: CallerContext, *args: Any) -> int:
+    return _count(ctx, movable(ctx, *args))
 
 
 def move(
@@ -359,10 +380,11 @@ def move(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None = None,
 ) -> int:
     """Give the movable tasks to ``to_user_id`` (through the ORM, so the flush checks write
     access and the change events fire)."""
-    ids = movable(ctx, from_user_id, contact_ids, starts_after, starts_before)
+    ids = movable(ctx, from_user_id, contact_ids, starts_after, starts_before, task_ids)
     tasks = ctx.session.scalars(select(Task).where(Task.id.in_(ids))).all()
     for task in tasks:
         task.owner_id = to_user_id
