@@ -71,6 +71,14 @@ def prime(ctx: CallerContext, ids: set[int | None]) -> None:
         cache[record.id] = record
 
 
+def record_of(ctx: CallerContext, opportunity_id: int | None) -> Any:
+    """The linked opportunity's row when the caller may see it (module on), else ``None``."""
+    if opportunity_id is None or entity_of(ctx) is None:
+        return None
+    prime(ctx, {opportunity_id})
+    return ctx.cache[CACHE_KEY].get(opportunity_id)
+
+
 def node_of(ctx: CallerContext, opportunity_id: int | None) -> Any:
     """The opportunity's GraphQL object, or ``None`` (no link, module off, or not visible)."""
     entity = entity_of(ctx)
