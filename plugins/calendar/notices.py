@@ -78,7 +78,11 @@ def claim(session: Session, skip_tenants: list[int] | None = None) -> list[Notic
         .returning(Task.id, Task.tenant_id, Task.owner_id, Task.title, Task.deadline, Task.all_day)
         .execution_options(synchronize_session=False)
     ).all()
-    return [Notice(*row) for row in rows if row[2] is not None]
+    return [
+        Notice(task_id, tenant_id, owner_id, title, deadline, all_day)
+        for task_id, tenant_id, owner_id, title, deadline, all_day in rows
+        if owner_id is not None
+    ]
 
 
 def visible_to(gateway: Gateway, user_id: int, task_ids: list[int]) -> set[int]:
