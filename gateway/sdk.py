@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import customfields, events, excel, mail
+from gateway import customfields, events, excel, images, mail
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -51,6 +51,7 @@ from gateway.contract import (
     Permission,
     PluginInfo,
     RecordChange,
+    TypeField,
 )
 from gateway.core.types import UserType, load_users
 from gateway.customfields import (
@@ -213,6 +214,7 @@ __all__ = [
     "Table",
     "Tenant",
     "TransientJobError",
+    "TypeField",
     "UTCDateTime",
     "User",
     "UserError",
@@ -254,6 +256,7 @@ __all__ = [
     "having",
     "hookimpl",
     "hookspec",
+    "images",
     "list_records",
     "load_users",
     "logo_data_url",
