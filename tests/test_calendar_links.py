@@ -121,3 +121,58 @@ def test_a_page_primes_its_opportunities_and_their_responsible(as_, sql_log):
     assert counts[2] == counts[6], counts
     shown = {e["node"]["opportunity"]["responsible"]["email"] for e in r.data["tasks"]["edges"]}
     assert shown == {"rep1@demo.test", "rep2@demo.test"}
+
+
+OPP_TASKS = """query($n: Int) { opportunities(first: $n) { edges { node { title
+  tasks(includeCompleted: true) { title responsible { email } } } } } }"""
+
+
+def test_an_opportunitys_tasks_nest_one_statement_per_page(as_, sql_log):
+    """`Opportunity.tasks` (the calendar's field on leads' type, `crm_type_fields`): the
+    tasks the caller may see, one statement for the whole page, absent with leads off."""
+    admin, rep1, rep2, manager = as_("admin"), as_("rep1"), as_("rep2"), as_("manager")
+    shared = _opportunity(rep1, "Shared deal", access="PUBLIC_READ")
+    _task(rep1, "Rita's step", opportunityId=shared)
+    _task(manager, "Max's step", opportunityId=shared, access="PUBLIC_READ")
+    one = """query($id: ID!) { node(id: $id) { ... on Opportunity { tasks { title } } } }"""
+    assert [t["title"] for t in rep1(one, {"id": shared}).data["node"]["tasks"]] == [
+        "Rita's step",  # same deadline: by id
+        "Max's step",
+    ]
+    # rep2 sees the public opportunity and the public task, not rep1's private one
+    assert [t["title"] for t in rep2(one, {"id": shared}).data["node"]["tasks"]] == ["Max's step"]
+
+    def page_cost(n: int) -> int:
+        manager(OPP_TASKS, {"n": n})  # narrowing probes
+        with sql_log:
+            r = manager(OPP_TASKS, {"n": n})
+        assert r.errors == [] and len(r.data["opportunities"]["edges"]) == n, r.body
+        return len(sql_log.statements)
+
+    for i in range(6):
+        deal = _opportunity(manager, f"Deal {i}")
+        _task(manager, f"Step {i}", opportunityId=deal)
+    assert page_cost(2) == page_cost(6)
+    off = admin('mutation { setModuleEnabled(name: "leads", enabled: false) { errors { code } } }')
+    assert off.data["setModuleEnabled"]["errors"] == []
+    assert admin('{ __type(name: "Opportunity") { name } }').data["__type"] is None
+
+
+def test_a_hidden_status_lists_every_status_in_nested_lists_too(as_):
+    admin, rep1 = as_("admin"), as_("rep1")
+    deal = _opportunity(rep1, "Status-blind deal")
+    _task(rep1, "Open step", opportunityId=deal)
+    done = _task(rep1, "Done step", opportunityId=deal)["id"]
+    rep1("mutation($id: ID!) { completeTask(id: $id) { errors { code } } }", {"id": done})
+    one = """query($id: ID!) { node(id: $id) { ... on Opportunity { tasks { title } } } }"""
+    assert [t["title"] for t in rep1(one, {"id": deal}).data["node"]["tasks"]] == ["Open step"]
+    profiles = admin("{ profiles { id name } }").data["profiles"]
+    rep_profile = next(p["id"] for p in profiles if p["name"] == "Sales rep")
+    r = admin(
+        """mutation($id: ID!) { updateProfile(id: $id, input: {fieldRules: [
+        {typeName: "Task", fieldName: "status", mode: HIDDEN}]}) { errors { code } } }""",
+        {"id": rep_profile},
+    )
+    assert r.data["updateProfile"]["errors"] == [], r.body
+    listed = {t["title"] for t in rep1(one, {"id": deal}).data["node"]["tasks"]}
+    assert listed == {"Open step", "Done step"}

@@ -172,6 +172,27 @@ def test_reminder_emails_state_the_deadline_in_the_organisations_zone(gateway, a
     assert "Due 2026-06-02 (all day)." in bodies[0]
 
 
+def test_a_users_own_time_zone_wins_over_the_organisations(gateway, as_, smtp_server):
+    admin, manager, rep1 = as_("admin"), as_("manager"), as_("rep1")
+    r = admin(
+        'mutation { updateOrganization(input: {timezone: "Europe/Madrid"}) { errors { code } } }'
+    )
+    assert r.data["updateOrganization"]["errors"] == []
+    r = rep1(
+        """mutation { updateMySettings(input: {timezone: "Asia/Tokyo"}) { errors { code } } }"""
+    )
+    assert r.data["updateMySettings"]["errors"] == []
+    _create(manager, "Call Osaka", responsibleId=_users(admin)["rep1"], reminderMinutes=60)
+    mailing = _mailing(gateway, smtp_server)
+    assert _deliver(mailing) == 1
+    with gateway.db.transaction() as session:
+        assert reminders.deliver(mailing, session, datetime(2026, 6, 1, 8, tzinfo=UTC)) == 1
+    notice, reminder = smtp_server.messages
+    # 09:00 UTC is 18:00 in Tokyo
+    assert "Call Osaka (due 2026-06-01 18:00 Asia/Tokyo)" in notice.get_content()
+    assert "Due 2026-06-01 18:00 Asia/Tokyo." in reminder.get_content()
+
+
 def test_two_concurrent_claimers_deliver_each_notice_once(gateway, as_):
     admin, manager, rep1 = as_("admin"), as_("manager"), as_("rep1")
     users = _users(admin)

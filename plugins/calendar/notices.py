@@ -118,7 +118,8 @@ def deliver(gateway: Gateway, session: Session) -> int:
     """Claim the requested notices (``session`` is a system session: every tenant), and tell
     each responsible about the tasks they may see: one notification (the task as subject
     when there is one) and, when SMTP is configured, one email listing them with their
-    deadlines in the organisation's time zone. Returns how many notices were claimed.
+    deadlines in the responsible's time zone (theirs, else the organisation's). Returns
+    how many notices were claimed.
 
     An email that fails is logged, not retried: the notification is the notice of record."""
     claimed = claim(session, _tenants_without_calendar(gateway, session))
@@ -149,7 +150,7 @@ def deliver(gateway: Gateway, session: Session) -> int:
         )
         if settings.smtp_host and user.email:
             try:
-                body = _body(shown, zones.get(user.tenant_id))
+                body = _body(shown, user.timezone or zones.get(user.tenant_id))
                 mail.send(settings, mail.compose(settings, user.email, title, body))
             except (OSError, smtplib.SMTPException):
                 log.exception("task notice email to user %s failed", user.id)

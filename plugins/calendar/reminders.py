@@ -103,7 +103,8 @@ def claim(session: Session, now: datetime, skip_tenants: list[int] | None = None
 def deliver(gateway: Gateway, session: Session, now: datetime) -> int:
     """Claim the due reminders (``session`` is a system session: every tenant), notify each
     responsible and email them when SMTP is configured, stating the deadline in the
-    organisation's time zone (``views.deadline_text``). Returns how many were claimed.
+    responsible's time zone — their own setting, else the organisation's
+    (``views.deadline_text``). Returns how many were claimed.
 
     An email that fails is logged and not retried: the notification stays the reminder of
     record (mail is best effort, and retrying the claim would notify twice)."""
@@ -130,7 +131,8 @@ def deliver(gateway: Gateway, session: Session, now: datetime) -> int:
             subject_id=global_id("Task", item.task_id),
         )
         if settings.smtp_host and user.email:
-            due = deadline_text(item.deadline, item.all_day, zones.get(item.tenant_id))
+            zone = user.timezone or zones.get(item.tenant_id)
+            due = deadline_text(item.deadline, item.all_day, zone)
             try:
                 mail.send(
                     settings,

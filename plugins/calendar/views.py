@@ -52,9 +52,9 @@ def spans(timezone: str, now: datetime | None = None) -> LocalSpans:
 
 
 def deadline_text(deadline: datetime, all_day: bool, timezone: str | None) -> str:
-    """A deadline as its responsible reads it: in the organisation's time zone (users have
-    no time zone of their own), named — ``2026-06-01 11:00 Europe/Madrid``; an all-day
-    task's day (stored as 00:00 UTC of that day) is shown as the date alone."""
+    """A deadline as its responsible reads it: in their time zone (their own setting, else
+    the organisation's), named — ``2026-06-01 11:00 Europe/Madrid``; an all-day task's day
+    (stored as 00:00 UTC of that day) is shown as the date alone."""
     if all_day:
         return f"{deadline.astimezone(UTC):%Y-%m-%d} (all day)"
     zone = timezone or "UTC"
