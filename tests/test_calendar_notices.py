@@ -81,7 +81,11 @@ def test_the_responsible_is_told_once_after_the_commit(gateway, as_):
     assert _deliver(gateway) == 1
     assert _deliver(gateway) == 0  # exactly once
     assert _notices(rep1) == [
-        {"kind": "calendar.assigned", "title": "New task: Call the distributor", "subjectId": task}
+        {
+            "kind": "calendar.assigned",
+            "title": "Task for you: Call the distributor",
+            "subjectId": task,
+        }
     ]
     assert _notices(manager) == [] and _notices(as_("rep2")) == []
     # handing it over later with the flag tells the new responsible
@@ -97,7 +101,7 @@ def test_the_periodic_kind_delivers_them(gateway, as_):
     admin, manager, rep1 = as_("admin"), as_("manager"), as_("rep1")
     _create(manager, "Through the queue", responsibleId=_users(admin)["rep1"])
     run_pending(gateway, now=datetime.now(UTC)) if gateway.db.is_sqlite else _deliver(gateway)
-    assert [n["title"] for n in _notices(rep1)] == ["New task: Through the queue"]
+    assert [n["title"] for n in _notices(rep1)] == ["Task for you: Through the queue"]
 
 
 def test_never_for_a_task_the_responsible_may_not_see(gateway, as_):
@@ -142,7 +146,7 @@ def test_a_group_creation_is_one_notice_and_one_email(gateway, as_, smtp_server)
     assert r.data["createTasks"]["errors"] == [], r.body
     assert _deliver(_mailing(gateway, smtp_server)) == len(contacts)
     [note] = _notices(rep1)
-    assert note["title"] == f"{len(contacts)} new tasks: Send the catalogue, …"
+    assert note["title"] == f"{len(contacts)} tasks for you: Send the catalogue, …"
     [message] = smtp_server.messages
     assert message["To"] == "rep1@demo.test"
     # 09:00 UTC is 11:00 in Madrid (summer time)
@@ -213,7 +217,7 @@ def test_two_concurrent_claimers_deliver_each_notice_once(gateway, as_):
     assert len(counts) == 2 and sum(counts) == 5, counts
     told = [n["title"] for n in _notices(rep1)]
     # each claimer tells rep1 about the tasks it took: 5 tasks in all, none twice
-    assert sum(1 if t.startswith("New task:") else int(t.split()[0]) for t in told) == 5, told
+    assert sum(1 if t.startswith("Task for you:") else int(t.split()[0]) for t in told) == 5, told
 
 
 @pytest.mark.parametrize("notify", [True, False])

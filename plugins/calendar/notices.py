@@ -100,8 +100,8 @@ def visible_to(gateway: Gateway, user_id: int, task_ids: list[int]) -> set[int]:
 
 def _title(notices: list[Notice]) -> str:
     if len(notices) == 1:
-        return f"New task: {notices[0].title}"
-    return f"{len(notices)} new tasks: {notices[0].title}, …"
+        return f"Task for you: {notices[0].title}"
+    return f"{len(notices)} tasks for you: {notices[0].title}, …"
 
 
 def _body(notices: list[Notice], zone: str | None) -> str:
