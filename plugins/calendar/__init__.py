@@ -20,7 +20,7 @@ from gateway.sdk import (
     TypeField,
     hookimpl,
 )
-from plugins.calendar import api, demo, nested, reminders, services, views
+from plugins.calendar import api, demo, nested, notices, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -62,7 +62,7 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return reminders.KINDS
+    return [*reminders.KINDS, *notices.KINDS]
 
 
 @hookimpl
@@ -105,10 +105,13 @@ def crm_count_tasks_to_reassign(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None,
 ) -> int:
     """The open tasks the move would move (same SQL). ``company_id`` is not used yet:
     tasks are not filed under a managing company."""
-    return services.count_movable(context, from_user_id, contact_ids, starts_after, starts_before)
+    return services.count_movable(
+        context, from_user_id, contact_ids, starts_after, starts_before, task_ids
+    )
 
 
 @hookimpl
@@ -120,7 +123,8 @@ def crm_reassign_tasks(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None,
 ) -> int:
     return services.move(
-        context, from_user_id, to_user_id, contact_ids, starts_after, starts_before
+        context, from_user_id, to_user_id, contact_ids, starts_after, starts_before, task_ids
     )

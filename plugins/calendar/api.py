@@ -10,9 +10,10 @@ from plugins.calendar.mutations import (
     delete_task,
     update_task,
 )
-from plugins.calendar.queries import task, task_categories, task_counts, tasks
+from plugins.calendar.queries import export_tasks, task, task_categories, task_counts, tasks
 
 QUERY_FIELDS = [tasks, task_counts, task, task_categories]
+QUERY_FIELDS += [export_tasks]
 MUTATION_FIELDS = [
     create_task,
     create_tasks,

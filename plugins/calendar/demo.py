@@ -20,6 +20,8 @@ GRANTS: dict[str, list[str]] = {
     "Sales assistant": CRUD,
     "Back office": CRUD,  # structural: changes every task, deletes none
 }
+#: Profiles that may export the tasks they see (as they may export contacts).
+EXPORTERS = ("Director", "Sales manager", "Sales rep", "Back office")
 #: (responsible, title, days from now, access)
 TASKS = [
     ("manager@demo.test", "Call back about the cold-chain offer", 1, AccessLevel.PRIVATE),
@@ -36,6 +38,8 @@ def seed(session: Session, tenant: DemoTenant) -> None:
             grant(session, profile, [f"calendar.task.{a}" for a in actions])
             if profile_name in ("Director", "Sales manager"):
                 grant(session, profile, ["calendar.manage_settings"])
+            if profile_name in EXPORTERS:
+                grant(session, profile, ["calendar.export"])
     categories = seed_categories(session, tenant.id)
     if session.scalar(select(Task.id).where(Task.tenant_id == tenant.id).limit(1)):
         return

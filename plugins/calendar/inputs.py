@@ -8,9 +8,15 @@ from typing import Any
 
 import strawberry
 
-from gateway.sdk import LONG_TEXT, AccessLevelEnum, parse_global_id, text
+from gateway.sdk import LONG_TEXT, AccessLevelEnum, filter_reads, parse_global_id, text
 from plugins.calendar.services import TaskData, TaskFilter
 from plugins.calendar.types import TaskDueEnum, TaskStatusEnum
+from plugins.calendar.views import TaskDue
+
+NOTIFY_DESCRIPTION = (
+    "Tell the responsible (when it is not you) that the task is theirs: a notification, "
+    "and an email where the server sends mail. Default false."
+)
 
 
 def _data(given: Any) -> TaskData:
@@ -22,6 +28,7 @@ def _data(given: Any) -> TaskData:
     ids = (
         ("category_id", "TaskCategory", "categoryId"),
         ("contact_id", "Contact", "contactId"),
+        ("opportunity_id", "Opportunity", "opportunityId"),
         ("responsible_id", "User", "responsibleId"),
     )
     for name, type_name, field in ids:
@@ -32,7 +39,8 @@ def _data(given: Any) -> TaskData:
         if value is None and attr == "owner_id":
             continue  # no responsible: the default
         values[attr] = parse_global_id(value, type_name, field) if value is not None else None
-    return TaskData(values=values)
+    notify = getattr(given, "notify_responsible", strawberry.UNSET)
+    return TaskData(values=values, notify_responsible=notify is True)
 
 
 @strawberry.input(description="A new task; you are responsible by default.")
@@ -43,12 +51,19 @@ class CreateTaskInput:
     description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
     category_id: strawberry.ID | None = strawberry.UNSET
     contact_id: strawberry.ID | None = strawberry.UNSET
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An opportunity of the leads module (visible to you), when it is on.",
+    )
     reminder_minutes: int | None = strawberry.field(
         default=strawberry.UNSET,
         description="5, 15, 30, 60, 120 or 1440 minutes before; null: never. Default 1440.",
     )
     responsible_id: strawberry.ID | None = strawberry.UNSET
     access: AccessLevelEnum | None = strawberry.UNSET
+    notify_responsible: bool | None = strawberry.field(
+        default=strawberry.UNSET, description=NOTIFY_DESCRIPTION
+    )
 
     def to_data(self) -> TaskData:
         return _data(self)
@@ -62,9 +77,16 @@ class UpdateTaskInput:
     description: str | None = text(LONG_TEXT, multiline=True, default=strawberry.UNSET)
     category_id: strawberry.ID | None = strawberry.UNSET
     contact_id: strawberry.ID | None = strawberry.UNSET
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An opportunity of the leads module (visible to you), when it is on.",
+    )
     reminder_minutes: int | None = strawberry.UNSET
     responsible_id: strawberry.ID | None = strawberry.UNSET
     access: AccessLevelEnum | None = strawberry.UNSET
+    notify_responsible: bool | None = strawberry.field(
+        default=strawberry.UNSET, description=NOTIFY_DESCRIPTION
+    )
 
     def to_data(self) -> TaskData:
         return _data(self)
@@ -81,9 +103,14 @@ class TaskFilterInput:
     )
     status: TaskStatusEnum | None = None
     contact_id: strawberry.ID | None = None
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Tasks linked to this opportunity (none if you may not see it)."
+    )
     overdue: bool | None = None
     include_completed: bool = strawberry.field(
-        default=False, description="Also DONE tasks (ignored when `status` is given)."
+        default=False,
+        description="Also DONE tasks (ignored when `status` is given). A profile whose field "
+        "rules hide `Task.status` lists every status by default.",
     )
     due: TaskDueEnum | None = strawberry.field(
         default=None,
@@ -102,6 +129,11 @@ class TaskFilterInput:
             contact_id=parse_global_id(self.contact_id, "Contact", "filter.contactId")
             if self.contact_id
             else None,
+            opportunity_id=parse_global_id(
+                self.opportunity_id, "Opportunity", "filter.opportunityId"
+            )
+            if self.opportunity_id
+            else None,
             overdue=self.overdue,
             include_completed=self.include_completed,
             due=self.due,
@@ -109,15 +141,26 @@ class TaskFilterInput:
 
 
 #: The ``Task`` fields each filter reads (refused when the caller's rules hide one).
+#: ``includeCompleted: true`` reads nothing (every status); the default (open only) reads
+#: the status unless the caller's rules hide it (``services.status_hidden``).
 FILTER_READS: dict[str, tuple[str, ...]] = {
     "from_": ("deadline",),
     "to": ("deadline",),
     "owner_ids": ("responsible",),
     "status": ("status",),
     "contact_id": ("contact",),
+    "opportunity_id": ("opportunity",),
     "overdue": ("status", "deadline"),
-    "include_completed": ("status",),
-    "due": ("status", "deadline"),
+    "due": ("deadline",),
 }
 #: The list's order (deadline, then id) reads the deadline.
 SORT_READS: tuple[str, ...] = ("deadline",)
+
+
+def reads_of(given: TaskFilterInput | None) -> set[str]:
+    """What ``given`` reads: :data:`FILTER_READS`, plus the status for ``due: OVERDUE``
+    (open and late); ``TODAY``/``THIS_WEEK`` read only the deadline."""
+    reads = filter_reads(given, FILTER_READS)
+    if given is not None and given.due is TaskDue.OVERDUE:
+        reads.add("status")
+    return reads

@@ -53,6 +53,10 @@ class Task(Base):
         Index("ix_tasks_tenant_id_access", "tenant_id", "access"),
         # the reminders job's claim, across tenants (plugins/calendar/reminders.py)
         Index("ix_tasks_remind_at", "remind_at"),
+        # tasks(filter: {opportunityId}) (plugins/calendar/opportunities.py)
+        Index("ix_tasks_tenant_id_opportunity_id", "tenant_id", "opportunity_id"),
+        # the notices job's claim, across tenants (plugins/calendar/notices.py)
+        Index("ix_tasks_notice_requested_at", "notice_requested_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +67,11 @@ class Task(Base):
         ForeignKey("task_categories.id", ondelete="SET NULL")
     )
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    #: An opportunity of the leads module, read through the registry (never imported): the
+    #: table is installed with the gateway's modules; the link is cleared when it is deleted.
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="SET NULL")
+    )
     #: When it is due (UTC); an all-day task's deadline is the start of its day.
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     all_day: Mapped[bool] = mapped_column(default=False)
@@ -72,6 +81,8 @@ class Task(Base):
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the reminder was claimed for delivery; reset when it is rescheduled.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: "Notify the responsible" was asked and not yet delivered (plugins/calendar/notices.py).
+    notice_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The responsible user (always set by the services; NULL only if the user is deleted).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     access: Mapped[str] = mapped_column(String(20), default=AccessLevel.PRIVATE.value)

@@ -11,10 +11,12 @@ from gateway.sdk import Permission
 
 class CalendarPermission(StrEnum):
     MANAGE_SETTINGS = "calendar.manage_settings"
+    EXPORT = "calendar.export"
 
 
 DESCRIPTIONS = {
     CalendarPermission.MANAGE_SETTINGS: "Manage task categories.",
+    CalendarPermission.EXPORT: "Export the tasks you may see to Excel.",
 }
 
 CATALOGUE = Permission.from_enum(CalendarPermission, {k.value: v for k, v in DESCRIPTIONS.items()})

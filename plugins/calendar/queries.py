@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import strawberry
@@ -10,20 +11,26 @@ from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
 from gateway.sdk import (
+    BATCH,
+    XLSX_MIME,
     Connection,
+    ExportFile,
+    FieldMode,
     Order,
     RequestContext,
     Window,
     check_filterable_fields,
-    filter_reads,
+    effective_rules,
+    guarded,
     list_records,
     load_users,
     parse_global_id,
     selected,
 )
-from plugins.calendar import services, views
-from plugins.calendar.inputs import FILTER_READS, SORT_READS, TaskFilterInput
+from plugins.calendar import export, opportunities, services, views
+from plugins.calendar.inputs import SORT_READS, TaskFilterInput, reads_of
 from plugins.calendar.models import Task
+from plugins.calendar.permissions import CalendarPermission
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 
 Ctx = Info[RequestContext, None]
@@ -36,9 +43,19 @@ def task_options(info: Ctx, *path: str) -> list[Any]:
 
 
 def prime_users(info: Ctx, rows: list[Task], *path: str) -> None:
-    """Load the responsible users of a page in one query."""
-    if "responsible" in selected(info, *path):
-        load_users(info.context, [t.owner_id for t in rows if t.owner_id])
+    """Load the page's linked opportunities in one query, then the users shown (the tasks'
+    responsible, and the opportunities' when selected) in another."""
+    ctx, names = info.context, selected(info, *path)
+    linked = {t.opportunity_id for t in rows}
+    if names & {"opportunity", "opportunityId"}:
+        opportunities.prime(ctx, linked)
+    users: set[int] = set()
+    if "responsible" in names:
+        users |= {t.owner_id for t in rows if t.owner_id}
+    if "opportunity" in names and "responsible" in selected(info, *path, "opportunity"):
+        users |= opportunities.owners_of(ctx, linked)
+    if users:
+        load_users(ctx, sorted(users))
 
 
 @strawberry.field(
@@ -63,7 +80,7 @@ def tasks(
         services.filtered(ctx, flt),
         order=Order(Task.deadline, False, SORT_READS),
         window=Window.of(ctx.gateway.settings, first, after, last, before),
-        filter_reads=filter_reads(filter, FILTER_READS),
+        filter_reads=reads_of(filter),
         options=task_options(info, "edges", "node"),
     )
     prime_users(info, listed.rows, "edges", "node")
@@ -98,6 +115,29 @@ def task_counts(info: Ctx, filter: TaskFilterInput | None = None) -> list[TaskSt
     flt = filter.to_filter() if filter else services.TaskFilter()
     flt.status, flt.include_completed = None, True
     # the counts group on the status and match what the filter reads (field rules)
-    check_filterable_fields(ctx.access, "Task", {"status", *filter_reads(filter, FILTER_READS)})
+    check_filterable_fields(ctx.access, "Task", {"status", *reads_of(filter)})
     counted = views.counts_by_status(ctx, services.filtered(ctx, flt))
     return [TaskStatusCount(status=s, count=n) for s, n in counted.items()]
+
+
+@guarded(
+    permission=CalendarPermission.EXPORT.value,
+    description="The tasks `filter` selects (as `tasks` lists them) as an Excel workbook "
+    "(base64), by deadline (by creation when your rules hide it); columns your field "
+    "rules hide are left out.",
+)
+def export_tasks(info: Ctx, filter: TaskFilterInput | None = None) -> ExportFile:
+    ctx = info.context
+    ctx.require_caller()
+    check_filterable_fields(ctx.access, "Task", reads_of(filter))
+    flt = filter.to_filter() if filter else services.TaskFilter()
+    stmt = services.filtered(ctx, flt).options(selectinload(Task.contact, chunksize=BATCH))
+    # by deadline, unless the caller's rules hide it (the order would reveal it): by id
+    hidden = effective_rules(ctx.access).get(("Task", "deadline")) is FieldMode.HIDDEN
+    order = (Task.id,) if hidden else (Task.deadline, Task.id)
+    rows = list(ctx.session.scalars(stmt.order_by(*order)))
+    return ExportFile(
+        filename="tasks.xlsx",
+        mime_type=XLSX_MIME,
+        content_base64=base64.b64encode(export.tasks_workbook(ctx, rows)).decode(),
+    )

@@ -33,6 +33,7 @@ from gateway.sdk import (
     utcnow,
 )
 from plugins.calendar.models import Task, TaskStatus
+from plugins.calendar.views import deadline_text, timezones
 
 log = logging.getLogger("plugins.calendar.reminders")
 
@@ -62,6 +63,7 @@ class Due:
     owner_id: int
     title: str
     deadline: datetime
+    all_day: bool = False
 
 
 def _tenants_without_calendar(gateway: Gateway, session: Session) -> list[int]:
@@ -88,19 +90,21 @@ def claim(session: Session, now: datetime, skip_tenants: list[int] | None = None
         update(Task)
         .where(Task.id.in_(batch), *due)
         .values(reminded_at=now)
-        .returning(Task.id, Task.tenant_id, Task.owner_id, Task.title, Task.deadline)
+        .returning(Task.id, Task.tenant_id, Task.owner_id, Task.title, Task.deadline, Task.all_day)
         .execution_options(synchronize_session=False)
     ).all()
     return [
-        Due(task_id, tenant_id, owner_id, title, deadline)
-        for task_id, tenant_id, owner_id, title, deadline in rows
+        Due(task_id, tenant_id, owner_id, title, deadline, all_day)
+        for task_id, tenant_id, owner_id, title, deadline, all_day in rows
         if owner_id is not None
     ]
 
 
 def deliver(gateway: Gateway, session: Session, now: datetime) -> int:
     """Claim the due reminders (``session`` is a system session: every tenant), notify each
-    responsible and email them when SMTP is configured. Returns how many were claimed.
+    responsible and email them when SMTP is configured, stating the deadline in the
+    responsible's time zone — their own setting, else the organisation's
+    (``views.deadline_text``). Returns how many were claimed.
 
     An email that fails is logged and not retried: the notification stays the reminder of
     record (mail is best effort, and retrying the claim would notify twice)."""
@@ -112,6 +116,7 @@ def deliver(gateway: Gateway, session: Session, now: datetime) -> int:
         for u in session.scalars(select(User).where(User.id.in_({d.owner_id for d in claimed})))
     }
     settings = gateway.settings
+    zones = timezones(session, {d.tenant_id for d in claimed}) if settings.smtp_host else {}
     for item in claimed:
         user = users.get(item.owner_id)
         if user is None or not user.is_active:
@@ -126,7 +131,8 @@ def deliver(gateway: Gateway, session: Session, now: datetime) -> int:
             subject_id=global_id("Task", item.task_id),
         )
         if settings.smtp_host and user.email:
-            due = item.deadline.strftime("%Y-%m-%d %H:%M UTC")
+            zone = user.timezone or zones.get(item.tenant_id)
+            due = deadline_text(item.deadline, item.all_day, zone)
             try:
                 mail.send(
                     settings,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +17,19 @@ from gateway.sdk import (
     BadUserInput,
     CallerContext,
     ChangeKind,
+    FieldMode,
+    Forbidden,
     NotFound,
     ProfileKind,
     check_writable_fields,
+    effective_rules,
     events,
     get_user,
     refers_to_visible,
     utcnow,
     writable_rows,
 )
+from plugins.calendar import notices, opportunities
 from plugins.calendar.models import (
     DEFAULT_REMINDER,
     REMINDER_CHOICES,
@@ -45,6 +49,7 @@ WRITES = {
     "description": "description",
     "category_id": "category",
     "contact_id": "contact",
+    "opportunity_id": "opportunity",
     "deadline": "deadline",
     "all_day": "allDay",
     "reminder_minutes": "reminderMinutes",
@@ -61,6 +66,8 @@ class TaskData:
     """The task fields the caller set (partial updates), by model attribute."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    #: "Notify the responsible" (not a task field: nothing is stored).
+    notify_responsible: bool = False
 
 
 def _utc(moment: datetime) -> datetime:
@@ -88,6 +95,8 @@ def _apply(ctx: CallerContext, task: Task, data: TaskData) -> None:
         if contact_id is not None and ctx.session.get(Contact, contact_id) is None:
             raise NotFound("no such contact", field="contactId")
         task.contact_id = contact_id
+    if "opportunity_id" in v:
+        task.opportunity_id = opportunities.checked_link(ctx, v["opportunity_id"])
     if "deadline" in v:
         if v["deadline"] is None:
             raise BadUserInput("a task needs a deadline", field="deadline")
@@ -142,6 +151,8 @@ def create_task(ctx: CallerContext, data: TaskData) -> Task:
     _apply(ctx, task, data)
     if task.owner_id is None:
         raise BadUserInput("assistants must name the responsible user", field="responsibleId")
+    if data.notify_responsible:
+        notices.request(task, caller.user_id)
     ctx.session.add(task)
     events.record_changed(ctx, ChangeKind.CREATED, TASK, task)
     return task
@@ -156,7 +167,7 @@ def create_tasks(ctx: CallerContext, data: TaskData, contact_ids: Sequence[int])
         raise BadUserInput(f"at most {MAX_GROUP} contacts at once", field="contactIds")
     created = []
     for contact_id in unique:
-        one = TaskData(values={**data.values, "contact_id": contact_id})
+        one = replace(data, values={**data.values, "contact_id": contact_id})
         try:
             created.append(create_task(ctx, one))
         except NotFound as error:
@@ -171,6 +182,8 @@ def update_task(ctx: CallerContext, task: Task, data: TaskData) -> Task:
     if "title" in data.values and data.values["title"] is None:
         raise BadUserInput("a task needs a title", field="title")
     _apply(ctx, task, data)
+    if data.notify_responsible:
+        notices.request(task, ctx.require_caller().user_id)
     events.record_changed(ctx, ChangeKind.UPDATED, TASK, task, frozenset(data.values))
     return task
 
@@ -205,10 +218,19 @@ class TaskFilter:
     owner_ids: list[int] | None = None
     status: TaskStatus | None = None
     contact_id: int | None = None
+    opportunity_id: int | None = None
     overdue: bool | None = None
     include_completed: bool = False
     #: A deadline shortcut (``views.TaskDue``) in the organisation's time zone.
     due: Any = None
+
+
+def status_hidden(ctx: CallerContext) -> bool:
+    """Whether the caller's field rules hide ``Task.status``. The default "open tasks only"
+    would then tell them every listed task is open, so for them the default lists every
+    status (as ``includeCompleted: true``), as a profile that hides contacts' names sorts
+    them by date; an explicit status filter stays refused (``check_filterable_fields``)."""
+    return effective_rules(ctx.access).get(("Task", "status")) is FieldMode.HIDDEN
 
 
 def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
@@ -223,10 +245,12 @@ def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
         stmt = stmt.where(Task.owner_id.in_(flt.owner_ids))
     if flt.status is not None:
         stmt = stmt.where(Task.status == flt.status)
-    elif not flt.include_completed:
+    elif not flt.include_completed and not status_hidden(ctx):
         stmt = stmt.where(Task.status == TaskStatus.OPEN)
     if flt.contact_id is not None:
         stmt = stmt.where(refers_to_visible(ctx.access, Task.contact_id, Contact, flt.contact_id))
+    if flt.opportunity_id is not None:
+        stmt = stmt.where(opportunities.matches(ctx, flt.opportunity_id))
     if flt.overdue is not None:
         late = (Task.status == TaskStatus.OPEN) & (Task.deadline < utcnow())
         stmt = stmt.where(late if flt.overdue else ~late)
@@ -307,9 +331,11 @@ def movable(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None = None,
 ) -> Select[Any]:
-    """The open tasks of ``from_user_id`` the caller may change, in the range: what the
-    preview counts and the job moves (the same SQL)."""
+    """The open tasks of ``from_user_id`` the caller may change, in the range (and among
+    ``task_ids`` when a multi-select is given): what the preview counts and the job moves
+    (the same SQL)."""
     stmt = select(Task.id).where(
         Task.owner_id == from_user_id,
         Task.status == TaskStatus.OPEN,
@@ -321,12 +347,30 @@ def movable(
         stmt = stmt.where(Task.deadline >= _utc(starts_after))
     if starts_before is not None:
         stmt = stmt.where(Task.deadline < _utc(starts_before))
+    if task_ids is not None:
+        _check_selection(ctx, task_ids)
+        stmt = stmt.where(Task.id.in_(sorted(set(task_ids))))
     return stmt
 
 
-def count_movable(ctx: CallerContext, *args: Any) -> int:
-    stmt = movable(ctx, *args)
+def _check_selection(ctx: CallerContext, task_ids: list[int]) -> None:
+    """Every selected task is one the caller may change: ``NOT_FOUND`` for an id they may
+    not see (or of another organisation: no existence oracle), ``FORBIDDEN`` for one they
+    see but may not change. Two counts, whatever the selection's size."""
+    wanted = sorted(set(task_ids))
+    visible = select(Task.id).where(Task.id.in_(wanted))
+    if _count(ctx, visible) != len(wanted):
+        raise NotFound("no such task", field="taskIds")
+    if _count(ctx, visible.where(writable_rows(ctx.access, Task))) != len(wanted):
+        raise Forbidden("you may not change some of the selected tasks", field="taskIds")
+
+
+def _count(ctx: CallerContext, stmt: Select[Any]) -> int:
     return ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def count_movable(ctx: CallerContext, *args: Any) -> int:
+    return _count(ctx, movable(ctx, *args))
 
 
 def move(
@@ -336,10 +380,11 @@ def move(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None = None,
 ) -> int:
     """Give the movable tasks to ``to_user_id`` (through the ORM, so the flush checks write
     access and the change events fire)."""
-    ids = movable(ctx, from_user_id, contact_ids, starts_after, starts_before)
+    ids = movable(ctx, from_user_id, contact_ids, starts_after, starts_before, task_ids)
     tasks = ctx.session.scalars(select(Task).where(Task.id.in_(ids))).all()
     for task in tasks:
         task.owner_id = to_user_id

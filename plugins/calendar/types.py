@@ -21,6 +21,7 @@ from gateway.sdk import (
     load_users,
     utcnow,
 )
+from plugins.calendar import opportunities
 from plugins.calendar.models import Task, TaskCategory, TaskStatus
 from plugins.calendar.views import TaskDue
 from plugins.contacts.types import ContactNode
@@ -90,6 +91,23 @@ class TaskNode(Node):
     def contact(self) -> ContactNode | None:
         found = self.record.contact
         return ContactNode(record=found) if found is not None else None
+
+    @guarded(
+        description="The linked opportunity's ID: null when there is no link, the leads "
+        "module is off, or you may not see the opportunity.",
+        derived_from=("Task.opportunity",),
+    )
+    def opportunity_id(self, info: Info) -> strawberry.ID | None:
+        oid = opportunities.visible_id(info.context, self.record.opportunity_id)
+        return global_id("Opportunity", oid) if oid is not None else None
+
+    @guarded(
+        description="The linked opportunity (an `Opportunity` of the leads module), or null: "
+        "no link, the leads module is off, or you may not see it.",
+        derived_from=("Task.opportunityId",),
+    )
+    def opportunity(self, info: Info) -> Node | None:
+        return opportunities.node_of(info.context, self.record.opportunity_id)
 
     @strawberry.field(description="When it is due (UTC); an all-day task's day starts then.")
     def deadline(self) -> datetime:

@@ -51,6 +51,30 @@ def spans(timezone: str, now: datetime | None = None) -> LocalSpans:
     )
 
 
+def deadline_text(deadline: datetime, all_day: bool, timezone: str | None) -> str:
+    """A deadline as its responsible reads it: in their time zone (their own setting, else
+    the organisation's), named — ``2026-06-01 11:00 Europe/Madrid``; an all-day task's day
+    (stored as 00:00 UTC of that day) is shown as the date alone."""
+    if all_day:
+        return f"{deadline.astimezone(UTC):%Y-%m-%d} (all day)"
+    zone = timezone or "UTC"
+    try:
+        local = deadline.astimezone(ZoneInfo(zone))
+    except (ValueError, KeyError):  # a zone the system no longer knows: say UTC
+        zone, local = "UTC", deadline.astimezone(UTC)
+    return f"{local:%Y-%m-%d %H:%M} {zone}"
+
+
+def timezones(session: Any, tenant_ids: set[int]) -> dict[int, str]:
+    """The organisations' time zones, in one statement."""
+    if not tenant_ids:
+        return {}
+    rows = session.execute(
+        select(Tenant.id, Tenant.timezone).where(Tenant.id.in_(sorted(tenant_ids)))
+    ).all()
+    return {tenant_id: zone or "UTC" for tenant_id, zone in rows}
+
+
 def organisation_spans(ctx: CallerContext) -> LocalSpans:
     timezone = ctx.session.get_one(Tenant, ctx.tenant_id).timezone or "UTC"
     return spans(timezone, utcnow())

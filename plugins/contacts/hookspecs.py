@@ -58,6 +58,7 @@ def crm_reassign_tasks(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None,
 ) -> int:
     """Give ``from_user_id``'s tasks to ``to_user_id`` (MISSION M7 "with tasks", M8).
 
@@ -78,6 +79,13 @@ def crm_reassign_tasks(
         for tasks of any client or of none.
     :param starts_after: Only tasks starting at or after this instant (UTC), or ``None``.
     :param starts_before: Only tasks starting before this instant (UTC), or ``None``.
+    :param task_ids: A multi-select of tasks (ids of global ``Task`` IDs), or ``None`` for
+        every task the other arguments select. Given, move only those (still filtered by
+        the other arguments), raise ``NotFound`` (``field="taskIds"``) for an id the
+        caller may not see and ``Forbidden`` for one they may not change; a module whose
+        tasks are not ``Task`` records moves none of its own. Implementations written
+        before it existed may leave it out of their signature (pluggy passes only the
+        arguments they name): they then ignore the selection.
     :returns: How many tasks you moved (0 or ``None`` if none).
 
     Example::
@@ -100,6 +108,7 @@ def crm_count_tasks_to_reassign(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None,
 ) -> int:
     """Count the tasks :func:`crm_reassign_tasks` would move with the same arguments: the
     confirmation count shown before a reassignment runs (``reassignTasksPreview``, and
@@ -113,6 +122,7 @@ def crm_count_tasks_to_reassign(
     :param contact_ids: As for ``crm_reassign_tasks``.
     :param starts_after: As for ``crm_reassign_tasks``.
     :param starts_before: As for ``crm_reassign_tasks``.
+    :param task_ids: As for ``crm_reassign_tasks`` (the same typed errors).
     :returns: How many tasks would move (0 or ``None`` if none).
 
     Example::

@@ -44,6 +44,7 @@ def count_tasks(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None = None,
 ) -> int:
     """How many tasks the enabled modules would move (0 when none owns tasks)."""
     return _summed(
@@ -54,6 +55,7 @@ def count_tasks(
             contact_ids=contact_ids,
             starts_after=starts_after,
             starts_before=starts_before,
+            task_ids=task_ids,
         )
     )
 
@@ -66,6 +68,7 @@ def move_tasks(
     contact_ids: list[int] | None,
     starts_after: datetime | None,
     starts_before: datetime | None,
+    task_ids: list[int] | None = None,
 ) -> int:
     """Move the tasks through every enabled module that owns some; how many moved."""
     return _summed(
@@ -77,5 +80,6 @@ def move_tasks(
             contact_ids=contact_ids,
             starts_after=starts_after,
             starts_before=starts_before,
+            task_ids=task_ids,
         )
     )

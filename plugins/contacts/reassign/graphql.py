@@ -144,6 +144,11 @@ class ReassignTasksInput:
     contact_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Only tasks of these clients."
     )
+    task_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Only these tasks (a multi-select), within the other filters: each one "
+        "a task you may change (NOT_FOUND / FORBIDDEN on taskIds otherwise).",
+    )
 
     def to_move(self) -> tasks.TaskMove:
         return tasks.TaskMove(
@@ -153,6 +158,9 @@ class ReassignTasksInput:
             starts_after=self.starts_after,
             starts_before=self.starts_before,
             contact_ids=_ids(self.contact_ids, "contactIds"),
+            task_ids=tuple(parse_global_id(v, "Task", "taskIds") for v in self.task_ids)
+            if self.task_ids is not None
+            else None,
         )
 
 

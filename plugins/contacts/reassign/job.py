@@ -91,11 +91,12 @@ def task_params(ask: tasks.TaskMove) -> dict[str, Any]:
     values["starts_after"] = _when(ask.starts_after)
     values["starts_before"] = _when(ask.starts_before)
     values["contact_ids"] = list(ask.contact_ids) if ask.contact_ids is not None else None
+    values["task_ids"] = list(ask.task_ids) if ask.task_ids is not None else None
     return values
 
 
 def task_move(params: dict[str, Any]) -> tasks.TaskMove:
-    ids = params["contact_ids"]
+    ids, chosen = params["contact_ids"], params.get("task_ids")  # jobs queued before taskIds
     return tasks.TaskMove(
         from_user_id=params["from_user_id"],
         to_user_id=params["to_user_id"],
@@ -103,6 +104,7 @@ def task_move(params: dict[str, Any]) -> tasks.TaskMove:
         starts_after=_at(params["starts_after"]),
         starts_before=_at(params["starts_before"]),
         contact_ids=tuple(ids) if ids is not None else None,
+        task_ids=tuple(chosen) if chosen is not None else None,
     )
 
 

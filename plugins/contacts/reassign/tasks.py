@@ -22,16 +22,23 @@ class TaskMove:
     starts_after: datetime | None = None
     starts_before: datetime | None = None
     contact_ids: tuple[int, ...] | None = None
+    #: A multi-select of tasks (``Task`` ids), within what the other fields select.
+    task_ids: tuple[int, ...] | None = None
 
     @property
     def contacts(self) -> list[int] | None:
         return list(self.contact_ids) if self.contact_ids is not None else None
 
+    @property
+    def tasks(self) -> list[int] | None:
+        return list(self.task_ids) if self.task_ids is not None else None
+
 
 def check(ctx: CallerContext, ask: TaskMove) -> None:
     """Typed errors before anything runs: users of the organisation (the receiver active
     and not an assistant, as for clients), a company of it, a sensible range, visible
-    clients."""
+    clients, and a multi-select of tasks the caller may change (the modules owning them
+    answer ``NOT_FOUND``/``FORBIDDEN`` on ``taskIds`` through the count hook)."""
     session, tenant_id = ctx.session, ctx.tenant_id
     if ask.company_id is not None:
         companies.get_company(session, tenant_id, ask.company_id)
@@ -47,13 +54,29 @@ def check(ctx: CallerContext, ask: TaskMove) -> None:
         raise BadUserInput("startsAfter must come before startsBefore", field="startsBefore")
     if ask.contact_ids is not None:
         visible_ids(ctx, ask.contact_ids)
+    if ask.task_ids is not None:
+        if not ask.task_ids:
+            raise BadUserInput(
+                "select at least one task, or none to move them all", field="taskIds"
+            )
+        _count(ctx, ask)
+
+
+def _count(ctx: CallerContext, ask: TaskMove) -> int:
+    return count_tasks(
+        ctx,
+        ask.company_id,
+        ask.from_user_id,
+        ask.contacts,
+        ask.starts_after,
+        ask.starts_before,
+        ask.tasks,
+    )
 
 
 def count(ctx: CallerContext, ask: TaskMove) -> int:
     check(ctx, ask)
-    return count_tasks(
-        ctx, ask.company_id, ask.from_user_id, ask.contacts, ask.starts_after, ask.starts_before
-    )
+    return _count(ctx, ask)
 
 
 def run(ctx: CallerContext, ask: TaskMove) -> int:
@@ -66,4 +89,5 @@ def run(ctx: CallerContext, ask: TaskMove) -> int:
         ask.contacts,
         ask.starts_after,
         ask.starts_before,
+        ask.tasks,
     )

@@ -40,16 +40,27 @@ def _tasks(
 
 @sdk.hookimpl(optionalhook=True)  # contacts declares it; notes runs without it too
 def crm_count_tasks_to_reassign(
-    context, company_id, from_user_id, contact_ids, starts_after, starts_before
+    context, company_id, from_user_id, contact_ids, starts_after, starts_before, task_ids
 ) -> int:
+    if task_ids is not None:
+        return 0  # a multi-select names calendar tasks, never notes
     stmt = _tasks(context, from_user_id, contact_ids, starts_after, starts_before)
     return context.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 @sdk.hookimpl(optionalhook=True)  # contacts declares it; notes runs without it too
 def crm_reassign_tasks(
-    context, company_id, from_user_id, to_user_id, contact_ids, starts_after, starts_before
+    context,
+    company_id,
+    from_user_id,
+    to_user_id,
+    contact_ids,
+    starts_after,
+    starts_before,
+    task_ids,
 ) -> int:
+    if task_ids is not None:
+        return 0  # a multi-select names calendar tasks, never notes
     CALLS.append(
         {
             "company_id": company_id,
