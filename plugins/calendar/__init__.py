@@ -19,7 +19,7 @@ from gateway.sdk import (
     PluginInfo,
     hookimpl,
 )
-from plugins.calendar import api, demo, reminders, services, views
+from plugins.calendar import api, demo, history, hookspecs, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -39,12 +39,12 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return [TaskCategory, Task]
+    return [TaskCategory, Task, *history.MODELS]
 
 
 @hookimpl
 def crm_permissions() -> Sequence[Permission]:
-    return CATALOGUE
+    return [*CATALOGUE, *history.CATALOGUE]
 
 
 @hookimpl
@@ -66,17 +66,17 @@ def crm_job_kinds() -> Sequence[JobKind]:
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType, TaskStatusCount]
+    return [TaskNode, TaskCategoryType, TaskStatusCount, *history.GRAPHQL_TYPES]
 
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return list(api.QUERY_FIELDS)
+    return [*api.QUERY_FIELDS, *history.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return list(api.MUTATION_FIELDS)
+    return [*api.MUTATION_FIELDS, *history.MUTATION_FIELDS]
 
 
 @hookimpl
@@ -89,6 +89,12 @@ def crm_dashboard_figures(
 @hookimpl
 def crm_demo_data(session: Any, tenant: Any) -> None:
     demo.seed(session, tenant)
+    history.demo.seed(session, tenant)
+
+
+@hookimpl
+def crm_add_hookspecs() -> Sequence[object]:
+    return [hookspecs]
 
 
 @hookimpl
