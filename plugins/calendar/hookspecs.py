@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 
 
 @hookspec
-def crm_timeline_events(
-    context: CallerContext, window: TimelineWindow
-) -> Sequence[TimelineEvent]:
+def crm_timeline_events(context: CallerContext, window: TimelineWindow) -> Sequence[TimelineEvent]:
     """Report the events of your records about some contacts, for their timeline.
 
     The calendar module calls it once per timeline page (``contactTimeline``, or

@@ -19,7 +19,6 @@ GRAPHQL_TYPES = [HistoryCategoryType, InteractionType, TimelineEntry, *TIMELINE_
 MODELS = [HistoryCategory, Interaction]
 
 __all__ = [
-    "demo",
     "CATALOGUE",
     "GRAPHQL_TYPES",
     "MODELS",
@@ -28,4 +27,5 @@ __all__ = [
     "TimelineEvent",
     "TimelinePosition",
     "TimelineWindow",
+    "demo",
 ]

@@ -20,14 +20,28 @@ GRANTS = {
 }
 #: (author, contact's email, kind, days ago, text)
 INTERACTIONS = [
-    ("rep1@demo.test", "info@iberialog.example", HistoryKind.CALL, 9,
-     "Asked for a quote on 40 pallets a month; call back next week."),
-    ("rep1@demo.test", "lucia@iberialog.example", HistoryKind.MEETING, 5,
-     "Visited the Madrid warehouse with Lucía; she decides with the CFO."),
-    ("rep1@demo.test", "info@iberialog.example", HistoryKind.EMAIL, 2,
-     "Sent the revised offer."),
-    ("rep2@demo.test", "sales@nordicparts.example", HistoryKind.NOTE, 3,
-     "Prefers email; invoices in SEK."),
+    (
+        "rep1@demo.test",
+        "info@iberialog.example",
+        HistoryKind.CALL,
+        9,
+        "Asked for a quote on 40 pallets a month; call back next week.",
+    ),
+    (
+        "rep1@demo.test",
+        "lucia@iberialog.example",
+        HistoryKind.MEETING,
+        5,
+        "Visited the Madrid warehouse with Lucía; she decides with the CFO.",
+    ),
+    ("rep1@demo.test", "info@iberialog.example", HistoryKind.EMAIL, 2, "Sent the revised offer."),
+    (
+        "rep2@demo.test",
+        "sales@nordicparts.example",
+        HistoryKind.NOTE,
+        3,
+        "Prefers email; invoices in SEK.",
+    ),
 ]
 
 

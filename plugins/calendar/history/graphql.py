@@ -80,8 +80,10 @@ def interactions(
     return Connection.of(listed, lambda r: InteractionType(record=r))
 
 
-@strawberry.field(description="One interaction, or null if it does not exist or its contact "
-                  "is not visible to you.")
+@strawberry.field(
+    description="One interaction, or null if it does not exist or its contact "
+    "is not visible to you."
+)
 def interaction(info: Ctx, id: strawberry.ID) -> InteractionType | None:
     ctx = info.context
     ctx.require_caller()
@@ -141,8 +143,7 @@ def _payload(result: Interaction) -> InteractionPayload:
     return InteractionPayload(interaction=InteractionType(record=result))
 
 
-@strawberry.mutation(description="Log an interaction on a contact you may see; you are its "
-                     "author.")
+@strawberry.mutation(description="Log an interaction on a contact you may see; you are its author.")
 def log_interaction(info: Ctx, input: LogInteractionInput) -> InteractionPayload:
     ctx = info.context
     ctx.require_caller()
@@ -156,8 +157,9 @@ def log_interaction(info: Ctx, input: LogInteractionInput) -> InteractionPayload
     return mutate(ctx, InteractionPayload, work, _payload)
 
 
-@strawberry.mutation(description="Change an interaction (its author, or with "
-                     "calendar.moderate_history).")
+@strawberry.mutation(
+    description="Change an interaction (its author, or with calendar.moderate_history)."
+)
 def update_interaction(
     info: Ctx, id: strawberry.ID, input: UpdateInteractionInput
 ) -> InteractionPayload:
@@ -173,8 +175,9 @@ def update_interaction(
     return mutate(ctx, InteractionPayload, work, _payload)
 
 
-@strawberry.mutation(description="Delete an interaction (its author, or with "
-                     "calendar.moderate_history).")
+@strawberry.mutation(
+    description="Delete an interaction (its author, or with calendar.moderate_history)."
+)
 def delete_interaction(info: Ctx, id: strawberry.ID) -> DeleteInteractionPayload:
     ctx = info.context
     ctx.require_caller()

@@ -50,7 +50,11 @@ class Interaction(Base):
     __table_args__ = (
         # a contact's history, newest first (the timeline's keyset)
         Index(
-            "ix_interactions_tenant_id_contact_id_at", "tenant_id", "contact_id", "occurred_at", "id"
+            "ix_interactions_tenant_id_contact_id_at",
+            "tenant_id",
+            "contact_id",
+            "occurred_at",
+            "id",
         ),
     )
 

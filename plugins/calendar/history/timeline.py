@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from gateway.sdk import BadUserInput, CallerContext, unreadable_fields
@@ -73,8 +74,9 @@ def window_of(
     wanted: frozenset[str] | None = None
     if kinds is not None:
         if len(kinds) > MAX_KINDS or any(not 0 < len(k) <= MAX_KIND for k in kinds):
-            raise BadUserInput(f"at most {MAX_KINDS} kinds of 1 to {MAX_KIND} characters",
-                               field="kinds")
+            raise BadUserInput(
+                f"at most {MAX_KINDS} kinds of 1 to {MAX_KIND} characters", field="kinds"
+            )
         wanted = frozenset(kinds)
     return TimelineWindow(
         contact_ids=tuple(sorted(set(contact_ids))),
@@ -140,4 +142,3 @@ def visible_contact(ctx: CallerContext, contact_id: int) -> bool:
 
 def known_kinds() -> tuple[str, ...]:
     return (INTERACTION, TASK_CREATED, TASK_COMPLETED)
-

@@ -229,8 +229,10 @@ class InteractionTimelineEntry(TimelineEntry):
         return InteractionType(record=found) if found is not None else None
 
 
-@strawberry.type(description="A task of the contact was created (`task.created`) or completed "
-                 "(`task.completed`).")
+@strawberry.type(
+    description="A task of the contact was created (`task.created`) or completed "
+    "(`task.completed`)."
+)
 class TaskTimelineEntry(TimelineEntry):
     @strawberry.field
     def task(self) -> TaskNode | None:
