@@ -17,9 +17,10 @@ from gateway.sdk import (
     JobKind,
     Permission,
     PluginInfo,
+    TypeField,
     hookimpl,
 )
-from plugins.calendar import api, demo, history, hookspecs, reminders, services, views
+from plugins.calendar import api, demo, history, hookspecs, nested, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -77,6 +78,11 @@ def crm_query_fields() -> list[Any]:
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
     return [*api.MUTATION_FIELDS, *history.MUTATION_FIELDS]
+
+
+@hookimpl
+def crm_type_fields() -> list[TypeField]:
+    return list(nested.FIELDS)
 
 
 @hookimpl
