@@ -412,3 +412,78 @@ def test_timeline_statements_do_not_grow_with_the_page(as_, sql_log):
     large, shown_large = cost(100)
     assert shown_large > 3 * shown_small / 2
     assert large == small, sql_log.statements
+
+
+# -- nested under Contact -----------------------------------------------------------------------
+
+NESTED = """query($n: Int!) { contacts(first: 100) { edges { node { id displayName
+  interactions(first: $n) { text author { email } category { name } }
+  timeline(first: $n) { edges { node { kind
+    ... on InteractionTimelineEntry { interaction { text } }
+    ... on TaskTimelineEntry { task { title } }
+    ... on RecordTimelineEntry { subject { id } } } }
+    pageInfo { hasNextPage endCursor } } } } } }"""
+
+
+def _nested(client, n=20):
+    r = client(NESTED, {"n": n})
+    assert r.errors == [], r.body
+    return {e["node"]["displayName"]: e["node"] for e in r.data["contacts"]["edges"]}
+
+
+def test_contact_interactions_and_timeline_nested(as_):
+    rep1, rep2 = as_("rep1"), as_("rep2")
+    ids = contact_ids(rep1)
+    for i in range(3):
+        log(rep1, ids["Marco Rossi"], text=f"m{i}", occurredAt=f"2026-01-0{i + 1}T09:00:00Z")
+    log(rep1, ids["Iberia Logistics S.L."], text="private")
+    mine = _nested(rep1, 2)
+    assert [i["text"] for i in mine["Marco Rossi"]["interactions"]] == ["m2", "m1"]
+    marco = mine["Marco Rossi"]["timeline"]
+    assert [e["node"]["interaction"]["text"] for e in marco["edges"]] == ["m2", "m1"]
+    assert marco["pageInfo"]["hasNextPage"] is True
+    # the nested page continues with contactTimeline(after: endCursor)
+    rest = timeline(rep1, ids["Marco Rossi"], a=marco["pageInfo"]["endCursor"], n=10)
+    assert [e["node"]["interaction"]["text"] for e in rest["edges"]] == ["m0"]
+    assert "private" in [i["text"] for i in mine["Iberia Logistics S.L."]["interactions"]]
+
+    theirs = _nested(rep2)
+    assert "Iberia Logistics S.L." not in theirs  # the contact is hidden, and so its history
+    assert [i["text"] for i in theirs["Marco Rossi"]["interactions"]] == ["m2", "m1", "m0"]
+    bad = rep1(NESTED, {"n": 101})
+    assert bad.codes == ["BAD_USER_INPUT"]
+
+
+def test_nested_history_statements_do_not_grow_with_the_page(as_, sql_log):
+    rep1 = as_("rep1")
+    ids = contact_ids(rep1)
+
+    def cost():
+        with sql_log:
+            shown = _nested(rep1, 5)
+        return len(sql_log.statements), shown
+
+    for name in list(ids)[:2]:  # every kind of entry is on the small page already
+        log(rep1, ids[name], text="one")
+        rep1(
+            TASK, {"i": {"title": "S", "deadline": "2030-01-01T09:00:00Z", "contactId": ids[name]}}
+        )
+    small, shown_small = cost()
+    for name in ids:
+        for i in range(3):
+            log(rep1, ids[name], text=f"more {i}")
+            rep1(
+                TASK,
+                {
+                    "i": {
+                        "title": f"T{i}",
+                        "deadline": "2030-01-01T09:00:00Z",
+                        "contactId": ids[name],
+                    }
+                },
+            )
+    large, shown_large = cost()
+    assert sum(len(c["interactions"]) for c in shown_large.values()) > 2 * sum(
+        len(c["interactions"]) for c in shown_small.values()
+    )
+    assert large == small, sql_log.statements

@@ -82,7 +82,7 @@ def crm_mutation_fields() -> list[Any]:
 
 @hookimpl
 def crm_type_fields() -> list[TypeField]:
-    return list(nested.FIELDS)
+    return [*nested.FIELDS, *history.NESTED_FIELDS]
 
 
 @hookimpl

@@ -5,6 +5,7 @@ report through ``crm_timeline_events``. Wired in by the calendar plugin's hooks.
 from plugins.calendar.history import demo
 from plugins.calendar.history.graphql import MUTATION_FIELDS, QUERY_FIELDS
 from plugins.calendar.history.models import HistoryCategory, Interaction
+from plugins.calendar.history.nested import FIELDS as NESTED_FIELDS
 from plugins.calendar.history.permissions import CATALOGUE
 from plugins.calendar.history.types import (
     TIMELINE_TYPES,
@@ -23,6 +24,7 @@ __all__ = [
     "GRAPHQL_TYPES",
     "MODELS",
     "MUTATION_FIELDS",
+    "NESTED_FIELDS",
     "QUERY_FIELDS",
     "TimelineEvent",
     "TimelinePosition",

@@ -9,10 +9,8 @@ from strawberry.types import Info
 
 from gateway.sdk import (
     Connection,
-    Edge,
     NotFound,
     Order,
-    PageInfo,
     RequestContext,
     Window,
     guarded,
@@ -39,8 +37,8 @@ from plugins.calendar.history.types import (
     InteractionType,
     TimelineEntry,
     TimelinePage,
-    entry,
-    prime,
+    prime_rows,
+    timeline_connection,
 )
 
 Ctx = Info[RequestContext, None]
@@ -76,7 +74,7 @@ def interactions(
         order=Order(Interaction.occurred_at, True, SORT_READS),
         window=Window.of(ctx.gateway.settings, first, after, last, before),
     )
-    prime(info, listed.rows)
+    prime_rows(ctx, listed.rows)
     return Connection.of(listed, lambda r: InteractionType(record=r))
 
 
@@ -92,25 +90,6 @@ def interaction(info: Ctx, id: strawberry.ID) -> InteractionType | None:
     except NotFound:
         return None
     return InteractionType(record=found)
-
-
-def timeline_connection(
-    ctx: RequestContext, events: list[timeline.TimelineEvent], size: int, after: str | None
-) -> Connection[TimelineEntry]:
-    """A page of one contact's timeline (``events`` holds one more than shown when there is
-    a next page)."""
-    shown = events[:size]
-    page = TimelinePage(ctx, shown)
-    cursors = [timeline.encode(e.position) for e in shown]
-    return Connection(
-        edges=[Edge(cursor=c, node=entry(e, page)) for e, c in zip(shown, cursors, strict=True)],
-        page_info=PageInfo(
-            has_next_page=len(events) > size,
-            has_previous_page=after is not None,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
-        ),
-    )
 
 
 @strawberry.field(
@@ -133,7 +112,8 @@ def contact_timeline(
     if not timeline.visible_contact(ctx, pk):
         return None
     events = timeline.events(ctx, window)[pk]
-    return timeline_connection(ctx, events, window.limit - 1, after)
+    size = window.limit - 1
+    return timeline_connection(TimelinePage(ctx, events[:size]), events, size, after)
 
 
 # -- mutations --------------------------------------------------------------------------------

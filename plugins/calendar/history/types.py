@@ -11,9 +11,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
-from gateway.sdk import DeletePayload, Loader, Node, UserError, UserType, global_id, load_users
+from gateway.sdk import (
+    Connection,
+    DeletePayload,
+    Edge,
+    Loader,
+    Node,
+    PageInfo,
+    UserError,
+    UserType,
+    global_id,
+    load_users,
+)
 from plugins.calendar.history import categories, links, service
 from plugins.calendar.history.models import HistoryCategory, HistoryKind, Interaction
+from plugins.calendar.history.timeline import encode
 from plugins.calendar.history.window import TimelineEvent
 from plugins.calendar.models import Task
 from plugins.calendar.types import TaskNode
@@ -118,10 +130,11 @@ class InteractionType:
         return self.record.updated_at
 
 
-def prime(info: Info, rows: list[Interaction]) -> None:
-    """Load a page's authors in one statement (categories load all at once)."""
-    load_users(info.context, sorted({r.author_id for r in rows if r.author_id}))
-    links.opportunities(info.context).prime(r.opportunity_id for r in rows)
+def prime_rows(ctx: Any, rows: list[Interaction]) -> None:
+    """Load a page's authors and opportunities in one statement each (categories load all
+    at once)."""
+    load_users(ctx, sorted({r.author_id for r in rows if r.author_id}))
+    links.opportunities(ctx).prime(r.opportunity_id for r in rows)
 
 
 @strawberry.type
@@ -166,8 +179,7 @@ class TimelinePage:
             ids = self._ids(lambda e: e.kind == "interaction")
             rows = self.ctx.session.scalars(service.visible().where(Interaction.id.in_(ids)))
             self._loaded["interaction"] = found = {r.id: r for r in rows}
-            load_users(self.ctx, sorted({r.author_id for r in found.values() if r.author_id}))
-            links.opportunities(self.ctx).prime(r.opportunity_id for r in found.values())
+            prime_rows(self.ctx, list(found.values()))
         return self._loaded["interaction"].get(event_id)
 
     def task(self, task_id: int) -> Task | None:
@@ -260,6 +272,24 @@ def entry(event: TimelineEvent, page: TimelinePage) -> TimelineEntry:
     if event.kind.startswith("task."):
         return TaskTimelineEntry(event=event, page=page)
     return RecordTimelineEntry(event=event, page=page)
+
+
+def timeline_connection(
+    page: TimelinePage, events: list[TimelineEvent], size: int, after: str | None
+) -> Connection[TimelineEntry]:
+    """A page of one contact's timeline: the first ``size`` of ``events`` (one more tells
+    that a next page exists), its entries' records loaded through ``page``."""
+    shown = events[:size]
+    cursors = [encode(e.position) for e in shown]
+    return Connection(
+        edges=[Edge(cursor=c, node=entry(e, page)) for e, c in zip(shown, cursors, strict=True)],
+        page_info=PageInfo(
+            has_next_page=len(events) > size,
+            has_previous_page=after is not None,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+    )
 
 
 TIMELINE_TYPES = [InteractionTimelineEntry, TaskTimelineEntry, RecordTimelineEntry]
