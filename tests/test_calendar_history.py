@@ -487,3 +487,26 @@ def test_nested_history_statements_do_not_grow_with_the_page(as_, sql_log):
         len(c["interactions"]) for c in shown_small.values()
     )
     assert large == small, sql_log.statements
+
+
+def test_hook_crm_timeline_events(registry, as_):
+    """Calendar declares the hook; invoices and leads answer it (optionally: a registry
+    without calendar still starts), and what they answer reaches the timeline."""
+    from gateway.plugins import build_registry
+
+    callers = {
+        registry.by_object(i.plugin).info.name
+        for i in registry.pm.hook.crm_timeline_events.get_hookimpls()
+    }
+    assert callers == {"invoices", "leads"}
+    bare = build_registry(
+        builtin=("gateway.core.plugin", "plugins.contacts", "plugins.leads", "plugins.invoices"),
+        entry_points=False,
+    )
+    assert bare.pm.hook.crm_timeline_events.spec is None  # started; nobody declares it
+
+    rep1 = as_("rep1")
+    lucia = contact_ids(rep1)["Lucía Fernández"]
+    invoice = _invoice(rep1, lucia)
+    page = timeline(rep1, lucia, k=["invoice.issued"])
+    assert [e["node"]["subject"]["id"] for e in page["edges"]][:1] == [invoice]
