@@ -271,7 +271,7 @@ def _opportunity(client, contact):
     stages = {s["name"]: s["id"] for s in client(STAGES).data["opportunityStages"]}
     target = list(stages.values())[1]
     assert client(MOVE, {"id": opp, "s": target}).data["moveOpportunity"]["errors"] == []
-    return opp, [n for n, i in stages.items() if i == target][0]
+    return opp, next(n for n, i in stages.items() if i == target)
 
 
 def test_timeline_merges_interactions_tasks_and_module_events(as_):
@@ -510,3 +510,33 @@ def test_hook_crm_timeline_events(registry, as_):
     invoice = _invoice(rep1, lucia)
     page = timeline(rep1, lucia, k=["invoice.issued"])
     assert [e["node"]["subject"]["id"] for e in page["edges"]][:1] == [invoice]
+
+
+MERGE = """mutation($k: ID!, $m: ID!) { mergeContacts(keepId: $k, mergeId: $m) {
+  contact { id } errors { code message } } }"""
+NEW_CONTACT = (
+    """mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }"""
+)
+DELETE_CONTACT = """mutation($id: ID!) { deleteContact(id: $id) { errors { code message } } }"""
+
+
+def test_history_follows_merged_contacts_and_dies_with_deleted_ones(as_):
+    manager = as_("manager")
+
+    def new(name):
+        r = manager(NEW_CONTACT, {"i": {"kind": "COMPANY", "companyName": name}})
+        return r.data["createContact"]["contact"]["id"]
+
+    kept, merged, doomed = new("Keep SA"), new("Keep S.A."), new("Doomed SL")
+    log(manager, kept, text="on kept")
+    moved = log(manager, merged, text="on merged")
+    gone = log(manager, doomed, text="on doomed")
+    r = manager(MERGE, {"k": kept, "m": merged})
+    assert r.errors == [] and r.data["mergeContacts"]["errors"] == [], r.body
+    texts = [e["node"]["text"] for e in manager(LIST, {"c": kept}).data["interactions"]["edges"]]
+    assert sorted(texts) == ["on kept", "on merged"]
+    assert manager(ONE, {"id": moved["id"]}).data["interaction"]["text"] == "on merged"
+
+    r = manager(DELETE_CONTACT, {"id": doomed})
+    assert r.errors == [] and r.data["deleteContact"]["errors"] == [], r.body
+    assert manager(ONE, {"id": gone["id"]}).data["interaction"] is None

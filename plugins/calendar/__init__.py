@@ -130,3 +130,11 @@ def crm_reassign_tasks(
     return services.move(
         context, from_user_id, to_user_id, contact_ids, starts_after, starts_before
     )
+
+
+@hookimpl(specname="crm_merge_records")
+def history_merge_records(context: CallerContext, entity: str, kept: Any, merged: Any) -> None:
+    """Merged contacts: the history moves to the contact kept (its own hookimpl name, so
+    the task module's answer to the same hook stays separate)."""
+    if entity == "contact":
+        history.service.move_history(context, kept, merged)

@@ -2,7 +2,7 @@
 contacts, and the contact timeline that merges them with tasks and the events other modules
 report through ``crm_timeline_events``. Wired in by the calendar plugin's hooks."""
 
-from plugins.calendar.history import demo
+from plugins.calendar.history import demo, service
 from plugins.calendar.history.graphql import MUTATION_FIELDS, QUERY_FIELDS
 from plugins.calendar.history.models import HistoryCategory, Interaction
 from plugins.calendar.history.nested import FIELDS as NESTED_FIELDS
@@ -30,4 +30,5 @@ __all__ = [
     "TimelinePosition",
     "TimelineWindow",
     "demo",
+    "service",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import contains_eager
 
 from gateway.sdk import (
@@ -49,7 +49,7 @@ class InteractionData:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def visible() -> Select[tuple[Interaction]]:
+def visible() -> Select[Interaction]:
     """Interactions of contacts the caller may see (the join carries the contacts'
     visibility predicate; the interactions' tenant predicate is added as to every table)."""
     return (
@@ -148,6 +148,15 @@ def delete_interaction(ctx: CallerContext, interaction: Interaction) -> None:
     events.record_changed(ctx, ChangeKind.DELETED, ENTITY, interaction)
 
 
-def of_contacts(ctx: CallerContext, contact_ids: list[int]) -> Select[tuple[Interaction]]:
+def of_contacts(ctx: CallerContext, contact_ids: list[int]) -> Select[Interaction]:
     """The visible interactions of these contacts (list filters add to it)."""
     return visible().where(Interaction.contact_id.in_(contact_ids))
+
+
+def move_history(ctx: CallerContext, kept: Contact, merged: Contact) -> None:
+    """Duplicate contacts merged: the merged contact's history becomes the kept one's (it
+    would otherwise die with the merged contact). An ORM update: the tenant predicate
+    applies."""
+    ctx.session.execute(
+        update(Interaction).where(Interaction.contact_id == merged.id).values(contact_id=kept.id)
+    )

@@ -25,7 +25,7 @@ from gateway.sdk import (
 )
 from plugins.calendar.history import categories, links, service
 from plugins.calendar.history.models import HistoryCategory, HistoryKind, Interaction
-from plugins.calendar.history.timeline import encode
+from plugins.calendar.history.timeline import INTERACTION, TASK_COMPLETED, TASK_CREATED, encode
 from plugins.calendar.history.window import TimelineEvent
 from plugins.calendar.models import Task
 from plugins.calendar.types import TaskNode
@@ -176,7 +176,7 @@ class TimelinePage:
 
     def interaction(self, event_id: int) -> Interaction | None:
         if "interaction" not in self._loaded:
-            ids = self._ids(lambda e: e.kind == "interaction")
+            ids = self._ids(lambda e: e.kind == INTERACTION)
             rows = self.ctx.session.scalars(service.visible().where(Interaction.id.in_(ids)))
             self._loaded["interaction"] = found = {r.id: r for r in rows}
             prime_rows(self.ctx, list(found.values()))
@@ -184,7 +184,7 @@ class TimelinePage:
 
     def task(self, task_id: int) -> Task | None:
         if "task" not in self._loaded:
-            ids = self._ids(lambda e: e.kind.startswith("task."))
+            ids = self._ids(lambda e: e.kind in (TASK_CREATED, TASK_COMPLETED))
             rows = self.ctx.session.scalars(
                 select(Task).where(Task.id.in_(ids)).options(selectinload(Task.contact))
             )
@@ -205,9 +205,14 @@ class TimelinePage:
             return None
         key = f"subject:{type_name}"
         if key not in self._loaded:
-            ids = sorted({e.subject_id for e in self.events if e.subject_type == type_name})
+            ids = sorted(
+                {
+                    e.subject_id
+                    for e in self.events
+                    if e.subject_type == type_name and e.subject_id is not None
+                }
+            )
             model = entity.model
-            ids = [i for i in ids if i is not None]
             rows = self.ctx.session.scalars(select(model).where(model.id.in_(ids)))
             self._loaded[key] = {r.id: r for r in rows}
         record = self._loaded[key].get(record_id)
@@ -267,9 +272,9 @@ class RecordTimelineEntry(TimelineEntry):
 
 
 def entry(event: TimelineEvent, page: TimelinePage) -> TimelineEntry:
-    if event.kind == "interaction":
+    if event.kind == INTERACTION:
         return InteractionTimelineEntry(event=event, page=page)
-    if event.kind.startswith("task."):
+    if event.kind in (TASK_CREATED, TASK_COMPLETED):
         return TaskTimelineEntry(event=event, page=page)
     return RecordTimelineEntry(event=event, page=page)
 
