@@ -18,6 +18,8 @@ from gateway.access.models import (
     SharingRule,
     UserHierarchy,
 )
+from gateway.audit import api as audit_api
+from gateway.audit.models import RecordChangeLog
 from gateway.contract import JobKind, Permission, PluginInfo
 from gateway.core import api
 from gateway.files import graphql as files_api
@@ -26,7 +28,7 @@ from gateway.files.models import StoredFile
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
-from gateway.identity import users_api
+from gateway.identity import settings_api, users_api
 from gateway.identity.models import (
     AssistantLink,
     AuthSession,
@@ -70,6 +72,7 @@ def crm_models() -> Sequence[type[Any]]:
     return [
         Tenant,
         TenantModule,
+        RecordChangeLog,
         Profile,
         User,
         AssistantLink,
@@ -131,6 +134,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         dashboard.dashboard,
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
+        *audit_api.QUERY_FIELDS,
         *tenancy_api.QUERY_FIELDS,
         *companies_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,
@@ -156,6 +160,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,
         *users_api.MUTATION_FIELDS,
+        *settings_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,
