@@ -540,3 +540,13 @@ def test_history_follows_merged_contacts_and_dies_with_deleted_ones(as_):
     r = manager(DELETE_CONTACT, {"id": doomed})
     assert r.errors == [] and r.data["deleteContact"]["errors"] == [], r.body
     assert manager(ONE, {"id": gone["id"]}).data["interaction"] is None
+
+
+def test_demo_history(as_):
+    rep2 = as_("rep2")
+    nordic = contact_ids(rep2)["Nordic Parts AB"]
+    page = timeline(rep2, nordic, k=["interaction"])
+    notes = [e["node"]["interaction"] for e in page["edges"]]
+    assert [(n["text"], n["author"]["email"], n["category"]["name"]) for n in notes] == [
+        ("Prefers email; invoices in SEK.", "rep2@demo.test", "Note")
+    ]
