@@ -20,7 +20,17 @@ from gateway.sdk import (
     TypeField,
     hookimpl,
 )
-from plugins.calendar import api, demo, nested, notices, reminders, services, views
+from plugins.calendar import (
+    api,
+    demo,
+    history,
+    hookspecs,
+    nested,
+    notices,
+    reminders,
+    services,
+    views,
+)
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -40,12 +50,12 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return [TaskCategory, Task]
+    return [TaskCategory, Task, *history.MODELS]
 
 
 @hookimpl
 def crm_permissions() -> Sequence[Permission]:
-    return CATALOGUE
+    return [*CATALOGUE, *history.CATALOGUE]
 
 
 @hookimpl
@@ -67,22 +77,22 @@ def crm_job_kinds() -> Sequence[JobKind]:
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType, TaskStatusCount]
+    return [TaskNode, TaskCategoryType, TaskStatusCount, *history.GRAPHQL_TYPES]
 
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return list(api.QUERY_FIELDS)
+    return [*api.QUERY_FIELDS, *history.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return list(api.MUTATION_FIELDS)
+    return [*api.MUTATION_FIELDS, *history.MUTATION_FIELDS]
 
 
 @hookimpl
 def crm_type_fields() -> list[TypeField]:
-    return list(nested.FIELDS)
+    return [*nested.FIELDS, *history.NESTED_FIELDS]
 
 
 @hookimpl
@@ -95,6 +105,12 @@ def crm_dashboard_figures(
 @hookimpl
 def crm_demo_data(session: Any, tenant: Any) -> None:
     demo.seed(session, tenant)
+    history.demo.seed(session, tenant)
+
+
+@hookimpl
+def crm_add_hookspecs() -> Sequence[object]:
+    return [hookspecs]
 
 
 @hookimpl
@@ -128,3 +144,11 @@ def crm_reassign_tasks(
     return services.move(
         context, from_user_id, to_user_id, contact_ids, starts_after, starts_before, task_ids
     )
+
+
+@hookimpl(specname="crm_merge_records")
+def history_merge_records(context: CallerContext, entity: str, kept: Any, merged: Any) -> None:
+    """Merged contacts: the history moves to the contact kept (its own hookimpl name, so
+    the task module's answer to the same hook stays separate)."""
+    if entity == "contact":
+        history.service.move_history(context, kept, merged)

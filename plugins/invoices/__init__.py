@@ -16,7 +16,7 @@ from gateway.sdk import (
     PluginInfo,
     hookimpl,
 )
-from plugins.invoices import api, dashboard, demo, services
+from plugins.invoices import api, dashboard, demo, services, timeline
 from plugins.invoices.models import (
     Invoice,
     InvoiceItem,
@@ -113,3 +113,9 @@ def crm_dashboard_figures(
     context: CallerContext, periods: DashboardPeriods
 ) -> Sequence[DashboardFigure]:
     return dashboard.figures(context, periods)
+
+
+@hookimpl(optionalhook=True)
+def crm_timeline_events(context: CallerContext, window: Any) -> Sequence[Any]:
+    """The calendar module's hook (optional: a registry without calendar still starts)."""
+    return timeline.events(context, window)

@@ -173,6 +173,8 @@ class Invoice(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When it was last marked paid (None unless PAID): the timeline's "invoice paid".
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         cascade="all, delete-orphan", order_by="InvoiceLine.position"

@@ -413,6 +413,10 @@ class InvoiceNode(Node):
     def sent_at(self) -> datetime | None:
         return self.record.sent_at
 
+    @strawberry.field(description="When it was marked paid (null unless it is PAID).")
+    def paid_at(self) -> datetime | None:
+        return self.record.paid_at
+
     @strawberry.field
     def created_at(self) -> datetime:
         return self.record.created_at

@@ -18,7 +18,7 @@ from gateway.sdk import (
     SheetTemplate,
     hookimpl,
 )
-from plugins.leads import api, dashboard, demo, services, templates, webforms
+from plugins.leads import api, dashboard, demo, services, templates, timeline, webforms
 from plugins.leads.imports import LeadImporter
 from plugins.leads.models import (
     Lead,
@@ -130,3 +130,9 @@ def crm_web_form_submission(
     context: CallerContext, target: str, form_name: str, owner_id: int, values: dict[str, str]
 ) -> Any | None:
     return webforms.submission(context, target, form_name, owner_id, values)
+
+
+@hookimpl(optionalhook=True)
+def crm_timeline_events(context: CallerContext, window: Any) -> Sequence[Any]:
+    """The calendar module's hook (optional: a registry without calendar still starts)."""
+    return timeline.events(context, window)

@@ -234,6 +234,7 @@ def set_status(ctx: CallerContext, invoice: Invoice, status: InvoiceStatus) -> I
         )
     check_writable_fields(ctx.access, "Invoice", {"status"})
     invoice.status = status
+    invoice.paid_at = utcnow() if status is InvoiceStatus.PAID else None
     events.record_changed(ctx, ChangeKind.UPDATED, ENTITY, invoice, frozenset({"status"}))
     return invoice
 
