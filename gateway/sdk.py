@@ -73,7 +73,9 @@ from gateway.errors import (
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
 from gateway.fieldtable import DeclaredField, Feature, ValueKind, features, having, writes
 from gateway.files.graphql import FileType, export_file
+from gateway.files.http import DOWNLOAD_HEADERS
 from gateway.files.models import FilePurpose, StoredFile
+from gateway.files.names import content_disposition
 from gateway.files.services import download_url, open_file, purge_expired, store_file
 from gateway.graphql.common import (
     AccessLevelEnum,
@@ -132,6 +134,7 @@ from gateway.text import printable
 
 __all__ = [
     "BATCH",
+    "DOWNLOAD_HEADERS",
     "IMPORT_PERMISSION",
     "LONG_TEXT",
     "SYSTEM",
@@ -229,6 +232,7 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "companies",
+    "content_disposition",
     "customfields",
     "defer_job",
     "definition_fields",

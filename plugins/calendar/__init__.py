@@ -23,6 +23,18 @@ from plugins.calendar import api, demo, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
+from plugins.calendar.cases import demo as case_demo
+from plugins.calendar.cases import download as case_download
+from plugins.calendar.cases.models import (
+    Case,
+    CaseCustomField,
+    CaseCustomValue,
+    CaseDocument,
+    CaseParticipant,
+    CaseTag,
+    CaseTagLink,
+)
+from plugins.calendar.cases.types import CaseNode
 
 
 @hookimpl
@@ -39,7 +51,17 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return [TaskCategory, Task]
+    return [
+        TaskCategory,
+        Task,
+        Case,
+        CaseParticipant,
+        CaseTag,
+        CaseTagLink,
+        CaseDocument,
+        CaseCustomField,
+        CaseCustomValue,
+    ]
 
 
 @hookimpl
@@ -55,7 +77,14 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             model=Task,
             graphql_type="Task",
             graphql_factory=lambda record: TaskNode(record=record),
-        )
+        ),
+        # open to all by default (PUBLIC_WRITE); restricted = PRIVATE + shares
+        AccessControlledEntity(
+            entity="case",
+            model=Case,
+            graphql_type="Case",
+            graphql_factory=lambda record: CaseNode(record=record),
+        ),
     ]
 
 
@@ -66,7 +95,7 @@ def crm_job_kinds() -> Sequence[JobKind]:
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType, TaskStatusCount]
+    return [TaskNode, TaskCategoryType, TaskStatusCount, CaseNode]
 
 
 @hookimpl
@@ -89,6 +118,12 @@ def crm_dashboard_figures(
 @hookimpl
 def crm_demo_data(session: Any, tenant: Any) -> None:
     demo.seed(session, tenant)
+    case_demo.seed(session, tenant)
+
+
+@hookimpl
+def crm_http_routes() -> Sequence[Any]:
+    return case_download.ROUTES
 
 
 @hookimpl

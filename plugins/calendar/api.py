@@ -11,6 +11,7 @@ from plugins.calendar.mutations import (
     update_task,
 )
 from plugins.calendar.queries import task, task_categories, task_counts, tasks
+from plugins.calendar.cases import graphql as cases_graphql
 
 QUERY_FIELDS = [tasks, task_counts, task, task_categories]
 MUTATION_FIELDS = [
@@ -21,3 +22,5 @@ MUTATION_FIELDS = [
     delete_task,
     create_task_category,
 ]
+QUERY_FIELDS += cases_graphql.QUERY_FIELDS
+MUTATION_FIELDS += cases_graphql.MUTATION_FIELDS

@@ -23,6 +23,7 @@ def _data(given: Any) -> TaskData:
         ("category_id", "TaskCategory", "categoryId"),
         ("contact_id", "Contact", "contactId"),
         ("responsible_id", "User", "responsibleId"),
+        ("case_id", "Case", "caseId"),
     )
     for name, type_name, field in ids:
         value = getattr(given, name, strawberry.UNSET)
@@ -49,6 +50,9 @@ class CreateTaskInput:
     )
     responsible_id: strawberry.ID | None = strawberry.UNSET
     access: AccessLevelEnum | None = strawberry.UNSET
+    case_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The case it belongs to (one you may see)."
+    )
 
     def to_data(self) -> TaskData:
         return _data(self)
@@ -65,6 +69,9 @@ class UpdateTaskInput:
     reminder_minutes: int | None = strawberry.UNSET
     responsible_id: strawberry.ID | None = strawberry.UNSET
     access: AccessLevelEnum | None = strawberry.UNSET
+    case_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The case it belongs to; null: none."
+    )
 
     def to_data(self) -> TaskData:
         return _data(self)
@@ -90,6 +97,9 @@ class TaskFilterInput:
         description="Due today / this week (days in the organisation's time zone, weeks "
         "from Monday) or overdue (open and past its deadline).",
     )
+    case_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The tasks of this case (nothing for a case you cannot see)."
+    )
 
     def to_filter(self) -> TaskFilter:
         return TaskFilter(
@@ -105,6 +115,9 @@ class TaskFilterInput:
             overdue=self.overdue,
             include_completed=self.include_completed,
             due=self.due,
+            case_id=parse_global_id(self.case_id, "Case", "filter.caseId")
+            if self.case_id
+            else None,
         )
 
 
@@ -118,6 +131,7 @@ FILTER_READS: dict[str, tuple[str, ...]] = {
     "overdue": ("status", "deadline"),
     "include_completed": ("status",),
     "due": ("status", "deadline"),
+    "case_id": ("case",),
 }
 #: The list's order (deadline, then id) reads the deadline.
 SORT_READS: tuple[str, ...] = ("deadline",)
