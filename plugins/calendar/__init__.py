@@ -20,9 +20,6 @@ from gateway.sdk import (
     hookimpl,
 )
 from plugins.calendar import api, demo, reminders, services, views
-from plugins.calendar.models import Task, TaskCategory
-from plugins.calendar.permissions import CATALOGUE
-from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 from plugins.calendar.cases import demo as case_demo
 from plugins.calendar.cases import download as case_download
 from plugins.calendar.cases.models import (
@@ -35,6 +32,9 @@ from plugins.calendar.cases.models import (
     CaseTagLink,
 )
 from plugins.calendar.cases.types import CaseNode
+from plugins.calendar.models import Task, TaskCategory
+from plugins.calendar.permissions import CATALOGUE
+from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plugins.calendar.cases import graphql as cases_graphql
 from plugins.calendar.mutations import (
     complete_task,
     create_task,
@@ -11,7 +12,6 @@ from plugins.calendar.mutations import (
     update_task,
 )
 from plugins.calendar.queries import task, task_categories, task_counts, tasks
-from plugins.calendar.cases import graphql as cases_graphql
 
 QUERY_FIELDS = [tasks, task_counts, task, task_categories]
 MUTATION_FIELDS = [

@@ -47,9 +47,7 @@ def signed_url(ctx: CallerContext, document: CaseDocument) -> str:
     seconds = ctx.gateway.settings.file_link_seconds
     expires = int((utcnow() + timedelta(seconds=seconds)).timestamp())
     sig = ctx.gateway.secret_box.sign(_message(document.id, caller.user_id, expires))
-    path = f"{ROUTE}/{document.id}?" + urlencode(
-        {"u": caller.user_id, "exp": expires, "sig": sig}
-    )
+    path = f"{ROUTE}/{document.id}?" + urlencode({"u": caller.user_id, "exp": expires, "sig": sig})
     base_url = getattr(getattr(ctx, "request", None), "base_url", None)
     return str(base_url).rstrip("/") + path if base_url is not None else path
 

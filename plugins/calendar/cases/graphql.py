@@ -185,9 +185,7 @@ def remove_case_participants(
     info: Ctx, id: strawberry.ID, contact_ids: list[strawberry.ID]
 ) -> CasePayload:
     ctx = info.context
-    return _change(
-        info, id, lambda c: service.remove_participants(ctx, c, _contacts(contact_ids))
-    )
+    return _change(info, id, lambda c: service.remove_participants(ctx, c, _contacts(contact_ids)))
 
 
 @strawberry.mutation(

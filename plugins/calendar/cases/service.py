@@ -144,9 +144,7 @@ def _set_participants(ctx: CallerContext, case: Case, contact_ids: list[int]) ->
     for contact_id in contact_ids:
         _contact(ctx, contact_id, "participantIds")
     wanted = set(contact_ids)
-    visible_now = (
-        {c.id for c in participants_of(ctx, [case.id])[case.id]} if case.id else set()
-    )
+    visible_now = {c.id for c in participants_of(ctx, [case.id])[case.id]} if case.id else set()
     for link in list(case.participant_links):
         if link.contact_id in visible_now and link.contact_id not in wanted:
             case.participant_links.remove(link)
@@ -230,14 +228,15 @@ def _chosen(ctx: CallerContext, case: Case, user_ids: list[int]) -> Restriction:
     """The active users of the organisation a restriction names (checked before anything
     is written). A caller who is not the owner stays among them: restricting a case never
     locks out the one who restricts it."""
+    caller = ctx.require_caller()
     chosen: list[int] = []
     for user_id in user_ids:
         user = get_user(ctx.session, ctx.tenant_id, user_id, "restrictedTo")
         if not user.is_active:
             raise BadUserInput("that user is deactivated", field="restrictedTo")
         chosen.append(user.id)
-    if user_ids and ctx.user_id != case.owner_id and ctx.user_id not in chosen:
-        chosen.append(ctx.user_id)
+    if user_ids and caller.user_id != case.owner_id and caller.user_id not in chosen:
+        chosen.append(caller.user_id)
     return bool(user_ids), [u for u in chosen if u != case.owner_id]
 
 
@@ -482,4 +481,3 @@ def cases_of_contacts(
     for case, contact_id in rows:
         found[contact_id].append(case)
     return found
-
