@@ -400,3 +400,56 @@ def test_cases_stay_in_their_tenant(as_):
     r = acme(UPDATE, {"id": case["id"], "i": {"title": "Theirs"}})
     assert r.data["updateCase"]["errors"][0]["code"] == "NOT_FOUND"
     assert acme("{ caseTags { name } }").data["caseTags"] == []
+
+
+def test_restricting_later_notifies_the_newly_chosen_and_keeps_the_restrictor(as_):
+    admin, rep1, rep2 = as_("admin"), as_("rep1"), as_("rep2")
+    users = _users(admin)
+    case = _create(rep1, title="Board dinner")  # open to all
+    # rep2 (not the owner) restricts it to the manager: rep2 stays among the chosen
+    r = rep2(UPDATE, {"id": case["id"], "i": {"restrictedTo": [users["manager"]]}})
+    got = r.data["updateCase"]["case"]
+    assert got["restricted"] is True
+    assert sorted(u["email"] for u in got["restrictedTo"]) == [
+        "manager@demo.test",
+        "rep2@demo.test",
+    ]
+    assert rep2(NODE, {"id": case["id"]}).data["node"] == {
+        "id": case["id"],
+        "title": "Board dinner",
+    }
+    kinds = [n["kind"] for n in as_("manager")(NOTES).data["notifications"]]
+    assert kinds.count("calendar.case_shared") == 1
+    assert all(n["kind"] != "calendar.case_shared" for n in rep2(NOTES).data["notifications"])
+    # the same restriction again notifies nobody twice
+    rep1(UPDATE, {"id": case["id"], "i": {"restrictedTo": [users["manager"], users["rep2"]]}})
+    kinds = [n["kind"] for n in as_("manager")(NOTES).data["notifications"]]
+    assert kinds.count("calendar.case_shared") == 1
+    # the owner restricting it to nobody else keeps it private
+    r = rep1(UPDATE, {"id": case["id"], "i": {"restrictedTo": [users["rep1"]]}})
+    assert r.data["updateCase"]["case"]["access"] == "PRIVATE"
+    assert r.data["updateCase"]["case"]["restrictedTo"] == []
+    assert rep2(ONE, {"id": case["id"]}).data["case"] is None
+
+
+def test_merged_contacts_keep_their_cases(as_):
+    admin = as_("admin")
+    contacts = _contacts(admin)
+    both = _create(admin, title="Both", participantIds=[contacts["Rossi"], contacts["Fernández"]])
+    only = _create(admin, title="Only", participantIds=[contacts["Rossi"]])
+    merge = """mutation($k: ID!, $m: ID!) { mergeContacts(keepId: $k, mergeId: $m) {
+      errors { code } } }"""
+    r = admin(merge, {"k": contacts["Fernández"], "m": contacts["Rossi"]})
+    assert r.data["mergeContacts"]["errors"] == []
+    one = """query($id: ID!) { case(id: $id) { participants { id } } }"""
+    for case in (both, only):
+        got = admin(one, {"id": case["id"]}).data["case"]["participants"]
+        assert got == [{"id": contacts["Fernández"]}], case
+
+
+def test_case_permissions_are_in_the_catalogue(as_):
+    codes = {
+        p["code"]
+        for p in as_("admin")("{ permissionCatalogue { code } }").data["permissionCatalogue"]
+    }
+    assert {f"calendar.case.{a}" for a in ("create", "read", "update", "delete")} <= codes

@@ -22,6 +22,7 @@ from gateway.sdk import (
 from plugins.calendar import api, demo, reminders, services, views
 from plugins.calendar.cases import demo as case_demo
 from plugins.calendar.cases import download as case_download
+from plugins.calendar.cases import service as case_service
 from plugins.calendar.cases.models import (
     Case,
     CaseCustomField,
@@ -124,6 +125,14 @@ def crm_demo_data(session: Any, tenant: Any) -> None:
 @hookimpl
 def crm_http_routes() -> Sequence[Any]:
     return case_download.ROUTES
+
+
+@hookimpl(specname="crm_merge_records")
+def merge_case_participants(context: CallerContext, entity: str, kept: Any, merged: Any) -> None:
+    """A merged contact's cases follow it to the kept one (named apart from the tasks'
+    ``crm_merge_records``, so both live in this module)."""
+    if entity == "contact":
+        case_service.move_participants(context, kept.id, merged.id)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, exists, select, update
 
 from gateway.sdk import (
     AccessLevel,
@@ -178,6 +178,23 @@ def remove_participants(ctx: CallerContext, case: Case, contact_ids: Sequence[in
         if contact_id in links:
             case.participant_links.remove(links.pop(contact_id))
     return _changed(ctx, case, {"participants"})
+
+
+def move_participants(ctx: CallerContext, kept_id: int, merged_id: int) -> None:
+    """A contact merged into another: its cases now have the kept contact (once), whether
+    or not the caller sees those cases (the merge moves references, it reads nothing)."""
+    has_kept = select(CaseParticipant.case_id).where(CaseParticipant.contact_id == kept_id)
+    ctx.session.execute(
+        delete(CaseParticipant)
+        .where(CaseParticipant.contact_id == merged_id, CaseParticipant.case_id.in_(has_kept))
+        .execution_options(synchronize_session=False)
+    )
+    ctx.session.execute(
+        update(CaseParticipant)
+        .where(CaseParticipant.contact_id == merged_id)
+        .values(contact_id=kept_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # -- tags --------------------------------------------------------------------------------------
