@@ -57,11 +57,17 @@ class Loader(Generic[K, V]):
 
     The one idiom for "load the page's owners/contacts/types once, not per row": the
     fetch takes the keys not loaded yet and returns what it found; keys it did not return
-    are remembered as missing (``None``), so nothing is fetched twice.
+    are remembered as missing (``None``), so nothing is fetched twice. ``siblings`` names
+    the other keys worth loading with a missed one (see :meth:`CallerContext.nested_loader`).
     """
 
-    def __init__(self, fetch: Callable[[list[K]], dict[K, V]]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[list[K]], dict[K, V]],
+        siblings: Callable[[], Iterable[K]] | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._siblings = siblings
         self._found: dict[K, V | None] = {}
 
     def prime(self, keys: Iterable[K | None]) -> dict[K, V | None]:
@@ -76,7 +82,7 @@ class Loader(Generic[K, V]):
         if key is None:
             return None
         if key not in self._found:
-            self.prime([key])
+            self.prime([key, *(self._siblings() if self._siblings else ())])
         return self._found[key]
 
     def put(self, key: K, value: V | None) -> None:
@@ -216,6 +222,24 @@ class CallerContext:
         found = self.cache.get(name)
         if not isinstance(found, Loader):
             found = self.cache[name] = Loader(fetch)
+        return found
+
+    def nested_loader(
+        self, name: str, parent: type[Any], fetch: Callable[[list[int]], dict[int, Any]]
+    ) -> Loader[int, Any]:
+        """The loader of a field nested under ``parent`` rows (``Contact.tasks``), keyed by
+        the parent's id: its first miss fetches for every ``parent`` row this operation has
+        read (those in the session, i.e. the page the enclosing list loaded), so the nested
+        list costs one statement per page instead of one per row, without the enclosing list
+        knowing the field exists (fields of ``crm_type_fields``)."""
+        found = self.cache.get(name)
+        if not isinstance(found, Loader):
+
+            def siblings() -> list[int]:
+                loaded = list(self.session.identity_map.values())
+                return [row.id for row in loaded if isinstance(row, parent)]
+
+            found = self.cache[name] = Loader(fetch, siblings)
         return found
 
     # -- identity -------------------------------------------------------------------------

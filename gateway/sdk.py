@@ -51,6 +51,7 @@ from gateway.contract import (
     Permission,
     PluginInfo,
     RecordChange,
+    TypeField,
 )
 from gateway.core.types import UserType, load_users
 from gateway.customfields import (
@@ -216,6 +217,7 @@ __all__ = [
     "Table",
     "Tenant",
     "TransientJobError",
+    "TypeField",
     "UTCDateTime",
     "User",
     "UserError",

@@ -28,16 +28,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
 
 from gateway.access.fields import FieldPolicy, field_policies
 from gateway.access.guard import FieldGuard
 from gateway.config import Settings
+from gateway.errors import PluginError
 from gateway.graphql.document_memo import DocumentMemo
 from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_field_gate
 from gateway.graphql.input_checks import InputCheck
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.shaped import ShapingExecutionContext
-from gateway.plugins import PluginRegistry
+from gateway.plugins import PluginRegistry, graphql_field_name
 
 #: The schema key of callers who have not signed in.
 ANONYMOUS = None
@@ -48,7 +51,30 @@ class GatewaySchema(strawberry.Schema):
 
     The whole operation (validation, resolvers, SQL) runs in one thread with one Session,
     so resolvers are plain functions, lazy loads work, and the event loop stays free.
+
+    ``type_fields`` are the fields enabled modules add to other modules' types
+    (``crm_type_fields``): Strawberry asks :meth:`get_fields` for each object type's fields
+    while it builds the schema, so each schema gets exactly its modules' extensions while
+    the type classes stay shared.
     """
+
+    def __init__(
+        self, *args: Any, type_fields: dict[str, list[StrawberryField]] | None = None, **kwargs: Any
+    ) -> None:
+        self._type_fields = type_fields or {}
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        own = type_definition.fields
+        extra = self._type_fields.get(type_definition.name)
+        if not extra:
+            return own
+        taken = {graphql_field_name(f) for f in own}
+        for f in extra:
+            name = graphql_field_name(f)
+            if name in taken:
+                raise PluginError(f"crm_type_fields: {type_definition.name}.{name} exists already")
+        return [*own, *extra]
 
     @cached_property
     def crm_field_policies(self) -> dict[tuple[str, str], FieldPolicy]:
@@ -134,6 +160,10 @@ class SchemaFactory:
             f for f, owner in reg.mutation_fields.values() if owner.info.name in enabled
         ]
         types = [cls for cls, owner in reg.types.values() if owner.info.name in enabled]
+        type_fields = {
+            type_name: [f for f, owner in fields.values() if owner.info.name in enabled]
+            for type_name, fields in reg.type_fields.items()
+        }
         s = self.settings
         # Validation rules are built once per schema: Strawberry's ValidationCache keys on the
         # rule classes, so rules made per request (as the limiter extensions do) never hit it.
@@ -155,12 +185,28 @@ class SchemaFactory:
         if anonymous:
             # Introspection is for signed-in callers only, and shows their tenant's schema.
             extensions.append(DisableIntrospection)
-        return GatewaySchema(
-            query=create_type("Query", query_fields),
-            mutation=create_type("Mutation", mutation_fields) if mutation_fields else None,
-            types=types,
-            extensions=extensions,
-            execution_context_class=ShapingExecutionContext,
-            # Date, DateTime and Decimal validated at the edge (gateway.graphql.scalars)
-            config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
-        )
+        try:
+            schema = GatewaySchema(
+                type_fields=type_fields,
+                query=create_type("Query", query_fields),
+                mutation=create_type("Mutation", mutation_fields) if mutation_fields else None,
+                types=types,
+                extensions=extensions,
+                execution_context_class=ShapingExecutionContext,
+                # Date, DateTime and Decimal validated at the edge (gateway.graphql.scalars)
+                config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
+            )
+        except TypeError as error:  # graphql-core wraps what get_fields raises
+            if isinstance(error.__cause__, PluginError):
+                raise error.__cause__ from None
+            raise
+        if modules == frozenset(reg.plugins):  # the full schema: every extension must land
+            unknown = sorted(
+                f"{type_name}.{name} (plugin {owner.label})"
+                for type_name, fields in reg.type_fields.items()
+                if type_name not in schema._schema.type_map
+                for name, (_field, owner) in fields.items()
+            )
+            if unknown:
+                raise PluginError(f"crm_type_fields extend types no module declares: {unknown}")
+        return schema

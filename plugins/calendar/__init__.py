@@ -17,9 +17,10 @@ from gateway.sdk import (
     JobKind,
     Permission,
     PluginInfo,
+    TypeField,
     hookimpl,
 )
-from plugins.calendar import api, demo, reminders, services, views
+from plugins.calendar import api, demo, nested, reminders, services, views
 from plugins.calendar.cases import demo as case_demo
 from plugins.calendar.cases import download as case_download
 from plugins.calendar.cases import service as case_service
@@ -107,6 +108,11 @@ def crm_query_fields() -> list[Any]:
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
     return list(api.MUTATION_FIELDS)
+
+
+@hookimpl
+def crm_type_fields() -> list[TypeField]:
+    return list(nested.FIELDS)
 
 
 @hookimpl
