@@ -453,3 +453,95 @@ def test_case_permissions_are_in_the_catalogue(as_):
         for p in as_("admin")("{ permissionCatalogue { code } }").data["permissionCatalogue"]
     }
     assert {f"calendar.case.{a}" for a in ("create", "read", "update", "delete")} <= codes
+
+
+CONTACT_CASES = """query($id: ID!, $n: Int, $s: CaseStatus) { contact(id: $id) {
+  cases(first: $n, status: $s) { title } } }"""
+
+
+def test_contact_cases_show_only_visible_cases(as_, sql_log):
+    admin, rep1, rep2 = as_("admin"), as_("rep1"), as_("rep2")
+    users = _users(admin)
+    rossi = _contacts(rep1)["Rossi"]
+    _create(rep2, title="Rob's secret", participantIds=[rossi], restrictedTo=[users["manager"]])
+    closed = _create(rep1, title="Rita's closed", participantIds=[rossi])
+    rep1(CLOSE, {"id": closed["id"]})
+
+    def titles(client, **args):
+        r = client(CONTACT_CASES, {"id": rossi, **args})
+        assert r.errors == [], r.errors
+        return [c["title"] for c in r.data["contact"]["cases"]]
+
+    assert titles(rep1) == ["Rita's closed", "Spring customer seminar"]
+    assert titles(rep1, s="OPEN") == ["Spring customer seminar"]
+    assert titles(rep1, n=1) == ["Rita's closed"]
+    assert titles(rep2) == ["Rita's closed", "Rob's secret", "Spring customer seminar"]
+    assert "Rob's secret" in titles(as_("manager"))
+    r = rep1(CONTACT_CASES, {"id": rossi, "n": 101})
+    assert r.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+    # a page of contacts with their cases: the same statements for 2 or 6 contacts
+    made = """mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }"""
+    for n in range(6):
+        contact = rep1(made, {"i": {"kind": "COMPANY", "companyName": f"Pagedcase {n}"}})
+        contact_id = contact.data["createContact"]["contact"]["id"]
+        case = _create(rep1, title=f"Paged {n}", participantIds=[contact_id], tags=["p"])
+        rep1(
+            TASK,
+            {"i": {"title": f"T{n}", "deadline": "2026-06-01T09:00:00Z", "caseId": case["id"]}},
+        )
+    page = """query($n: Int) { contacts(first: $n, search: "Pagedcase") { edges { node { id
+      cases { title tags { name } participants { id } tasks { title } } } } } }"""
+    assert rep1(page, {"n": 1}).errors == []  # the narrowing probes' first-list cost
+    costs = []
+    for n in (2, 6):
+        with sql_log:
+            r = rep1(page, {"n": n})
+        assert r.errors == [], r.errors
+        edges = r.data["contacts"]["edges"]
+        assert len(edges) == n and all(len(e["node"]["cases"]) == 1 for e in edges)
+        costs.append(len(sql_log.statements))
+    assert costs[0] == costs[1], costs
+
+
+def test_case_tasks_are_windowed(as_):
+    rep1 = as_("rep1")
+    case = _create(rep1, title="Big plan")
+    for day in (3, 1, 2):
+        rep1(
+            TASK,
+            {
+                "i": {
+                    "title": f"Day {day}",
+                    "deadline": f"2026-06-0{day}T09:00:00Z",
+                    "caseId": case["id"],
+                }
+            },
+        )
+    done = rep1(TASKS, {"f": {"caseId": case["id"]}}).data["tasks"]["edges"][0]["node"]["id"]
+    rep1("""mutation($id: ID!) { completeTask(id: $id) { errors { code } } }""", {"id": done})
+    nested = """query($id: ID!, $n: Int, $c: Boolean) { case(id: $id) {
+      tasks(first: $n, includeCompleted: $c) { title } } }"""
+
+    def titles(**args):
+        r = rep1(nested, {"id": case["id"], **args})
+        assert r.errors == [], r.errors
+        return [t["title"] for t in r.data["case"]["tasks"]]
+
+    assert titles() == ["Day 1", "Day 2", "Day 3"]
+    assert titles(c=False) == ["Day 2", "Day 3"]
+    assert titles(n=2) == ["Day 1", "Day 2"]
+    assert rep1(nested, {"id": case["id"], "n": -1}).errors[0]["extensions"]["code"] == (
+        "BAD_USER_INPUT"
+    )
+
+
+def test_cases_are_absent_where_the_calendar_module_is_off(as_):
+    admin = as_("admin")
+    fields = '{ __type(name: "Contact") { fields { name } } }'
+    assert "cases" in {f["name"] for f in admin(fields).data["__type"]["fields"]}
+    r = admin('mutation { setModuleEnabled(name: "calendar", enabled: false) { errors { code } } }')
+    assert r.data["setModuleEnabled"]["errors"] == []
+    assert "cases" not in {f["name"] for f in admin(fields).data["__type"]["fields"]}
+    r = admin("{ cases(first: 1) { totalCount } }")
+    assert r.errors[0]["extensions"]["code"] == "MODULE_DISABLED"

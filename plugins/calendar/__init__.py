@@ -23,6 +23,7 @@ from gateway.sdk import (
 from plugins.calendar import api, demo, nested, reminders, services, views
 from plugins.calendar.cases import demo as case_demo
 from plugins.calendar.cases import download as case_download
+from plugins.calendar.cases import nested as case_nested
 from plugins.calendar.cases import service as case_service
 from plugins.calendar.cases.models import (
     Case,
@@ -112,7 +113,7 @@ def crm_mutation_fields() -> list[Any]:
 
 @hookimpl
 def crm_type_fields() -> list[TypeField]:
-    return list(nested.FIELDS)
+    return [*nested.FIELDS, *case_nested.FIELDS]
 
 
 @hookimpl

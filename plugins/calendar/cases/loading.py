@@ -1,43 +1,41 @@
-"""Batched loading for the cases' nested lists: a case's participants, tasks and chosen
-users, and a contact's cases, are read for *every* record of that kind the operation has
-loaded (the page) in one statement on first use — the cost is the same for 1 or 500 rows,
-whichever list, node or payload the records came from."""
+"""Batched loading for the cases' nested lists. A case's participants, tasks and chosen
+users, and a contact's cases, come from the kernel's ``nested_loader``: the first miss
+fetches for *every* record of that kind the operation has read (the page), in one
+statement — the cost is the same for 1 or 500 rows, whichever list, node or payload the
+records came from. Lists that may grow long (tasks, a contact's cases) are windowed: at
+most ``first`` per parent, numbered by a window function in the same statement."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
-from gateway.sdk import BATCH, CallerContext, Loader, RecordShare, load_users, selected
+from gateway.sdk import (
+    BATCH,
+    BadUserInput,
+    CallerContext,
+    RecordShare,
+    check_filterable_fields,
+    load_users,
+    selected,
+)
 from plugins.calendar.cases import download, service
-from plugins.calendar.cases.models import Case, CaseDocument
-from plugins.calendar.models import Task
+from plugins.calendar.cases.models import Case, CaseDocument, CaseParticipant
+from plugins.calendar.models import Task, TaskStatus
 from plugins.contacts import api as contacts_api
 from plugins.contacts.models import Contact
 
-
-def loaded_ids(ctx: CallerContext, model: type[Any]) -> list[int]:
-    """The ids of every ``model`` record this operation's session holds: the page."""
-    return sorted(
-        {obj.id for obj in list(ctx.session.identity_map.values()) if isinstance(obj, model)}
-    )
+#: The most items a windowed nested list returns per parent (refused above, not truncated).
+MAX_NESTED = 100
 
 
-def _one(ctx: CallerContext, name: str, fetch: Any, model: type[Any], key: int) -> Any:
-    """``key``'s value from the loader ``name``; the first time a key is asked for, every
-    ``model`` record loaded so far is fetched with it (one statement for the page)."""
-    loader: Loader[int, Any] = ctx.loader(name, fetch)
-    seen: set[int] = ctx.cache.setdefault(f"{name}.seen", set())
-    if key not in seen:
-        page = loaded_ids(ctx, model)
-        seen.update(page)
-        seen.add(key)
-        loader.prime([*page, key])
-    return loader.get(key)
+def check_first(first: int) -> None:
+    if not 0 <= first <= MAX_NESTED:
+        raise BadUserInput(f"first must be between 0 and {MAX_NESTED}", field="first")
 
 
 def case_options(info: Info, *path: str) -> list[Any]:
@@ -67,39 +65,75 @@ def prime_users(info: Info, cases: list[Case], *path: str) -> None:
 def participants(info: Info, case_id: int) -> list[Contact]:
     ctx = info.context
     options = contacts_api.loader_options(selected(info))
+    loader = ctx.nested_loader(
+        "calendar.case_participants",
+        Case,
+        lambda ids: service.participants_of(ctx, ids, options),
+    )
+    return loader.get(case_id) or []
 
-    def fetch(ids: list[int]) -> dict[int, list[Contact]]:
-        return service.participants_of(ctx, ids, options)
 
-    return _one(ctx, "calendar.case_participants", fetch, Case, case_id) or []
+def _windowed(
+    ctx: CallerContext,
+    model: Any,
+    stmt: Any,
+    partition: Any,
+    order: tuple[Any, ...],
+    first: int,
+    options: list[Any],
+) -> dict[int, list[Any]]:
+    """``stmt`` (selecting ``model.id`` and ``partition``) numbered per partition by a
+    window: the first ``first`` records of each, by ``order``, loaded with ``options`` — two
+    statements for the whole page. Visibility is the session's: ``stmt`` selects
+    ``model``'s rows, so their access predicate applies."""
+    ranked = stmt.add_columns(
+        func.row_number().over(partition_by=partition, order_by=order).label("rank")
+    ).subquery()
+    pairs = ctx.session.execute(
+        select(ranked.c.id, ranked.c.parent)
+        .where(ranked.c.rank <= first)
+        .order_by(ranked.c.parent, ranked.c.rank)
+    ).all()
+    records = {
+        r.id: r
+        for r in ctx.session.scalars(
+            select(model).where(model.id.in_({i for i, _ in pairs})).options(*options)
+        )
+    }
+    found: dict[int, list[Any]] = defaultdict(list)
+    for record_id, parent in pairs:
+        if record_id in records:
+            found[parent].append(records[record_id])
+    return found
 
 
-def tasks(info: Info, case_id: int) -> list[Task]:
+def tasks(info: Info, case_id: int, first: int, include_completed: bool) -> list[Task]:
+    """The case's tasks the caller may see, by deadline, at most ``first``."""
     from plugins.calendar.queries import task_options
 
     ctx = info.context
-    names = selected(info)
+    check_first(first)
+    # the order and the open-only filter read these (field rules, as for the list)
+    check_filterable_fields(
+        ctx.access, "Task", {"deadline"} | (set() if include_completed else {"status"})
+    )
 
     def fetch(ids: list[int]) -> dict[int, list[Task]]:
-        found: dict[int, list[Task]] = defaultdict(list)
-        rows = ctx.session.scalars(
-            select(Task)
-            .where(Task.case_id.in_(ids))
-            .order_by(Task.deadline, Task.id)
-            .options(*task_options(info))
-        )
-        for task in rows:
-            if task.case_id is not None:
-                found[task.case_id].append(task)
-        if "responsible" in names:
+        stmt = select(Task.id, Task.case_id.label("parent")).where(Task.case_id.in_(ids))
+        if not include_completed:
+            stmt = stmt.where(Task.status == TaskStatus.OPEN)
+        order = (Task.deadline, Task.id)
+        found = _windowed(ctx, Task, stmt, Task.case_id, order, first, task_options(info))
+        if "responsible" in selected(info):
             load_users(ctx, sorted({t.owner_id for ts in found.values() for t in ts if t.owner_id}))
         return {i: found.get(i, []) for i in ids}
 
-    return _one(ctx, "calendar.case_tasks", fetch, Case, case_id) or []
+    key = f"calendar.case_tasks:{first}:{include_completed}"
+    return ctx.nested_loader(key, Case, fetch).get(case_id) or []
 
 
 def shares(ctx: CallerContext, case_id: int) -> list[int]:
-    """The chosen users of each case (its write shares), the page's in one statement."""
+    """The chosen users of a case (its write shares)."""
 
     def fetch(ids: list[int]) -> dict[int, list[int]]:
         found: dict[int, list[int]] = defaultdict(list)
@@ -115,18 +149,33 @@ def shares(ctx: CallerContext, case_id: int) -> list[int]:
             load_users(ctx, users)
         return {i: found.get(i, []) for i in ids}
 
-    return _one(ctx, "calendar.case_shares", fetch, Case, case_id) or []
+    loader = ctx.nested_loader("calendar.case_shares", Case, fetch)
+    return loader.get(case_id) or []
 
 
-def contact_cases(info: Info, contact_id: int) -> list[Case]:
-    """The visible cases of every contact the operation loaded (``Contact.cases``)."""
+def contact_cases(info: Info, contact_id: int, first: int, status: Any) -> list[Case]:
+    """The visible cases a contact takes part in, newest first, at most ``first``."""
     ctx = info.context
+    check_first(first)
+    check_filterable_fields(
+        ctx.access, "Case", {"createdAt"} | (set() if status is None else {"status"})
+    )
     options = case_options(info)
 
     def fetch(ids: list[int]) -> dict[int, list[Case]]:
-        return service.cases_of_contacts(ctx, ids, options)
+        stmt = (
+            select(Case.id, CaseParticipant.contact_id.label("parent"))
+            .join(CaseParticipant, CaseParticipant.case_id == Case.id)
+            .where(CaseParticipant.contact_id.in_(ids))
+        )
+        if status is not None:
+            stmt = stmt.where(Case.status == status)
+        order = (Case.created_at.desc(), Case.id.desc())
+        found = _windowed(ctx, Case, stmt, CaseParticipant.contact_id, order, first, options)
+        return {i: found.get(i, []) for i in ids}
 
-    return _one(ctx, "calendar.contact_cases", fetch, Contact, contact_id) or []
+    key = f"calendar.contact_cases:{first}:{status}"
+    return ctx.nested_loader(key, Contact, fetch).get(contact_id) or []
 
 
 def document_url(ctx: CallerContext, document: CaseDocument) -> str:

@@ -479,22 +479,3 @@ def participants_of(
     for contact, case_id in rows:
         found[case_id].append(contact)
     return found
-
-
-def cases_of_contacts(
-    ctx: CallerContext, contact_ids: Sequence[int], options: Sequence[Any] = ()
-) -> dict[int, list[Case]]:
-    """The visible cases each contact takes part in, newest first, in one statement."""
-    found: dict[int, list[Case]] = {cid: [] for cid in contact_ids}
-    if not contact_ids:
-        return found
-    rows = ctx.session.execute(
-        select(Case, CaseParticipant.contact_id)
-        .join(CaseParticipant, CaseParticipant.case_id == Case.id)
-        .where(CaseParticipant.contact_id.in_(list(contact_ids)))
-        .order_by(Case.created_at.desc(), Case.id.desc())
-        .options(*options)
-    )
-    for case, contact_id in rows:
-        found[contact_id].append(case)
-    return found

@@ -154,9 +154,14 @@ class CaseNode(Node):
     def tags(self) -> list[CaseTagType]:
         return [CaseTagType(record=link.tag) for link in self.record.tag_links]
 
-    @strawberry.field(description="The case's tasks you may see, by deadline.")
-    def tasks(self, info: Info) -> list[TaskNode]:
-        return [TaskNode(record=t) for t in loading.tasks(info, self.record.id)]
+    @strawberry.field(
+        description="The case's tasks you may see, by deadline (done ones too unless "
+        "`includeCompleted: false`); at most `first` (up to 100). The full, paginated list "
+        "is `tasks(filter: {caseId})`."
+    )
+    def tasks(self, info: Info, first: int = 50, include_completed: bool = True) -> list[TaskNode]:
+        found = loading.tasks(info, self.record.id, first, include_completed)
+        return [TaskNode(record=t) for t in found]
 
     @strawberry.field
     def documents(self) -> list[CaseDocumentType]:
