@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import customfields, events, excel, mail
+from gateway import customfields, events, excel, images, mail
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -260,6 +260,7 @@ __all__ = [
     "having",
     "hookimpl",
     "hookspec",
+    "images",
     "list_records",
     "load_users",
     "logo_data_url",

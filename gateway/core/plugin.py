@@ -26,7 +26,7 @@ from gateway.files.models import StoredFile
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
-from gateway.identity import users_api
+from gateway.identity import settings_api, users_api
 from gateway.identity.models import (
     AssistantLink,
     AuthSession,
@@ -156,6 +156,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,
         *users_api.MUTATION_FIELDS,
+        *settings_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,

@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from gateway import mail
 from gateway.access.fields import guarded
-from gateway.core.types import ProfileType, TenantType, UserType, Viewer
+from gateway.core.types import PersonalSettings, ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
 from gateway.graphql.common import UserError, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -42,6 +42,7 @@ def viewer(session: Session, ctx: RequestContext, user_id: int) -> Viewer:
         user=UserType.from_model(user),
         tenant=TenantType.from_model(tenant),
         profile=ProfileType.from_model(user.profile),
+        settings=PersonalSettings.of(user, tenant),
         enabled_modules=sorted(modules),
         two_factor_enabled=user.two_factor_enabled,
         two_factor_enrolment_required=tenant.require_two_factor and not user.two_factor_enabled,
