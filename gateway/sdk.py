@@ -37,7 +37,7 @@ from gateway.access.reads import (
     writable_rows,
 )
 from gateway.access.scope import SYSTEM
-from gateway.access.services import get_user, grant
+from gateway.access.services import get_user, grant, share_record, unshare_record
 from gateway.app import Gateway
 from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
@@ -283,6 +283,7 @@ __all__ = [
     "refers_to_visible",
     "render_template",
     "selected",
+    "share_record",
     "store_file",
     "str_enum",
     "text",
@@ -290,6 +291,7 @@ __all__ = [
     "throttle",
     "to_bytes",
     "unreadable_fields",
+    "unshare_record",
     "utcnow",
     "visible_rows",
     "writable_rows",

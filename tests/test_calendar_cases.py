@@ -198,13 +198,11 @@ def test_a_restricted_case_is_invisible_to_others_on_every_path(as_, demo):
     # the chosen user is notified, and sees and may change it
     notes = assistant(NOTES).data["notifications"]
     assert {
-        "kind": "calendar.case_shared",
-        "title": "A case was shared with you: Secret tender",
+        "kind": "access.shared",
+        "title": "Rob Rep shared the case Secret tender with you to read and change",
         "subjectId": case["id"],
     } in notes
-    assert rep2(NOTES).data["notifications"] == [] or all(
-        n["kind"] != "calendar.case_shared" for n in rep2(NOTES).data["notifications"]
-    )
+    assert all(n["kind"] != "access.shared" for n in rep2(NOTES).data["notifications"])
     assert assistant(ONE, {"id": case["id"]}).data["case"]["title"] == "Secret tender"
     r = assistant(UPDATE, {"id": case["id"], "i": {"description": "checked"}})
     assert r.data["updateCase"]["errors"] == []
@@ -419,12 +417,12 @@ def test_restricting_later_notifies_the_newly_chosen_and_keeps_the_restrictor(as
         "title": "Board dinner",
     }
     kinds = [n["kind"] for n in as_("manager")(NOTES).data["notifications"]]
-    assert kinds.count("calendar.case_shared") == 1
-    assert all(n["kind"] != "calendar.case_shared" for n in rep2(NOTES).data["notifications"])
+    assert kinds.count("access.shared") == 1
+    assert all(n["kind"] != "access.shared" for n in rep2(NOTES).data["notifications"])
     # the same restriction again notifies nobody twice
     rep1(UPDATE, {"id": case["id"], "i": {"restrictedTo": [users["manager"], users["rep2"]]}})
     kinds = [n["kind"] for n in as_("manager")(NOTES).data["notifications"]]
-    assert kinds.count("calendar.case_shared") == 1
+    assert kinds.count("access.shared") == 1
     # the owner restricting it to nobody else keeps it private
     r = rep1(UPDATE, {"id": case["id"], "i": {"restrictedTo": [users["rep1"]]}})
     assert r.data["updateCase"]["case"]["access"] == "PRIVATE"

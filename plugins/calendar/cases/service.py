@@ -27,10 +27,10 @@ from gateway.sdk import (
     customfields,
     events,
     get_user,
-    global_id,
-    notify,
     open_file,
     refers_to_visible,
+    share_record,
+    unshare_record,
     utcnow,
 )
 from plugins.calendar.cases.models import (
@@ -46,8 +46,6 @@ from plugins.calendar.cases.models import (
 from plugins.contacts.models import Contact
 
 CASE = "case"
-#: The notification chosen users get when a case is restricted to them.
-SHARED_KIND = "calendar.case_shared"
 #: Most participants, chosen users or tags one change may name.
 MAX_LIST = 500
 #: An attached file is kept while attached (the kernel purges files past their expiry).
@@ -258,31 +256,21 @@ def _chosen(ctx: CallerContext, case: Case, user_ids: list[int]) -> Restriction:
 
 
 def _restrict(ctx: CallerContext, case: Case, chosen: Restriction | None) -> None:
-    """``None``: leave the access alone. ``[]``: open to all (PUBLIC_WRITE; the
-    restriction's shares go). Otherwise PRIVATE and shared for writing with exactly these
-    users (the owner needs none); those who had no share before are notified. Runs after
-    the case has its id."""
+    """``None``: leave the access alone. Not restricted: open to all (PUBLIC_WRITE; the
+    case's shares go). Otherwise PRIVATE and shared for writing with exactly these users
+    (the owner needs none), through the kernel's sharing service — which notifies each
+    user the share is new to. Runs once the case has its id."""
     if chosen is None:
         return
-    before = set(shared_users(ctx, case))
-    ctx.session.execute(
-        delete(RecordShare)
-        .where(RecordShare.entity == CASE, RecordShare.record_id == case.id)
-        .execution_options(synchronize_session=False)
-    )
     restricted, user_ids = chosen
-    case.access = (AccessLevel.PRIVATE if restricted else AccessLevel.PUBLIC_WRITE).value
+    registry = ctx.gateway.registry
+    # shares first: the service checks write access on the case as stored, and a caller
+    # who is not the owner keeps it through their own share once the case is private
     for user_id in user_ids:
-        ctx.session.add(
-            RecordShare(
-                user_id=user_id,
-                entity=CASE,
-                record_id=case.id,
-                tenant_id=case.tenant_id,
-                can_write=True,
-            )
-        )
-    _notify(ctx, case, [u for u in user_ids if u not in before and u != ctx.user_id])
+        share_record(ctx.session, registry, CASE, case.id, user_id, True, shared_by=ctx.user_id)
+    for user_id in set(shared_users(ctx, case)) - set(user_ids):
+        unshare_record(ctx.session, registry, CASE, case.id, user_id)
+    case.access = (AccessLevel.PRIVATE if restricted else AccessLevel.PUBLIC_WRITE).value
 
 
 def shared_users(ctx: CallerContext, case: Case) -> list[int]:
@@ -294,18 +282,6 @@ def shared_users(ctx: CallerContext, case: Case) -> list[int]:
             .order_by(RecordShare.user_id)
         )
     )
-
-
-def _notify(ctx: CallerContext, case: Case, user_ids: list[int]) -> None:
-    for user_id in user_ids:
-        notify(
-            ctx.session,
-            tenant_id=case.tenant_id,
-            user_id=user_id,
-            kind=SHARED_KIND,
-            title=f"A case was shared with you: {case.title}",
-            subject_id=global_id("Case", case.id),
-        )
 
 
 # -- writing -----------------------------------------------------------------------------------
