@@ -300,7 +300,7 @@ def create_case(ctx: CallerContext, data: CaseData) -> Case:
     caller = ctx.require_caller()
     _check_fields(ctx, data.touched())
     if caller.profile_kind is ProfileKind.ASSISTANT:
-        raise BadUserInput("assistants cannot own cases", field="id")
+        raise BadUserInput("assistants own no records, so they cannot create a case")
     if data.values.get("title") is None:
         raise BadUserInput("a case needs a title", field="title")
     case = Case(
