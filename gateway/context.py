@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway.access.enforcement import AccessContext, access_of, scope_session
 from gateway.access.scope import AccessScope
+from gateway.audit import trail as audit_trail
 from gateway.errors import Busy, Conflict, Forbidden, NotFound, Unauthenticated
 from gateway.identity.models import Profile, User
 from gateway.identity.services import Caller
@@ -168,6 +169,9 @@ class CallerContext:
         """The operation's session; for a user, filtered to what that user may see."""
         if self._session is None:
             session = self.gateway.db.session(write=self.write)
+            # who and how, for the audit trail (gateway/audit/trail.py)
+            session.info[audit_trail.ACTOR] = self.caller.user_id if self.caller else None
+            session.info[audit_trail.VIA] = self.via.value
             if self.caller is not None:
                 registry = self.gateway.registry
                 scope = AccessScope(

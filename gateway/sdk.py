@@ -39,6 +39,7 @@ from gateway.access.reads import (
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user, grant, share_record, unshare_record
 from gateway.app import Gateway
+from gateway.audit import trail as audit
 from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
     AccessControlledEntity,
@@ -228,6 +229,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "audit",
     "batched",
     "changed_rows",
     "check_filterable_fields",

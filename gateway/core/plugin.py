@@ -18,6 +18,8 @@ from gateway.access.models import (
     SharingRule,
     UserHierarchy,
 )
+from gateway.audit import api as audit_api
+from gateway.audit.models import RecordChangeLog
 from gateway.contract import JobKind, Permission, PluginInfo
 from gateway.core import api
 from gateway.files import graphql as files_api
@@ -70,6 +72,7 @@ def crm_models() -> Sequence[type[Any]]:
     return [
         Tenant,
         TenantModule,
+        RecordChangeLog,
         Profile,
         User,
         AssistantLink,
@@ -131,6 +134,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         dashboard.dashboard,
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
+        *audit_api.QUERY_FIELDS,
         *tenancy_api.QUERY_FIELDS,
         *companies_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,
