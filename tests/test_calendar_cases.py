@@ -536,6 +536,14 @@ def test_case_tasks_are_windowed(as_):
         return [t["title"] for t in r.data["case"]["tasks"]]
 
     assert titles() == ["Day 1", "Day 2", "Day 3"]
+    # a task moves out of the case and back with updateTask
+    move = """mutation($id: ID!, $c: ID) { updateTask(id: $id, input: {caseId: $c}) {
+      task { caseId } errors { code field } } }"""
+    out = rep1(move, {"id": done, "c": None}).data["updateTask"]
+    assert out == {"task": {"caseId": None}, "errors": []}
+    assert titles() == ["Day 2", "Day 3"]
+    back = rep1(move, {"id": done, "c": case["id"]}).data["updateTask"]
+    assert back == {"task": {"caseId": case["id"]}, "errors": []}
     assert titles(c=False) == ["Day 2", "Day 3"]
     assert titles(n=2) == ["Day 1", "Day 2"]
     assert rep1(nested, {"id": case["id"], "n": -1}).errors[0]["extensions"]["code"] == (
