@@ -37,7 +37,7 @@ from gateway.access.reads import (
     writable_rows,
 )
 from gateway.access.scope import SYSTEM
-from gateway.access.services import get_user, grant
+from gateway.access.services import get_user, grant, share_record, unshare_record
 from gateway.app import Gateway
 from gateway.audit import trail as audit
 from gateway.audit.admin import log_export
@@ -76,7 +76,9 @@ from gateway.errors import (
 from gateway.excel import XLSX_MIME, add_sheet, new_workbook, to_bytes
 from gateway.fieldtable import DeclaredField, Feature, ValueKind, features, having, writes
 from gateway.files.graphql import FileType, export_file
+from gateway.files.http import DOWNLOAD_HEADERS
 from gateway.files.models import FilePurpose, StoredFile
+from gateway.files.names import content_disposition
 from gateway.files.services import download_url, open_file, purge_expired, store_file
 from gateway.graphql.common import (
     AccessLevelEnum,
@@ -135,6 +137,7 @@ from gateway.text import printable
 
 __all__ = [
     "BATCH",
+    "DOWNLOAD_HEADERS",
     "IMPORT_PERMISSION",
     "LONG_TEXT",
     "SYSTEM",
@@ -234,6 +237,7 @@ __all__ = [
     "check_text",
     "check_writable_fields",
     "companies",
+    "content_disposition",
     "customfields",
     "defer_job",
     "definition_fields",
@@ -283,6 +287,7 @@ __all__ = [
     "refers_to_visible",
     "render_template",
     "selected",
+    "share_record",
     "store_file",
     "str_enum",
     "text",
@@ -290,6 +295,7 @@ __all__ = [
     "throttle",
     "to_bytes",
     "unreadable_fields",
+    "unshare_record",
     "utcnow",
     "visible_rows",
     "writable_rows",

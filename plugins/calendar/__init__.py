@@ -31,6 +31,20 @@ from plugins.calendar import (
     services,
     views,
 )
+from plugins.calendar.cases import demo as case_demo
+from plugins.calendar.cases import download as case_download
+from plugins.calendar.cases import nested as case_nested
+from plugins.calendar.cases import service as case_service
+from plugins.calendar.cases.models import (
+    Case,
+    CaseCustomField,
+    CaseCustomValue,
+    CaseDocument,
+    CaseParticipant,
+    CaseTag,
+    CaseTagLink,
+)
+from plugins.calendar.cases.types import CaseNode
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -50,7 +64,18 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return [TaskCategory, Task, *history.MODELS]
+    return [
+        TaskCategory,
+        Task,
+        *history.MODELS,
+        Case,
+        CaseParticipant,
+        CaseTag,
+        CaseTagLink,
+        CaseDocument,
+        CaseCustomField,
+        CaseCustomValue,
+    ]
 
 
 @hookimpl
@@ -66,7 +91,14 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             model=Task,
             graphql_type="Task",
             graphql_factory=lambda record: TaskNode(record=record),
-        )
+        ),
+        # open to all by default (PUBLIC_WRITE); restricted = PRIVATE + shares
+        AccessControlledEntity(
+            entity="case",
+            model=Case,
+            graphql_type="Case",
+            graphql_factory=lambda record: CaseNode(record=record),
+        ),
     ]
 
 
@@ -77,7 +109,7 @@ def crm_job_kinds() -> Sequence[JobKind]:
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType, TaskStatusCount, *history.GRAPHQL_TYPES]
+    return [TaskNode, TaskCategoryType, TaskStatusCount, *history.GRAPHQL_TYPES, CaseNode]
 
 
 @hookimpl
@@ -92,7 +124,7 @@ def crm_mutation_fields() -> list[Any]:
 
 @hookimpl
 def crm_type_fields() -> list[TypeField]:
-    return [*nested.FIELDS, *history.NESTED_FIELDS]
+    return [*nested.FIELDS, *history.NESTED_FIELDS, *case_nested.FIELDS]
 
 
 @hookimpl
@@ -106,11 +138,25 @@ def crm_dashboard_figures(
 def crm_demo_data(session: Any, tenant: Any) -> None:
     demo.seed(session, tenant)
     history.demo.seed(session, tenant)
+    case_demo.seed(session, tenant)
 
 
 @hookimpl
 def crm_add_hookspecs() -> Sequence[object]:
     return [hookspecs]
+
+
+@hookimpl
+def crm_http_routes() -> Sequence[Any]:
+    return case_download.ROUTES
+
+
+@hookimpl(specname="crm_merge_records")
+def merge_case_participants(context: CallerContext, entity: str, kept: Any, merged: Any) -> None:
+    """A merged contact's cases follow it to the kept one (named apart from the tasks'
+    ``crm_merge_records``, so both live in this module)."""
+    if entity == "contact":
+        case_service.move_participants(context, kept.id, merged.id)
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plugins.calendar.cases import graphql as cases_graphql
 from plugins.calendar.mutations import (
     complete_task,
     create_task,
@@ -22,3 +23,5 @@ MUTATION_FIELDS = [
     delete_task,
     create_task_category,
 ]
+QUERY_FIELDS += cases_graphql.QUERY_FIELDS
+MUTATION_FIELDS += cases_graphql.MUTATION_FIELDS

@@ -30,6 +30,7 @@ def _data(given: Any) -> TaskData:
         ("contact_id", "Contact", "contactId"),
         ("opportunity_id", "Opportunity", "opportunityId"),
         ("responsible_id", "User", "responsibleId"),
+        ("case_id", "Case", "caseId"),
     )
     for name, type_name, field in ids:
         value = getattr(given, name, strawberry.UNSET)
@@ -64,6 +65,9 @@ class CreateTaskInput:
     notify_responsible: bool | None = strawberry.field(
         default=strawberry.UNSET, description=NOTIFY_DESCRIPTION
     )
+    case_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The case it belongs to (one you may see)."
+    )
 
     def to_data(self) -> TaskData:
         return _data(self)
@@ -86,6 +90,9 @@ class UpdateTaskInput:
     access: AccessLevelEnum | None = strawberry.UNSET
     notify_responsible: bool | None = strawberry.field(
         default=strawberry.UNSET, description=NOTIFY_DESCRIPTION
+    )
+    case_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The case it belongs to; null: none."
     )
 
     def to_data(self) -> TaskData:
@@ -117,6 +124,9 @@ class TaskFilterInput:
         description="Due today / this week (days in the organisation's time zone, weeks "
         "from Monday) or overdue (open and past its deadline).",
     )
+    case_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The tasks of this case (nothing for a case you cannot see)."
+    )
 
     def to_filter(self) -> TaskFilter:
         return TaskFilter(
@@ -137,6 +147,9 @@ class TaskFilterInput:
             overdue=self.overdue,
             include_completed=self.include_completed,
             due=self.due,
+            case_id=parse_global_id(self.case_id, "Case", "filter.caseId")
+            if self.case_id
+            else None,
         )
 
 
@@ -152,6 +165,7 @@ FILTER_READS: dict[str, tuple[str, ...]] = {
     "opportunity_id": ("opportunity",),
     "overdue": ("status", "deadline"),
     "due": ("deadline",),
+    "case_id": ("case",),
 }
 #: The list's order (deadline, then id) reads the deadline.
 SORT_READS: tuple[str, ...] = ("deadline",)

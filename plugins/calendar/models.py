@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.sdk import AccessLevel, Base, UTCDateTime, str_enum, utcnow
+from plugins.calendar.cases.models import Case
 from plugins.contacts.models import Contact
 
 #: The reminders a task may have, in minutes before its deadline (None: never).
@@ -57,6 +58,8 @@ class Task(Base):
         Index("ix_tasks_tenant_id_opportunity_id", "tenant_id", "opportunity_id"),
         # the notices job's claim, across tenants (plugins/calendar/notices.py)
         Index("ix_tasks_notice_requested_at", "notice_requested_at"),
+        # a case's tasks (plugins/calendar/cases)
+        Index("ix_tasks_tenant_id_case_id", "tenant_id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,3 +96,7 @@ class Task(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     contact: Mapped[Contact | None] = relationship(foreign_keys=[contact_id])
+    #: The case the task belongs to (plugins/calendar/cases).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    #: Loads as None for a case the reader may not see (the access criteria apply).
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_id])

@@ -39,7 +39,10 @@ Ctx = Info[RequestContext, None]
 def task_options(info: Ctx, *path: str) -> list[Any]:
     """Eager loads for what the selection asks (one query per relation, never per row)."""
     fields = selected(info, *path)
-    return [selectinload(Task.contact)] if "contact" in fields else []
+    options = [selectinload(Task.contact)] if "contact" in fields else []
+    if fields & {"case", "caseId"}:
+        options.append(selectinload(Task.case))
+    return options
 
 
 def prime_users(info: Ctx, rows: list[Task], *path: str) -> None:

@@ -30,6 +30,7 @@ from gateway.sdk import (
     writable_rows,
 )
 from plugins.calendar import notices, opportunities
+from plugins.calendar.cases.models import Case
 from plugins.calendar.models import (
     DEFAULT_REMINDER,
     REMINDER_CHOICES,
@@ -56,6 +57,7 @@ WRITES = {
     "owner_id": "responsible",
     "access": "access",
     "status": "status",
+    "case_id": "case",
 }
 DEFAULT_CATEGORIES = (("Call", "#2563EB"), ("Visit", "#16A34A"))
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -97,6 +99,12 @@ def _apply(ctx: CallerContext, task: Task, data: TaskData) -> None:
         task.contact_id = contact_id
     if "opportunity_id" in v:
         task.opportunity_id = opportunities.checked_link(ctx, v["opportunity_id"])
+    if "case_id" in v:
+        case_id = v["case_id"]
+        # as for contacts: a case the caller cannot see does not exist for them
+        if case_id is not None and ctx.session.get(Case, case_id) is None:
+            raise NotFound("no such case", field="caseId")
+        task.case_id = case_id
     if "deadline" in v:
         if v["deadline"] is None:
             raise BadUserInput("a task needs a deadline", field="deadline")
@@ -223,6 +231,7 @@ class TaskFilter:
     include_completed: bool = False
     #: A deadline shortcut (``views.TaskDue``) in the organisation's time zone.
     due: Any = None
+    case_id: int | None = None
 
 
 def status_hidden(ctx: CallerContext) -> bool:
@@ -254,6 +263,8 @@ def filtered(ctx: CallerContext, flt: TaskFilter) -> Select[Any]:
     if flt.overdue is not None:
         late = (Task.status == TaskStatus.OPEN) & (Task.deadline < utcnow())
         stmt = stmt.where(late if flt.overdue else ~late)
+    if flt.case_id is not None:
+        stmt = stmt.where(refers_to_visible(ctx.access, Task.case_id, Case, flt.case_id))
     if flt.due is not None:
         from plugins.calendar.views import due_predicate  # views reads these models too
 

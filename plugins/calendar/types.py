@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeAlias
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -25,6 +25,9 @@ from plugins.calendar import opportunities
 from plugins.calendar.models import Task, TaskCategory, TaskStatus
 from plugins.calendar.views import TaskDue
 from plugins.contacts.types import ContactNode
+
+if TYPE_CHECKING:
+    from plugins.calendar.cases.types import CaseNode
 
 strawberry.enum(TaskStatus, name="TaskStatus", description="OPEN until marked DONE.")
 TaskStatusEnum: TypeAlias = TaskStatus
@@ -108,6 +111,20 @@ class TaskNode(Node):
     )
     def opportunity(self, info: Info) -> Node | None:
         return opportunities.node_of(info.context, self.record.opportunity_id)
+
+    @strawberry.field(description="The case the task belongs to (if visible to you).")
+    def case(
+        self,
+    ) -> Annotated[CaseNode, strawberry.lazy("plugins.calendar.cases.types")] | None:
+        from plugins.calendar.cases.types import CaseNode
+
+        found = self.record.case
+        return CaseNode(record=found) if found is not None else None
+
+    @strawberry.field(description="The id of its case, if you may see that case.")
+    def case_id(self) -> strawberry.ID | None:
+        found = self.record.case
+        return global_id("Case", found.id) if found is not None else None
 
     @strawberry.field(description="When it is due (UTC); an all-day task's day starts then.")
     def deadline(self) -> datetime:
