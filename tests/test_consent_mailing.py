@@ -71,8 +71,16 @@ def contact(client, **fields) -> str:
     return r.data["createContact"]["contact"]["id"]
 
 
-def draft(ids=(), subject="Hello [name]", body="Dear [first_name],\n\nNews for [company].", **extra):
-    return {"audience": "CONTACTS", "subject": subject, "body": body, "recipientIds": list(ids), **extra}
+def draft(
+    ids=(), subject="Hello [name]", body="Dear [first_name],\n\nNews for [company].", **extra
+):
+    return {
+        "audience": "CONTACTS",
+        "subject": subject,
+        "body": body,
+        "recipientIds": list(ids),
+        **extra,
+    }
 
 
 def created(client, **kwargs) -> dict:
@@ -101,7 +109,12 @@ def test_placeholders_are_declared_and_unknown_ones_refused(mail):
     rep1 = as_("rep1")
     listed = rep1("{ mailingPlaceholders(audience: CONTACTS) { key label available } }")
     assert [p["key"] for p in listed.data["mailingPlaceholders"]] == [
-        "name", "first_name", "last_name", "company", "email", "city"
+        "name",
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "city",
     ]
     assert all(p["available"] for p in listed.data["mailingPlaceholders"])
     ana = contact(rep1, firstName="Ana", email="ana@example.test")
@@ -115,9 +128,12 @@ def test_placeholders_are_declared_and_unknown_ones_refused(mail):
         assert (error["code"], error["field"]) == ("BAD_USER_INPUT", field), error
         preview = rep1(PREVIEW, {"i": variables})
         assert preview.codes == ["BAD_USER_INPUT"]
-    assert "[nickname]" in rep1(CREATE, {"i": draft([ana], body="Hi [nickname]")}).data[
-        "createMailing"
-    ]["errors"][0]["message"]
+    assert (
+        "[nickname]"
+        in rep1(CREATE, {"i": draft([ana], body="Hi [nickname]")}).data["createMailing"]["errors"][
+            0
+        ]["message"]
+    )
     # other bracketed text is left as written; keys are case-insensitive
     fine = rep1(PREVIEW, {"i": draft([ana], subject="[NAME] [1] [see below]")})
     assert fine.errors == []
@@ -130,7 +146,10 @@ def test_sends_one_personalised_message_per_recipient_and_reports_the_skipped(ma
     rep1, rep2, admin = as_("rep1"), as_("rep2"), as_("admin")
     assert admin(SWITCH, {"n": "audit", "e": True}).data["setModuleEnabled"]["errors"] == []
     ana = contact(
-        rep1, firstName="Ana", lastName="<b>Bold</b>", companyName="Tom & Jerry [email]",
+        rep1,
+        firstName="Ana",
+        lastName="<b>Bold</b>",
+        companyName="Tom & Jerry [email]",
         email="ana@example.test",
     )
     bea = contact(rep1, firstName="Bea", email="bea@example.test")
@@ -168,7 +187,12 @@ def test_sends_one_personalised_message_per_recipient_and_reports_the_skipped(ma
     done = send(gw, rep1, mailing["id"])
     assert done["status"] == "SENT" and done["sentAt"]
     assert done["counts"] == {
-        "total": 7, "pending": 0, "sending": 0, "sent": 2, "skipped": 5, "failed": 0
+        "total": 7,
+        "pending": 0,
+        "sending": 0,
+        "sent": 2,
+        "skipped": 5,
+        "failed": 0,
     }
     assert [r["status"] for r in done["recipients"]] == ["SENT", "SENT"] + ["SKIPPED"] * 5
     assert done["recipients"][0]["recipient"]["displayName"] == "Ana <b>Bold</b>"
@@ -188,7 +212,11 @@ def test_sends_one_personalised_message_per_recipient_and_reports_the_skipped(ma
         job = s.scalars(select(Job).where(Job.kind == SEND_KIND)).one()
         assert job.status == JobStatus.SUCCEEDED
         assert job.result["counts"] == {
-            "pending": 0, "sending": 0, "sent": 2, "skipped": 5, "failed": 0
+            "pending": 0,
+            "sending": 0,
+            "sent": 2,
+            "skipped": 5,
+            "failed": 0,
         }
     again = rep1(SEND, {"id": mailing["id"]}).data["sendMailing"]["errors"]
     assert [e["code"] for e in again] == ["CONFLICT"]
@@ -231,9 +259,7 @@ def test_recipients_from_a_file_of_addresses_or_ids(mail):
     ana = contact(rep1, firstName="Ana", email="Ana@Example.test")
     bea = contact(rep1, firstName="Bea", email="bea@example.test")
     contact(rep2, firstName="Rob's", email="robs@example.test")  # private to rep2
-    csv = (
-        "Name;E-mail\nAna;ana@example.test\nX;nobody@example.test\n\nRob;robs@example.test\n"
-    ).encode()
+    csv = b"Name;E-mail\nAna;ana@example.test\nX;nobody@example.test\n\nRob;robs@example.test\n"
     mailing = created(rep1, fileId=upload(rep1, csv))
     assert [(r["given"], r["status"], r["reason"]) for r in mailing["recipients"]] == [
         ("ana@example.test", "PENDING", None),
@@ -249,7 +275,9 @@ def test_recipients_from_a_file_of_addresses_or_ids(mail):
     data = io.BytesIO()
     book.save(data)
     headers = {"X-CRM-Upload": "1", "Content-Type": "application/octet-stream", **rep1.headers()}
-    r = rep1.http.post("/files", params={"name": "ids.xlsx"}, content=data.getvalue(), headers=headers)
+    r = rep1.http.post(
+        "/files", params={"name": "ids.xlsx"}, content=data.getvalue(), headers=headers
+    )
     assert r.status_code == 201, r.text
     mixed = created(rep1, ids=[ana], fileId=r.json()["id"])
     assert [(r["position"], r["row"], r["status"], r["reason"]) for r in mixed["recipients"]] == [
@@ -286,9 +314,9 @@ def test_a_rep_cannot_mail_another_reps_private_contact(mail):
     assert admin(MAILING, {"id": mailing["id"]}).data["mailing"]["createdBy"] == {
         "email": "rep1@demo.test"
     }
-    assert [e["code"] for e in admin(SEND, {"id": mailing["id"]}).data["sendMailing"]["errors"]] == [
-        "NOT_FOUND"
-    ]
+    assert [
+        e["code"] for e in admin(SEND, {"id": mailing["id"]}).data["sendMailing"]["errors"]
+    ] == ["NOT_FOUND"]
     # visibility is decided again when the job runs: rep1's public contact seen by rep2
     draft_by_rep2 = created(rep2, ids=[mine, theirs])
     assert [r["status"] for r in draft_by_rep2["recipients"]] == ["PENDING", "PENDING"]
@@ -431,8 +459,12 @@ def test_leads_are_an_audience_while_the_leads_module_is_on(mail):
         email: "nina@example.test"}) { lead { id } errors { code } } }"""
     )
     lead = r.data["createLead"]["lead"]["id"]
-    leads = {"audience": "LEADS", "recipientIds": [lead], "subject": "For [company]",
-             "body": "Hello [name] of [company]"}
+    leads = {
+        "audience": "LEADS",
+        "recipientIds": [lead],
+        "subject": "For [company]",
+        "body": "Hello [name] of [company]",
+    }
     unknown = rep1(CREATE, {"i": {**leads, "body": "Hello [first_name]"}})
     assert unknown.data["createMailing"]["errors"][0]["field"] == "body"
     wrong_type = rep1(CREATE, {"i": {**leads, "recipientIds": [contact(rep1, firstName="C")]}})
@@ -476,3 +508,31 @@ def test_listing_mailings_costs_the_same_statements_at_any_size(mail, sql_log):
         assert len(r.data["mailings"]["edges"]) == size
         counts[size] = len(sql_log.statements)
     assert counts[1] == counts[4], counts
+
+
+def test_a_cancelled_or_refused_send_is_interrupted_and_may_be_sent_again(mail):
+    gw, as_, inbox = mail
+    rep1, admin = as_("rep1"), as_("admin")
+    ana = contact(rep1, firstName="Ana", email="ana@example.test", city="Lugo")
+    mailing = created(rep1, ids=[ana], body="Hi [first_name] from [city]")
+    queued = rep1(SEND, {"id": mailing["id"]}).data["sendMailing"]["mailing"]
+    assert queued["status"] == "QUEUED"
+    cancel = "mutation($id: ID!) { cancelJob(id: $id) { errors { code } } }"
+    assert rep1(cancel, {"id": queued["jobId"]}).data["cancelJob"]["errors"] == []
+    assert rep1(MAILING, {"id": mailing["id"]}).data["mailing"]["status"] == "INTERRUPTED"
+    run_pending(gw)
+    assert inbox.messages == []
+    # sent again; then a field rule added while it waits makes the job refuse it
+    again = rep1(SEND, {"id": mailing["id"]}).data["sendMailing"]
+    assert again["errors"] == [] and again["mailing"]["status"] == "QUEUED"
+    hide_for_reps(admin, "Contact", "address")
+    run_pending(gw)
+    stopped = rep1(MAILING, {"id": mailing["id"]}).data["mailing"]
+    assert stopped["status"] == "INTERRUPTED"
+    assert [r["status"] for r in stopped["recipients"]] == ["PENDING"]
+    assert inbox.messages == []
+    job = rep1(
+        "query($id: ID!) { job(id: $id) { status errors { code column } } }",
+        {"id": again["mailing"]["jobId"]},
+    ).data["job"]
+    assert job == {"status": "FAILED", "errors": [{"code": "BAD_USER_INPUT", "column": "body"}]}

@@ -45,9 +45,7 @@ def mailing_placeholders(info: Ctx, audience: AudienceEnum) -> list[PlaceholderT
     ctx = info.context
     ctx.require_caller()
     return [
-        PlaceholderType(
-            key=p.key, label=p.label, available=not placeholders.hidden_reads(ctx, p)
-        )
+        PlaceholderType(key=p.key, label=p.label, available=not placeholders.hidden_reads(ctx, p))
         for p in placeholders.DECLARED[Audience(audience)]
     ]
 
@@ -98,8 +96,8 @@ def mailings(
         order=Order(Mailing.created_at, descending=True),
         window=Window.of(ctx.gateway.settings, first, after, last, before),
     )
-    if {"recipients", "counts"} & set(selected(info, "edges", "node")):
-        loading.prime(ctx, [m.id for m in listed.rows])
+    wanted = set(selected(info, "edges", "node"))
+    loading.prime(ctx, listed.rows, recipients=bool({"recipients", "counts"} & wanted))
     return Connection.of(listed, lambda r: MailingType(record=r))
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.sdk import BadUserInput, CallerContext, Loader
+from gateway.sdk import BadUserInput, CallerContext, Job, JobStatus, Loader
 from plugins.consent.mailing import recipients
-from plugins.consent.mailing.models import Audience, Mailing, MailingRecipient
+from plugins.consent.mailing.models import Audience, Mailing, MailingRecipient, MailingStatus
+from plugins.consent.mailing.services import effective_status
 
 RECIPIENTS = "consent.mailing.recipients"
 
@@ -48,9 +49,33 @@ def _recipients(ctx: CallerContext) -> Loader[int, list[MailingRecipient]]:
     return loader
 
 
-def prime(ctx: CallerContext, mailing_ids: Iterable[int]) -> None:
-    """Load the recipients of a page of mailings at once."""
-    _recipients(ctx).prime(mailing_ids)
+def _jobs(ctx: CallerContext) -> Loader[int, JobStatus]:
+    def fetch(job_ids: list[int]) -> dict[int, JobStatus]:
+        rows = ctx.session.execute(select(Job.id, Job.status).where(Job.id.in_(job_ids)))
+        return {job_id: status for job_id, status in rows}
+
+    loader: Loader[int, JobStatus] = ctx.loader("consent.mailing.jobs", fetch)
+    return loader
+
+
+def prime(ctx: CallerContext, mailings: Iterable[Mailing], recipients: bool) -> None:
+    """Load what a page of mailings shows at once: the jobs of those in flight (their
+    status) and, when selected, every recipient."""
+    page = list(mailings)
+    _jobs(ctx).prime(m.job_id for m in page if m.status in IN_FLIGHT)
+    if recipients:
+        _recipients(ctx).prime(m.id for m in page)
+
+
+IN_FLIGHT = (MailingStatus.QUEUED, MailingStatus.SENDING)
+
+
+def status_of(ctx: CallerContext, mailing: Mailing) -> MailingStatus:
+    """The stored status, or INTERRUPTED when its job ended without running it to the end
+    (cancelled while queued, refused at start)."""
+    if mailing.status not in IN_FLIGHT:
+        return mailing.status
+    return effective_status(mailing.status, _jobs(ctx).get(mailing.job_id))
 
 
 def recipients_of(ctx: CallerContext, mailing_id: int) -> list[MailingRecipient]:

@@ -84,9 +84,7 @@ class Mailing(Base):
     )
     #: The latest send job (kernel ``jobs`` row; its progress and attempts).
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -99,7 +97,9 @@ class MailingRecipient(Base):
     """One recipient as the author gave it (an id, or a file row) and what became of it."""
 
     __tablename__ = "consent_mailing_recipients"
-    __table_args__ = (Index("ix_consent_mailing_recipients_mailing_id_status", "mailing_id", "status"),)
+    __table_args__ = (
+        Index("ix_consent_mailing_recipients_mailing_id_status", "mailing_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

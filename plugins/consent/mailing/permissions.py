@@ -16,6 +16,4 @@ DESCRIPTIONS = {
     "leads you may see (up to 100 recipients a mailing).",
 }
 
-CATALOGUE = Permission.from_enum(
-    MailingPermission, {k.value: v for k, v in DESCRIPTIONS.items()}
-)
+CATALOGUE = Permission.from_enum(MailingPermission, {k.value: v for k, v in DESCRIPTIONS.items()})

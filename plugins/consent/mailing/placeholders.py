@@ -145,5 +145,5 @@ def render(subject: str, body: str, values: dict[str, str]) -> Rendered:
     return Rendered(
         subject=printable(fill(subject, values), one_line=True),
         text=text,
-        html=f'<!DOCTYPE html>\n<html><body>\n{markup}</body></html>\n',
+        html=f"<!DOCTYPE html>\n<html><body>\n{markup}</body></html>\n",
     )

@@ -197,7 +197,9 @@ def match_addresses(ctx: CallerContext, audience: Audience, addresses: set[str])
         column = func.lower(model.email)
         stmt = select(column, model.id)
     found: dict[str, int] = {}
-    rows = ctx.session.execute(stmt.where(column.in_(sorted(addresses))).order_by(stmt.selected_columns[1]))
+    rows = ctx.session.execute(
+        stmt.where(column.in_(sorted(addresses))).order_by(stmt.selected_columns[1])
+    )
     for address, record_id in rows:
         found.setdefault(address, record_id)
     return found
@@ -226,7 +228,9 @@ def decide(ctx: CallerContext, audience: Audience, given: Sequence[Given]) -> li
         if not address:
             decided.append(_skip(item, record.id, SkipReason.NO_EMAIL, "no email address"))
         elif not valid_address(address) or printable(address, one_line=True) != address:
-            decided.append(_skip(item, record.id, SkipReason.INVALID_ADDRESS, "not a valid address"))
+            decided.append(
+                _skip(item, record.id, SkipReason.INVALID_ADDRESS, "not a valid address")
+            )
         else:
             decided.append(
                 Decided(item, record.id, RecipientStatus.PENDING, record=record, address=address)
@@ -238,7 +242,9 @@ def decide(ctx: CallerContext, audience: Audience, given: Sequence[Given]) -> li
 def refuse(ctx: CallerContext, audience: Audience, decided: list[Decided]) -> None:
     """Skip the pending recipients the tenant's modules refuse, with their reasons."""
     pending = [d for d in decided if d.status is RecipientStatus.PENDING]
-    refusals = mail.email_refusals(ctx, ENTITY[audience], [d.record_id for d in pending if d.record_id])
+    refusals = mail.email_refusals(
+        ctx, ENTITY[audience], [d.record_id for d in pending if d.record_id]
+    )
     for item in pending:
         reasons = refusals.get(item.record_id or 0)
         if reasons:

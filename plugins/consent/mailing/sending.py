@@ -95,7 +95,9 @@ def _text(value: bytes | str) -> str:
     return printable(text, one_line=True)[:300]
 
 
-def compose(ctx: CallerContext, to: str, rendered: placeholders.Rendered, reply_to: str) -> EmailMessage:
+def compose(
+    ctx: CallerContext, to: str, rendered: placeholders.Rendered, reply_to: str
+) -> EmailMessage:
     """The plain-text message with its HTML alternative; replies go to the author."""
     settings = ctx.gateway.settings
     message = mail.compose(settings, to, rendered.subject, rendered.text)
@@ -238,7 +240,13 @@ def _one(
         checkpoint(ctx)
         raise TransientJobError(f"the mail server connection failed: {exc}") from exc
     if refused is None:
-        _set(ctx, recipient_id, RecipientStatus.SENDING, status=RecipientStatus.SENT, sent_at=utcnow())
+        _set(
+            ctx,
+            recipient_id,
+            RecipientStatus.SENDING,
+            status=RecipientStatus.SENT,
+            sent_at=utcnow(),
+        )
     else:
         _set(
             ctx,

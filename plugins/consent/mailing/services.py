@@ -13,6 +13,8 @@ from gateway.sdk import (
     BadUserInput,
     CallerContext,
     Conflict,
+    Job,
+    JobStatus,
     NotFound,
     check_text,
     defer_job,
@@ -109,7 +111,7 @@ def create_mailing(ctx: CallerContext, draft: Draft) -> Mailing:
     return mailing
 
 
-def visible_mailings(ctx: CallerContext) -> Select[tuple[Mailing]]:
+def visible_mailings(ctx: CallerContext) -> Select[Mailing]:
     """The caller's own mailings; every mailing of the tenant for administrators (the
     tenant itself is the session's criteria). A SQL predicate, never a filter after."""
     caller = ctx.require_caller()
@@ -126,14 +128,26 @@ def get_mailing(ctx: CallerContext, mailing_id: int) -> Mailing:
     return found
 
 
+def effective_status(stored: MailingStatus, job: JobStatus | None) -> MailingStatus:
+    """A mailing QUEUED or SENDING whose job ended otherwise than by running it (cancelled
+    while queued, refused when it started: the job never reached this module) is
+    INTERRUPTED."""
+    in_flight = stored in (MailingStatus.QUEUED, MailingStatus.SENDING)
+    if in_flight and job in (None, JobStatus.FAILED, JobStatus.CANCELLED):
+        return MailingStatus.INTERRUPTED
+    return stored
+
+
 def send_mailing(ctx: CallerContext, mailing_id: int) -> Mailing:
     """Queue the sending of a draft (or of what an interrupted send left pending) as a job,
     in the caller's transaction. Only its author sends it."""
     mailing = get_mailing(ctx, mailing_id)
     if mailing.created_by_id != ctx.user_id:
         raise NotFound("no such mailing", field="id")
-    if mailing.status not in (MailingStatus.DRAFT, MailingStatus.INTERRUPTED):
-        raise Conflict(f"the mailing is already {mailing.status.value.lower()}", field="id")
+    job_status = ctx.session.scalar(select(Job.status).where(Job.id == mailing.job_id))
+    status = effective_status(mailing.status, job_status)
+    if status not in (MailingStatus.DRAFT, MailingStatus.INTERRUPTED):
+        raise Conflict(f"the mailing is already {status.value.lower()}", field="id")
     if not ctx.gateway.settings.smtp_host:
         raise Conflict("email is not configured on this server (CRM_SMTP_HOST)")
     _checked(ctx, Draft(mailing.audience, mailing.subject, mailing.body))

@@ -37,7 +37,13 @@ Ctx = Info[RequestContext, None]
 
 strawberry.enum(Audience, name="MailingAudience", description="Clients (contacts) or leads.")
 AudienceEnum: TypeAlias = Audience
-strawberry.enum(MailingStatus, name="MailingStatus", description=MailingStatus.__doc__)
+strawberry.enum(
+    MailingStatus,
+    name="MailingStatus",
+    description="DRAFT until sent; QUEUED, then SENDING while its job runs; SENT when every "
+    "recipient is decided; INTERRUPTED when the job stopped (failed, cancelled): sending "
+    "again sends only to the recipients still PENDING.",
+)
 MailingStatusEnum: TypeAlias = MailingStatus
 strawberry.enum(
     RecipientStatus,
@@ -138,9 +144,7 @@ class RecipientType:
     audience: strawberry.Private[Audience]
     record_id: strawberry.Private[int | None]
 
-    @strawberry.field(
-        description="The contact or lead, when you may see it now (null otherwise)."
-    )
+    @strawberry.field(description="The contact or lead, when you may see it now (null otherwise).")
     def recipient(self, info: Ctx) -> Node | None:
         return loading.record_node(info.context, self.audience, self.record_id)
 
@@ -194,8 +198,8 @@ class MailingType:
         return self.record.body
 
     @strawberry.field
-    def status(self) -> MailingStatusEnum:
-        return self.record.status
+    def status(self, info: Ctx) -> MailingStatusEnum:
+        return loading.status_of(info.context, self.record)
 
     @strawberry.field(description="The latest send job (see `job(id)`: progress, attempts).")
     def job_id(self) -> strawberry.ID | None:
