@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from gateway.app import Gateway, create_app
+from gateway.graphql.common import global_id
 from gateway.jobs import Job, JobStatus, run_pending
 from gateway.testing import GraphQLClient
 from plugins.consent.mailing.models import MailingRecipient, RecipientStatus
@@ -218,6 +219,19 @@ def test_sends_one_personalised_message_per_recipient_and_reports_the_skipped(ma
             "skipped": 5,
             "failed": 0,
         }
+    # the job's own report lists every recipient not sent, with the reason
+    report = rep1(
+        "query($id: ID!) { job(id: $id) { errors { code message row column } } }",
+        {"id": global_id("Job", job.id)},
+    ).data["job"]["errors"]
+    assert [(e["code"], e["row"], e["column"]) for e in report] == [
+        ("REFUSED", 3, "recipientIds"),
+        ("NO_EMAIL", 4, "recipientIds"),
+        ("INVALID_ADDRESS", 5, "recipientIds"),
+        ("NOT_FOUND", 6, "recipientIds"),
+        ("DUPLICATE", 7, "recipientIds"),
+    ]
+    assert report[0]["message"] == f"{nomail}: audit: contacts named Nomail… are never emailed"
     again = rep1(SEND, {"id": mailing["id"]}).data["sendMailing"]["errors"]
     assert [e["code"] for e in again] == ["CONFLICT"]
     notes = rep1("{ notifications { kind title } }").data["notifications"]
@@ -536,3 +550,31 @@ def test_a_cancelled_or_refused_send_is_interrupted_and_may_be_sent_again(mail):
         {"id": again["mailing"]["jobId"]},
     ).data["job"]
     assert job == {"status": "FAILED", "errors": [{"code": "BAD_USER_INPUT", "column": "body"}]}
+
+
+def test_a_preview_costs_the_same_statements_for_2_or_20_recipients(mail, sql_log):
+    _gw, as_, _inbox = mail
+    rep1 = as_("rep1")
+    ids = [contact(rep1, firstName=f"P{n}", email=f"p{n}@example.test") for n in range(20)]
+    counts = {}
+    for size in (2, 20):
+        with sql_log:
+            r = rep1(PREVIEW, {"i": draft(ids[:size])})
+            assert r.errors == [] and r.data["mailingPreview"]["counts"]["pending"] == size
+        counts[size] = len(sql_log.statements)
+    assert counts[2] == counts[20], counts
+
+
+def test_no_placeholder_reads_a_field_that_needs_full_access(gateway):
+    """What the author's profile may read is what every visible recipient shows: none of
+    the declared placeholders reads a ``@fullAccess`` field (a public record's description)."""
+    from plugins.consent.mailing.placeholders import DECLARED
+
+    schema = gateway.schemas.for_modules(frozenset(gateway.registry.plugins))
+    policies = schema.crm_field_policies
+    reads = [tuple(r.split(".")) for ps in DECLARED.values() for p in ps for r in p.reads]
+    assert ("Contact", "email") in reads and ("Lead", "company") in reads
+    for type_name, field in reads:
+        policy = policies.get((type_name, field))
+        assert policy is None or not policy.full_access, (type_name, field)
+    assert policies[("Contact", "description")].full_access  # the check can fail

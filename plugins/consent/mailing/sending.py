@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from gateway.sdk import (
     CallerContext,
     Conflict,
+    JobError,
     JobHandle,
     JobKind,
     JobResult,
@@ -205,7 +206,29 @@ def _send(ctx: CallerContext, job: JobHandle, mailing: Mailing) -> JobResult:
         _one(ctx, mailing, recipient_id, item, used, author)
     job.progress(len(sendable), len(sendable))
     sent_now(mailing)
-    return JobResult(counts=counts(ctx, mailing.id))
+    return JobResult(counts=counts(ctx, mailing.id), errors=not_sent(ctx, mailing.id))
+
+
+def not_sent(ctx: CallerContext, mailing_id: int) -> list[JobError]:
+    """Every recipient skipped or failed, with its reason, for the job's report (``row``
+    is the recipient's position in the request; ``column`` where it was given)."""
+    rows = ctx.session.scalars(
+        select(MailingRecipient)
+        .where(
+            MailingRecipient.mailing_id == mailing_id,
+            MailingRecipient.status.in_((RecipientStatus.SKIPPED, RecipientStatus.FAILED)),
+        )
+        .order_by(MailingRecipient.position)
+    )
+    return [
+        JobError(
+            code=r.reason.value if r.reason else r.status.value,
+            message=f"{r.given}: {r.detail}" if r.detail else r.given,
+            row=r.position,
+            column="fileId" if r.row is not None else "recipientIds",
+        )
+        for r in rows
+    ]
 
 
 def _one(
