@@ -578,3 +578,46 @@ def test_no_placeholder_reads_a_field_that_needs_full_access(gateway):
         policy = policies.get((type_name, field))
         assert policy is None or not policy.full_access, (type_name, field)
     assert policies[("Contact", "description")].full_access  # the check can fail
+
+
+def test_two_sends_of_one_draft_at_once_queue_one_job(mail):
+    import threading
+
+    from gateway.context import CallerContext, Via
+    from gateway.errors import Conflict
+    from gateway.graphql.common import parse_global_id
+    from plugins.consent.mailing import services
+
+    gw, as_, inbox = mail
+    rep1 = as_("rep1")
+    ana = contact(rep1, firstName="Ana", email="ana@example.test")
+    mailing_id = parse_global_id(created(rep1, ids=[ana])["id"], "Mailing")
+    with gw.db.reading() as s:
+        from gateway.identity.models import User
+
+        rep1_id = s.scalar(select(User.id).where(User.email == "rep1@demo.test"))
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def send_once() -> None:
+        ctx = CallerContext.acting_for(gw, rep1_id, via=Via.API)
+        try:
+            start.wait()
+            with ctx.transaction():
+                services.send_mailing(ctx, mailing_id)
+            outcomes.append("queued")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            ctx.close()
+
+    threads = [threading.Thread(target=send_once) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "queued"]
+    with gw.db.reading() as s:
+        assert len(s.scalars(select(Job).where(Job.kind == SEND_KIND)).all()) == 1
+    run_pending(gw)
+    assert [m["To"] for m in inbox.messages] == ["ana@example.test"]

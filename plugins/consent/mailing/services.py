@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 
 from gateway.sdk import (
     BadUserInput,
@@ -152,10 +152,22 @@ def send_mailing(ctx: CallerContext, mailing_id: int) -> Mailing:
         raise Conflict("email is not configured on this server (CRM_SMTP_HOST)")
     _checked(ctx, Draft(mailing.audience, mailing.subject, mailing.body))
     job = defer_job(ctx, SEND_JOB, {"mailing_id": mailing.id})
-    mailing.status = MailingStatus.QUEUED
-    mailing.job_id = job.id
-    mailing.sent_at = None
-    ctx.session.flush()
+    # Two sends of one draft at once: the second UPDATE finds the row changed (PostgreSQL
+    # re-checks the WHERE after the first commits; SQLite serialises the writers), so one
+    # job is queued; the other caller gets CONFLICT and its job is rolled back.
+    queued = ctx.session.execute(
+        update(Mailing)
+        .where(
+            Mailing.id == mailing.id,
+            Mailing.status == mailing.status,
+            Mailing.job_id.is_not_distinct_from(mailing.job_id),
+        )
+        .values(status=MailingStatus.QUEUED, job_id=job.id, sent_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(queued, "rowcount", 0):
+        raise Conflict("the mailing is being sent already", field="id")
+    ctx.session.refresh(mailing)
     return mailing
 
 
