@@ -270,7 +270,11 @@ def upload(client, data: bytes, name="recipients.csv") -> str:
 def test_recipients_from_a_file_of_addresses_or_ids(mail):
     gw, as_, inbox = mail
     rep1, rep2 = as_("rep1"), as_("rep2")
-    ana = contact(rep1, firstName="Ana", email="Ana@Example.test")
+    ana = contact(
+        rep1,
+        firstName="Ana",
+        emails=[{"address": "first@example.test"}, {"address": "Ana@Example.test"}],
+    )
     bea = contact(rep1, firstName="Bea", email="bea@example.test")
     contact(rep2, firstName="Rob's", email="robs@example.test")  # private to rep2
     csv = b"Name;E-mail\nAna;ana@example.test\nX;nobody@example.test\n\nRob;robs@example.test\n"
@@ -280,6 +284,9 @@ def test_recipients_from_a_file_of_addresses_or_ids(mail):
         ("nobody@example.test", "SKIPPED", "NOT_FOUND"),
         ("robs@example.test", "SKIPPED", "NOT_FOUND"),  # not visible: same as unknown
     ]
+    assert send(gw, rep1, mailing["id"])["counts"]["sent"] == 1
+    # matched by its second address: sent there, as the contact stores it
+    assert [m["To"] for m in inbox.messages] == ["Ana@Example.test"]
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["ID", "Note"])
@@ -302,7 +309,10 @@ def test_recipients_from_a_file_of_addresses_or_ids(mail):
     ]
     done = send(gw, rep1, mixed["id"])
     assert done["counts"]["sent"] == 2
-    assert sorted(m["To"] for m in inbox.messages) == ["Ana@Example.test", "bea@example.test"]
+    assert sorted(m["To"] for m in inbox.messages[1:]) == [
+        "bea@example.test",
+        "first@example.test",  # by ID: the first address
+    ]
     # a file without an address or ID column, and another user's file
     bad = rep1(CREATE, {"i": draft(fileId=upload(rep1, b"Name\nAna\n"))})
     assert bad.data["createMailing"]["errors"][0]["field"] == "fileId"

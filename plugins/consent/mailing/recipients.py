@@ -72,6 +72,13 @@ class Given:
     problem: str = ""
 
 
+def again(position: int, given: str, row: int | None, record_id: int | None) -> Given:
+    """A saved recipient, to decide again when sending: by its record, and to the address
+    a file row named (when it was matched by one)."""
+    email = given.lower() if row is not None and "@" in given else None
+    return Given(position, given, row, record_id=record_id, email=email)
+
+
 @dataclass
 class Decided:
     """What becomes of one recipient: ``PENDING`` (will be sent to) or ``SKIPPED``."""
@@ -96,9 +103,13 @@ def model_of(ctx: CallerContext, audience: Audience) -> Any:
     return entity.model
 
 
-def address_of(audience: Audience, record: Any) -> str:
+def address_of(audience: Audience, record: Any, given: str | None = None) -> str:
+    """Where to send: the contact's address a file row named (matched without case), else
+    its first one; a lead's only one."""
     if audience is Audience.CONTACTS:
-        return record.emails[0].address.strip() if record.emails else ""
+        addresses = [e.address.strip() for e in record.emails]
+        named = [a for a in addresses if given and a.lower() == given]
+        return (named or addresses or [""])[0]
     return str(record.email or "").strip()
 
 
@@ -209,7 +220,8 @@ def decide(ctx: CallerContext, audience: Audience, given: Sequence[Given]) -> li
     """Match every given recipient and say whether it may be emailed: not found (or not
     visible), a duplicate, no address, an invalid one, or refused by a module
     (``crm_email_refusals``: consent, blocks) — each skipped with its reason."""
-    by_address = match_addresses(ctx, audience, {g.email for g in given if g.email})
+    unmatched = {g.email for g in given if g.email and g.record_id is None}
+    by_address = match_addresses(ctx, audience, unmatched)
     ids = [g.record_id if g.record_id is not None else by_address.get(g.email or "") for g in given]
     records = load(ctx, audience, (i for i in ids if i is not None))
     seen: set[int] = set()
@@ -224,7 +236,7 @@ def decide(ctx: CallerContext, audience: Audience, given: Sequence[Given]) -> li
             decided.append(_skip(item, record.id, SkipReason.DUPLICATE, "listed earlier"))
             continue
         seen.add(record.id)
-        address = address_of(audience, record)
+        address = address_of(audience, record, item.email)
         if not address:
             decided.append(_skip(item, record.id, SkipReason.NO_EMAIL, "no email address"))
         elif not valid_address(address) or printable(address, one_line=True) != address:

@@ -192,7 +192,7 @@ def _send(ctx: CallerContext, job: JobHandle, mailing: Mailing) -> JobResult:
             .order_by(MailingRecipient.position)
         )
     )
-    given = [recipients.Given(r.position, r.given, r.row, record_id=r.record_id) for r in pending]
+    given = [recipients.again(r.position, r.given, r.row, r.record_id) for r in pending]
     decided = recipients.decide(ctx, mailing.audience, given)
     sendable = []
     for row, item in zip(pending, decided, strict=True):
