@@ -278,7 +278,7 @@ def test_recipients_from_a_file_of_addresses_or_ids(mail):
     bea = contact(rep1, firstName="Bea", email="bea@example.test")
     contact(rep2, firstName="Rob's", email="robs@example.test")  # private to rep2
     csv = b"Name;E-mail\nAna;ana@example.test\nX;nobody@example.test\n\nRob;robs@example.test\n"
-    mailing = created(rep1, fileId=upload(rep1, csv))
+    mailing = created(rep1, fileId=upload(rep1, csv), body="Hi [first_name] at [email]")
     assert [(r["given"], r["status"], r["reason"]) for r in mailing["recipients"]] == [
         ("ana@example.test", "PENDING", None),
         ("nobody@example.test", "SKIPPED", "NOT_FOUND"),
@@ -287,6 +287,7 @@ def test_recipients_from_a_file_of_addresses_or_ids(mail):
     assert send(gw, rep1, mailing["id"])["counts"]["sent"] == 1
     # matched by its second address: sent there, as the contact stores it
     assert [m["To"] for m in inbox.messages] == ["Ana@Example.test"]
+    assert parts(inbox.messages[0])[0].startswith("Hi Ana at Ana@Example.test")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["ID", "Note"])

@@ -113,9 +113,15 @@ def check(ctx: CallerContext, audience: Audience, subject: str, body: str) -> li
     return list(found.values())
 
 
-def values_of(record: Any, placeholders: Iterable[Placeholder]) -> dict[str, str]:
-    """One recipient's values, as one printable line each."""
-    return {p.key: printable(p.value(record), one_line=True) for p in placeholders}
+def values_of(
+    record: Any, placeholders: Iterable[Placeholder], address: str = ""
+) -> dict[str, str]:
+    """One recipient's values, as one printable line each; ``[email]`` is the address the
+    message goes to (a contact may have several)."""
+    values = {p.key: printable(p.value(record), one_line=True) for p in placeholders}
+    if address and "email" in values:
+        values["email"] = printable(address, one_line=True)
+    return values
 
 
 def fill(text: str, values: dict[str, str]) -> str:

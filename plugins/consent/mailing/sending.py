@@ -243,7 +243,7 @@ def _one(
     if not _set(ctx, recipient_id, RecipientStatus.PENDING, status=RecipientStatus.SENDING):
         return  # decided by someone else meanwhile
     checkpoint(ctx)
-    values = placeholders.values_of(item.record, used)
+    values = placeholders.values_of(item.record, used, item.address)
     rendered = placeholders.render(mailing.subject, mailing.body, values)
     try:
         refused = deliver(ctx.gateway.settings, compose(ctx, item.address, rendered, author))

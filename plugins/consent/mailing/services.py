@@ -76,7 +76,7 @@ def preview(ctx: CallerContext, draft: Draft) -> Preview:
     first = next((d for d in decided if d.status is RecipientStatus.PENDING), None)
     sample = None
     if first is not None:
-        values = placeholders.values_of(first.record, used)
+        values = placeholders.values_of(first.record, used, first.address)
         sample = placeholders.render(draft.subject.strip(), draft.body, values)
     return Preview(decided, sample)
 
