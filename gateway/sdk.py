@@ -103,6 +103,7 @@ from gateway.imports import CellError, ImportColumn, Importer, RowInvalid, recor
 from gateway.imports.jobs import IMPORT_PERMISSION
 from gateway.iterables import batched
 from gateway.jobs import (
+    Job,
     JobError,
     JobFailed,
     JobHandle,
@@ -182,6 +183,7 @@ __all__ = [
     "HookRelay",
     "ImportColumn",
     "Importer",
+    "Job",
     "JobError",
     "JobFailed",
     "JobHandle",

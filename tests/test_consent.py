@@ -560,3 +560,42 @@ def test_contact_consent_nested_costs_two_statements_per_page(env, sql_log):
     assert not refused.data
     seen_by_rep2 = env.as_("rep2")(query).data["contacts"]["edges"]
     assert not [e for e in seen_by_rep2 if e["node"]["consent"]["requests"]]
+
+
+def test_mass_email_carries_the_withdraw_link_and_skips_the_blocked(env):
+    """K4/K5 end to end: a client who accepted gets the mass email with a link to withdraw
+    (GDPR Art. 7(3)); one who denied is skipped and reported, never silently dropped."""
+    env.configure()
+    accepted = env.client("Accepter", "a@accepter.test")
+    denied = env.client("Denier Two", "d2@denier.test")
+    env.run()
+    post_answer(env.http, answer_path(env.mails_to("a@accepter.test")[0]), "accept")
+    post_answer(env.http, answer_path(env.mails_to("d2@denier.test")[0]), "deny")
+    rep1 = env.as_("rep1")
+    draft = {
+        "audience": "CONTACTS",
+        "subject": "News for [name]",
+        "body": "Hello [name], our autumn news.",
+        "recipientIds": [accepted, denied],
+    }
+    made = rep1(
+        "mutation($i: MailingInput!) { createMailing(input: $i) { mailing { id } errors { code } } }",
+        {"i": draft},
+    ).data["createMailing"]
+    assert made["errors"] == []
+    sent = rep1(
+        "mutation($id: ID!) { sendMailing(id: $id) { errors { code } } }",
+        {"id": made["mailing"]["id"]},
+    )
+    assert sent.data["sendMailing"]["errors"] == []
+    env.run()
+    [news] = [m for m in env.mails_to("a@accepter.test") if m["Subject"] == "News for Accepter"]
+    assert withdraw_path(news) is not None
+    assert not [m for m in env.mails_to("d2@denier.test") if m["Subject"].startswith("News")]
+    report = rep1(
+        "query($id: ID!) { mailing(id: $id) { recipients { status reason detail } } }",
+        {"id": made["mailing"]["id"]},
+    ).data["mailing"]["recipients"]
+    skipped = [r for r in report if r["status"] == "SKIPPED"]
+    assert len(skipped) == 1 and skipped[0]["reason"] == "REFUSED"
+    assert "declined consent" in skipped[0]["detail"]

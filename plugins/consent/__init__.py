@@ -4,7 +4,8 @@ Configurations say when to ask which clients; triggers (a client saved, an inter
 logged, a task saved — other modules' record events, never their code) make requests that
 a job mails after the transaction commits; clients answer through signed single-use links;
 a denial or withdrawal blocks the client for email, and every sender of email asks
-``crm_email_refusals`` first. Only hook implementations live here; see
+``crm_email_refusals`` first. Mass email (``mailing/``, R3/K5) contributes its lists
+through ``mailing/hooks.py``. Only hook implementations live here; see
 ``docs/modules/consent.md``."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway.sdk import (
     hookimpl,
 )
 from plugins.consent import api, delivery, demo, endpoint, nested, refusals, requests
+from plugins.consent.mailing import hooks as mailing
 from plugins.consent.models import MODELS
 from plugins.consent.permissions import CATALOGUE
 from plugins.consent.types import (
@@ -51,17 +53,17 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return MODELS
+    return [*MODELS, *mailing.MODELS]
 
 
 @hookimpl
 def crm_permissions() -> Sequence[Permission]:
-    return CATALOGUE
+    return [*CATALOGUE, *mailing.PERMISSIONS]
 
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return delivery.KINDS
+    return [*delivery.KINDS, *mailing.JOB_KINDS]
 
 
 @hookimpl
@@ -73,17 +75,18 @@ def crm_graphql_types() -> Sequence[type[Any]]:
         LedgerEntryType,
         ClientConsent,
         ConsentTemplateField,
+        *mailing.GRAPHQL_TYPES,
     ]
 
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return list(api.QUERY_FIELDS)
+    return [*api.QUERY_FIELDS, *mailing.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return list(api.MUTATION_FIELDS)
+    return [*api.MUTATION_FIELDS, *mailing.MUTATION_FIELDS]
 
 
 @hookimpl
@@ -111,3 +114,4 @@ def crm_email_refusals(
 @hookimpl
 def crm_demo_data(session: Any, tenant: Any) -> None:
     demo.seed(session, tenant)
+    mailing.demo_data(session, tenant)
