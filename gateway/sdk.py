@@ -39,6 +39,7 @@ from gateway.access.reads import (
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user, grant
 from gateway.app import Gateway
+from gateway.config import Settings
 from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
     AccessControlledEntity,
@@ -205,6 +206,7 @@ __all__ = [
     "ResultCellError",
     "RowInvalid",
     "Selected",
+    "Settings",
     "Shaped",
     "SheetColumn",
     "SheetLimits",

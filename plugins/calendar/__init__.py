@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starlette.routing import BaseRoute
+
 from gateway.sdk import (
     AccessControlledEntity,
     CallerContext,
@@ -19,7 +21,7 @@ from gateway.sdk import (
     PluginInfo,
     hookimpl,
 )
-from plugins.calendar import api, demo, reminders, services, views
+from plugins.calendar import api, demo, google, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -39,7 +41,7 @@ def crm_plugin_info() -> PluginInfo:
 
 @hookimpl
 def crm_models() -> Sequence[type[Any]]:
-    return [TaskCategory, Task]
+    return [TaskCategory, Task, *google.MODELS]
 
 
 @hookimpl
@@ -61,22 +63,27 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return reminders.KINDS
+    return [*reminders.KINDS, *google.KINDS]
 
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType, TaskStatusCount]
+    return [TaskNode, TaskCategoryType, TaskStatusCount, *google.TYPES]
 
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return list(api.QUERY_FIELDS)
+    return [*api.QUERY_FIELDS, *google.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return list(api.MUTATION_FIELDS)
+    return [*api.MUTATION_FIELDS, *google.MUTATION_FIELDS]
+
+
+@hookimpl
+def crm_http_routes() -> Sequence[BaseRoute]:
+    return google.ROUTES
 
 
 @hookimpl
