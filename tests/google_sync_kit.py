@@ -137,10 +137,17 @@ def create_task(client: GraphQLClient, title: str, deadline: str = "2026-12-10T0
     return r.data["createTask"]["task"]["id"]
 
 
-def tasks(client: GraphQLClient) -> dict[str, dict[str, Any]]:
+def tasks(client: GraphQLClient, own: bool = True) -> dict[str, dict[str, Any]]:
+    """The tasks the client sees, by title; ``own``: only those it is responsible for (the
+    demo data has others)."""
     r = client(TASKS)
     assert r.errors == [], r
-    return {e["node"]["title"]: e["node"] for e in r.data["tasks"]["edges"]}
+    me = client("{ me { user { email } } }").data["me"]["user"]["email"]
+    return {
+        e["node"]["title"]: e["node"]
+        for e in r.data["tasks"]["edges"]
+        if not own or (e["node"]["responsible"] or {}).get("email") == me
+    }
 
 
 def google_event(summary: str, hour: int = 10, **extra: Any) -> dict[str, Any]:

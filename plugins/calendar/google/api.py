@@ -20,6 +20,7 @@ from gateway.sdk import (
     defer_job,
     global_id,
     mutate,
+    utcnow,
 )
 from plugins.calendar.google import oauth
 from plugins.calendar.google.jobs import SYNC, connection_of
@@ -146,6 +147,7 @@ def sync_google_calendar(info: Ctx) -> JobPayload:
         if found is None or found.status is not ConnectionStatus.CONNECTED:
             raise BadUserInput("connect your Google account first")
         job = defer_job(ctx, SYNC, {})
+        found.sync_queued_at = utcnow()  # the periodic kind does not queue a second one
         session.flush()
         return JobType(record=job)
 
