@@ -4,8 +4,8 @@ checked by the token endpoint, the refresh token encrypted at rest, disconnect r
 
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import urllib.parse
 
 from sqlalchemy import select

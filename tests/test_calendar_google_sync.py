@@ -5,6 +5,9 @@ not duplicate, rate limits retried by the job kernel, a revoked token, the user'
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from sqlalchemy import select
 
 from gateway.jobs import run_pending
@@ -79,13 +82,18 @@ def test_crm_tasks_are_created_updated_and_deleted_in_google(
 
     # an edit is a patch on the etag last seen
     etag = call["etag"]
-    r = rep1(UPDATE, {"id": task, "i": {"title": "Call Ana again", "deadline": "2026-12-10T11:00:00Z"}})
+    r = rep1(
+        UPDATE, {"id": task, "i": {"title": "Call Ana again", "deadline": "2026-12-10T11:00:00Z"}}
+    )
     assert r.data["updateTask"]["errors"] == []
     assert counts(sync(rep1, google_gateway))["pushed"] == 1
     [patch] = [q for q in fake.requests if q.method == "PATCH"]
     assert patch.headers["if-match"] == etag
     moved = fake.event(CAL, call["id"])
-    assert (moved["summary"], moved["start"]) == ("Call Ana again", {"dateTime": "2026-12-10T11:00:00Z"})
+    assert (moved["summary"], moved["start"]) == (
+        "Call Ana again",
+        {"dateTime": "2026-12-10T11:00:00Z"},
+    )
     # nothing changed: nothing written
     before = len(fake.requests)
     assert counts(sync(rep1, google_gateway)).get("pushed") is None
@@ -113,7 +121,9 @@ def test_google_events_are_created_updated_and_deleted_in_the_crm(
 ):
     rep1 = _connected(user, google_http)
     made = fake.put_event(CAL, google_event("Lunch with Luis", description="Bring the catalogue"))
-    fake.put_event(CAL, {"summary": "Holiday", "start": {"date": "2026-12-24"}, "end": {"date": "2026-12-26"}})
+    fake.put_event(
+        CAL, {"summary": "Holiday", "start": {"date": "2026-12-24"}, "end": {"date": "2026-12-26"}}
+    )
     job = sync(rep1, google_gateway)
     assert counts(job)["pulled"] == 2
     mine = tasks(rep1)
@@ -123,7 +133,13 @@ def test_google_events_are_created_updated_and_deleted_in_the_crm(
     assert mine["Holiday"]["allDay"] is True
     assert "Lunch with Luis" not in tasks(user("rep2"), own=False)  # a PRIVATE task of rep1
 
-    fake.edit_event(CAL, made["id"], summary="Lunch moved", start={"dateTime": "2026-12-11T13:00:00Z"}, end={"dateTime": "2026-12-11T14:30:00Z"})
+    fake.edit_event(
+        CAL,
+        made["id"],
+        summary="Lunch moved",
+        start={"dateTime": "2026-12-11T13:00:00Z"},
+        end={"dateTime": "2026-12-11T14:30:00Z"},
+    )
     assert counts(sync(rep1, google_gateway))["pulled"] == 1
     moved = tasks(rep1)["Lunch moved"]
     assert moved["deadline"] == "2026-12-11T13:00:00+00:00"
@@ -301,3 +317,30 @@ def test_a_task_that_left_the_user_is_no_longer_synced_by_them(
     fake.remove_event(CAL, made["id"])
     sync(rep1, google_gateway)
     assert "Handover" in tasks(user("rep2"))
+
+
+def test_sqlite_the_periodic_kind_syncs_every_connected_user(
+    google_gateway, google_http, user, fake
+):
+    if not google_gateway.db.is_sqlite:
+        pytest.skip("PostgreSQL ticks come from procrastinate's periodic deferrer (real time)")
+    rep1 = _connected(user, google_http)
+    create_task(rep1, "Synced by the tick")
+    tick = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)
+    run_pending(google_gateway, now=tick)
+    run_pending(google_gateway, now=tick)  # the sync the tick queued
+    assert set(live_events(fake)) == {"Synced by the tick"}
+    assert rep1(CONNECTION).data["googleCalendarConnection"]["lastSyncedAt"] is not None
+    with google_gateway.db.reading() as session:
+        kinds = [j.kind for j in session.scalars(select(Job).order_by(Job.id))]
+    assert kinds.count("calendar.google_sync") == 1
+    # a broken connection is not queued any more
+    fake.oauth.revoke_all()
+    later = tick + timedelta(minutes=5)
+    run_pending(google_gateway, now=later)
+    run_pending(google_gateway, now=later)
+    assert rep1(CONNECTION).data["googleCalendarConnection"]["status"] == "BROKEN"
+    run_pending(google_gateway, now=later + timedelta(minutes=5))
+    with google_gateway.db.reading() as session:
+        syncs = session.scalars(select(Job).where(Job.kind == "calendar.google_sync")).all()
+    assert len(syncs) == 2 and {j.status for j in syncs} == {JobStatus.SUCCEEDED}

@@ -148,7 +148,11 @@ class FakeGoogleOAuth:
             if refresh not in self.refresh_tokens or refresh in self.revoked:
                 body = {"error": "invalid_grant", "error_description": "Token has been revoked."}
                 return 400, body, {}
-            body = {"access_token": self._access(refresh), "expires_in": 3599, "token_type": "Bearer"}
+            body = {
+                "access_token": self._access(refresh),
+                "expires_in": 3599,
+                "token_type": "Bearer",
+            }
             return 200, body, {}
         return 400, {"error": "unsupported_grant_type"}, {}
 

@@ -37,7 +37,7 @@ from typing import Any
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from gateway.sdk import (
     CallerContext,
@@ -416,11 +416,7 @@ class Sync:
             log.info("task %s not deleted after Google: %s", task.id, error.message)
             self.counts.add("kept")
             return
-        self.session.execute(
-            delete(GoogleEventLink)
-            .where(GoogleEventLink.id == link.id)
-            .execution_options(synchronize_session="fetch")
-        )
+        self.session.delete(link)
         self.counts.add("deleted")
 
     def _missing_after_full_sync(self, listed: set[str]) -> None:
