@@ -94,7 +94,9 @@ def test_crm_tasks_are_created_updated_and_deleted_in_google(
         "Call Ana again",
         {"dateTime": "2026-12-10T11:00:00Z"},
     )
-    # nothing changed: nothing written
+    # nothing Google shows changed: nothing written
+    r = rep1(UPDATE, {"id": task, "i": {"reminderMinutes": 30}})
+    assert r.data["updateTask"]["errors"] == []
     before = len(fake.requests)
     assert counts(sync(rep1, google_gateway)).get("pushed") is None
     assert all(q.method == "GET" for q in fake.requests[before:])

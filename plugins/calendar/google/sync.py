@@ -173,6 +173,8 @@ class Sync:
                     self._insert(task)
                 elif link.digest != m.digest(task):
                     self._patch(task, link)
+                else:  # changed in fields Google does not show: not a candidate again
+                    link.synced_at = utcnow()
             except HttpError as error:  # this task only (transient ones stop the run)
                 self.refused(f"task {task.id}", error)
 
