@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import urllib.parse
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -138,3 +139,12 @@ def test_connecting_is_refused_when_the_server_has_no_google_client(as_):
 def test_signed_out_callers_get_nothing(gql):
     assert gql(CONNECTION).errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert gql(CONNECT).errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_an_expired_attempt_is_refused(google_gateway, google_http, user):
+    params = consent(authorization_url(user("rep1")))
+    with google_gateway.db.transaction() as session:
+        attempt = session.scalars(select(GoogleOAuthState)).one()
+        attempt.created_at = attempt.created_at - timedelta(minutes=11)
+    assert callback(google_http, params) == {"google": "error", "reason": "expired_state"}
+    assert _stored(google_gateway) is None

@@ -346,3 +346,25 @@ def test_sqlite_the_periodic_kind_syncs_every_connected_user(
     with google_gateway.db.reading() as session:
         syncs = session.scalars(select(Job).where(Job.kind == "calendar.google_sync")).all()
     assert len(syncs) == 2 and {j.status for j in syncs} == {JobStatus.SUCCEEDED}
+
+
+def test_a_task_given_to_another_user_moves_to_their_calendar(
+    google_gateway, google_http, user, fake
+):
+    rep1 = _connected(user, google_http)
+    fake.oauth.email = "rep2.google@gmail.test"
+    rep2 = _connected(user, google_http, "rep2")
+    task = create_task(rep1, "Visit the client")
+    sync(rep1, google_gateway)
+    sync(rep2, google_gateway)
+    assert set(live_events(fake)) == {"Visit the client"}  # rep1's calendar only
+    rep2_calendar = fake.calendars.get("rep2.google@gmail.test")
+    assert rep2_calendar is None or rep2_calendar.events == {}
+    rep2_id = rep2("{ me { user { id } } }").data["me"]["user"]["id"]
+    r = rep1(UPDATE, {"id": task, "i": {"responsibleId": rep2_id}})
+    assert r.data["updateTask"]["errors"] == [], r
+    assert counts(sync(rep1, google_gateway))["removed_in_google"] == 1
+    assert counts(sync(rep2, google_gateway))["pushed"] == 1
+    assert live_events(fake) == {}
+    [moved] = fake.calendars["rep2.google@gmail.test"].events.values()
+    assert (moved["summary"], moved["status"]) == ("Visit the client", "confirmed")
