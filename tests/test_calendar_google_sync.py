@@ -18,6 +18,7 @@ from tests.google_sync_kit import (
     CAL,
     CONNECTION,
     DELETE,
+    DISCONNECT,
     SYNC,
     UPDATE,
     connect,
@@ -67,7 +68,7 @@ def test_crm_tasks_are_created_updated_and_deleted_in_google(
     assert set(events) == {"Call Ana", "Fair"}
     call = events["Call Ana"]
     assert call["id"] == mapping.event_id(
-        _tenant(google_gateway), _connection(google_gateway).id, _pk(task)
+        _tenant(google_gateway), _connection(google_gateway).user_id, _pk(task)
     )
     assert call["start"] == {"dateTime": "2026-12-10T09:00:00Z"}
     assert call["end"] == {"dateTime": "2026-12-10T09:30:00Z"}
@@ -295,11 +296,14 @@ def test_a_revoked_token_breaks_the_connection_until_reconnected(
     refused = rep1(SYNC).data["syncGoogleCalendar"]
     assert refused["errors"][0]["code"] == "BAD_USER_INPUT"
     assert set(live_events(fake)) == {"Before"}
-    # reconnecting starts again
+    # reconnecting the same account starts again where it stopped: nothing twice
     connect(rep1, google_http)
     assert rep1(CONNECTION).data["googleCalendarConnection"]["status"] == "CONNECTED"
-    sync(rep1, google_gateway)
-    assert {"Before", "After"} <= set(live_events(fake))
+    assert counts(sync(rep1, google_gateway)) == {"pushed": 1}
+    assert sorted(e["summary"] for e in fake.calendars[CAL].events.values()) == [
+        "After",
+        "Before",
+    ]
 
 
 def test_a_task_that_left_the_user_is_no_longer_synced_by_them(
@@ -368,3 +372,25 @@ def test_a_task_given_to_another_user_moves_to_their_calendar(
     assert live_events(fake) == {}
     [moved] = fake.calendars["rep2.google@gmail.test"].events.values()
     assert (moved["summary"], moved["status"]) == ("Visit the client", "confirmed")
+
+
+def test_after_a_disconnect_a_new_connection_adopts_the_crm_events(
+    google_gateway, google_http, user, fake
+):
+    rep1 = _connected(user, google_http)
+    create_task(rep1, "Kept")
+    gone = create_task(rep1, "Deleted in Google meanwhile")
+    sync(rep1, google_gateway)
+    assert rep1(DISCONNECT).data["disconnectGoogleCalendar"]["ok"] is True
+    fake.remove_event(CAL, live_events(fake)["Deleted in Google meanwhile"]["id"])
+    connect(rep1, google_http)
+    job = sync(rep1, google_gateway)
+    assert counts(job)["adopted"] == 2
+    assert [q.status for q in fake.requests if q.method == "POST"][-2:] == [409, 409]
+    # one event per task: the kept one adopted, the deleted one restored
+    assert sorted(e["summary"] for e in fake.calendars[CAL].events.values()) == [
+        "Deleted in Google meanwhile",
+        "Kept",
+    ]
+    assert set(live_events(fake)) == {"Kept", "Deleted in Google meanwhile"}
+    assert gone in {t["id"] for t in tasks(rep1).values()}

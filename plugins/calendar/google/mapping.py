@@ -19,11 +19,12 @@ DEFAULT_DURATION = 1800
 DAY = 86400
 
 
-def event_id(tenant_id: int, connection_id: int, task_id: int) -> str:
-    """The CRM's id for a task's event in one connection: deterministic, so an insert that
-    is retried (after a timeout or a rolled-back job) is 409 ``duplicate`` instead of a
-    second event; base32hex (``[a-v0-9]``) as Google requires."""
-    digest = hashlib.sha256(f"crm-task:{tenant_id}:{connection_id}:{task_id}".encode()).digest()
+def event_id(tenant_id: int, user_id: int, task_id: int) -> str:
+    """The CRM's id for a task's event in a user's calendar: deterministic, so an insert
+    that is retried (after a timeout or a rolled-back job) or repeated after a reconnect is
+    409 ``duplicate`` instead of a second event; base32hex (``[a-v0-9]``) as Google
+    requires."""
+    digest = hashlib.sha256(f"crm-task:{tenant_id}:{user_id}:{task_id}".encode()).digest()
     return "crm" + base64.b32hexencode(digest[:20]).decode().lower()
 
 

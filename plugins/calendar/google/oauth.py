@@ -186,12 +186,21 @@ def exchange(settings: Settings, code: str, verifier: str) -> Tokens:
 
 
 def connect(gateway: Gateway, session: Session, attempt: Attempt, tokens: Tokens) -> None:
-    """Store (or replace) the user's connection, the refresh token encrypted."""
+    """Store the user's connection, the refresh token encrypted. Reconnecting the same
+    account keeps its links and sync token (nothing is pushed twice); another account
+    replaces the connection (its links go with it)."""
     found = session.scalars(
         select(GoogleConnection).where(GoogleConnection.user_id == attempt.user_id)
     ).first()
+    secret = gateway.secret_box.encrypt(tokens.refresh_token)
+    if found is not None and found.email == tokens.email:
+        found.refresh_token = secret
+        found.status = ConnectionStatus.CONNECTED
+        found.last_error = None
+        found.connected_at = utcnow()
+        return
     if found is not None:
-        session.delete(found)  # a new account or calendar: its links are the old ones'
+        session.delete(found)
         session.flush()
     session.add(
         GoogleConnection(
@@ -199,7 +208,7 @@ def connect(gateway: Gateway, session: Session, attempt: Attempt, tokens: Tokens
             user_id=attempt.user_id,
             email=tokens.email,
             calendar_id=tokens.email,
-            refresh_token=gateway.secret_box.encrypt(tokens.refresh_token),
+            refresh_token=secret,
             status=ConnectionStatus.CONNECTED,
             connected_at=utcnow(),
         )

@@ -184,7 +184,7 @@ class Sync:
         self.counts.add("errors")
 
     def _insert(self, task: Task) -> None:
-        event_id = m.event_id(self.conn.tenant_id, self.conn.id, task.id)
+        event_id = m.event_id(self.conn.tenant_id, self.user_id, task.id)
         body = m.insert_body(m.event_body(task, m.DEFAULT_DURATION, self._private(task)))
         try:
             made = _call(
@@ -193,20 +193,26 @@ class Sync:
         except HttpError as error:
             if error.status_code != 409:
                 raise
-            # made by an earlier attempt whose job rolled back: adopt it, never duplicate
+            # made by an earlier attempt whose job rolled back, or before a reconnect (or
+            # the task was the user's before): adopt it — restored if it was deleted —
+            # never duplicate it
             made = _call(self.events.get(calendarId=self.conn.calendar_id, eventId=event_id))
             link = self._link(task, made, Origin.CRM)
-            link.digest = ""  # the event may show an older version of the task
-            if not link.cancelled:
-                self._patch(task, link)
+            link.digest = ""
+            link.cancelled = False
+            self._patch(task, link, restore=made.get("status") == "cancelled")
             self.counts.add("adopted")
             return
         self._link(task, made, Origin.CRM)
         self.counts.add("pushed")
 
-    def _patch(self, task: Task, link: GoogleEventLink, again: bool = False) -> None:
+    def _patch(
+        self, task: Task, link: GoogleEventLink, again: bool = False, restore: bool = False
+    ) -> None:
         private = self._private(task) if link.origin is Origin.CRM else None
         body = m.event_body(task, link.duration_seconds, private)
+        if restore:
+            body["status"] = "confirmed"
         request = self.events.patch(
             calendarId=self.conn.calendar_id, eventId=link.event_id, body=body
         )
