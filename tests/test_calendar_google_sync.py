@@ -127,8 +127,10 @@ def test_google_events_are_created_updated_and_deleted_in_the_crm(
     fake.put_event(
         CAL, {"summary": "Holiday", "start": {"date": "2026-12-24"}, "end": {"date": "2026-12-26"}}
     )
+    long_ago = {"dateTime": "2020-03-02T10:00:00Z"}
+    fake.put_event(CAL, {"summary": "History", "start": long_ago, "end": long_ago})
     job = sync(rep1, google_gateway)
-    assert counts(job)["pulled"] == 2
+    assert (counts(job)["pulled"], counts(job)["past"]) == (2, 1)  # history stays in Google
     mine = tasks(rep1)
     assert mine["Lunch with Luis"]["deadline"] == "2026-12-11T10:00:00+00:00"
     assert mine["Lunch with Luis"]["description"] == "Bring the catalogue"

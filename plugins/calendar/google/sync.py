@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httplib2
@@ -65,6 +65,8 @@ log = logging.getLogger("plugins.calendar.google")
 PUSH_BATCH = 200
 #: Events per list page.
 PAGE_SIZE = 250
+#: Google events that ended longer ago than this are history: they do not become tasks.
+PAST = timedelta(days=30)
 BROKEN_KIND = "calendar.google_broken"
 
 
@@ -105,8 +107,11 @@ def _if_match(request: Any, etag: str | None) -> Any:
 class Sync:
     """One run for one connection; ``ctx`` acts for the connection's user."""
 
-    def __init__(self, ctx: CallerContext, connection: GoogleConnection, service: Any) -> None:
+    def __init__(
+        self, ctx: CallerContext, connection: GoogleConnection, service: Any, now: datetime
+    ) -> None:
         self.ctx = ctx
+        self.now = now
         self.session = ctx.session
         self.conn = connection
         self.events = service.events()
@@ -352,6 +357,9 @@ class Sync:
         fields = m.event_fields(event, self.conn.email)
         if fields is None:
             return
+        if fields.deadline + timedelta(seconds=fields.duration) < self.now - PAST:
+            self.counts.add("past")
+            return
         data = services.TaskData(
             values={
                 "title": fields.title,
@@ -466,7 +474,7 @@ def run_sync(ctx: CallerContext, connection: GoogleConnection, now: datetime) ->
     gateway = ctx.gateway
     refresh_token = gateway.secret_box.decrypt(connection.refresh_token)
     creds = client.credentials(gateway.settings, refresh_token)
-    sync = Sync(ctx, connection, client.calendar_service(gateway.settings, creds))
+    sync = Sync(ctx, connection, client.calendar_service(gateway.settings, creds), now)
     try:
         sync.push()
         sync.pull()
