@@ -148,3 +148,12 @@ def test_an_expired_attempt_is_refused(google_gateway, google_http, user):
         attempt.created_at = attempt.created_at - timedelta(minutes=11)
     assert callback(google_http, params) == {"google": "error", "reason": "expired_state"}
     assert _stored(google_gateway) is None
+
+
+def test_no_connection_while_the_calendar_is_switched_off(google_gateway, google_http, user):
+    params = consent(authorization_url(user("rep1")))
+    switch = """mutation { setModuleEnabled(name: "calendar", enabled: false) {
+      errors { code } } }"""
+    assert user("admin")(switch).data["setModuleEnabled"]["errors"] == []
+    assert callback(google_http, params) == {"google": "error", "reason": "module_disabled"}
+    assert _stored(google_gateway) is None

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.sdk import User
+from gateway.sdk import User, enabled_modules
 from plugins.calendar.google import oauth
 from plugins.calendar.google.models import GoogleConnection
 
@@ -45,6 +45,8 @@ def finish(gateway: Gateway, query: dict[str, str]) -> Response:
             user = session.get(User, attempt.user_id)
             if user is None or not user.is_active:
                 raise oauth.OAuthRefused("inactive_user", "the user is no longer active")
+            if "calendar" not in enabled_modules(session, gateway.registry, user.tenant_id):
+                raise oauth.OAuthRefused("module_disabled", "the calendar is switched off")
             old = session.scalars(
                 select(GoogleConnection.refresh_token).where(
                     GoogleConnection.user_id == attempt.user_id
