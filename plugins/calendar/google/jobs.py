@@ -27,16 +27,18 @@ SYNC = "calendar.google_sync"
 STALE = timedelta(hours=1)
 
 
-def connection_of(ctx: CallerContext) -> GoogleConnection | None:
+def connection_of(ctx: CallerContext, lock: bool = False) -> GoogleConnection | None:
+    """The caller's connection; ``lock``: row-locked until the transaction ends."""
     caller = ctx.require_caller()
-    return ctx.session.scalars(
-        select(GoogleConnection).where(GoogleConnection.user_id == caller.user_id)
-    ).first()
+    stmt = select(GoogleConnection).where(GoogleConnection.user_id == caller.user_id)
+    return ctx.session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
 def run_one(ctx: CallerContext, job: JobHandle, _params: dict[str, Any]) -> dict[str, int]:
-    """Sync the user's connection (as of the job's time)."""
-    connection = connection_of(ctx)
+    """Sync the user's connection (as of the job's time). The connection row is locked:
+    two syncs of one user (a click and a tick, on two workers) run one after the other,
+    the second seeing what the first linked."""
+    connection = connection_of(ctx, lock=True)
     if connection is None:
         return {"skipped_unconnected": 1}
     connection.sync_queued_at = None
