@@ -41,6 +41,7 @@ from gateway.access import enforcement
 from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
 from gateway.access.scope import Facts
+from gateway.audit import trail as audit_trail
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.files.http import FileRoutes
@@ -85,6 +86,7 @@ class Gateway:
         self.schemas = SchemaFactory(self.registry, self.settings)
         self.plan_memo = PlanMemo()
         enforcement.install(self.db, self.registry)
+        audit_trail.install(self.db)
 
     @cached_property
     def secret_box(self) -> SecretBox:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway.access.enforcement import AccessContext, access_of, scope_session
 from gateway.access.scope import AccessScope
+from gateway.audit import trail as audit_trail
 from gateway.errors import Busy, Conflict, Forbidden, NotFound, Unauthenticated
 from gateway.identity.models import Profile, User
 from gateway.identity.services import Caller
@@ -57,11 +58,17 @@ class Loader(Generic[K, V]):
 
     The one idiom for "load the page's owners/contacts/types once, not per row": the
     fetch takes the keys not loaded yet and returns what it found; keys it did not return
-    are remembered as missing (``None``), so nothing is fetched twice.
+    are remembered as missing (``None``), so nothing is fetched twice. ``siblings`` names
+    the other keys worth loading with a missed one (see :meth:`CallerContext.nested_loader`).
     """
 
-    def __init__(self, fetch: Callable[[list[K]], dict[K, V]]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[list[K]], dict[K, V]],
+        siblings: Callable[[], Iterable[K]] | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._siblings = siblings
         self._found: dict[K, V | None] = {}
 
     def prime(self, keys: Iterable[K | None]) -> dict[K, V | None]:
@@ -76,7 +83,7 @@ class Loader(Generic[K, V]):
         if key is None:
             return None
         if key not in self._found:
-            self.prime([key])
+            self.prime([key, *(self._siblings() if self._siblings else ())])
         return self._found[key]
 
     def put(self, key: K, value: V | None) -> None:
@@ -162,6 +169,13 @@ class CallerContext:
         """The operation's session; for a user, filtered to what that user may see."""
         if self._session is None:
             session = self.gateway.db.session(write=self.write)
+            # who and how, for the audit trail (gateway/audit/trail.py)
+            session.info[audit_trail.ACTOR] = self.caller.user_id if self.caller else None
+            session.info[audit_trail.VIA] = self.via.value
+            session.info[audit_trail.CLIENT] = (
+                getattr(self, "client_address", ""),
+                getattr(self, "client", ""),
+            )
             if self.caller is not None:
                 registry = self.gateway.registry
                 scope = AccessScope(
@@ -216,6 +230,24 @@ class CallerContext:
         found = self.cache.get(name)
         if not isinstance(found, Loader):
             found = self.cache[name] = Loader(fetch)
+        return found
+
+    def nested_loader(
+        self, name: str, parent: type[Any], fetch: Callable[[list[int]], dict[int, Any]]
+    ) -> Loader[int, Any]:
+        """The loader of a field nested under ``parent`` rows (``Contact.tasks``), keyed by
+        the parent's id: its first miss fetches for every ``parent`` row this operation has
+        read (those in the session, i.e. the page the enclosing list loaded), so the nested
+        list costs one statement per page instead of one per row, without the enclosing list
+        knowing the field exists (fields of ``crm_type_fields``)."""
+        found = self.cache.get(name)
+        if not isinstance(found, Loader):
+
+            def siblings() -> list[int]:
+                loaded = list(self.session.identity_map.values())
+                return [row.id for row in loaded if isinstance(row, parent)]
+
+            found = self.cache[name] = Loader(fetch, siblings)
         return found
 
     # -- identity -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    pass
+    from strawberry.types.field import StrawberryField
 
 #: Version of the hook contract. Bumped on any incompatible change to a hookspec's
 #: signature or meaning; plugins may declare the range they support in ``PluginInfo``.
@@ -266,3 +266,19 @@ def __getattr__(name: str) -> Any:
 
         return CallerContext
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@dataclass(frozen=True)
+class TypeField:
+    """A field a module adds to a GraphQL object type it does not own, returned by
+    ``crm_type_fields`` (``Contact.tasks`` from the calendar module).
+
+    The field appears only in the schemas of tenants where the contributing module is on
+    (and the type exists), so contacts never imports the modules built on it. ``field`` is
+    a ``@strawberry.field`` whose resolver's first parameter is ``root``: the parent object
+    (e.g. a ``ContactNode``, whose ``record`` is the row).
+    """
+
+    #: The GraphQL name of the extended type (``"Contact"``).
+    type_name: str
+    field: StrawberryField

@@ -27,7 +27,7 @@ that keeps every hookspec documented and tested.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         Permission,
         PluginInfo,
         RecordChange,
+        TypeField,
     )
     from gateway.demo import DemoTenant
     from gateway.imports.spec import Importer
@@ -238,6 +239,29 @@ def crm_query_fields() -> Sequence[StrawberryField]:
 
 
 @hookspec
+def crm_type_fields() -> Sequence[TypeField]:
+    """Return fields to add to other modules' GraphQL object types (``Contact.tasks``).
+
+    Each field is present only in the schemas of tenants where your module is on; a module
+    that is off leaves the type as its owner declared it. Resolvers take ``root`` (the parent
+    object) and must load for a whole page at once (``context.loader``), never one statement
+    per parent. A field name the type already has, or that two modules add, fails start-up;
+    so does a type no installed module declares.
+
+    :returns: :class:`gateway.contract.TypeField` objects.
+
+    Example::
+
+        @strawberry.field(description="The contact's notes you may see.")
+        def notes(root: ContactNode, info: Info) -> list[NoteType]: ...
+
+        @hookimpl
+        def crm_type_fields():
+            return [TypeField("Contact", notes)]
+    """
+
+
+@hookspec
 def crm_mutation_fields() -> Sequence[StrawberryField]:
     """Return the root ``Mutation`` fields the plugin contributes.
 
@@ -405,6 +429,33 @@ def crm_dashboard_figures(
             return [DashboardFigure("total", "Notes", count=total),
                     DashboardFigure("newToday", "New notes today", count=today,
                                     derived_from=("Note.createdAt",))]
+    """
+
+
+@hookspec
+def crm_email_refusals(
+    context: CallerContext, entity: str, record_ids: Sequence[int]
+) -> Mapping[int, str]:
+    """Say which of these records must not be emailed, and why (MISSION K4, K5).
+
+    Every sender of email to clients or leads (mass email, a module's own mailings) asks
+    through :func:`gateway.mail.email_refusals` before it sends, so a module that records
+    consent or blocks (the consent module) is honoured by senders it does not know. Answer
+    in one statement for the whole batch; a record you know nothing about is not refused.
+
+    :param context: Who sends, in which tenant.
+    :param entity: The kind of the recipients (``contact``, ``lead``…).
+    :param record_ids: The recipients' record ids (at most a few hundred).
+    :returns: ``{record_id: reason}`` for each refused record; the reason is shown to the
+        sender in the report of skipped recipients.
+
+    Example::
+
+        @hookimpl
+        def crm_email_refusals(context, entity, record_ids):
+            rows = context.session.execute(select(Block.contact_id, Block.reason)
+                .where(Block.contact_id.in_(record_ids))) if entity == "contact" else []
+            return {contact_id: reason for contact_id, reason in rows}
     """
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from gateway.config import Settings
 from gateway.errors import BadUserInput, Conflict
 from gateway.text import printable
+
+if TYPE_CHECKING:
+    from gateway.context import CallerContext
 
 
 def compose(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
@@ -35,3 +40,20 @@ def send(settings: Settings, message: EmailMessage) -> None:
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password or "")
         smtp.send_message(message)
+
+
+def email_refusals(
+    context: CallerContext, entity: str, record_ids: Sequence[int]
+) -> dict[int, list[str]]:
+    """Why each of these recipients must not be emailed, by the tenant's enabled modules
+    (``crm_email_refusals``): ``{record_id: ["consent: …", …]}``; absent ids may be emailed.
+    Senders skip and report the refused ones, never drop them silently."""
+    refused: dict[int, list[str]] = {}
+    if not record_ids:
+        return refused
+    for module, answer in context.hooks.call_attributed(
+        "crm_email_refusals", context=context, entity=entity, record_ids=list(record_ids)
+    ):
+        for record_id, reason in (answer or {}).items():
+            refused.setdefault(record_id, []).append(f"{module}: {reason}")
+    return refused

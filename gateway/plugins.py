@@ -35,6 +35,7 @@ from gateway.contract import (
     Permission,
     PermissionKind,
     PluginInfo,
+    TypeField,
 )
 from gateway.errors import PluginError
 
@@ -181,6 +182,9 @@ class PluginRegistry:
         self.types: dict[str, tuple[type[Any], LoadedPlugin]] = {}
         self.query_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
         self.mutation_fields: dict[str, tuple[StrawberryField, LoadedPlugin]] = {}
+        #: Fields modules add to other modules' types (``crm_type_fields``): type name →
+        #: field name → (field, owner).
+        self.type_fields: dict[str, dict[str, tuple[StrawberryField, LoadedPlugin]]] = {}
         #: Background job kinds by name, with the module that owns each.
         self.job_kinds: dict[str, JobKind] = {}
         self.job_kind_module: dict[str, str] = {}
@@ -346,6 +350,25 @@ class PluginRegistry:
 
         self.query_fields = self._collect_fields("crm_query_fields", "Query field")
         self.mutation_fields = self._collect_fields("crm_mutation_fields", "Mutation field")
+        self._collect_type_fields()
+
+    def _collect_type_fields(self) -> None:
+        claims = _Claims("type field")
+        for owner, declared in self._per_plugin("crm_type_fields"):
+            for extension in declared:
+                if not isinstance(extension, TypeField) or not isinstance(
+                    extension.field, StrawberryField
+                ):
+                    raise PluginError(
+                        f"crm_type_fields of plugin {owner.label} returned {extension!r}: "
+                        "give TypeField(type_name, a @strawberry.field)"
+                    )
+                name = graphql_field_name(extension.field)
+                claims.claim(f"{extension.type_name}.{name}", owner)
+                self.type_fields.setdefault(extension.type_name, {})[name] = (
+                    extension.field,
+                    owner,
+                )
 
     def _collect_fields(
         self, hook_name: str, what: str

@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import customfields, events, excel, mail
+from gateway import customfields, events, excel, images, mail
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -39,6 +39,8 @@ from gateway.access.reads import (
 from gateway.access.scope import SYSTEM
 from gateway.access.services import get_user, grant
 from gateway.app import Gateway
+from gateway.audit import trail as audit
+from gateway.audit.admin import log_export
 from gateway.config import Settings
 from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
@@ -52,6 +54,7 @@ from gateway.contract import (
     Permission,
     PluginInfo,
     RecordChange,
+    TypeField,
 )
 from gateway.core.types import UserType, load_users
 from gateway.customfields import (
@@ -215,6 +218,7 @@ __all__ = [
     "Table",
     "Tenant",
     "TransientJobError",
+    "TypeField",
     "UTCDateTime",
     "User",
     "UserError",
@@ -225,6 +229,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "audit",
     "batched",
     "changed_rows",
     "check_filterable_fields",
@@ -256,8 +261,10 @@ __all__ = [
     "having",
     "hookimpl",
     "hookspec",
+    "images",
     "list_records",
     "load_users",
+    "log_export",
     "logo_data_url",
     "mail",
     "mutate",

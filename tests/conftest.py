@@ -26,6 +26,7 @@ BUILTIN_PLUGINS = (
     "plugins.leads",
     "plugins.invoices",
     "plugins.calendar",
+    "plugins.consent",
 )
 TEST_PLUGINS = ("tests.plugins.notes", "tests.plugins.audit")
 REPO = Path(__file__).resolve().parent.parent

@@ -336,3 +336,28 @@ def test_a_former_assistant_loses_the_grants_of_assistant_links(demo, client_for
     assert former(query, {"id": secret["id"]}).data["node"] is None
     changed = former(UPDATE, {"id": secret["id"], "input": {"firstName": "Hijacked"}})
     assert changed.data["updateContact"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_a_user_a_record_is_shared_with_is_notified(as_):
+    """MISSION A9: a new share, or one that now allows changes, tells its user; sharing
+    again the same way does not."""
+    rep1, rep2 = as_("rep1"), as_("rep2")
+    note = create(rep1, "Quarterly plan")
+    rep2_id = rep2("{ me { user { id } } }").data["me"]["user"]["id"]
+    share = """mutation($r: ID!, $u: ID!, $w: Boolean!) {
+      shareRecord(recordId: $r, userId: $u, canWrite: $w) { errors { code } } }"""
+
+    def shared_notes() -> list[dict]:
+        notes = rep2("{ notifications { kind title subjectId } }").data["notifications"]
+        return [n for n in notes if n["kind"] == "access.shared"]
+
+    rep1(share, {"r": note, "u": rep2_id, "w": False})
+    [first] = shared_notes()
+    assert first["subjectId"] == note
+    assert "Quarterly plan" in first["title"] and first["title"].endswith("with you to read")
+    rep1(share, {"r": note, "u": rep2_id, "w": False})  # nothing new
+    assert len(shared_notes()) == 1
+    rep1(share, {"r": note, "u": rep2_id, "w": True})
+    assert shared_notes()[0]["title"].endswith("to read and change")
+    mine = rep1("{ notifications { kind } }").data["notifications"]
+    assert all(n["kind"] != "access.shared" for n in mine)  # the sharer is not told

@@ -40,7 +40,14 @@ def test_the_projects_own_entry_points_are_not_registered_twice(tmp_path, monkey
     fake_distribution(tmp_path, "crm-gateway", "contacts = plugins.contacts\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert [origin for _ep, origin in registration._third_party_entry_points()] == []
-    assert list(build_registry().plugins) == ["core", "contacts", "leads", "invoices", "calendar"]
+    assert list(build_registry().plugins) == [
+        "core",
+        "contacts",
+        "leads",
+        "invoices",
+        "calendar",
+        "consent",
+    ]
 
 
 def test_the_kernel_does_not_import_the_builtin_package_by_name():

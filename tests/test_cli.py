@@ -68,7 +68,7 @@ def test_tenant_user_and_module_commands(cli, client_for):
     assert "disabled: notes" in cli("module", "disable", "notes", "--tenant", "shop")
     boss = client_for("boss@shop.test", "boss-password")
     assert boss("{ me { enabledModules } }").data == {
-        "me": {"enabledModules": ["calendar", "contacts", "core", "invoices", "leads"]}
+        "me": {"enabledModules": ["calendar", "consent", "contacts", "core", "invoices", "leads"]}
     }
 
 

@@ -422,3 +422,34 @@ def test_assignments_field_takes_constant_statements(as_, gateway, demo, sql_log
         assert len(edges) == size and all(len(e["node"]["assignments"]) == 2 for e in edges)
         counts[size] = len(sql_log.statements)
     assert counts[10] == counts[150], counts
+
+
+def test_a_merge_keeps_the_merged_contacts_assignments(as_, ids, assigned):
+    """The kept contact's assignment wins per managing company; the merged contact's
+    assignments for other companies move over, so their users keep the client."""
+    users, companies = ids
+    admin = as_("admin")
+    portugal = companies[PORTUGAL]["id"]
+    mark = uuid.uuid4().hex[:8]
+    twin = _create(
+        admin,
+        kind="COMPANY",
+        companyName=f"Zircon{mark} Twin",
+        ownerId=users["backoffice"],
+        assignments=[
+            {"companyId": assigned["iberia"], "userId": users["manager"]},
+            {"companyId": portugal, "userId": users["rep2"]},
+        ],
+    )
+    merge = """mutation($k: ID!, $m: ID!) { mergeContacts(keepId: $k, mergeId: $m) {
+      contact { assignments { company { name } user { email } } } errors { code } } }"""
+    r = admin(merge, {"k": assigned["company"]["id"], "m": twin["id"]}).data["mergeContacts"]
+    assert r["errors"] == []
+    assert r["contact"]["assignments"] == [
+        {"company": {"name": IBERIA}, "user": {"email": "rep1@demo.test"}},
+        {"company": {"name": PORTUGAL}, "user": {"email": "rep2@demo.test"}},
+    ]
+    # rep2 now sees the kept client through the moved assignment
+    assert _names(as_("rep2"), s=f"zircon{assigned['mark']} s.l.") == {
+        assigned["company"]["displayName"]
+    }

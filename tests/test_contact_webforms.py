@@ -232,6 +232,7 @@ def test_unknown_disabled_or_switched_off_forms_answer_404(as_, app, form):
     admin('mutation { setModuleEnabled(name: "leads", enabled: false) { changed } }')
     admin('mutation { setModuleEnabled(name: "invoices", enabled: false) { changed } }')
     admin('mutation { setModuleEnabled(name: "calendar", enabled: false) { changed } }')
+    admin('mutation { setModuleEnabled(name: "consent", enabled: false) { changed } }')
     r = admin(
         'mutation { setModuleEnabled(name: "contacts", enabled: false) '
         "{ changed errors { code message } } }"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from gateway.contract import AccessLevel
@@ -173,3 +174,120 @@ def test_demo_data_runs_each_module_after_the_modules_it_requires(gateway, regis
         linked = s.scalars(select(Opportunity.contact_id)).all()
     # leads' demo data links opportunities to contacts' demo companies: contacts must run first
     assert linked and sum(c is not None for c in linked) >= len(linked) // 2
+
+
+def test_hook_crm_email_refusals(demo, gateway, client_for):
+    from gateway.context import CallerContext, Via
+    from gateway.identity.models import User
+    from gateway.mail import email_refusals
+    from plugins.contacts.models import Contact
+
+    admin = client_for("admin@demo.test")
+    for name in ("Nomail Ltd", "Mailable Ltd"):
+        r = admin(
+            "mutation($n: String!) { createContact(input: {kind: COMPANY, companyName: $n})"
+            " { contact { id } } }",
+            {"n": name},
+        )
+        assert r.errors == []
+    with gateway.db.reading() as s:
+        admin_id = s.scalar(select(User.id).where(User.email == "admin@demo.test"))
+        names = ("Nomail Ltd", "Mailable Ltd")
+        rows = s.execute(
+            select(Contact.company_name, Contact.id).where(Contact.company_name.in_(names))
+        )
+        by_name = {name: contact_id for name, contact_id in rows}
+    ids = [by_name["Nomail Ltd"], by_name["Mailable Ltd"]]
+
+    def refusals(entity: str, record_ids: list[int]) -> dict[int, list[str]]:
+        ctx = CallerContext.acting_for(gateway, admin_id, via=Via.JOB)
+        try:
+            return email_refusals(ctx, entity, record_ids)
+        finally:
+            ctx.close()
+
+    assert refusals("contact", ids) == {}, "audit is off: nobody refuses"
+    admin('mutation { setModuleEnabled(name: "audit", enabled: true) { errors { code } } }')
+    assert refusals("contact", ids) == {ids[0]: ["audit: contacts named Nomail… are never emailed"]}
+    assert refusals("lead", ids) == {}
+    assert refusals("contact", []) == {}
+
+
+def test_hook_crm_type_fields(demo, client_for, sql_log):
+    """audit adds ``Note.auditEvents``: only in the schemas of tenants where audit is on."""
+    admin, other = client_for("admin@demo.test"), client_for("admin@acme.test")
+    fields = '{ __type(name: "Note") { fields { name } } }'
+    query = "{ notes { title auditEvents { kind } } }"
+
+    def note_fields(client) -> set[str]:
+        return {f["name"] for f in client(fields).data["__type"]["fields"]}
+
+    assert "auditEvents" not in note_fields(admin)
+    refused = admin(query)
+    assert refused.errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    admin('mutation { setModuleEnabled(name: "audit", enabled: true) { errors { code } } }')
+    admin('mutation { createNote(title: "Audited") { errors { code } } }')
+    assert "auditEvents" in note_fields(admin)
+    notes = {n["title"]: n["auditEvents"] for n in admin(query).data["notes"]}
+    assert notes["Audited"] == [{"kind": "created"}]
+    assert notes["Welcome"] == []
+    # one statement for the page's events, however many notes the page holds
+    with sql_log:
+        admin(query)
+    few = len(sql_log.statements)
+    for n in range(5):
+        admin(f'mutation {{ createNote(title: "More {n}") {{ errors {{ code }} }} }}')
+    sql_log.statements.clear()
+    with sql_log:
+        assert len(admin(query).data["notes"]) == 7
+    assert len(sql_log.statements) == few
+    # the other tenant has not switched audit on: its Note type is unchanged
+    assert "auditEvents" not in note_fields(other)
+    assert other(query).errors
+
+
+def test_type_fields_that_clash_or_extend_no_type_fail_start_up(settings):
+    import strawberry
+
+    from gateway.contract import PluginInfo, TypeField
+    from gateway.errors import PluginError
+    from gateway.graphql.schema_factory import SchemaFactory
+    from gateway.hookspecs import hookimpl
+    from gateway.plugins import build_registry
+
+    @strawberry.field
+    def display_name(root: object) -> str:
+        return "again"
+
+    @strawberry.field
+    def extra(root: object) -> str:
+        return "x"
+
+    def plugin(name: str, extension: TypeField) -> object:
+        class Extending:
+            @hookimpl
+            def crm_plugin_info(self):
+                return PluginInfo(name=name, title=name, version="0.1")
+
+            @hookimpl
+            def crm_type_fields(self):
+                return [extension]
+
+        return Extending()
+
+    cases = {
+        "exists already": plugin("clash", TypeField("Contact", display_name)),
+        "no module declares": plugin("nowhere", TypeField("Nowhere", extra)),
+    }
+    for message, extending in cases.items():
+        registry = build_registry([extending], entry_points=False)
+        with pytest.raises(PluginError, match=message):
+            SchemaFactory(registry, settings).full()
+    with pytest.raises(PluginError, match=r"type field 'Contact\.extra'"):
+        build_registry(
+            [
+                plugin("one", TypeField("Contact", extra)),
+                plugin("two", TypeField("Contact", extra)),
+            ],
+            entry_points=False,
+        )

@@ -177,7 +177,7 @@ def test_an_import_whose_module_was_switched_off_meanwhile_is_refused(gateway, d
         START, {"input": {"fileId": sent.json()["id"], "entity": "contact", "variant": "company"}}
     )
     job_id = r.data["startImport"]["job"]["id"]
-    for module in ("calendar", "invoices", "leads", "contacts"):  # dependents first
+    for module in ("calendar", "consent", "invoices", "leads", "contacts"):  # dependents first
         off = admin(
             "mutation($m: String!) { setModuleEnabled(name: $m, enabled: false) { errors { code } } }",
             {"m": module},

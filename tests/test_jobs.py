@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -330,13 +330,15 @@ def test_sqlite_restart_requeues_or_fails_jobs_of_a_dead_runner(gw, demo, as_):
 def test_sqlite_periodic_kinds_run_once_per_tick_without_a_user(gw, demo):
     if not gw.db.is_sqlite:
         pytest.skip("PostgreSQL ticks come from procrastinate's periodic deferrer")
-    tick = datetime(2026, 12, 1, 10, 7, tzinfo=UTC)
+    # a tick after the real clock: the per-tenant jobs the sweep queues are due "now"
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    tick = tomorrow.replace(hour=10, minute=7, second=0, microsecond=0)
     run_pending(gw, now=tick)
     run_pending(gw, now=tick)
     with gw.db.reading() as session:
         sweeps = session.scalars(select(Job).where(Job.kind == "notes.sweep")).all()
         assert [(j.periodic_key, j.user_id, j.status) for j in sweeps] == [
-            ("notes.sweep@2026-12-01T10:05:00+00:00", None, JobStatus.SUCCEEDED)
+            (f"notes.sweep@{tick.replace(minute=5).isoformat()}", None, JobStatus.SUCCEEDED)
         ]
         assert sweeps[0].result == {"counts": {"queued": 2}}
     assert notes_titled(gw, "sweep") == 2  # one per tenant, each written as its admin

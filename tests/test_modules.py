@@ -26,6 +26,7 @@ def test_modules_lists_installed_modules_with_tenant_state(demo, client_for):
         {"name": "leads", "enabled": True, "optional": True, "requires": ["contacts"]},
         {"name": "invoices", "enabled": True, "optional": True, "requires": ["contacts"]},
         {"name": "calendar", "enabled": True, "optional": True, "requires": ["contacts"]},
+        {"name": "consent", "enabled": True, "optional": True, "requires": ["contacts"]},
         {"name": "notes", "enabled": True, "optional": True, "requires": []},
         {"name": "audit", "enabled": False, "optional": True, "requires": ["notes"]},
     ]
@@ -80,6 +81,7 @@ def test_enabling_a_module_enables_what_it_requires(demo, client_for):
         "leads",
         "invoices",
         "calendar",
+        "consent",
         "notes",
         "audit",
     }

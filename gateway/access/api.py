@@ -21,6 +21,7 @@ from gateway.access.models import FieldMode
 from gateway.access.predicates import Reason
 from gateway.access.scope import AccessScope
 from gateway.access.sharing_api import _record_ref
+from gateway.audit.admin import log_export
 from gateway.contract import Action, PermissionKind
 from gateway.core.types import (
     FieldModeEnum,
@@ -214,6 +215,7 @@ def export_profiles(info: Ctx) -> ExportFile:
     ctx = info.context
     caller = ctx.require_caller()
     content = export.profiles_workbook(ctx.session, ctx.gateway.registry, caller.tenant_id)
+    log_export(ctx, "profiles.xlsx")
     return ExportFile(
         filename=f"profiles-{caller.tenant_slug}-{date.today().isoformat()}.xlsx",
         mime_type=XLSX_MIME,

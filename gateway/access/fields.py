@@ -231,11 +231,18 @@ def field_graph(registry: PluginRegistry) -> FieldGraph:
 
 
 def _all_types(registry: PluginRegistry) -> GraphQLSchema:
-    """Every module's types composed into one schema (types only: no extensions)."""
+    """Every module's types composed into one schema, with the fields modules add to each
+    other's types (types only: no extensions)."""
     from strawberry.tools import create_type
 
+    from gateway.graphql.schema_factory import GatewaySchema  # it imports this module
+
     mutations = [f for f, _ in registry.mutation_fields.values()]
-    return strawberry.Schema(
+    type_fields = {
+        name: [f for f, _ in fields.values()] for name, fields in registry.type_fields.items()
+    }
+    return GatewaySchema(
+        type_fields=type_fields,
         query=create_type("Query", [f for f, _ in registry.query_fields.values()]),
         mutation=create_type("Mutation", mutations) if mutations else None,
         types=[cls for cls, _ in registry.types.values()],

@@ -20,10 +20,13 @@ from gateway.access.models import (
     SharingRule,
 )
 from gateway.access.scope import SYSTEM
-from gateway.contract import Action, PermissionKind
+from gateway.audit.admin import log_admin
+from gateway.contract import AccessControlledEntity, Action, PermissionKind
 from gateway.errors import BadUserInput, Conflict, NotFound
+from gateway.graphql.common import global_id
 from gateway.identity import services as identity
 from gateway.identity.models import AssistantLink, Profile, ProfileKind, User
+from gateway.notifications import notify
 from gateway.plugins import PluginRegistry
 
 _SYS = {SYSTEM: True}
@@ -136,6 +139,7 @@ def create_profile(
     session.flush()
     _set_parent(session, profile, changes.parent_id)
     _replace_grants(session, profile, permissions, rules)
+    log_admin(session, tenant_id, "access.profile_created", name, {"kind": kind})
     return profile
 
 
@@ -187,6 +191,17 @@ def update_profile(
         else None
     )
     _replace_grants(session, profile, permissions, rules)
+    log_admin(
+        session,
+        profile.tenant_id,
+        "access.profile_updated",
+        profile.name,
+        {
+            "kind": changes.kind,
+            "permissions": sorted(permissions) if permissions is not None else None,
+            "fieldRules": [f"{t}.{f}: {m}" for t, f, m in rules] if rules is not None else None,
+        },
+    )
     return profile
 
 
@@ -199,6 +214,7 @@ def delete_profile(session: Session, profile: Profile) -> None:
     for child in session.scalars(select(Profile).where(Profile.parent_id == profile.id)):
         child.parent_id = profile.parent_id
     session.delete(profile)
+    log_admin(session, profile.tenant_id, "access.profile_deleted", profile.name)
     session.flush()
 
 
@@ -327,6 +343,8 @@ def update_user(
         identity.deactivate_user(session, user)
     elif changes.is_active is True:
         user.is_active = True
+    given = {k: v for k, v in vars(changes).items() if v not in (None, False)}
+    log_admin(session, user.tenant_id, "users.updated", user.email, given)
     session.flush()
     return user
 
@@ -358,14 +376,17 @@ def share_record(
     record_id: int,
     user_id: int,
     can_write: bool,
+    shared_by: int | None = None,
 ) -> None:
-    """Share a record the caller may change with another user of the organisation."""
+    """Share a record the caller may change with another user of the organisation, who is
+    notified (MISSION A9) when the share is new or now lets them change the record."""
     entity = registry.entities[entity_key]
     record = get_writable(session, entity.model, record_id, entity_key)
     target = _user(session, record.tenant_id, user_id, "userId")
     if not target.is_active:
         raise BadUserInput("that user is deactivated", field="userId")
     share = session.get(RecordShare, (target.id, entity_key, record.id))
+    opened = share is None or (can_write and not share.can_write)
     if share is None:
         session.add(
             RecordShare(
@@ -378,8 +399,37 @@ def share_record(
         )
     else:
         share.can_write = can_write
+    if opened and target.id != shared_by:
+        _notify_shared(session, entity, record, target, can_write, shared_by)
     session.flush()
     _refresh(session)
+
+
+def _notify_shared(
+    session: Session,
+    entity: AccessControlledEntity,
+    record: Any,
+    target: User,
+    can_write: bool,
+    shared_by: int | None,
+) -> None:
+    by = session.get(User, shared_by) if shared_by is not None else None
+    name = next((str(v) for a in _LABELS if (v := getattr(record, a, None))), f"#{record.id}")
+    what = entity.graphql_type or entity.entity
+    verb = "to read and change" if can_write else "to read"
+    who = by.display_name if by is not None else "Someone"
+    notify(
+        session,
+        tenant_id=record.tenant_id,
+        user_id=target.id,
+        kind="access.shared",
+        title=f"{who} shared the {what.lower()} {name[:120]} with you {verb}",
+        subject_id=global_id(what, record.id) if entity.graphql_type else None,
+    )
+
+
+#: Attributes that name a record in a notification, in order of preference.
+_LABELS = ("display_name", "title", "name", "number")
 
 
 def unshare_record(
@@ -443,6 +493,13 @@ def create_sharing_rule(
     )
     session.add(rule)
     session.flush()
+    log_admin(
+        session,
+        tenant_id,
+        "access.sharing_rule_created",
+        rule.name,
+        {"entity": spec.entity or "every kind", "canWrite": spec.can_write},
+    )
     _refresh(session)
     return rule
 
@@ -452,6 +509,7 @@ def delete_sharing_rule(session: Session, tenant_id: int, rule_id: int) -> None:
     if rule is None or rule.tenant_id != tenant_id:
         raise NotFound("no such sharing rule", field="id")
     session.delete(rule)
+    log_admin(session, tenant_id, "access.sharing_rule_deleted", rule.name)
     session.flush()
     _refresh(session)
 

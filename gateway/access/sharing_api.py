@@ -131,13 +131,19 @@ def share_record(
     info: Ctx, record_id: strawberry.ID, user_id: strawberry.ID, can_write: bool = False
 ) -> ShareRecordPayload:
     ctx = info.context
-    ctx.require_caller()
+    caller = ctx.require_caller()
     registry = ctx.gateway.registry
 
     def work(session: Session) -> list[RecordShareType]:
         entity, pk = _record_ref(registry, record_id)
         svc.share_record(
-            session, registry, entity, pk, parse_global_id(user_id, "User", "userId"), can_write
+            session,
+            registry,
+            entity,
+            pk,
+            parse_global_id(user_id, "User", "userId"),
+            can_write,
+            shared_by=caller.user_id,
         )
         return _share_list(ctx, session, entity, pk)
 

@@ -18,6 +18,10 @@ from gateway.access.models import (
     SharingRule,
     UserHierarchy,
 )
+from gateway.audit import api as audit_api
+from gateway.audit import log_api as audit_log_api
+from gateway.audit import purge as audit_purge
+from gateway.audit.models import AdminEvent, RecordChangeLog
 from gateway.contract import JobKind, Permission, PluginInfo
 from gateway.core import api
 from gateway.files import graphql as files_api
@@ -26,7 +30,7 @@ from gateway.files.models import StoredFile
 from gateway.graphql import node
 from gateway.hookspecs import hookimpl
 from gateway.identity import api as identity_api
-from gateway.identity import users_api
+from gateway.identity import settings_api, users_api
 from gateway.identity.models import (
     AssistantLink,
     AuthSession,
@@ -70,6 +74,8 @@ def crm_models() -> Sequence[type[Any]]:
     return [
         Tenant,
         TenantModule,
+        RecordChangeLog,
+        AdminEvent,
         Profile,
         User,
         AssistantLink,
@@ -106,6 +112,11 @@ def crm_permissions() -> Sequence[Permission]:
         ),
         Permission("core.jobs.view_all", "See every background job of the organisation."),
         Permission(
+            "core.audit.view",
+            "Read and export the organisation's audit log (administrators' actions, sign-ins, "
+            "exports).",
+        ),
+        Permission(
             IMPORT_PERMISSION,
             "Import records and manage them in bulk by spreadsheet (and undo those imports).",
         ),
@@ -114,7 +125,7 @@ def crm_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return [*imports_jobs.KINDS, *files_jobs.KINDS]
+    return [*imports_jobs.KINDS, *files_jobs.KINDS, *audit_purge.KINDS]
 
 
 @hookimpl
@@ -131,6 +142,8 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         dashboard.dashboard,
         notifications.notifications,
         *identity_api.QUERY_FIELDS,
+        *audit_api.QUERY_FIELDS,
+        *audit_log_api.QUERY_FIELDS,
         *tenancy_api.QUERY_FIELDS,
         *companies_api.QUERY_FIELDS,
         *access_api.QUERY_FIELDS,
@@ -156,6 +169,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         notifications.mark_notifications_read,
         *access_api.MUTATION_FIELDS,
         *users_api.MUTATION_FIELDS,
+        *settings_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,

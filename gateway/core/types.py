@@ -8,7 +8,9 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from gateway import images
 from gateway.access import services as access_services
+from gateway.access.fields import guarded
 from gateway.access.models import FieldMode
 from gateway.graphql.common import UserError, global_id
 from gateway.identity.models import Profile, ProfileKind, User
@@ -127,6 +129,31 @@ class ProfileType:
         return cls(record=p)
 
 
+@strawberry.type(description="Your personal settings (`updateMySettings`).")
+class PersonalSettings:
+    language: str | None = strawberry.field(
+        description="Your language; null: the organisation's (`effectiveLanguage`)."
+    )
+    timezone: str | None = strawberry.field(
+        description="Your time zone (IANA); null: the organisation's (`effectiveTimezone`)."
+    )
+    effective_language: str
+    effective_timezone: str = strawberry.field(
+        description="The time zone dates are shown to you in (reminders, calendar days)."
+    )
+    email_signature: str
+
+    @classmethod
+    def of(cls, user: User, tenant: Tenant) -> PersonalSettings:
+        return cls(
+            language=user.language,
+            timezone=user.timezone,
+            effective_language=user.language or tenant.language,
+            effective_timezone=user.timezone or tenant.timezone,
+            email_signature=user.email_signature,
+        )
+
+
 @strawberry.type(name="User")
 class UserType:
     record: strawberry.Private[User]
@@ -150,6 +177,26 @@ class UserType:
     @strawberry.field
     def profile(self) -> ProfileType:
         return ProfileType(record=self.record.profile)
+
+    @strawberry.field(description="The user's photo as a `data:` URL (at most 256x256), or null.")
+    def photo(self, info: Info) -> str | None:
+        if self.record.photo_mime is None:
+            return None
+
+        def fetch(ids: list[int]) -> dict[int, str | None]:
+            rows = info.context.session.execute(
+                select(User.id, User.photo, User.photo_mime).where(User.id.in_(ids))
+            )
+            return {uid: images.data_url(photo, mime) for uid, photo, mime in rows}
+
+        return info.context.nested_loader("core.user_photos", User, fetch).get(self.record.id)
+
+    @guarded(
+        permission="core.users.manage",
+        description="Whether the user signs in with a second factor (user administrators).",
+    )
+    def two_factor_enabled(self) -> bool:
+        return self.record.two_factor_enabled
 
     @strawberry.field(description="The user this one reports to.")
     def manager(self, info: Info) -> UserType | None:
@@ -186,6 +233,7 @@ class Viewer:
     user: UserType
     tenant: TenantType
     profile: ProfileType
+    settings: PersonalSettings
     enabled_modules: list[str]
     two_factor_enabled: bool
     two_factor_enrolment_required: bool = strawberry.field(

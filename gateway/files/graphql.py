@@ -9,6 +9,7 @@ from typing import TypeAlias
 import strawberry
 from strawberry.types import Info
 
+from gateway.audit.admin import log_export
 from gateway.context import CallerContext
 from gateway.errors import NotFound
 from gateway.files import services
@@ -85,7 +86,9 @@ def file(info: Info, id: strawberry.ID) -> FileType | None:
 
 def export_file(ctx: CallerContext, stored: StoredFile) -> ExportFile:
     """The shared ``ExportFile`` payload for a stored file: its content inline (base64, as
-    published) and a signed ``downloadUrl``, so clients can prefer the link."""
+    published) and a signed ``downloadUrl``, so clients can prefer the link. Data leaving
+    by an export is logged for the organisation (``data.exported``)."""
+    log_export(ctx, stored.name)
     return ExportFile(
         filename=stored.name,
         mime_type=stored.content_type,

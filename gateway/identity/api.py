@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import strawberry
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from gateway import mail
 from gateway.access.fields import guarded
-from gateway.core.types import ProfileType, TenantType, UserType, Viewer
+from gateway.audit.admin import log_admin
+from gateway.core.types import PersonalSettings, ProfileType, TenantType, UserType, Viewer
 from gateway.errors import GatewayError, NotFound, Unauthenticated
 from gateway.graphql.common import UserError, global_id, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -42,6 +44,7 @@ def viewer(session: Session, ctx: RequestContext, user_id: int) -> Viewer:
         user=UserType.from_model(user),
         tenant=TenantType.from_model(tenant),
         profile=ProfileType.from_model(user.profile),
+        settings=PersonalSettings.of(user, tenant),
         enabled_modules=sorted(modules),
         two_factor_enabled=user.two_factor_enabled,
         two_factor_enrolment_required=tenant.require_two_factor and not user.two_factor_enabled,
@@ -100,6 +103,15 @@ def _throttled(
 def _signed_in(session: Session, ctx: RequestContext, user: User) -> LoginPayload:
     ttl = timedelta(seconds=ctx.gateway.settings.token_ttl_seconds)
     issued = identity.open_session(session, user, ttl=ttl, client=ctx.client)
+    two_factor_used = user.two_factor_enabled
+    log_admin(
+        session,
+        user.tenant_id,
+        "auth.sign_in",
+        user.email,
+        {"twoFactor": two_factor_used},
+        user_id=user.id,
+    )
     return LoginPayload(
         token=issued.token,
         expires_at=issued.session.expires_at,
@@ -122,8 +134,16 @@ def login(info: Ctx, email: str, password: str) -> LoginPayload:
             return LoginPayload(two_factor_required=True, challenge=challenge)
         return _signed_in(session, ctx, user)
 
+    def failed(session: Session) -> None:
+        """A failed password on an existing account goes to its organisation's log."""
+        account = session.scalar(select(User).where(User.email == identity.normalise_email(email)))
+        if account is not None:
+            log_admin(
+                session, account.tenant_id, "auth.sign_in_failed", account.email, user_id=account.id
+            )
+
     try:
-        return _throttled(ctx, email, attempt)
+        return _throttled(ctx, email, attempt, failed)
     except GatewayError as exc:
         return LoginPayload(errors=[UserError.from_exception(exc)])
 
@@ -152,7 +172,10 @@ def verify_two_factor(info: Ctx, challenge: str, code: str) -> LoginPayload:
         return _signed_in(session, ctx, account)
 
     def count_failure(session: Session) -> None:
-        session.get_one(LoginChallenge, challenge_id).failures += 1
+        challenged = session.get_one(LoginChallenge, challenge_id)
+        challenged.failures += 1
+        account = session.get_one(User, challenged.user_id)
+        log_admin(session, account.tenant_id, "auth.two_factor_failed", email, user_id=account.id)
 
     try:
         return _throttled(ctx, email, attempt, count_failure)
@@ -228,7 +251,9 @@ def confirm_two_factor(info: Ctx, code: str) -> ConfirmTwoFactorPayload:
 
     def work(session: Session) -> list[str]:
         user = session.get_one(User, caller.user_id)
-        return two_factor.confirm_enrolment(session, ctx.gateway.secret_box, user, code)
+        codes = two_factor.confirm_enrolment(session, ctx.gateway.secret_box, user, code)
+        log_admin(session, user.tenant_id, "auth.two_factor_enabled", user.email)
+        return codes
 
     return mutate(
         ctx,
@@ -251,6 +276,7 @@ def disable_two_factor(info: Ctx, password: str, code: str) -> OkPayload:
         if not two_factor.verify(session, ctx.gateway.secret_box, user, code):
             raise Unauthenticated("that code is not valid")
         two_factor.disable(session, user)
+        log_admin(session, user.tenant_id, "auth.two_factor_disabled", user.email)
 
     try:
         _throttled(ctx, me.email, attempt)

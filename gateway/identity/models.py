@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, UTCDateTime, str_enum, utcnow
@@ -60,6 +60,12 @@ class User(Base):
     totp_pending_secret: Mapped[str | None] = mapped_column(String(400))
     #: The last accepted TOTP time step: a code is accepted once (RFC 6238 §5.2).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: Personal settings (MISSION I3); language and time zone default to the organisation's.
+    language: Mapped[str | None] = mapped_column(String(20))
+    timezone: Mapped[str | None] = mapped_column(String(60))
+    email_signature: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    photo_mime: Mapped[str | None] = mapped_column(String(20))
 
     profile: Mapped[Profile] = relationship(lazy="joined")
 

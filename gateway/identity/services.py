@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.access import hierarchy
 from gateway.access.models import ProfilePermission
 from gateway.access.scope import Facts, fact_branches, fact_row, facts_from_rows
+from gateway.audit.admin import log_admin
 from gateway.db import changed_rows, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from gateway.identity.models import (
@@ -151,6 +152,7 @@ def create_user(
     session.add(user)
     session.flush()
     hierarchy.attach(session, user)
+    log_admin(session, tenant_id, "users.created", email, {"profile": profile.name})
     return user
 
 
@@ -191,6 +193,7 @@ def deactivate_user(session: Session, user: User) -> None:
     ensure_not_last_admin(session, user)
     user.is_active = False
     revoke_all_sessions(session, user.id)
+    log_admin(session, user.tenant_id, "users.deactivated", user.email)
     session.flush()
 
 

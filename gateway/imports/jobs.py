@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
-from gateway.context import CallerContext
+from gateway.audit import trail as audit_trail
+from gateway.context import CallerContext, Via
 from gateway.contract import JobKind
 from gateway.errors import ModuleDisabled
 from gateway.excel import XLSX_MIME
@@ -55,6 +56,7 @@ def importer_of(ctx: CallerContext, entity: str) -> Importer:
 
 
 def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> JobResult:
+    ctx.session.info[audit_trail.VIA] = Via.IMPORT.value  # the audit trail's path
     options = options_of(params)
     importer = importer_of(ctx, options.entity)
     source = open_file(ctx, params["file_id"])
@@ -137,6 +139,8 @@ def _workbook(
 
 
 def _undo(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> JobResult:
+    ctx.session.info[audit_trail.VIA] = Via.IMPORT.value
+    ctx.session.info[audit_trail.REASON] = "undo_import"
     from gateway.imports.undo import find_run
 
     run = find_run(ctx, int(params["run_id"]))

@@ -73,6 +73,10 @@ class Organization:
     def require_two_factor(self) -> bool:
         return self.record.require_two_factor
 
+    @strawberry.field(description="Days the audit trail and log are kept (30 to 3650).")
+    def audit_retention_days(self) -> int:
+        return self.record.audit_retention_days
+
 
 @strawberry.input(description="Partial update: omitted fields keep their value.")
 class UpdateOrganizationInput:
@@ -86,6 +90,7 @@ class UpdateOrganizationInput:
     email: str | None = None
     website: str | None = None
     require_two_factor: bool | None = None
+    audit_retention_days: int | None = None
 
 
 @strawberry.type

@@ -32,6 +32,8 @@ class Tenant(Base):
     logo_mime: Mapped[str | None] = mapped_column(String(40))
     #: Every user must sign in with two-factor authentication (MISSION I2).
     require_two_factor: Mapped[bool] = mapped_column(default=False)
+    #: Days the audit trail and the organisation log are kept (``core.purge_audit``).
+    audit_retention_days: Mapped[int] = mapped_column(default=730)
 
 
 class TenantModule(Base):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.orm import Session
 
+from gateway.audit.admin import log_admin
 from gateway.errors import BadUserInput
 from gateway.tenancy.models import Tenant
 
@@ -36,7 +37,11 @@ class OrganizationChanges:
     email: str | None = None
     website: str | None = None
     require_two_factor: bool | None = None
+    audit_retention_days: int | None = None
 
+
+#: The audit trail and log are kept at least a month and at most ten years.
+RETENTION_RANGE = (30, 3650)
 
 _LIMITS = {
     "name": 200,
@@ -61,21 +66,45 @@ def update_settings(session: Session, tenant: Tenant, changes: OrganizationChang
             raise BadUserInput("the organisation needs a name", field="name")
         setattr(tenant, attr, value)
     if changes.language is not None:
-        if not _LANGUAGE.match(changes.language):
-            raise BadUserInput("use a language tag such as 'en' or 'es-ES'", field="language")
-        tenant.language = changes.language
+        tenant.language = checked_language(changes.language)
     if changes.timezone is not None:
-        try:
-            ZoneInfo(changes.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise BadUserInput("not a known time zone", field="timezone") from exc
-        if changes.timezone not in available_timezones() and changes.timezone != "UTC":
-            raise BadUserInput("not a known time zone", field="timezone")
-        tenant.timezone = changes.timezone
+        tenant.timezone = checked_timezone(changes.timezone)
     if changes.require_two_factor is not None:
         tenant.require_two_factor = changes.require_two_factor
+    if changes.audit_retention_days is not None:
+        low, high = RETENTION_RANGE
+        if not low <= changes.audit_retention_days <= high:
+            raise BadUserInput(
+                f"keep the audit between {low} and {high} days", field="auditRetentionDays"
+            )
+        tenant.audit_retention_days = changes.audit_retention_days
+    log_admin(
+        session,
+        tenant.id,
+        "organization.updated",
+        tenant.name,
+        {k: v for k, v in vars(changes).items() if v is not None},
+    )
     session.flush()
     return tenant
+
+
+def checked_language(value: str) -> str:
+    """A language tag (``en``, ``es-ES``); BAD_USER_INPUT on ``language`` otherwise."""
+    if not _LANGUAGE.match(value):
+        raise BadUserInput("use a language tag such as 'en' or 'es-ES'", field="language")
+    return value
+
+
+def checked_timezone(value: str) -> str:
+    """An IANA time zone name (``Europe/Madrid``); BAD_USER_INPUT on ``timezone`` otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadUserInput("not a known time zone", field="timezone") from exc
+    if value not in available_timezones() and value != "UTC":
+        raise BadUserInput("not a known time zone", field="timezone")
+    return value
 
 
 def set_logo(session: Session, tenant: Tenant, data_url: str) -> Tenant:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.audit.admin import log_admin
 from gateway.errors import BadUserInput, Conflict, NotFound
 from gateway.plugins import PluginRegistry
 from gateway.tenancy.models import Tenant, TenantModule
@@ -101,7 +102,11 @@ def set_module_enabled(
             session.merge(TenantModule(tenant_id=tenant_id, module=module, enabled=enabled))
     session.flush()
     after = effective_modules(registry, overrides)
-    return sorted(before ^ after)
+    changed = sorted(before ^ after)
+    if changed:
+        action = "modules.enabled" if enabled else "modules.disabled"
+        log_admin(session, tenant_id, action, ", ".join(changed))
+    return changed
 
 
 def get_tenant(session: Session, slug: str) -> Tenant:

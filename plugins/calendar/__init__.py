@@ -19,9 +19,10 @@ from gateway.sdk import (
     JobKind,
     Permission,
     PluginInfo,
+    TypeField,
     hookimpl,
 )
-from plugins.calendar import api, demo, google, reminders, services, views
+from plugins.calendar import api, demo, google, nested, reminders, services, views
 from plugins.calendar.models import Task, TaskCategory
 from plugins.calendar.permissions import CATALOGUE
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
@@ -84,6 +85,11 @@ def crm_mutation_fields() -> list[Any]:
 @hookimpl
 def crm_http_routes() -> Sequence[BaseRoute]:
     return google.ROUTES
+
+
+@hookimpl
+def crm_type_fields() -> list[TypeField]:
+    return list(nested.FIELDS)
 
 
 @hookimpl

@@ -141,6 +141,29 @@ def unassign(ctx: CallerContext, contact: Contact, company_id: int) -> Contact:
     return _changed(ctx, contact)
 
 
+def adopt(ctx: CallerContext, kept: Contact, merged: Contact) -> None:
+    """A merge keeps the merged contact's assignments for managing companies the kept one
+    has none for (one user per company: the kept contact's own assignment wins), so no
+    assigned user loses the client because two records were one."""
+    session = ctx.session
+    taken = set(
+        session.scalars(
+            select(ContactAssignment.company_id).where(ContactAssignment.contact_id == kept.id)
+        )
+    )
+    rows = session.scalars(
+        select(ContactAssignment).where(ContactAssignment.contact_id == merged.id)
+    )
+    for row in rows:
+        if row.company_id not in taken:
+            row.contact_id = kept.id
+    session.flush()
+    # the collections reload: deleting the merged contact must not cascade to moved rows
+    session.expire(kept, ["assignments"])
+    session.expire(merged, ["assignments"])
+    loader(ctx).forget()
+
+
 def load(ctx: CallerContext, contact_ids: Iterable[int]) -> None:
     """Read the assignments of a page of contacts in one statement (and their users in one
     more), so ``Contact.assignments`` costs the same for 1 or 500 rows."""

@@ -21,13 +21,14 @@ from gateway.sdk import (
     BadUserInput,
     CallerContext,
     ChangeKind,
+    audit,
     events,
     full_access_fields,
     full_access_rows,
     get_writable,
     unreadable_fields,
 )
-from plugins.contacts import fields, services
+from plugins.contacts import assignments, fields, services
 from plugins.contacts.models import Contact, ContactEmail, ContactPhone
 
 #: GraphQL field names that can be taken from the merged contact (from the field table).
@@ -167,9 +168,11 @@ def merge(ctx: CallerContext, keep_id: int, merge_id: int, take: list[str]) -> C
     # Persons of a merged company now belong to the kept one.
     for person in session.scalars(select(Contact).where(Contact.company_id == merged.id)):
         person.company_id = kept.id
-    ctx.hooks.crm_merge_records(context=ctx, entity=services.ENTITY, kept=kept, merged=merged)
-    services.update_contact(ctx, kept, data)
-    session.delete(merged)
-    events.record_changed(ctx, ChangeKind.DELETED, services.ENTITY, merged)
-    session.flush()
+    with audit.reason(session, "merge"):  # the audit trail names what the changes were
+        assignments.adopt(ctx, kept, merged)
+        ctx.hooks.crm_merge_records(context=ctx, entity=services.ENTITY, kept=kept, merged=merged)
+        services.update_contact(ctx, kept, data)
+        session.delete(merged)
+        events.record_changed(ctx, ChangeKind.DELETED, services.ENTITY, merged)
+        session.flush()
     return kept

@@ -27,6 +27,7 @@ from gateway.sdk import (
     guarded,
     list_records,
     load_users,
+    log_export,
     narrow_to_visible,
     parse_global_id,
     plain_selection,
@@ -181,6 +182,7 @@ def export_contacts(
     )
     rows = list(ctx.session.scalars(stmt.order_by(Contact.sort_name, Contact.id)))
     content = export.contacts_workbook(ctx, rows)
+    log_export(ctx, "contacts.xlsx", len(rows))
     return ExportFile(
         filename="contacts.xlsx",
         mime_type=XLSX_MIME,

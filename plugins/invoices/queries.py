@@ -22,6 +22,7 @@ from gateway.sdk import (
     filter_reads,
     guarded,
     list_records,
+    log_export,
     parse_global_id,
 )
 from plugins.invoices import export, pdf, services
@@ -113,6 +114,7 @@ def invoice_pdf(info: Ctx, id: strawberry.ID) -> ExportFile | None:
     found = ctx.session.get(Invoice, parse_global_id(id, "Invoice"))
     if found is None:
         return None
+    log_export(ctx, pdf.filename(found))
     return ExportFile(
         filename=pdf.filename(found),
         mime_type="application/pdf",
@@ -133,6 +135,7 @@ def export_invoices(info: Ctx, filter: InvoiceFilterInput | None = None) -> Expo
     )
     rows = list(ctx.session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
     rules = effective_rules(ctx.access)  # derivations followed, like the API's answers
+    log_export(ctx, "invoices.xlsx", len(rows))
     return ExportFile(
         filename="invoices.xlsx",
         mime_type=XLSX_MIME,

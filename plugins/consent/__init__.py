@@ -1,0 +1,113 @@
+"""The consent module: GDPR consent requests, blocks and proof (MISSION K1 to K4, K6).
+
+Configurations say when to ask which clients; triggers (a client saved, an interaction
+logged, a task saved — other modules' record events, never their code) make requests that
+a job mails after the transaction commits; clients answer through signed single-use links;
+a denial or withdrawal blocks the client for email, and every sender of email asks
+``crm_email_refusals`` first. Only hook implementations live here; see
+``docs/modules/consent.md``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from gateway.sdk import (
+    CallerContext,
+    JobKind,
+    Permission,
+    PluginInfo,
+    RecordChange,
+    TypeField,
+    hookimpl,
+)
+from plugins.consent import api, delivery, demo, endpoint, nested, refusals, requests
+from plugins.consent.models import MODELS
+from plugins.consent.permissions import CATALOGUE
+from plugins.consent.types import (
+    ClientConsent,
+    ConsentBlockType,
+    ConsentConfigurationType,
+    ConsentRequestType,
+    ConsentTemplateField,
+    LedgerEntryType,
+)
+
+
+@hookimpl
+def crm_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="consent",
+        title="GDPR consent",
+        version="0.1.0",
+        description="Consent requests by email, GDPR blocks and the proof of consent.",
+        requires=("contacts",),
+        migrations=Path(__file__).parent / "versions",
+    )
+
+
+@hookimpl
+def crm_models() -> Sequence[type[Any]]:
+    return MODELS
+
+
+@hookimpl
+def crm_permissions() -> Sequence[Permission]:
+    return CATALOGUE
+
+
+@hookimpl
+def crm_job_kinds() -> Sequence[JobKind]:
+    return delivery.KINDS
+
+
+@hookimpl
+def crm_graphql_types() -> Sequence[type[Any]]:
+    return [
+        ConsentConfigurationType,
+        ConsentRequestType,
+        ConsentBlockType,
+        LedgerEntryType,
+        ClientConsent,
+        ConsentTemplateField,
+    ]
+
+
+@hookimpl
+def crm_query_fields() -> list[Any]:
+    return list(api.QUERY_FIELDS)
+
+
+@hookimpl
+def crm_mutation_fields() -> list[Any]:
+    return list(api.MUTATION_FIELDS)
+
+
+@hookimpl
+def crm_type_fields() -> list[TypeField]:
+    return list(nested.FIELDS)
+
+
+@hookimpl
+def crm_http_routes() -> Sequence[BaseRoute]:
+    return endpoint.ROUTES
+
+
+@hookimpl
+def crm_record_changed(context: CallerContext, change: RecordChange) -> None:
+    requests.on_record_changed(context, change)
+
+
+@hookimpl
+def crm_email_refusals(
+    context: CallerContext, entity: str, record_ids: Sequence[int]
+) -> Mapping[int, str]:
+    return refusals.refusals(context, entity, record_ids)
+
+
+@hookimpl
+def crm_demo_data(session: Any, tenant: Any) -> None:
+    demo.seed(session, tenant)

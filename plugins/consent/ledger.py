@@ -1,0 +1,152 @@
+"""The proof of consent (MISSION K6): appending entries, reading them under the client's
+access, and exporting them as xlsx or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from gateway.sdk import XLSX_MIME, add_sheet, new_workbook, printable, to_bytes
+from plugins.consent.models import Channel, ConsentRequest, LedgerEntry, LedgerEvent
+from plugins.contacts.models import Contact
+
+CSV_MIME = "text/csv"
+#: Most entries one export holds; ask for a shorter period beyond it.
+EXPORT_LIMIT = 50_000
+
+
+def append(
+    session: Session,
+    request: ConsentRequest,
+    event: LedgerEvent,
+    channel: Channel,
+    *,
+    actor_id: int | None = None,
+    actor: str = "",
+    ip_address: str = "",
+    user_agent: str = "",
+    detail: str = "",
+    at: datetime | None = None,
+) -> LedgerEntry:
+    """Record one fact about ``request`` (its configuration, company, recipient and text
+    version are copied into the entry, so the entry stands alone)."""
+    entry = LedgerEntry(
+        tenant_id=request.tenant_id,
+        contact_id=request.contact_id,
+        request_id=request.id,
+        event=event,
+        channel=channel,
+        configuration_id=request.configuration_id,
+        configuration=request.configuration.description,
+        company=request.company.name if request.company is not None else "",
+        actor_id=actor_id,
+        actor=actor[:254],
+        recipient=request.recipient,
+        template_version=request.template_version,
+        text_sha256=request.text_sha256,
+        ip_address=ip_address[:64],
+        user_agent=printable(user_agent, one_line=True)[:400],
+        detail=detail[:400],
+    )
+    if at is not None:
+        entry.at = at
+    session.add(entry)
+    return entry
+
+
+def visible_entries(
+    contact_id: int | None, since: datetime | None, until: datetime | None
+) -> Select[LedgerEntry]:
+    """Entries of clients the caller may see (the join carries the client's visibility
+    predicate), of one client and/or a period ``[since, until)``, oldest first."""
+    stmt = select(LedgerEntry).join(Contact, Contact.id == LedgerEntry.contact_id)
+    if contact_id is not None:
+        stmt = stmt.where(LedgerEntry.contact_id == contact_id)
+    if since is not None:
+        stmt = stmt.where(LedgerEntry.at >= since)
+    if until is not None:
+        stmt = stmt.where(LedgerEntry.at < until)
+    return stmt.order_by(LedgerEntry.at, LedgerEntry.id)
+
+
+HEADER = [
+    "Entry",
+    "At (UTC)",
+    "Client ID",
+    "Client",
+    "Event",
+    "Channel",
+    "Configuration",
+    "Managing company",
+    "Recipient",
+    "Template version",
+    "Text SHA-256",
+    "Asked by",
+    "IP address",
+    "User agent",
+    "Detail",
+    "Request",
+]
+
+
+def rows(session: Session, stmt: Select[LedgerEntry]) -> list[list[object]]:
+    """One row per entry, with the client's name, in one statement."""
+    joined = stmt.add_columns(
+        Contact.kind, Contact.company_name, Contact.first_name, Contact.last_name
+    ).limit(EXPORT_LIMIT)
+    out: list[list[object]] = []
+    for entry, kind, company_name, first, last in session.execute(joined):
+        name = company_name if kind.value == "COMPANY" else " ".join(p for p in (first, last) if p)
+        out.append(
+            [
+                entry.id,
+                entry.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                entry.contact_id,
+                name,
+                entry.event.value,
+                Channel(entry.channel).value,
+                entry.configuration,
+                entry.company,
+                entry.recipient,
+                entry.template_version,
+                entry.text_sha256,
+                entry.actor,
+                entry.ip_address,
+                entry.user_agent,
+                entry.detail,
+                entry.request_id,
+            ]
+        )
+    return out
+
+
+def as_xlsx(data: Sequence[Sequence[object]]) -> bytes:
+    workbook = new_workbook()
+    add_sheet(workbook, "Consent ledger", HEADER, data)
+    return to_bytes(workbook)
+
+
+def as_csv(data: Sequence[Sequence[object]]) -> bytes:
+    """UTF-8 with a BOM (spreadsheet apps then read accents right). Text cells that a
+    spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``) get a leading apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for row in data:
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str):
+        text = printable(value, one_line=True)
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "" if value is None else value
+
+
+MIMES = {"XLSX": XLSX_MIME, "CSV": CSV_MIME}

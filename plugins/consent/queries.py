@@ -1,0 +1,123 @@
+"""Root query fields of the consent module. Consent data of a client is read through a join
+on the client, so the client's visibility predicate applies: a client you may not see has
+no consent data for you (``null``, or no rows)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, TypeAlias
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.sdk import (
+    BadUserInput,
+    CallerContext,
+    ExportFile,
+    RequestContext,
+    guarded,
+    parse_global_id,
+)
+from plugins.consent import configurations, ledger, placeholders
+from plugins.consent.nested import consent_of_contacts
+from plugins.consent.permissions import ConsentPermission as P
+from plugins.consent.types import (
+    ClientConsent,
+    ConsentConfigurationType,
+    ConsentTemplateField,
+    ExportFormat,
+    ExportFormatEnum,
+    LedgerEntryType,
+)
+from plugins.contacts.models import Contact
+
+Ctx: TypeAlias = Info[RequestContext, None]
+LEDGER_PAGE = 500
+
+
+@guarded(permission=P.MANAGE.value, description="The `[field]` placeholders templates may use.")
+def consent_template_fields(info: Ctx) -> list[ConsentTemplateField]:
+    info.context.require_caller()
+    return [
+        ConsentTemplateField(name=n, description=d) for n, (d, _) in placeholders.FIELDS.items()
+    ]
+
+
+@guarded(permission=P.MANAGE.value, description="The organisation's consent configurations.")
+def consent_configurations(info: Ctx) -> list[ConsentConfigurationType]:
+    ctx = info.context
+    ctx.require_caller()
+    return [ConsentConfigurationType(record=c) for c in configurations.list_configurations(ctx)]
+
+
+def client_consent_of(ctx: CallerContext, contact_id: int) -> ClientConsent | None:
+    """A client's block and requests, or ``None`` if the client is not visible to the
+    caller (the same reading as ``Contact.consent``)."""
+    if ctx.session.get(Contact, contact_id) is None:
+        return None
+    return consent_of_contacts(ctx, [contact_id])[contact_id]
+
+
+@guarded(
+    permission=P.REVIEW.value,
+    description="A client's consent state and every request sent, per managing company; "
+    "null when you may not see the client.",
+)
+def client_consent(info: Ctx, contact_id: strawberry.ID) -> ClientConsent | None:
+    ctx = info.context
+    ctx.require_caller()
+    return client_consent_of(ctx, parse_global_id(contact_id, "Contact", "contactId"))
+
+
+def _window(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and until <= since:
+        raise BadUserInput("`to` must be after `from`", field="to")
+
+
+@guarded(
+    permission=P.REVIEW.value,
+    description="The proof of consent, oldest first: of one client and/or a period "
+    "[from, to), for clients you may see. At most 500 entries; narrow the period for more.",
+)
+def consent_ledger(
+    info: Ctx,
+    contact_id: strawberry.ID | None = None,
+    from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+    to: datetime | None = None,
+    first: int = 100,
+) -> list[LedgerEntryType]:
+    ctx = info.context
+    ctx.require_caller()
+    if not 1 <= first <= LEDGER_PAGE:
+        raise BadUserInput(f"between 1 and {LEDGER_PAGE}", field="first")
+    _window(from_, to)
+    contact = parse_global_id(contact_id, "Contact", "contactId") if contact_id else None
+    stmt = ledger.visible_entries(contact, from_, to).limit(first)
+    return [LedgerEntryType(record=e) for e in ctx.session.scalars(stmt)]
+
+
+@guarded(
+    permission=P.REVIEW.value,
+    description="The proof of consent as a spreadsheet (XLSX) or CSV: of one client and/or "
+    "a period [from, to), for clients you may see.",
+)
+def export_consent_ledger(
+    info: Ctx,
+    format: ExportFormatEnum = ExportFormat.XLSX,
+    contact_id: strawberry.ID | None = None,
+    from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+    to: datetime | None = None,
+) -> ExportFile:
+    ctx = info.context
+    ctx.require_caller()
+    _window(from_, to)
+    contact = parse_global_id(contact_id, "Contact", "contactId") if contact_id else None
+    data = ledger.rows(ctx.session, ledger.visible_entries(contact, from_, to))
+    content = ledger.as_csv(data) if format is ExportFormat.CSV else ledger.as_xlsx(data)
+    extension = "csv" if format is ExportFormat.CSV else "xlsx"
+    return ExportFile(
+        filename=f"consent-ledger.{extension}",
+        mime_type=ledger.MIMES[format.value],
+        content_base64=base64.b64encode(content).decode(),
+    )
