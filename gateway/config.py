@@ -109,6 +109,19 @@ class Settings:
     #: plugins). ``CRM_DISCOVER_PLUGINS=0``: only the built-in modules and ``CRM_PLUGINS``
     #: (a test suite, or leaving out an installed plugin without uninstalling it).
     discover_plugins: bool = True
+    #: Google Calendar sync (plugins/calendar/google): the OAuth client of a Google Cloud
+    #: project (``CRM_GOOGLE_CLIENT_ID`` / ``CRM_GOOGLE_CLIENT_SECRET``); unset: connecting
+    #: is refused. The endpoints default to Google's; tests point them at a local fake.
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    #: Where Google sends the browser back (registered with the OAuth client); unset:
+    #: ``{CRM_PUBLIC_URL}/calendar/google/callback``. ``CRM_GOOGLE_REDIRECT_URI``.
+    google_redirect_uri: str | None = None
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    #: The Calendar API's root plus service path; unset: the discovery document's.
+    google_api_endpoint: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -154,6 +167,13 @@ class Settings:
             job_poll_seconds=_float("CRM_JOB_POLL_SECONDS", cls.job_poll_seconds),
             job_progress_seconds=_float("CRM_JOB_PROGRESS_SECONDS", cls.job_progress_seconds),
             discover_plugins=os.environ.get("CRM_DISCOVER_PLUGINS", "1") != "0",
+            google_client_id=os.environ.get("CRM_GOOGLE_CLIENT_ID") or None,
+            google_client_secret=os.environ.get("CRM_GOOGLE_CLIENT_SECRET") or None,
+            google_redirect_uri=os.environ.get("CRM_GOOGLE_REDIRECT_URI") or None,
+            google_auth_uri=os.environ.get("CRM_GOOGLE_AUTH_URI", cls.google_auth_uri),
+            google_token_uri=os.environ.get("CRM_GOOGLE_TOKEN_URI", cls.google_token_uri),
+            google_revoke_uri=os.environ.get("CRM_GOOGLE_REVOKE_URI", cls.google_revoke_uri),
+            google_api_endpoint=os.environ.get("CRM_GOOGLE_API_ENDPOINT") or None,
         )
 
     @property

@@ -239,6 +239,9 @@ class JobKind:
     max_backoff_seconds: float = 3600.0
     #: Cron string for periodic system kinds (``"*/5 * * * *"``); ``None`` for user jobs.
     schedule: str | None = None
+    #: A quiet kind tells its user only when it fails (routine runs, e.g. a calendar sync
+    #: every few minutes, would otherwise notify at every success).
+    quiet: bool = False
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

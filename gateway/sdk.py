@@ -41,6 +41,7 @@ from gateway.access.services import get_user, grant, share_record, unshare_recor
 from gateway.app import Gateway
 from gateway.audit import trail as audit
 from gateway.audit.admin import log_export
+from gateway.config import Settings
 from gateway.context import CallerContext, Loader, Via
 from gateway.contract import (
     AccessControlledEntity,
@@ -213,6 +214,7 @@ __all__ = [
     "ResultCellError",
     "RowInvalid",
     "Selected",
+    "Settings",
     "Shaped",
     "SheetColumn",
     "SheetLimits",

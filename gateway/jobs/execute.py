@@ -282,6 +282,8 @@ def _tell(session: Session, job: dict[str, Any], status: JobStatus, kind: JobKin
     """The kernel notification the starting user gets when a job ends."""
     if job["user_id"] is None or job["tenant_id"] is None:
         return
+    if kind is not None and kind.quiet and status is not JobStatus.FAILED:
+        return
     title = kind.title if kind is not None and kind.title else job["kind"]
     notify(
         session,

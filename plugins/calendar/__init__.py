@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starlette.routing import BaseRoute
+
 from gateway.sdk import (
     AccessControlledEntity,
     CallerContext,
@@ -23,6 +25,7 @@ from gateway.sdk import (
 from plugins.calendar import (
     api,
     demo,
+    google,
     history,
     hookspecs,
     nested,
@@ -75,6 +78,7 @@ def crm_models() -> Sequence[type[Any]]:
         CaseDocument,
         CaseCustomField,
         CaseCustomValue,
+        *google.MODELS,
     ]
 
 
@@ -104,22 +108,29 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return [*reminders.KINDS, *notices.KINDS]
+    return [*reminders.KINDS, *notices.KINDS, *google.KINDS]
 
 
 @hookimpl
 def crm_graphql_types() -> Sequence[type[Any]]:
-    return [TaskNode, TaskCategoryType, TaskStatusCount, *history.GRAPHQL_TYPES, CaseNode]
+    return [
+        TaskNode,
+        TaskCategoryType,
+        TaskStatusCount,
+        *history.GRAPHQL_TYPES,
+        CaseNode,
+        *google.TYPES,
+    ]
 
 
 @hookimpl
 def crm_query_fields() -> list[Any]:
-    return [*api.QUERY_FIELDS, *history.QUERY_FIELDS]
+    return [*api.QUERY_FIELDS, *history.QUERY_FIELDS, *google.QUERY_FIELDS]
 
 
 @hookimpl
 def crm_mutation_fields() -> list[Any]:
-    return [*api.MUTATION_FIELDS, *history.MUTATION_FIELDS]
+    return [*api.MUTATION_FIELDS, *history.MUTATION_FIELDS, *google.MUTATION_FIELDS]
 
 
 @hookimpl
@@ -147,8 +158,8 @@ def crm_add_hookspecs() -> Sequence[object]:
 
 
 @hookimpl
-def crm_http_routes() -> Sequence[Any]:
-    return case_download.ROUTES
+def crm_http_routes() -> Sequence[BaseRoute]:
+    return [*case_download.ROUTES, *google.ROUTES]
 
 
 @hookimpl(specname="crm_merge_records")

@@ -40,7 +40,10 @@ from datetime import UTC, date, datetime, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.google_oauth import FakeGoogleOAuth
+
 SERVICE_PATH = "/calendar/v3/"
+OAUTH_PREFIX = "/oauth2/"
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 READ_ONLY = {"id", "kind", "etag", "created", "updated", "iCalUID", "htmlLink", "sequence"}
 NOT_WITH_SYNC_TOKEN = (
@@ -145,10 +148,12 @@ class FakeGoogleCalendar:
         self.requests: list[Recorded] = []
         self._sync_tokens: dict[str, tuple[str, int]] = {}
         self._page_tokens: dict[str, tuple[str, list[str], int]] = {}
-        self._failures: list[tuple[int, str]] = []
+        self._failures: list[tuple[int, str, str | None]] = []
         self._etags = itertools.count(3_000_000_000_000_000)
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
+        #: The OAuth endpoints (``/oauth2/auth``, ``/oauth2/token``, ``/oauth2/revoke``).
+        self.oauth = FakeGoogleOAuth(self)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -157,6 +162,12 @@ class FakeGoogleCalendar:
         """The ``api_endpoint`` for the client: root plus the service path."""
         assert self._server is not None, "the fake is not running"
         return f"http://127.0.0.1:{self._server.server_address[1]}{SERVICE_PATH}"
+
+    @property
+    def root(self) -> str:
+        """The server's root URL (the OAuth endpoints are under ``/oauth2/``)."""
+        assert self._server is not None, "the fake is not running"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @contextmanager
     def running(self) -> Iterator[FakeGoogleCalendar]:
@@ -176,12 +187,16 @@ class FakeGoogleCalendar:
     # -- test controls (acting as Google or its user) --------------------------------------
 
     def fail_next(
-        self, count: int = 1, status: int = 429, reason: str = "rateLimitExceeded"
+        self,
+        count: int = 1,
+        status: int = 429,
+        reason: str = "rateLimitExceeded",
+        method: str | None = None,
     ) -> None:
-        """The next ``count`` requests answer ``status`` with ``reason`` (403/429 rate limits,
-        or any other error the sync must survive)."""
+        """The next ``count`` requests (of ``method`` only, if given) answer ``status`` with
+        ``reason`` (403/429 rate limits, or any other error the sync must survive)."""
         with self._lock:
-            self._failures.extend([(status, reason)] * count)
+            self._failures.extend([(status, reason, method)] * count)
 
     def revoke(self, token: str) -> None:
         """The user revoked access: requests with ``token`` get 401 from now on."""
@@ -228,8 +243,8 @@ class FakeGoogleCalendar:
             record = Recorded(method, parsed.path, query, headers, body)
             self.requests.append(record)
             try:
-                if self._failures:
-                    status, reason = self._failures.pop(0)
+                if self._failures and self._failures[0][2] in (None, method):
+                    status, reason, _ = self._failures.pop(0)
                     raise ApiError(status, reason, f"Injected failure: {reason}.", "usageLimits")
                 self._authenticate(headers)
                 record.status, answer = self._route(method, parsed.path, query, headers, body)
@@ -465,6 +480,9 @@ def _handler_for(fake: FakeGoogleCalendar) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
+            if self.path.startswith(OAUTH_PREFIX):
+                self._oauth(raw)
+                return
             try:
                 body = json.loads(raw) if raw else None
             except json.JSONDecodeError:
@@ -477,6 +495,21 @@ def _handler_for(fake: FakeGoogleCalendar) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
             if status in (403, 429):
                 self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _oauth(self, raw: bytes) -> None:
+            parsed = urllib.parse.urlsplit(self.path)
+            query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+            form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+            status, answer, extra = fake.oauth.handle(self.command, parsed.path, query, form)
+            payload = b"" if answer is None else json.dumps(answer).encode()
+            self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
+            if answer is not None:
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
