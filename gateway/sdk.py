@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import customfields, events, excel, mail
+from gateway import bulk, customfields, events, excel, mail
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -224,6 +224,7 @@ __all__ = [
     "add_sheet",
     "after_cursor",
     "batched",
+    "bulk",
     "changed_rows",
     "check_filterable_fields",
     "check_text",

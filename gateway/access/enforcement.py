@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Executable, Result, delete, event, inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    with_loader_criteria,
+)
 from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.base import ExecutableOption
 
 from gateway.access.models import RecordShare
@@ -199,19 +206,8 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
     if access is None:
         return
     scope = access.scope
-    owners: set[int] = set()
+    owners = _new_owners(access, session.new)
     to_check: dict[Mode, dict[str, list[Any]]] = {Mode.WRITE: defaultdict(list)}
-    for obj in session.new:
-        if getattr(obj, "tenant_id", scope.tenant_id) != scope.tenant_id:
-            raise Forbidden("records belong to the caller's organisation")
-        entity = registry.entity_of_model.get(type(obj))
-        if entity is None:
-            continue
-        if not scope.has(registry.permission_for(entity.entity, Action.CREATE)):
-            raise Forbidden(f"your profile may not create {entity.entity} records")
-        owner = getattr(obj, entity.owner_attribute)
-        if owner is not None:
-            owners.add(owner)
     created_here = session.info.get(CREATED_KEY, set())
     for obj in session.dirty:
         entity = registry.entity_of_model.get(type(obj))
@@ -249,6 +245,76 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         )
         if ids - writable:
             raise Forbidden(f"you may not change this {entity_key}")
+
+
+def _new_owners(access: AccessContext, objects: Iterable[Any]) -> set[int]:
+    """The checks on rows about to be inserted that need no query (the caller's tenant, the
+    create permission of each record's entity); returns the records' owners, to be checked."""
+    registry, scope = access.registry, access.scope
+    owners: set[int] = set()
+    for obj in objects:
+        if getattr(obj, "tenant_id", scope.tenant_id) != scope.tenant_id:
+            raise Forbidden("records belong to the caller's organisation")
+        entity = registry.entity_of_model.get(type(obj))
+        if entity is None:
+            continue
+        if not scope.has(registry.permission_for(entity.entity, Action.CREATE)):
+            raise Forbidden(f"your profile may not create {entity.entity} records")
+        owner = getattr(obj, entity.owner_attribute)
+        if owner is not None:
+            owners.add(owner)
+    return owners
+
+
+def check_new_rows(session: Session, objects: Sequence[Any]) -> None:
+    """What a flush checks of new rows (:func:`_before_flush`), for rows inserted without
+    the unit of work (:mod:`gateway.bulk`): the caller's tenant, the create permission, the
+    owners (same tenant, no assistant) and, for assignment rows, the assigned users — and
+    their records, which must be writable unless created in this transaction. In SQL, one
+    query per kind of check (owners already checked in this session are not asked again)."""
+    access = access_of(session)
+    if access is None:
+        return
+    registry = access.registry
+    owners = _new_owners(access, objects)
+    if owners:
+        _owner_problems(session, access, owners)
+    created = session.info.get(CREATED_KEY, set())
+    users: set[int] = set()
+    records: dict[str, set[int]] = defaultdict(set)
+    for row in objects:
+        entity = registry.entity_of_assignment.get(type(row))
+        if entity is None or entity.assignments is None:
+            continue
+        grant = entity.assignments
+        user = getattr(row, grant.user_attribute)
+        if user is not None:
+            users.add(user)
+        record = getattr(row, grant.record_attribute)
+        if record is not None and identity_key(entity.model, (record,)) not in created:
+            records[entity.entity].add(record)
+    if users:
+        _owner_problems(session, access, users, field="userId")
+    for entity_key, ids in records.items():
+        entity = registry.entities[entity_key]
+        writable = set(
+            session.scalars(
+                select(entity.model.id)
+                .where(entity.model.id.in_(ids), access.predicate(entity, Mode.WRITE))
+                .execution_options(**{SYSTEM: True})
+            )
+        )
+        if ids - writable:
+            raise Forbidden(f"you may not change this {entity_key}")
+
+
+def created_in_transaction(session: Session, model: type[Any], ids: Iterable[int]) -> None:
+    """Note records inserted without the unit of work as created here, like a flush does
+    (``pending_to_persistent``): later changes in the transaction are still their creator's."""
+    if session.info.get("crm_registry") is None:
+        return
+    found = session.info.setdefault(CREATED_KEY, set())
+    found.update(identity_key(model, (pk,)) for pk in ids)
 
 
 def _assignment_changes(

@@ -7,7 +7,7 @@ text) and fires the kernel's record events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.sdk import (
+    SYSTEM,
     AccessLevel,
     BadUserInput,
     CallerContext,
@@ -23,6 +24,7 @@ from gateway.sdk import (
     Forbidden,
     NotFound,
     ProfileKind,
+    bulk,
     check_writable_fields,
     customfields,
     events,
@@ -314,8 +316,10 @@ def _folded(parts: Iterable[str | None]) -> str:
     return check.fold(" ".join(p for p in parts if p))
 
 
-def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
-    """THE way a contact is made: ``createContact``, web forms and jobs/imports all call it.
+def build_contact(ctx: CallerContext, data: ContactData) -> Contact:
+    """THE rules of a new contact, for :func:`create_contact` and :func:`create_contacts`:
+    a new ``Contact`` (with its emails, phones, tags, custom values and assignments), every
+    check made, its search text computed — not yet in the session, no event fired.
 
     * a user (or the system acting for one): that user's field rules and permissions; the
       contact is theirs unless ``owner_id`` is given (assistants must give it);
@@ -349,7 +353,6 @@ def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
         )
         raise BadUserInput(message, field="ownerId")
     _validate_identity(contact)
-    session.add(contact)
     _apply_emails(contact, data.emails or [])
     _apply_phones(contact, data.phones or [])
     _apply_tags(ctx, contact, data.tags or [])
@@ -360,8 +363,58 @@ def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
     if contact.company_id is not None:
         contact.company = session.get(Contact, contact.company_id)
     refresh_search(contact)
+    return contact
+
+
+def create_contact(ctx: CallerContext, data: ContactData) -> Contact:
+    """THE way a contact is made: ``createContact``, web forms and jobs all call it (an
+    import calls :func:`create_contacts`, the same rules in bulk). See :func:`build_contact`."""
+    contact = build_contact(ctx, data)
+    ctx.session.add(contact)
     events.record_changed(ctx, ChangeKind.CREATED, ENTITY, contact)
     return contact
+
+
+def create_contacts(ctx: CallerContext, given: Sequence[ContactData]) -> list[Contact]:
+    """Many :func:`create_contact` at once (an import's chunk of rows): each built by
+    :func:`build_contact`, then written with one INSERT per table (``gateway.bulk``: the
+    flush's access checks, in SQL) instead of one unit of work per contact, their record
+    events fired in order. The contacts returned are not in the session: they hold exactly
+    what was written (ids included), not what another change makes of them later.
+    Any problem raises and writes nothing the caller's savepoint keeps."""
+    built = [build_contact(ctx, data) for data in given]
+    session = ctx.session
+    bulk.insert_records(session, built)
+    children: list[Any] = []
+    for contact in built:
+        for email in contact.emails:
+            email.contact_id = contact.id
+        for phone in contact.phones:
+            phone.contact_id = contact.id
+        for link in contact.tag_links:
+            link.contact_id, link.tag_id = contact.id, link.tag.id
+        for value in contact.custom_values:
+            value.contact_id, value.field_id = contact.id, value.field.id
+        for assignment in contact.assignments:
+            assignment.contact_id = contact.id
+        children += [
+            *contact.emails,
+            *contact.phones,
+            *contact.tag_links,
+            *contact.custom_values,
+            *contact.assignments,
+        ]
+    bulk.insert_rows(session, children)
+    if events.has_listeners(ctx):
+        stored = session.scalars(
+            select(Contact)
+            .where(Contact.id.in_([c.id for c in built]))
+            .execution_options(**{SYSTEM: True})
+        )
+        by_id = {c.id: c for c in stored}
+        for contact in built:
+            events.record_changed(ctx, ChangeKind.CREATED, ENTITY, by_id[contact.id])
+    return built
 
 
 def update_contact(ctx: CallerContext, contact: Contact, data: ContactData) -> Contact:
