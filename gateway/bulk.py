@@ -1,20 +1,19 @@
-"""Writing many new rows at once: objects built by a module's own create rules (transient
-ORM instances, never added to the session), inserted with one executemany per table instead
-of the unit of work — an import writes thousands of records a second this way.
+"""Writing many new rows at once: rows built by a module's own create rules, inserted with
+one executemany per table instead of the unit of work — an import writes thousands of
+records a second this way.
 
-What the unit of work would have done is done here too: every column gets its value or
-its default (set on the object as well, so what the object holds is what was written — an
-import fingerprints it without reading it back), decimals are rounded to their column's
-scale as PostgreSQL stores them, and the access checks of a flush run first
-(:func:`gateway.access.enforcement.check_new_rows`, in SQL). Record events are the
-caller's business (:func:`gateway.events.fire`).
+What a flush would have done is done here too: the access checks of new rows run first
+(:func:`gateway.access.enforcement.check_new_rows`, in SQL), every column gets its value
+or its default, and decimals are rounded to their column's scale as PostgreSQL stores them
+(:func:`as_stored`: a caller keeping the values it wrote — an import fingerprints them
+for undo — keeps what a read would give). Record events are the caller's business
+(:func:`gateway.events.record_changed`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Numeric, inspect
@@ -25,14 +24,19 @@ from gateway.access.enforcement import check_new_rows, created_in_transaction
 _MISSING = object()
 
 
-@lru_cache(maxsize=None)
+_COLUMNS: dict[type[Any], tuple[tuple[str, Any, Decimal | None], ...]] = {}
+
+
 def _columns(model: type[Any]) -> tuple[tuple[str, Any, Decimal | None], ...]:
-    """(attribute, column, decimal quantum) of every column a row of ``model`` carries."""
-    return tuple(
-        (prop.key, prop.columns[0], _quantum(prop.columns[0]))
-        for prop in inspect(model).column_attrs
-        if prop.columns[0].table is model.__table__
-    )
+    """(attribute, column, decimal quantum) of every column of ``model``'s own table."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = _COLUMNS[model] = tuple(
+            (prop.key, prop.columns[0], _quantum(prop.columns[0]))
+            for prop in inspect(model).column_attrs
+            if prop.columns[0].table is model.__table__
+        )
+    return found
 
 
 def _quantum(column: Any) -> Decimal | None:
@@ -42,15 +46,15 @@ def _quantum(column: Any) -> Decimal | None:
     return None
 
 
-def row_values(obj: Any, *, skip_key: bool) -> dict[str, Any]:
-    """``obj``'s row as the database will hold it: set values, else the column defaults
-    (also set on ``obj``); ``skip_key``: leave out an unset autoincrement primary key."""
-    state = obj.__dict__
-    values: dict[str, Any] = {}
-    for attr, column, quantum in _columns(type(obj)):
-        value = state.get(attr, _MISSING)
+def as_stored(model: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A new row of ``model`` as the database will hold it, by attribute: the values given,
+    the column defaults for the others (an unset autoincrement key left out), decimals
+    rounded half away from zero to the column's scale."""
+    row: dict[str, Any] = {}
+    for attr, column, quantum in _columns(model):
+        value = values.get(attr, _MISSING)
         if value is _MISSING:
-            if skip_key and column.primary_key and column.autoincrement in (True, "auto"):
+            if column.primary_key and column.autoincrement in (True, "auto"):
                 continue
             default = column.default
             if default is None:
@@ -59,63 +63,57 @@ def row_values(obj: Any, *, skip_key: bool) -> dict[str, Any]:
                 value = default.arg(None)
             else:
                 value = default.arg
-            setattr(obj, attr, value)
         elif quantum is not None and isinstance(value, Decimal) and value.is_finite():
-            rounded = value.quantize(quantum, ROUND_HALF_UP)
-            if rounded != value or rounded.as_tuple() != value.as_tuple():
-                value = rounded
-                setattr(obj, attr, value)
-        values[column.key] = value
-    return values
+            value = value.quantize(quantum, ROUND_HALF_UP)
+        row[attr] = value
+    return row
 
 
-def insert_records(session: Session, records: Sequence[Any]) -> list[int]:
-    """Insert new records of one model (in order; ids set on them and returned), after the
-    flush's access checks; they count as created in this transaction."""
-    if not records:
+def values_of(record: Any) -> dict[str, Any]:
+    """The column values set on a new ORM instance (not in a session), by attribute."""
+    state = record.__dict__
+    return {attr: state[attr] for attr, _, _ in _columns(type(record)) if attr in state}
+
+
+def _by_columns(model: type[Any], rows: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """Positions of ``rows`` grouped by the columns they set (one statement per group)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for position, row in enumerate(rows):
+        groups.setdefault(tuple(row), []).append(position)
+    return list(groups.values())
+
+
+def _params(model: type[Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    names = {attr: column.key for attr, column, _ in _columns(model)}
+    return {names[attr]: value for attr, value in row.items()}
+
+
+def insert_records(
+    session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Insert new records of ``model`` (rows from :func:`as_stored`) after the flush's access
+    checks; their ids, in order. They count as created in this transaction."""
+    if not rows:
         return []
-    model = type(records[0])
-    check_new_rows(session, records)
-    rows = [row_values(r, skip_key=True) for r in records]
+    check_new_rows(session, model, rows)
     table = model.__table__
     statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
     connection = session.connection()
-    ids: list[int] = []
-    # one statement per set of columns (rows that set the key themselves go apart)
-    for keys in dict.fromkeys(tuple(row) for row in rows):
-        group = [row for row in rows if tuple(row) == keys]
-        ids_of_group = list(connection.execute(statement, group).scalars())
-        ids.extend(ids_of_group)
-    if len(dict.fromkeys(tuple(row) for row in rows)) > 1:
-        ids = _in_order(rows, ids)
-    for record, pk in zip(records, ids, strict=True):
-        record.id = pk
+    ids = [0] * len(rows)
+    for positions in _by_columns(model, rows):
+        params = [_params(model, rows[p]) for p in positions]
+        for position, pk in zip(positions, connection.execute(statement, params).scalars(), strict=True):
+            ids[position] = pk
     created_in_transaction(session, model, ids)
     return ids
 
 
-def _in_order(rows: list[dict[str, Any]], grouped: list[int]) -> list[int]:
-    """The ids of rows inserted group by group, back in the rows' own order."""
-    order: list[int] = []
-    for keys in dict.fromkeys(tuple(row) for row in rows):
-        order.extend(i for i, row in enumerate(rows) if tuple(row) == keys)
-    ids = [0] * len(rows)
-    for position, pk in zip(order, grouped, strict=True):
-        ids[position] = pk
-    return ids
-
-
-def insert_rows(session: Session, rows: Sequence[Any]) -> None:
-    """Insert new dependent rows (emails, links…: no id wanted back), after the flush's
-    access checks, one executemany per model."""
+def insert_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert new dependent rows of ``model`` (emails, links…: no id wanted back) after the
+    flush's access checks."""
     if not rows:
         return
-    check_new_rows(session, rows)
-    by_model: dict[type[Any], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_model.setdefault(type(row), []).append(row_values(row, skip_key=True))
+    check_new_rows(session, model, rows)
     connection = session.connection()
-    for model, values in by_model.items():
-        for keys in dict.fromkeys(tuple(v) for v in values):
-            group = [v for v in values if tuple(v) == keys]
-            connection.execute(model.__table__.insert(), group)
+    for positions in _by_columns(model, rows):
+        connection.execute(model.__table__.insert(), [_params(model, rows[p]) for p in positions])
