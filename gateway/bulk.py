@@ -102,7 +102,8 @@ def insert_records(
     ids = [0] * len(rows)
     for positions in _by_columns(model, rows):
         params = [_params(model, rows[p]) for p in positions]
-        for position, pk in zip(positions, connection.execute(statement, params).scalars(), strict=True):
+        returned = connection.execute(statement, params).scalars()
+        for position, pk in zip(positions, returned, strict=True):
             ids[position] = pk
     created_in_transaction(session, model, ids)
     return ids

@@ -276,9 +276,7 @@ def _new_owner(
     return owner
 
 
-def check_new_rows(
-    session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]
-) -> None:
+def check_new_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
     """What a flush checks of new rows (:func:`_before_flush`), for rows of ``model``
     (attribute → value) inserted without the unit of work (:mod:`gateway.bulk`): the
     caller's tenant, the create permission, the owners (same tenant, no assistant) and, for

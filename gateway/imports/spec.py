@@ -155,8 +155,7 @@ class CreateMany(Protocol):
     undo without reading them back. Without it, rows are created one by one and flushed
     together."""
 
-    def __call__(self, ctx: CallerContext, variant: str, prepared: Sequence[Any]) -> list[Any]:
-        ...
+    def __call__(self, ctx: CallerContext, variant: str, prepared: Sequence[Any]) -> list[Any]: ...
 
 
 class RowInvalid(Exception):

@@ -2,12 +2,14 @@
 
 Written in openpyxl's write-only mode, so a 100k-row result keeps memory flat. Every
 value goes through :func:`gateway.excel.put` (strings as text: a cell starting with
-``=``, ``+``, ``-`` or ``@`` never becomes a formula). The "Imported" rows — all of a
-file's rows, usually — are written as sheet XML directly and streamed into openpyxl's
-workbook (:func:`_splice_rows`): openpyxl's cell objects cost more than the import itself
-(0.15 ms a row); the XML is the same, inline text cells, never a formula. On "With errors", each error sits on
+``=``, ``+``, ``-`` or ``@`` never becomes a formula). On "With errors", each error sits on
 its own cell as a comment with a fill, and all of a row's errors are also listed in a last
 "Errors" column (errors about no column in particular only there).
+
+The "Imported" rows — usually all of a file's rows — are written as sheet XML directly and
+streamed into openpyxl's workbook (:func:`_splice_rows`): openpyxl's cell objects cost
+more than the import itself (~0.15 ms a row). The XML is what openpyxl writes for them:
+inline text cells (never a formula), the file's row number first.
 """
 
 from __future__ import annotations
@@ -127,9 +129,7 @@ def _rows_xml(rows: Iterable[tuple[int, Sequence[Cell]]], first: int) -> Iterabl
         yield "".join(xml).encode()
 
 
-def _splice_rows(
-    workbook: bytes, part: str, rows: Iterable[tuple[int, Sequence[Cell]]]
-) -> bytes:
+def _splice_rows(workbook: bytes, part: str, rows: Iterable[tuple[int, Sequence[Cell]]]) -> bytes:
     """``workbook`` with ``rows`` streamed into worksheet ``part`` after its header row."""
     source = zipfile.ZipFile(io.BytesIO(workbook))
     out = io.BytesIO()

@@ -40,9 +40,7 @@ COLLECTIONS = ("emails", "phones", "tag_links", "custom_values", "assignments")
 @lru_cache(maxsize=1)
 def columns() -> tuple[tuple[str, Any], ...]:
     """(attribute, column default) of every ``Contact`` column."""
-    return tuple(
-        (prop.key, prop.columns[0].default) for prop in inspect(Contact).column_attrs
-    )
+    return tuple((prop.key, prop.columns[0].default) for prop in inspect(Contact).column_attrs)
 
 
 class ContactDraft:

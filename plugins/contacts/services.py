@@ -31,8 +31,8 @@ from gateway.sdk import (
     get_user,
 )
 from plugins.contacts import assignments, fields
-from plugins.contacts.draft import COLLECTIONS, ContactDraft
 from plugins.contacts import validation as check
+from plugins.contacts.draft import COLLECTIONS, ContactDraft
 from plugins.contacts.filtering import (
     SEARCHED,
     custom_fields_by_key,
@@ -405,9 +405,7 @@ def create_contacts(ctx: CallerContext, given: Sequence[ContactData]) -> list[Co
         bulk.insert_rows(session, model, child_rows)
     if events.has_listeners(ctx):
         stored = session.scalars(
-            select(Contact)
-            .where(Contact.id.in_(ids))
-            .execution_options(**{SYSTEM: True})
+            select(Contact).where(Contact.id.in_(ids)).execution_options(**{SYSTEM: True})
         )
         by_id = {c.id: c for c in stored}
         for pk in ids:
