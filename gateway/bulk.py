@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, inspect
+from sqlalchemy import Connection, Numeric, func, inspect, select
 from sqlalchemy.orm import Session
 
 from gateway.access.enforcement import check_new_rows, created_in_transaction
@@ -97,15 +97,36 @@ def insert_records(
         return []
     check_new_rows(session, model, rows)
     table = model.__table__
-    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
     connection = session.connection()
-    ids = [0] * len(rows)
-    for positions in _by_columns(model, rows):
-        params = [_params(model, rows[p]) for p in positions]
-        returned = connection.execute(statement, params).scalars()
-        for position, pk in zip(positions, returned, strict=True):
-            ids[position] = pk
+    if connection.dialect.name == "sqlite" and not table.dialect_options["sqlite"]["autoincrement"]:
+        ids = _sqlite_insert(connection, model, rows)
+    else:
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        ids = [0] * len(rows)
+        for positions in _by_columns(model, rows):
+            params = [_params(model, rows[p]) for p in positions]
+            returned = connection.execute(statement, params).scalars()
+            for position, pk in zip(positions, returned, strict=True):
+                ids[position] = pk
     created_in_transaction(session, model, ids)
+    return ids
+
+
+def _sqlite_insert(
+    connection: Connection, model: type[Any], rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """SQLite cannot tie the ids of a many-row INSERT … RETURNING to its rows (SQLAlchemy
+    then sends one INSERT per row), so the ids are given: the table's largest + 1, + 2… —
+    the ids SQLite itself would choose (a rowid table without AUTOINCREMENT). SQLite has one
+    writer at a time; should another one insert meanwhile, the key makes this INSERT fail
+    (rolled back with its savepoint), never mixes rows up."""
+    table = model.__table__
+    first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    key = table.c.id.key
+    params = [{**_params(model, row), key: pk} for row, pk in zip(rows, ids, strict=True)]
+    for positions in _by_columns(model, rows):
+        connection.execute(table.insert(), [params[p] for p in positions])
     return ids
 
 
