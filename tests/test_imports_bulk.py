@@ -152,3 +152,13 @@ def test_a_bulk_create_refused_by_access_writes_nothing(gateway, demo):
             assert names == ["Fine S.L."]
     finally:
         ctx.close()
+
+
+def test_the_draft_mirrors_the_contact_columns():
+    """A column added to ``Contact`` is declared on ``ContactDraft`` too (typed rules)."""
+    from plugins.contacts.draft import COLLECTIONS, ContactDraft, columns
+
+    declared = set(ContactDraft.__annotations__) - {*COLLECTIONS, "company"}
+    assert declared == {attr for attr, _ in columns()}
+    draft = ContactDraft()
+    assert draft.currency == "EUR" and draft.id is None and "id" not in draft.row()
