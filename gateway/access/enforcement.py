@@ -22,12 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Executable, Result, delete, event, inspect, select
-from sqlalchemy.orm import (
-    ORMExecuteState,
-    Session,
-    UOWTransaction,
-    with_loader_criteria,
-)
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.base import ExecutableOption
