@@ -251,7 +251,7 @@ def run_import(
                 result["before"] = result["after_hash"] = None
                 if result["outcome"] == Outcome.CREATED:
                     result["record_id"] = None
-        session.connection().execute(insert(ImportRow.__table__), part)  # no ORM needed
+        session.connection().execute(insert(ImportRow), part)  # plain rows: no ORM needed
     return ImportReport(run, spool.failed, match)
 
 
