@@ -35,6 +35,13 @@ def fire(context: CallerContext, pending: list[RecordChange]) -> None:
         context.hooks.crm_record_changed(context=context, change=change)
 
 
+def has_listeners(context: CallerContext) -> bool:
+    """Whether an enabled module listens to record events: a bulk writer whose records
+    are not in the session loads them for the events only when someone will read them."""
+    hook: Any = context.hooks.crm_record_changed
+    return bool(hook.get_hookimpls())
+
+
 def record_changed(
     context: CallerContext,
     kind: ChangeKind,

@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import customfields, events, excel, images, mail
+from gateway import bulk, customfields, events, excel, images, mail
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -236,6 +236,7 @@ __all__ = [
     "after_cursor",
     "audit",
     "batched",
+    "bulk",
     "changed_rows",
     "check_filterable_fields",
     "check_text",

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Executable, Result, delete, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.base import ExecutableOption
 
 from gateway.access.models import RecordShare
@@ -199,19 +201,10 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
     if access is None:
         return
     scope = access.scope
-    owners: set[int] = set()
+    owners = {
+        o for obj in session.new if (o := _new_owner(access, type(obj), _Attrs(obj))) is not None
+    }
     to_check: dict[Mode, dict[str, list[Any]]] = {Mode.WRITE: defaultdict(list)}
-    for obj in session.new:
-        if getattr(obj, "tenant_id", scope.tenant_id) != scope.tenant_id:
-            raise Forbidden("records belong to the caller's organisation")
-        entity = registry.entity_of_model.get(type(obj))
-        if entity is None:
-            continue
-        if not scope.has(registry.permission_for(entity.entity, Action.CREATE)):
-            raise Forbidden(f"your profile may not create {entity.entity} records")
-        owner = getattr(obj, entity.owner_attribute)
-        if owner is not None:
-            owners.add(owner)
     created_here = session.info.get(CREATED_KEY, set())
     for obj in session.dirty:
         entity = registry.entity_of_model.get(type(obj))
@@ -249,6 +242,80 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         )
         if ids - writable:
             raise Forbidden(f"you may not change this {entity_key}")
+
+
+class _Attrs:
+    """An object's attributes read like a row's mapping (``getattr`` with a default)."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def get(self, key: str, default: Any = None, /) -> Any:
+        return getattr(self.obj, key, default)
+
+
+def _new_owner(
+    access: AccessContext, model: type[Any], values: Mapping[str, Any] | _Attrs
+) -> int | None:
+    """What needs no query of a row about to be inserted: the caller's tenant, the create
+    permission of its entity. Returns the record's owner, to be checked."""
+    registry, scope = access.registry, access.scope
+    if values.get("tenant_id", scope.tenant_id) != scope.tenant_id:
+        raise Forbidden("records belong to the caller's organisation")
+    entity = registry.entity_of_model.get(model)
+    if entity is None:
+        return None
+    if not scope.has(registry.permission_for(entity.entity, Action.CREATE)):
+        raise Forbidden(f"your profile may not create {entity.entity} records")
+    owner: int | None = values.get(entity.owner_attribute)
+    return owner
+
+
+def check_new_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """What a flush checks of new rows (:func:`_before_flush`), for rows of ``model``
+    (attribute → value) inserted without the unit of work (:mod:`gateway.bulk`): the
+    caller's tenant, the create permission, the owners (same tenant, no assistant) and, for
+    assignment rows, the assigned users — and their records, which must be writable unless
+    created in this transaction. In SQL, one query per kind of check (owners already
+    checked in this session are not asked again)."""
+    access = access_of(session)
+    if access is None:
+        return
+    owners = {o for row in rows if (o := _new_owner(access, model, row)) is not None}
+    if owners:
+        _owner_problems(session, access, owners)
+    entity = access.registry.entity_of_assignment.get(model)
+    if entity is None or entity.assignments is None:
+        return
+    grant = entity.assignments
+    created = session.info.get(CREATED_KEY, set())
+    users = {row[grant.user_attribute] for row in rows} - {None}
+    records = {
+        row[grant.record_attribute]
+        for row in rows
+        if identity_key(entity.model, (row[grant.record_attribute],)) not in created
+    }
+    if users:
+        _owner_problems(session, access, users, field="userId")
+    if records:
+        writable = set(
+            session.scalars(
+                select(entity.model.id)
+                .where(entity.model.id.in_(records), access.predicate(entity, Mode.WRITE))
+                .execution_options(**{SYSTEM: True})
+            )
+        )
+        if records - writable:
+            raise Forbidden(f"you may not change this {entity.entity}")
+
+
+def created_in_transaction(session: Session, model: type[Any], ids: Iterable[int]) -> None:
+    """Note records inserted without the unit of work as created here, like a flush does
+    (``pending_to_persistent``): later changes in the transaction are still their creator's."""
+    if session.info.get("crm_registry") is None:
+        return
+    found = session.info.setdefault(CREATED_KEY, set())
+    found.update(identity_key(model, (pk,)) for pk in ids)
 
 
 def _assignment_changes(

@@ -261,6 +261,8 @@ class EffectiveRules(Mapping[FieldKey, FieldMode]):
     modes: dict[FieldKey, FieldMode] = field(default_factory=dict)
     #: field → the fields whose rule (or missing permission) decides its mode.
     causes: dict[FieldKey, frozenset[FieldKey]] = field(default_factory=dict)
+    #: (type, fields) already found writable: an import checks the same columns per row.
+    writable: set[tuple[str, frozenset[str]]] = field(default_factory=set, compare=False)
 
     def __getitem__(self, key: FieldKey) -> FieldMode:
         return self.modes[key]
@@ -379,9 +381,15 @@ def check_writable_fields(access: Any, type_name: str, fields: Iterable[str]) ->
     included (``phone`` writes ``phones``; a street writes ``address`` and
     ``Address.street``) — as fields of ``type_name`` or qualified names."""
     rules = effective_rules(access)
-    denied = [key for key in _keys(type_name, fields) if key in rules]
+    if not rules:
+        return
+    asked = (type_name, frozenset(fields))
+    if asked in rules.writable:
+        return
+    denied = [key for key in _keys(type_name, asked[1]) if key in rules]
     if denied:
         raise _refusal("change", denied, rules, "its value is tied to")
+    rules.writable.add(asked)
 
 
 class FullAccessGuard(FieldExtension):

@@ -34,6 +34,7 @@ from gateway.imports.mapping import HeaderMatch, match_header
 from gateway.imports.models import ImportRow, ImportRun
 from gateway.imports.spec import (
     CellError,
+    CreateMany,
     ImportColumn,
     Importer,
     ImportMode,
@@ -250,7 +251,7 @@ def run_import(
                 result["before"] = result["after_hash"] = None
                 if result["outcome"] == Outcome.CREATED:
                     result["record_id"] = None
-        session.execute(insert(ImportRow), part)
+        session.connection().execute(insert(ImportRow), part)  # plain rows: no ORM needed
     return ImportReport(run, spool.failed, match)
 
 
@@ -311,11 +312,16 @@ def _bulk_create(
     kept) if any of them fails."""
     session = ctx.session
     savepoint = session.begin_nested()
+    create_many: CreateMany | None = getattr(importer, "create_many", None)
     try:
-        with session.no_autoflush, events.deferred(ctx) as pending:
-            made = [(i, importer.create(ctx, options.variant, p)) for i, p in bulk]
-        session.flush()
-        events.fire(ctx, pending)
+        if create_many is not None:
+            records = create_many(ctx, options.variant, [p for _, p in bulk])
+            made = list(zip([i for i, _ in bulk], records, strict=True))
+        else:
+            with session.no_autoflush, events.deferred(ctx) as pending:
+                made = [(i, importer.create(ctx, options.variant, p)) for i, p in bulk]
+            session.flush()
+            events.fire(ctx, pending)
         session.flush()
     except (GatewayError, RowInvalid, IntegrityError):
         savepoint.rollback()

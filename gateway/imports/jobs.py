@@ -19,6 +19,7 @@ from gateway.files.models import FilePurpose
 from gateway.files.services import open_file, store_file
 from gateway.imports.engine import ImportReport, run_import
 from gateway.imports.spec import Importer, ImportMode, ImportOptions, RowPolicy
+from gateway.imports.tape import RowTape
 from gateway.imports.undo import undo_import
 from gateway.jobs.handle import JobError, JobHandle, JobResult
 from gateway.sheets import FailedRow, read_table, write_results
@@ -63,24 +64,29 @@ def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> J
     content, filename = source.content, source.name
     table = read_table(content, filename)
     header = table.header
-    rows = ((row.number, row.values) for row in table.rows)
-    del table  # the reader goes with its rows, before the result workbook reads the file again
-    report = run_import(
-        ctx,
-        importer,
-        header,
-        rows,
-        options,
-        filename=filename,
-        file_id=source.id,
-        job_id=job.id,
-        progress=job.progress,
-    )
+    tape = RowTape()
+    rows = tape.record((row.number, row.values) for row in table.rows)
+    del table  # the reader goes with its rows, before the result workbook is written
+    try:
+        report = run_import(
+            ctx,
+            importer,
+            header,
+            rows,
+            options,
+            filename=filename,
+            file_id=source.id,
+            job_id=job.id,
+            progress=job.progress,
+        )
+        workbook = _workbook(tape, header, report)
+    finally:
+        tape.close()
     results = store_file(
         ctx,
         f"{PurePath(filename).stem} - results.xlsx",
         XLSX_MIME,
-        _workbook(content, filename, header, report),
+        workbook,
         FilePurpose.GENERATED,
     )
     run = report.run
@@ -104,27 +110,25 @@ def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> J
     )
 
 
-def _workbook(
-    content: bytes, filename: str, header: list[str | None], report: ImportReport
-) -> bytes:
-    """Imported / With errors / Summary, from more passes over the file (rows are not kept
-    in memory; one reader at a time): each error on the cell of the column it names."""
+def _workbook(tape: RowTape, header: list[str | None], report: ImportReport) -> bytes:
+    """Imported / With errors / Summary, from two replays of the rows the import read
+    (kept on disk, not in memory): each error on the cell of the column it names."""
     position = {key: i + 1 for i, key in enumerate(report.header.keys) if key is not None}
     failed_rows = report.failed
 
     def imported() -> Iterator[tuple[int, list[str | None]]]:
-        for row in read_table(content, filename).rows:
-            if row.number not in failed_rows:
-                yield row.number, row.values
+        for number, values in tape.replay():
+            if number not in failed_rows:
+                yield number, values
 
     def failed() -> Iterator[FailedRow]:
-        for row in read_table(content, filename).rows:
-            found = failed_rows.get(row.number)
+        for number, values in tape.replay():
+            found = failed_rows.get(number)
             if found is not None:
                 errors = [
                     ResultCellError(position.get(e["column"] or ""), e["message"]) for e in found
                 ]
-                yield FailedRow(row.number, row.values, errors)
+                yield FailedRow(number, values, errors)
 
     run = report.run
     summary = [

@@ -147,6 +147,17 @@ class Importer(Protocol):
         ...
 
 
+class CreateMany(Protocol):
+    """An importer's optional ``create_many(ctx, variant, prepared)``: records for many
+    :meth:`Importer.prepare` inputs at once through the module's bulk create service (the
+    same rules as :meth:`Importer.create`, one INSERT per table), their record events fired.
+    The records returned hold exactly what was written: the import fingerprints them for
+    undo without reading them back. Without it, rows are created one by one and flushed
+    together."""
+
+    def __call__(self, ctx: CallerContext, variant: str, prepared: Sequence[Any]) -> list[Any]: ...
+
+
 class RowInvalid(Exception):
     """A row the importer refuses, with every problem found on it (not just the first)."""
 

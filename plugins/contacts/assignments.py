@@ -31,6 +31,7 @@ from gateway.sdk import (
     load_users,
     utcnow,
 )
+from plugins.contacts.draft import ContactDraft
 from plugins.contacts.models import Contact, ContactAssignment
 
 ENTITY = "contact"
@@ -83,7 +84,9 @@ def _changed(ctx: CallerContext, contact: Contact) -> Contact:
     return contact
 
 
-def initial(ctx: CallerContext, contact: Contact, given: list[AssignmentData]) -> None:
+def initial(
+    ctx: CallerContext, contact: Contact | ContactDraft, given: list[AssignmentData]
+) -> None:
     """Assignments of a contact being created (``createContact(input: {assignments})``)."""
     if not given:
         return

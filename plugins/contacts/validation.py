@@ -18,6 +18,8 @@ _NIF_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 def fold(text: str) -> str:
     """Lower-case without accents: 'José Núñez' → 'jose nunez' (search and sorting)."""
+    if text.isascii():  # nothing to decompose (most names, every email)
+        return text.lower().strip()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 

@@ -133,6 +133,9 @@ class ContactImporter:
     def create(self, ctx: CallerContext, variant: str, prepared: Any) -> Any:
         return services.create_contact(ctx, prepared)
 
+    def create_many(self, ctx: CallerContext, variant: str, prepared: Sequence[Any]) -> list[Any]:
+        return list(services.create_contacts(ctx, prepared))
+
     def update(self, ctx: CallerContext, record: Any, row: Mapping[str, str]) -> bool:
         before = self.snapshot(ctx, record)
         data = contact_data(ctx, None, row, base_tags=before["tags"])
