@@ -114,6 +114,7 @@ from gateway.jobs import (
     defer_job,
 )
 from gateway.jobs.graphql import JobPayload, JobType
+from gateway.links import EntityLink
 from gateway.lists import Listed, Order, Window, list_records
 from gateway.notifications import notify
 from gateway.plugins import HookRelay, PluginRegistry
@@ -169,6 +170,7 @@ __all__ = [
     "DemoTenant",
     "Direction",
     "Edge",
+    "EntityLink",
     "ExportFile",
     "FailedRow",
     "Feature",
