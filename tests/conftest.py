@@ -200,3 +200,14 @@ def mail_app(gateway, smtp_server):
     mailing = Gateway(settings=settings, db=gateway.db, registry=gateway.registry)
     with TestClient(create_app(mailing)) as http:
         yield http, smtp_server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, skip what does not depend on the database engine (CLI
+    scaffolding, scripts, process signals): the SQLite pass covers it."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="engine-agnostic: covered by the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("engine_agnostic") is not None:
+            item.add_marker(skip)

@@ -73,6 +73,7 @@ def test_the_suites_registry_ignores_tables_of_imported_plugins(site_packages, r
 
 
 @pytest.mark.slow
+@pytest.mark.engine_agnostic
 def test_suite_passes_with_a_partner_plugin_and_the_example_installed(tmp_path: Path):
     site = tmp_path / "site"
     site.mkdir()

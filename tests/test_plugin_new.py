@@ -104,6 +104,7 @@ def installed(tmp_path: Path, target: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.engine_agnostic
 def test_the_generated_module_is_discovered_migrated_and_its_tests_pass(tmp_path: Path):
     target = generate(tmp_path)
     env = installed(tmp_path, target)

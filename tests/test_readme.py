@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import REPO
 from tests.test_server import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine_agnostic]
 
 SEPARATOR = "@@ next block @@"
 

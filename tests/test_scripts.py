@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.engine_agnostic
+
 FAKE_PYTHON = """#!/usr/bin/env bash
 echo "python $*" >>"$(dirname "$0")/../calls"
 """

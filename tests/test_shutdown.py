@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO
 from tests.test_server import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine_agnostic]
 
 
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path):
