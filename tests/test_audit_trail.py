@@ -224,3 +224,17 @@ def test_retention_purges_old_entries(gateway, demo, as_):
         left = {tenant_id: n for tenant_id, n in grouped}
     assert demo_id not in left  # 30 days kept: all gone
     assert sum(left.values()) == others  # the other organisation keeps two years
+
+
+def test_a_claimed_lead_records_its_new_owner(as_):
+    """A claim is a guarded UPDATE statement the flush never sees: recorded explicitly."""
+    from tests.test_leads import CLAIM, new_lead
+
+    pool = new_lead(as_("manager"), name="Audited pool lead", unmanaged=True)
+    rep1 = as_("rep1")
+    assert rep1(CLAIM, {"id": pool["id"]}).data["claimLead"]["errors"] == []
+    latest = _history(rep1, pool["id"])[0]
+    assert (latest["action"], latest["user"]) == ("updated", {"email": "rep1@demo.test"})
+    owner_before, owner_after, _ = _changes(latest)["owner"]
+    assert owner_before is None and owner_after is not None
+    assert _changes(latest)["status"][:2] == ("UNMANAGED", "IN_PROGRESS")

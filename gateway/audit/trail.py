@@ -197,6 +197,16 @@ def record_created(session: Session, entity: str, records: Iterable[Mapping[str,
         session.connection().execute(insert(RecordChangeLog), rows)
 
 
+def record_updated(
+    session: Session, entity: str, record: Any, changes: Mapping[str, tuple[Any, Any]]
+) -> None:
+    """Record an update made with a plain ``UPDATE`` statement (a guarded claim: the flush
+    never sees it): ``changes`` maps each column to its (before, after) values."""
+    found = {k: [plain(before), plain(after)] for k, (before, after) in changes.items()}
+    if found:
+        _write(session, [(entity, record.tenant_id, record.id, "updated", found)])
+
+
 @contextmanager
 def reason(session: Session, why: str) -> Iterator[None]:
     """Changes made inside are recorded as part of ``why`` (``merge``, ``undo_import``)."""

@@ -24,6 +24,7 @@ from gateway.sdk import (
     Order,
     ProfileKind,
     Window,
+    audit,
     changed_rows,
     events,
     get_user,
@@ -215,6 +216,12 @@ def claim_lead(ctx: CallerContext, lead_id: int) -> Lead:
             raise NotFound("no such lead", field="id")
         raise Conflict("the lead is already assigned or closed", field="id")
     lead = session.get_one(Lead, lead_id, populate_existing=True)
+    audit.record_updated(
+        session,
+        LEAD,
+        lead,
+        {"owner_id": (None, caller.user_id), "status": (LeadStatus.UNMANAGED, lead.status)},
+    )
     events.record_changed(ctx, ChangeKind.UPDATED, LEAD, lead, frozenset({"owner", "status"}))
     return lead
 
