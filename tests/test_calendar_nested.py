@@ -14,7 +14,10 @@ COMPLETE = """mutation($id: ID!) { completeTask(id: $id, done: true) { errors { 
 NESTED = """query($id: ID!, $n: Int, $c: Boolean) { contact(id: $id) {
   tasks(first: $n, includeCompleted: $c) { title responsible { email } } } }"""
 PAGE = """query($s: String) { contacts(first: 50, search: $s) {
-  edges { node { id tasks { title } } } } }"""
+  edges { node { id tasks { title responsible { email } contact { id } case { title } } } } } }"""
+CASE = (
+    """mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id } errors { code } } }"""
+)
 
 
 def _contact(client, name: str, **extra) -> str:
@@ -23,8 +26,12 @@ def _contact(client, name: str, **extra) -> str:
     return r.data["createContact"]["contact"]["id"]
 
 
-def _task(client, contact_id: str, title: str, deadline: str = "2026-06-01T09:00:00Z") -> str:
-    r = client(TASK, {"i": {"title": title, "contactId": contact_id, "deadline": deadline}})
+def _task(
+    client, contact_id: str, title: str, deadline: str = "2026-06-01T09:00:00Z", **extra
+) -> str:
+    r = client(
+        TASK, {"i": {"title": title, "contactId": contact_id, "deadline": deadline, **extra}}
+    )
     assert r.data["createTask"]["errors"] == [], r
     return r.data["createTask"]["task"]["id"]
 
@@ -55,19 +62,26 @@ def test_a_contacts_tasks_are_those_the_caller_may_see(as_):
 
 
 def test_one_statement_for_the_tasks_of_a_whole_page(as_, sql_log):
+    """Also for what the tasks link to (case, contact, responsible): loaded for the whole
+    page at once, as the top-level list does, never per task."""
     rep1 = as_("rep1")
 
     def page_cost(count: int) -> int:
         mark = uuid.uuid4().hex[:8]
         for n in range(count):
             contact = _contact(rep1, f"Paged{mark} {n}")
-            _task(rep1, contact, f"Task {n}")
+            case = rep1(CASE, {"i": {"title": f"Case {mark} {n}"}})
+            assert case.data["createCase"]["errors"] == [], case
+            _task(rep1, contact, f"Task {n}", caseId=case.data["createCase"]["case"]["id"])
         rep1(PAGE, {"s": f"Paged{mark}"})  # the narrowing probes' first-list cost
         sql_log.statements.clear()
         with sql_log:
             r = rep1(PAGE, {"s": f"Paged{mark}"})
         edges = r.data["contacts"]["edges"]
         assert len(edges) == count and all(len(e["node"]["tasks"]) == 1 for e in edges)
+        assert {e["node"]["tasks"][0]["case"]["title"] for e in edges} == {
+            f"Case {mark} {n}" for n in range(count)
+        }
         return len(sql_log.statements)
 
     assert page_cost(2) == page_cost(6)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from strawberry.types import Info
 
 from gateway.sdk import BadUserInput, RequestContext, TypeField
-from plugins.calendar import opportunities, services
+from plugins.calendar import opportunities, queries, services
 from plugins.calendar.models import Task
 from plugins.calendar.types import TaskNode
 from plugins.contacts.models import Contact
@@ -27,7 +27,7 @@ MAX_NESTED = 100
 
 
 def tasks_of(
-    ctx: RequestContext,
+    info: Ctx,
     column: InstrumentedAttribute[int | None],
     parent_ids: list[int],
     first: int,
@@ -35,8 +35,10 @@ def tasks_of(
 ) -> dict[int, list[Task]]:
     """The first ``first`` tasks by deadline of each parent (``column`` links a task to it)
     that the caller may see, for a whole page of parents in one statement (a window numbers
-    each parent's tasks). The list's own filter: open only by default, every status for a
-    caller whose rules hide it (``services.status_hidden``)."""
+    each parent's tasks), with what the selection asks of them loaded for all at once as
+    the top-level list does. The list's own filter: open only by default, every status for
+    a caller whose rules hide it (``services.status_hidden``)."""
+    ctx = info.context
     flt = services.TaskFilter(include_completed=include_completed)
     ranked = (
         services.filtered(ctx, flt)
@@ -51,20 +53,18 @@ def tasks_of(
     task = aliased(Task, ranked)
     parent = getattr(task, column.key)
     rows = ctx.session.scalars(
-        select(task).where(ranked.c.rank <= first).order_by(parent, ranked.c.rank)
-    )
+        select(task)
+        .where(ranked.c.rank <= first)
+        .order_by(parent, ranked.c.rank)
+        .options(*queries.task_options(info, entity=task))
+    ).all()
+    queries.prime_users(info, list(rows))
     found: dict[int, list[Task]] = defaultdict(list)
     for row in rows:
         key = getattr(row, column.key)
         assert key is not None
         found[key].append(row)
     return {parent_id: found.get(parent_id, []) for parent_id in parent_ids}
-
-
-def tasks_of_contacts(
-    ctx: RequestContext, contact_ids: list[int], first: int, include_completed: bool
-) -> dict[int, list[Task]]:
-    return tasks_of(ctx, Task.contact_id, contact_ids, first, include_completed)
 
 
 def _check_first(first: int) -> None:
@@ -85,7 +85,7 @@ def contact_tasks(
     _check_first(first)
     key = f"calendar.contact_tasks:{first}:{include_completed}"
     loader = ctx.nested_loader(
-        key, Contact, lambda ids: tasks_of_contacts(ctx, ids, first, include_completed)
+        key, Contact, lambda ids: tasks_of(info, Task.contact_id, ids, first, include_completed)
     )
     return [TaskNode(record=t) for t in loader.get(root.record.id) or []]
 
@@ -110,7 +110,7 @@ def opportunity_tasks(
     loader = ctx.nested_loader(
         key,
         entity.model,
-        lambda ids: tasks_of(ctx, Task.opportunity_id, ids, first, include_completed),
+        lambda ids: tasks_of(info, Task.opportunity_id, ids, first, include_completed),
     )
     return [TaskNode(record=t) for t in loader.get(root.record.id) or []]
 

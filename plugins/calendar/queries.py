@@ -36,12 +36,13 @@ from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 Ctx = Info[RequestContext, None]
 
 
-def task_options(info: Ctx, *path: str) -> list[Any]:
-    """Eager loads for what the selection asks (one query per relation, never per row)."""
+def task_options(info: Ctx, *path: str, entity: Any = Task) -> list[Any]:
+    """Eager loads for what the selection asks (one query per relation, never per row);
+    ``entity`` is ``Task`` or the alias a statement selects it through."""
     fields = selected(info, *path)
-    options = [selectinload(Task.contact)] if "contact" in fields else []
+    options = [selectinload(entity.contact)] if "contact" in fields else []
     if fields & {"case", "caseId"}:
-        options.append(selectinload(Task.case))
+        options.append(selectinload(entity.case))
     return options
 
 
