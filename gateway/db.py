@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.sql import Executable
@@ -70,6 +71,15 @@ def str_enum(cls: type[StrEnum]) -> Enum:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def upsert(session: Session, model: Any) -> Any:
+    """``INSERT`` into ``model`` in the session's dialect, so it takes ``on_conflict_do_nothing``
+    / ``on_conflict_do_update`` (PostgreSQL and SQLite spell them alike): how rows that two
+    transactions may both add first — defaults made on first use, counters — are added."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def changed_rows(session: Session, statement: Executable) -> int:

@@ -64,7 +64,7 @@ from gateway.customfields import (
     plain_decimal,
 )
 from gateway.customfields.api import DefinitionFields, FieldTypeEnum, definition_fields
-from gateway.db import Base, UTCDateTime, changed_rows, str_enum, utcnow
+from gateway.db import Base, UTCDateTime, changed_rows, str_enum, upsert, utcnow
 from gateway.demo import DemoTenant
 from gateway.errors import (
     BadUserInput,
@@ -303,6 +303,7 @@ __all__ = [
     "to_bytes",
     "unreadable_fields",
     "unshare_record",
+    "upsert",
     "utcnow",
     "visible_rows",
     "writable_rows",

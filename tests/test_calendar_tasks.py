@@ -245,3 +245,45 @@ def test_reassign_tasks_moves_open_tasks_in_the_range(gateway, as_):
     assert owners["Early"] == owners["Done"] == "rep2@demo.test"
     # the rep now sees the moved task
     assert "Late" in _titles(rep1)[0]
+
+
+def test_two_first_uses_at_once_add_the_default_categories_once(gateway, demo):
+    """Both transactions see no categories and add the defaults; the second gives way on
+    the unique names instead of failing (PostgreSQL; SQLite's writers queue up)."""
+    import threading
+
+    from sqlalchemy import delete, func, select
+
+    from plugins.calendar.history import categories as history
+    from plugins.calendar.history.models import HistoryCategory, Interaction
+    from plugins.calendar.models import Task, TaskCategory
+    from plugins.calendar.services import seed_categories
+
+    tenant = demo["acme"].id
+    with gateway.db.transaction() as session:  # as a tenant that never used them
+        for model in (Task, Interaction, TaskCategory, HistoryCategory):
+            session.execute(delete(model).where(model.tenant_id == tenant))
+    for seed, model in ((seed_categories, TaskCategory), (history.seed, HistoryCategory)):
+        second_failed: list[BaseException] = []
+
+        def second(seed=seed, failed=second_failed) -> None:
+            try:
+                with gateway.db.transaction() as other:
+                    seed(other, tenant)
+            except BaseException as error:  # reported to the test
+                failed.append(error)
+
+        with gateway.db.transaction() as first:
+            names = [c.name for c in seed(first, tenant)]
+            thread = threading.Thread(target=second)
+            thread.start()
+            thread.join(0.5)  # the second waits on the first's rows (or lock)
+        thread.join()
+        assert second_failed == []
+        with gateway.db.transaction() as session:
+            stored = session.scalars(
+                select(model.name).where(model.tenant_id == tenant).order_by(model.position)
+            ).all()
+            assert stored == names and len(names) >= 2
+            count = select(func.count()).select_from(model).where(model.tenant_id == tenant)
+            assert session.scalar(count) == len(names)

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
+from gateway.db import upsert, utcnow
 from gateway.errors import RateLimited
 from gateway.identity.models import AuthThrottle
 
@@ -40,10 +38,8 @@ def address_key(address: str) -> str:
 
 
 def _row(session: Session, key: str) -> AuthThrottle:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(AuthThrottle)
+        upsert(session, AuthThrottle)
         .values(key=key, failures=0, window_started_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
     )

@@ -15,7 +15,7 @@ class CalendarPermission(StrEnum):
 
 
 DESCRIPTIONS = {
-    CalendarPermission.MANAGE_SETTINGS: "Manage task categories.",
+    CalendarPermission.MANAGE_SETTINGS: "Manage task categories and the custom fields of cases.",
     CalendarPermission.EXPORT: "Export the tasks you may see to Excel.",
 }
 

@@ -26,6 +26,7 @@ from gateway.sdk import (
     events,
     get_user,
     refers_to_visible,
+    upsert,
     utcnow,
     writable_rows,
 )
@@ -291,29 +292,35 @@ def categories_on_demand(ctx: CallerContext) -> list[TaskCategory]:
         seed_categories(ctx.session, ctx.tenant_id)
         return category_list(ctx)
     with ctx.gateway.db.transaction() as system:
-        seeded = seed_categories(system, ctx.tenant_id) or list(
-            system.scalars(
-                select(TaskCategory)
-                .where(TaskCategory.tenant_id == ctx.tenant_id)
-                .order_by(TaskCategory.position, TaskCategory.id)
-            )
-        )
+        seeded = seed_categories(system, ctx.tenant_id)
         for category in seeded:
             system.expunge(category)
     return seeded
 
 
 def seed_categories(session: Any, tenant_id: int) -> list[TaskCategory]:
-    """Add the default categories if the tenant has none; returns what it added."""
-    if session.scalar(select(TaskCategory.id).where(TaskCategory.tenant_id == tenant_id).limit(1)):
-        return []
-    added = [
-        TaskCategory(tenant_id=tenant_id, name=name, colour=colour, position=i)
-        for i, (name, colour) in enumerate(DEFAULT_CATEGORIES)
-    ]
-    session.add_all(added)
-    session.flush()
-    return added
+    """Add the default categories if the tenant has none, and answer the tenant's
+    categories. Two first requests at once both add them: the second's rows give way on
+    the unique names (``ON CONFLICT DO NOTHING``), never a conflict error."""
+    exists = select(TaskCategory.id).where(TaskCategory.tenant_id == tenant_id).limit(1)
+    if session.scalar(exists) is None:
+        session.execute(
+            upsert(session, TaskCategory)
+            .values(
+                [
+                    {"tenant_id": tenant_id, "name": name, "colour": colour, "position": i}
+                    for i, (name, colour) in enumerate(DEFAULT_CATEGORIES)
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    return list(
+        session.scalars(
+            select(TaskCategory)
+            .where(TaskCategory.tenant_id == tenant_id)
+            .order_by(TaskCategory.position, TaskCategory.id)
+        )
+    )
 
 
 def create_category(ctx: CallerContext, name: str, colour: str) -> TaskCategory:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gateway.sdk import BadUserInput, CallerContext, NotFound
+from gateway.sdk import BadUserInput, CallerContext, NotFound, upsert
 from plugins.calendar.history.models import HistoryCategory, HistoryKind
 
 #: (name, colour, kind) of the categories a tenant gets on first use.
@@ -31,18 +31,28 @@ def category_list(ctx: CallerContext) -> list[HistoryCategory]:
 
 
 def seed(session: Any, tenant_id: int) -> list[HistoryCategory]:
-    """Add the default categories if the tenant has none; returns what it added."""
-    if session.scalar(
-        select(HistoryCategory.id).where(HistoryCategory.tenant_id == tenant_id).limit(1)
-    ):
-        return []
-    added = [
-        HistoryCategory(tenant_id=tenant_id, name=name, colour=colour, kind=kind, position=i)
-        for i, (name, colour, kind) in enumerate(DEFAULTS)
-    ]
-    session.add_all(added)
-    session.flush()
-    return added
+    """Add the default categories if the tenant has none, and answer the tenant's
+    categories. Two first requests at once both add them: the second's rows give way on
+    the unique names (``ON CONFLICT DO NOTHING``), never a conflict error."""
+    exists = select(HistoryCategory.id).where(HistoryCategory.tenant_id == tenant_id).limit(1)
+    if session.scalar(exists) is None:
+        session.execute(
+            upsert(session, HistoryCategory)
+            .values(
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "name": name,
+                        "colour": colour,
+                        "kind": kind,
+                        "position": i,
+                    }
+                    for i, (name, colour, kind) in enumerate(DEFAULTS)
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    return list(session.scalars(_ordered().where(HistoryCategory.tenant_id == tenant_id)))
 
 
 def on_demand(ctx: CallerContext) -> list[HistoryCategory]:
@@ -55,9 +65,7 @@ def on_demand(ctx: CallerContext) -> list[HistoryCategory]:
         seed(ctx.session, ctx.tenant_id)
         return category_list(ctx)
     with ctx.gateway.db.transaction() as system:
-        seeded = seed(system, ctx.tenant_id) or list(
-            system.scalars(_ordered().where(HistoryCategory.tenant_id == ctx.tenant_id))
-        )
+        seeded = seed(system, ctx.tenant_id)
         for category in seeded:
             system.expunge(category)
     return seeded
