@@ -13,7 +13,7 @@ once, not per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -34,7 +34,7 @@ from gateway.access.models import FieldMode
 from gateway.errors import BadUserInput, ErrorCode
 
 if TYPE_CHECKING:
-    from gateway.graphql.schema_factory import GatewaySchema
+    pass
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
@@ -85,9 +85,9 @@ class CallerIntrospection(SchemaExtension):
     answer. Strawberry skips its own execution when an extension has set the result.
     """
 
-    def __init__(self, view_for: Callable[[frozenset[FieldKey]], GatewaySchema]) -> None:
+    def __init__(self, modules: frozenset[str]) -> None:
         super().__init__()
-        self._view_for = view_for
+        self._modules = modules
 
     def on_execute(self) -> Iterator[None]:
         ec = self.execution_context
@@ -101,7 +101,9 @@ class CallerIntrospection(SchemaExtension):
                         "send introspection (__schema, __type) in an operation of its own",
                         field="query",
                     )
-                view = self._view_for(hidden_fields(access))
+                # the gateway serving the request keeps the views (not the schema, which
+                # several gateways in one process may share)
+                view = ec.context.gateway.schemas.view(self._modules, hidden_fields(access))
                 ec.result = execute(  # type: ignore[assignment]
                     view._schema,
                     document,

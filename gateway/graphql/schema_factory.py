@@ -144,6 +144,12 @@ MAX_VIEWS = 64
 ViewKey = tuple[frozenset[str], frozenset[tuple[str, str]]]
 
 
+#: Module-set schemas by (registry, limits, modules), for every factory in the process: a
+#: schema holds nothing of the gateway serving it (the request context brings that), so
+#: gateways built over one registry — a test suite makes one per test — build each once.
+_BUILT: dict[tuple[PluginRegistry, tuple[int, int, int], frozenset[str] | None], GatewaySchema] = {}
+
+
 class SchemaFactory:
     """Builds and caches the schema of each module set (and the anonymous schema), and the
     callers' views of them for introspection (bounded, least recently used dropped)."""
@@ -168,8 +174,17 @@ class SchemaFactory:
             with self._lock:
                 schema = self._schemas.get(modules)
                 if schema is None:
-                    schema = self._schemas[modules] = self._build(modules)
+                    key = (self.registry, self._limits, modules)
+                    schema = _BUILT.get(key)
+                    if schema is None:
+                        schema = _BUILT[key] = self._build(modules)
+                    self._schemas[modules] = schema
         return schema
+
+    @cached_property
+    def _limits(self) -> tuple[int, int, int]:
+        s = self.settings
+        return (s.max_query_depth, s.max_aliases, s.max_tokens)
 
     def view(self, modules: frozenset[str], hidden: frozenset[tuple[str, str]]) -> GatewaySchema:
         """The schema of ``modules`` as a caller whose rules hide ``hidden`` sees it."""
@@ -223,7 +238,7 @@ class SchemaFactory:
             # before anything reads an input: text limits, control characters, list sizes
             InputCheck,
             FieldGuard,
-            lambda: CallerIntrospection(partial(self.view, enabled)),
+            lambda: CallerIntrospection(enabled),
             lambda: ParserCache(maxsize=256),
             DocumentValidationCache,
             lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
