@@ -238,3 +238,28 @@ def test_a_claimed_lead_records_its_new_owner(as_):
     owner_before, owner_after, _ = _changes(latest)["owner"]
     assert owner_before is None and owner_after is not None
     assert _changes(latest)["status"][:2] == ("UNMANAGED", "IN_PROGRESS")
+
+
+def test_a_merge_records_the_records_it_moves_to_the_kept_contact(as_):
+    """A merge re-links the merged contact's invoices and opportunities with plain UPDATEs
+    (the flush never sees them): each moved record's history says so."""
+    from tests.test_calendar_history import _invoice, _opportunity
+
+    admin = as_("admin")
+    kept = _contact(admin, f"Kept {uuid.uuid4().hex[:6]}")
+    gone = _contact(admin, f"Gone {uuid.uuid4().hex[:6]}")
+    moved = [_invoice(admin, gone), _opportunity(admin, gone)[0]]
+    merge = """mutation($k: ID!, $m: ID!) { mergeContacts(keepId: $k, mergeId: $m)
+      { errors { code } } }"""
+    assert admin(merge, {"k": kept, "m": gone}).data["mergeContacts"]["errors"] == []
+    for record in moved:
+        latest = _history(admin, record)[0]
+        assert (latest["action"], latest["reason"], latest["user"]) == (
+            "updated",
+            "merge",
+            {"email": "admin@demo.test"},
+        ), record
+        [(field, (before, after, masked))] = [
+            (f, c) for f, c in _changes(latest).items() if "contact" in f.lower()
+        ][:1]
+        assert not masked and before != after, (record, field)

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.base import NO_VALUE
 
 from gateway.audit.models import RecordChangeLog
@@ -205,6 +205,34 @@ def record_updated(
     found = {k: [plain(before), plain(after)] for k, (before, after) in changes.items()}
     if found:
         _write(session, [(entity, record.tenant_id, record.id, "updated", found)])
+
+
+def relink(
+    session: Session,
+    column: InstrumentedAttribute[int | None],
+    tenant_id: int,
+    old: int,
+    new: int,
+    **options: Any,
+) -> None:
+    """Point every row of the tenant whose ``column`` holds ``old`` at ``new``, in one
+    ``UPDATE … RETURNING``: how a merge moves the merged record's dependants (invoices,
+    history, opportunities) to the kept one. Each moved row of an access-controlled model
+    is recorded, as a flush's change would be; ``options`` are the statement's execution
+    options (``SYSTEM`` to move rows the caller cannot see)."""
+    model = column.class_
+    moved = session.scalars(
+        update(model)
+        .where(model.tenant_id == tenant_id, column == old)
+        .values({column.key: new})
+        .returning(model.id)
+        .execution_options(**options)
+    ).all()
+    registry = session.info.get("crm_registry")
+    entity = registry.entity_of_model.get(model) if registry is not None else None
+    if entity is not None and moved:
+        change = {column.key: [old, new]}
+        _write(session, [(entity.entity, tenant_id, i, "updated", dict(change)) for i in moved])
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
 from gateway.sdk import (
@@ -21,6 +21,7 @@ from gateway.sdk import (
     ChangeKind,
     Forbidden,
     NotFound,
+    audit,
     check_writable_fields,
     events,
     utcnow,
@@ -157,6 +158,4 @@ def move_history(ctx: CallerContext, kept: Contact, merged: Contact) -> None:
     """Duplicate contacts merged: the merged contact's history becomes the kept one's (it
     would otherwise die with the merged contact). An ORM update: the tenant predicate
     applies."""
-    ctx.session.execute(
-        update(Interaction).where(Interaction.contact_id == merged.id).values(contact_id=kept.id)
-    )
+    audit.relink(ctx.session, Interaction.contact_id, merged.tenant_id, merged.id, kept.id)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, or_, select, update
 
-from gateway.sdk import (
-    CallerContext,
-)
+from gateway.sdk import SYSTEM, CallerContext, audit
 from plugins.contacts.models import Contact
 from plugins.invoices.models import (
     Invoice,
@@ -36,13 +34,7 @@ def move_contact_invoices(context: CallerContext, kept: Contact, merged: Contact
     """Re-point every invoice of the merged contact (as client or consignee) to the kept one."""
     session = context.session
     for column in (Invoice.contact_id, Invoice.consignee_id):
-        session.execute(
-            _system(
-                update(Invoice)
-                .where(Invoice.tenant_id == merged.tenant_id, column == merged.id)
-                .values({column.key: kept.id})
-            )
-        )
+        audit.relink(session, column, merged.tenant_id, merged.id, kept.id, **{SYSTEM: True})
     session.execute(
         _system(
             update(Invoice)

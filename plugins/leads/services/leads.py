@@ -347,10 +347,6 @@ def move_contact_references(context: CallerContext, kept: Contact, merged: Conta
     cannot see: SYSTEM statements restricted to the contacts' tenant, returning no rows.
     """
     for column in (Opportunity.contact_id, Lead.contact_id, Lead.company_contact_id):
-        model = column.class_
-        context.session.execute(
-            update(model)
-            .where(model.tenant_id == merged.tenant_id, column == merged.id)
-            .values({column.key: kept.id})
-            .execution_options(**{SYSTEM: True})
+        audit.relink(
+            context.session, column, merged.tenant_id, merged.id, kept.id, **{SYSTEM: True}
         )
