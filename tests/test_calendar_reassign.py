@@ -86,3 +86,29 @@ def test_ids_outside_what_the_caller_may_change_are_typed_errors(gateway, as_):
     # nothing was queued, nothing moved
     run_pending(gateway)
     assert _owner(admin, public) == "rep2@demo.test"
+
+
+def test_a_caller_whose_rules_hide_what_the_move_filters_on_is_refused(gateway, as_):
+    """The move takes open tasks (in a deadline range): to a manager whose profile hides
+    Task.status the preview's count would tell how many are open, so the preview and the
+    mutation refuse before any job is queued, naming the field."""
+    admin, manager, rep2 = as_("admin"), as_("manager"), as_("rep2")
+    users = _users(admin)
+    _task(rep2, "Open one")
+    profiles = {p["name"]: p["id"] for p in admin("{ profiles { id name } }").data["profiles"]}
+    rules = """mutation($id: ID!, $rules: [FieldRuleInput!]!) {
+      updateProfile(id: $id, input: {fieldRules: $rules}) { errors { code } } }"""
+    ask = {"fromUserId": users["rep2"], "toUserId": users["rep1"]}
+    assert manager(PREVIEW, {"i": ask}).data["reassignTasksPreview"] == {"tasks": 1}
+    for field, extra in (("status", {}), ("deadline", {"startsBefore": "2026-07-01T00:00:00Z"})):
+        hide = [{"typeName": "Task", "fieldName": field, "mode": "HIDDEN"}]
+        r = admin(rules, {"id": profiles["Sales manager"], "rules": hide})
+        assert r.data["updateProfile"]["errors"] == [], r.body
+        r = manager(PREVIEW, {"i": {**ask, **extra}})
+        assert r.codes == ["FORBIDDEN"] and f"Task.{field}" in r.errors[0]["message"], r.body
+        r = manager(REASSIGN, {"i": {**ask, **extra}})
+        assert r.data["reassignTasks"]["errors"][0]["code"] == "FORBIDDEN", r.body
+        assert r.data["reassignTasks"]["job"] is None
+    # a range on a visible deadline, with status visible again, is fine
+    r = admin(rules, {"id": profiles["Sales manager"], "rules": []})
+    assert manager(PREVIEW, {"i": ask}).data["reassignTasksPreview"] == {"tasks": 1}

@@ -21,6 +21,7 @@ from gateway.sdk import (
     Forbidden,
     NotFound,
     ProfileKind,
+    check_filterable_fields,
     check_writable_fields,
     effective_rules,
     events,
@@ -353,7 +354,11 @@ def movable(
 ) -> Select[Any]:
     """The open tasks of ``from_user_id`` the caller may change, in the range (and among
     ``task_ids`` when a multi-select is given): what the preview counts and the job moves
-    (the same SQL)."""
+    (the same SQL). Refused (``FORBIDDEN``) to a caller whose rules hide what it filters
+    on: the count would tell them how many of a user's tasks are open, or fall in the
+    range."""
+    ranged = starts_after is not None or starts_before is not None
+    check_filterable_fields(ctx.access, "Task", {"status", *(["deadline"] if ranged else [])})
     stmt = select(Task.id).where(
         Task.owner_id == from_user_id,
         Task.status == TaskStatus.OPEN,

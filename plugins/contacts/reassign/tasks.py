@@ -37,8 +37,9 @@ class TaskMove:
 def check(ctx: CallerContext, ask: TaskMove) -> None:
     """Typed errors before anything runs: users of the organisation (the receiver active
     and not an assistant, as for clients), a company of it, a sensible range, visible
-    clients, and a multi-select of tasks the caller may change (the modules owning them
-    answer ``NOT_FOUND``/``FORBIDDEN`` on ``taskIds`` through the count hook)."""
+    clients, and what the modules owning the tasks refuse through the count hook (a
+    multi-select of tasks the caller may not change: ``NOT_FOUND``/``FORBIDDEN`` on
+    ``taskIds``; a move filtering on fields the caller's rules hide: ``FORBIDDEN``)."""
     session, tenant_id = ctx.session, ctx.tenant_id
     if ask.company_id is not None:
         companies.get_company(session, tenant_id, ask.company_id)
@@ -54,12 +55,9 @@ def check(ctx: CallerContext, ask: TaskMove) -> None:
         raise BadUserInput("startsAfter must come before startsBefore", field="startsBefore")
     if ask.contact_ids is not None:
         visible_ids(ctx, ask.contact_ids)
-    if ask.task_ids is not None:
-        if not ask.task_ids:
-            raise BadUserInput(
-                "select at least one task, or none to move them all", field="taskIds"
-            )
-        _count(ctx, ask)
+    if ask.task_ids is not None and not ask.task_ids:
+        raise BadUserInput("select at least one task, or none to move them all", field="taskIds")
+    _count(ctx, ask)  # the modules' own refusals, before a job is queued
 
 
 def _count(ctx: CallerContext, ask: TaskMove) -> int:
