@@ -127,13 +127,16 @@ async def _compare(
     return results
 
 
-def check(url: str, *, pages: int = 3, first: int = 50, log_dir: Path) -> list[CallerResult]:
-    """Prepare the database (policies, callers), start the peer, compare every caller."""
+def check(
+    url: str, *, pages: int = 3, first: int = 50, log_dir: Path, policies: str | None = None
+) -> list[CallerResult]:
+    """Prepare the database (policies, callers), start the peer, compare every caller.
+    ``policies``: SQL to apply instead of ``rls.sql``."""
     directory = peer.prepare()
     peer.ensure_callers(url)
     db = Database(url)
     try:
-        peer.apply_policies(db.engine)
+        peer.apply_policies(db.engine, policies)
     finally:
         db.dispose()
     secret = secrets.token_hex(32)
@@ -145,9 +148,8 @@ def check(url: str, *, pages: int = 3, first: int = 50, log_dir: Path) -> list[C
         settings=settings, db=Database(url), registry=build_registry(entry_points=False)
     )
     try:
-        with loadgen.server(
-            argv, env, directory, log_dir / f"postgraphile-{port}.log", port
-        ) as base:
+        log = log_dir / f"postgraphile-{port}.log"
+        with loadgen.server(argv, env, directory, log, port, start_timeout=300) as base:
             return asyncio.run(_compare(gateway, base, secret, pages, first))
     finally:
         gateway.db.dispose()

@@ -97,9 +97,14 @@ def libpq_url(url: str) -> str:
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def apply_policies(engine: Engine) -> None:
-    """Run ``rls.sql`` (idempotent: it recreates the peer's schemas and policies)."""
-    script = (SOURCE / "rls.sql").read_text()
+def policies_sql() -> str:
+    return (SOURCE / "rls.sql").read_text()
+
+
+def apply_policies(engine: Engine, script: str | None = None) -> None:
+    """Run ``rls.sql`` (idempotent: it recreates the peer's schemas and policies), or another
+    version of it (``script``: the tests break a clause to see the check fail)."""
+    script = policies_sql() if script is None else script
     with engine.connect() as conn:
         conn.exec_driver_sql("SET client_min_messages = warning")
         raw = conn.connection.driver_connection

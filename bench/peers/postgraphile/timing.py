@@ -33,6 +33,8 @@ from gateway.testing import LOGIN
 PAGES = (50, 500)
 CONCURRENCY = (1, 8)
 PEER = "PostGraphile"
+#: Seconds a server may take to answer /healthz (two workers on a loaded 2-core machine).
+START_TIMEOUT = 300.0
 
 
 @dataclass
@@ -64,7 +66,9 @@ def _gateway_server(
     argv = [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
     argv += ["--workers", str(workers)]
     base = stack.enter_context(
-        loadgen.server(argv, tool_env, peer.REPO, log_dir / f"gateway-{port}.log", port)
+        loadgen.server(
+            argv, tool_env, peer.REPO, log_dir / f"gateway-{port}.log", port, START_TIMEOUT
+        )
     )
     r = httpx2.post(
         f"{base}/graphql",
@@ -91,6 +95,7 @@ def _peer_server(stack: ExitStack, url: str, log_dir: Path) -> Server:
             directory,
             log_dir / f"postgraphile-{port}.log",
             port,
+            START_TIMEOUT,
         )
     )
     db = Database(url)
