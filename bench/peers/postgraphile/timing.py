@@ -119,6 +119,10 @@ def _rows(server: Server, first: int) -> list[dict[str, Any]]:
     return peer.peer_rows(data) if server.name == PEER else peer.gateway_rows(data)
 
 
+def rate(rps: float) -> str:
+    return f"{rps:.0f}" if rps >= 100 else f"{rps:.1f}"
+
+
 def load_average() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.1f}/{five:.1f}"
@@ -221,7 +225,7 @@ def report(
                     if per_round:
                         ratios = f"**{statistics.median(per_round):.2f}** ({ratios})"
                 out.append(
-                    f"| {first} | {c} | {name} | {cell.median('rps'):.0f} | "
+                    f"| {first} | {c} | {name} | {rate(cell.median('rps'))} | "
                     f"{cell.median('p50_ms'):.2f} | {cell.median('p99_ms'):.2f} | "
                     f"{sum(r.errors for r in cell.results)} | {ratios} |"
                 )
