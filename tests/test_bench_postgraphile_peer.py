@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="the peer needs PostgreSQL"),
     pytest.mark.skipif(
         not peer.installed() or bool(os.environ.get("CI")),
-        reason="PostGraphile peer not installed (python -m bench.peers.postgraphile install)",
+        reason="PostGraphile peer not installed (python -m bench.peers.postgraphile install), or CI",
     ),
 ]
 
