@@ -110,8 +110,16 @@ def parse_wrk(output: str, concurrency: int) -> LoadResult:
 
 
 def run_wrk(
-    url: str, body: str, headers: dict[str, str], concurrency: int, seconds: float, workdir: Path
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    workdir: Path,
+    timeout: float | None = None,
 ) -> LoadResult:
+    """``timeout``: wrk's per-request timeout in seconds (its default is 2 s; a slower
+    answer counts as an error and is left out of the latencies)."""
     script = workdir / f"wrk-post-{os.getpid()}.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = [==[{body}]==]"]
     lines += [f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in headers.items()]
@@ -124,6 +132,7 @@ def run_wrk(
                 f"-c{concurrency}",
                 f"-d{max(int(seconds), 1)}s",
                 "--latency",
+                *([f"--timeout={max(int(timeout), 1)}s"] if timeout else []),
                 "-s",
                 str(script),
                 url,
@@ -187,9 +196,10 @@ def load(
     concurrency: int,
     seconds: float,
     workdir: Path,
+    timeout: float | None = None,
 ) -> LoadResult:
     body = json.dumps(payload)
     headers = {"Content-Type": "application/json", **headers}
     if tool == "wrk":
-        return run_wrk(url, body, headers, concurrency, seconds, workdir)
+        return run_wrk(url, body, headers, concurrency, seconds, workdir, timeout)
     return asyncio.run(_python_load(url, body, headers, concurrency, seconds))

@@ -35,6 +35,8 @@ CONCURRENCY = (1, 8)
 PEER = "PostGraphile"
 #: Seconds a server may take to answer /healthz (two workers on a loaded 2-core machine).
 START_TIMEOUT = 300.0
+#: wrk's per-request timeout: long enough that a loaded machine's slow answers are counted.
+REQUEST_TIMEOUT = 30.0
 
 
 @dataclass
@@ -185,6 +187,7 @@ def run(
                             c,
                             seconds,
                             log_dir,
+                            REQUEST_TIMEOUT,
                         )
                         cells.setdefault((server.name, first, c), Cell()).results.append(result)
             loads.append(load_average())
@@ -202,7 +205,8 @@ def report(
     loads: list[str],
 ) -> str:
     out = [
-        f"{tool}, {seconds:g} s per measurement, {rounds} interleaved rounds; "
+        f"{tool} (-t1, request timeout {REQUEST_TIMEOUT:g} s), {seconds:g} s per measurement "
+        f"after a 2 s warm-up of each server, {rounds} interleaved rounds; "
         f"load average (1/5 min) before and after each round: {', '.join(loads)}.",
         "",
         "| page | c | server | req/s (median) | p50 ms | p99 ms | errors | "
