@@ -48,13 +48,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(argv: list[str], env: dict[str, str], cwd: Path, log: Path, port: int) -> Iterator[str]:
-    """Start a server process, wait for ``/healthz``, yield its base URL, stop it."""
+def server(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path, port: int, start_timeout: float = 60
+) -> Iterator[str]:
+    """Start a server process, wait for ``/healthz`` (at most ``start_timeout`` s: more on a
+    loaded machine), yield its base URL, stop it."""
     base = f"http://127.0.0.1:{port}"
     with log.open("w+") as out:
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + start_timeout
             while True:
                 try:
                     if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -87,8 +90,8 @@ def _ms(text: str) -> float:
 
 def parse_wrk(output: str, concurrency: int) -> LoadResult:
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
-    p50 = re.search(r"^\s+50%\s+(\S+)$", output, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)$", output, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)\s*$", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)\s*$", output, re.M)
     if done is None or p50 is None or p99 is None:
         raise RuntimeError(f"could not read wrk's output:\n{output}")
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
@@ -107,8 +110,16 @@ def parse_wrk(output: str, concurrency: int) -> LoadResult:
 
 
 def run_wrk(
-    url: str, body: str, headers: dict[str, str], concurrency: int, seconds: float, workdir: Path
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    workdir: Path,
+    timeout: float | None = None,
 ) -> LoadResult:
+    """``timeout``: wrk's per-request timeout in seconds (its default is 2 s; a slower
+    answer counts as an error and is left out of the latencies)."""
     script = workdir / f"wrk-post-{os.getpid()}.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = [==[{body}]==]"]
     lines += [f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in headers.items()]
@@ -121,6 +132,7 @@ def run_wrk(
                 f"-c{concurrency}",
                 f"-d{max(int(seconds), 1)}s",
                 "--latency",
+                *([f"--timeout={max(int(timeout), 1)}s"] if timeout else []),
                 "-s",
                 str(script),
                 url,
@@ -184,9 +196,10 @@ def load(
     concurrency: int,
     seconds: float,
     workdir: Path,
+    timeout: float | None = None,
 ) -> LoadResult:
     body = json.dumps(payload)
     headers = {"Content-Type": "application/json", **headers}
     if tool == "wrk":
-        return run_wrk(url, body, headers, concurrency, seconds, workdir)
+        return run_wrk(url, body, headers, concurrency, seconds, workdir, timeout)
     return asyncio.run(_python_load(url, body, headers, concurrency, seconds))
