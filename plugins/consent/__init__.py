@@ -25,7 +25,7 @@ from gateway.sdk import (
     TypeField,
     hookimpl,
 )
-from plugins.consent import api, delivery, demo, endpoint, nested, refusals, requests
+from plugins.consent import api, delivery, demo, endpoint, expiry, nested, refusals, requests
 from plugins.consent.mailing import hooks as mailing
 from plugins.consent.models import MODELS
 from plugins.consent.permissions import CATALOGUE
@@ -63,7 +63,7 @@ def crm_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return [*delivery.KINDS, *mailing.JOB_KINDS]
+    return [*delivery.KINDS, *expiry.KINDS, *mailing.JOB_KINDS]
 
 
 @hookimpl

@@ -180,5 +180,6 @@ KINDS = [
         title="Send a consent request",
         max_attempts=MAX_ATTEMPTS,
         backoff_seconds=30.0,
+        quiet=True,  # one per client asked: its author hears only of failures
     )
 ]

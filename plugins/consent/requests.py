@@ -37,7 +37,7 @@ from gateway.sdk import (
     defer_job,
     utcnow,
 )
-from plugins.consent import ledger, placeholders
+from plugins.consent import expiry, ledger, placeholders
 from plugins.consent.models import (
     OPEN,
     Audience,
@@ -295,24 +295,15 @@ def _actor(session: Session, user_id: int | None) -> str:
 def expire_stale(
     session: Session, tenant_id: int, contact_id: int, now: datetime | None = None
 ) -> None:
-    """Record as expired the sent requests of a client whose links ran out (lazily: when
-    the client is next asked, resent or answers), freeing their pending keys."""
-    now = now or utcnow()
-    stale = list(
-        session.scalars(
-            select(ConsentRequest).where(
-                ConsentRequest.tenant_id == tenant_id,
-                ConsentRequest.contact_id == contact_id,
-                ConsentRequest.status == RequestStatus.SENT,
-                ConsentRequest.expires_at <= now,
-            )
-        )
+    """Record as expired the sent requests of a client whose links ran out, at once (the
+    periodic ``consent.expire`` does it for everyone else), freeing their pending keys. The
+    claim is conditional: racing the periodic job, each request is recorded once."""
+    expiry.expire(
+        session,
+        now or utcnow(),
+        ConsentRequest.tenant_id == tenant_id,
+        ConsentRequest.contact_id == contact_id,
     )
-    for request in stale:
-        request.status, request.pending_key = RequestStatus.EXPIRED, None
-        ledger.append(session, request, LedgerEvent.EXPIRED, Channel.SYSTEM, at=now)
-    if stale:
-        session.flush()
 
 
 def _supersede(ctx: CallerContext, key: str, tenant_id: int) -> None:
