@@ -599,3 +599,90 @@ def test_mass_email_carries_the_withdraw_link_and_skips_the_blocked(env):
     skipped = [r for r in report if r["status"] == "SKIPPED"]
     assert len(skipped) == 1 and skipped[0]["reason"] == "REFUSED"
     assert "declined consent" in skipped[0]["detail"]
+
+
+CREATE_LEAD = """mutation($i: CreateLeadInput!) { createLead(input: $i) {
+  lead { id } errors { code field } } }"""
+CREATE_MAILING = """mutation($i: MailingInput!) { createMailing(input: $i) {
+  mailing { id } errors { code field } } }"""
+SEND_MAILING = "mutation($id: ID!) { sendMailing(id: $id) { errors { code } } }"
+MAILING_REPORT = """query($id: ID!) { mailing(id: $id) {
+  recipients { position status reason detail } } }"""
+
+
+def test_leads_are_judged_by_the_blocks_and_answers_of_their_address(env):
+    """A lead whose address a blocked client holds — even one the sender may not see — or
+    whose last recorded answer is a denial is refused; a later acceptance clears it. Mass
+    email to leads skips and reports them."""
+    config = env.configure()
+    denier = env.client("Denier", "d@denier.test")
+    env.client("Hidden", "h@hidden.test", who="rep2")  # rep1 may not see it
+    turned = env.client("Turned", "t@turned.test")
+    env.run()
+    for address in ("d@denier.test", "h@hidden.test", "t@turned.test"):
+        assert post_answer(env.http, answer_path(env.mails_to(address)[0]), "deny").status_code
+    target = {"contactId": turned, "configurationId": config}
+    assert env.as_("admin")(UNBLOCK, {"i": target}).data["unblockConsent"]["errors"] == []
+    env.run()
+    assert post_answer(env.http, answer_path(env.mails_to("t@turned.test")[1]), "accept")
+    assert env.consent(turned)["blocked"] is None and env.consent(denier)["blocked"]
+    rep1 = env.as_("rep1")
+    leads = []
+    for name, email in (
+        ("Dee", "D@Denier.TEST"),
+        ("Hid", "h@hidden.test"),
+        ("Tur", "t@turned.test"),
+        ("New", "new@fresh.test"),
+    ):
+        made = rep1(CREATE_LEAD, {"i": {"name": name, "email": email}}).data["createLead"]
+        assert made["errors"] == [], made
+        leads.append(made["lead"]["id"])
+    refused = _lead_refusals(env.gateway, "rep1@demo.test", [_pk(lead) for lead in leads])
+    assert refused == {
+        _pk(leads[0]): [
+            "consent: blocked (GDPR): this address belongs to a client blocked for email"
+        ],
+        _pk(leads[1]): [
+            "consent: blocked (GDPR): this address belongs to a client blocked for email"
+        ],
+    }
+    draft = {"audience": "LEADS", "subject": "Hi [name]", "body": "News.", "recipientIds": leads}
+    mailing = rep1(CREATE_MAILING, {"i": draft}).data["createMailing"]
+    assert mailing["errors"] == []
+    assert rep1(SEND_MAILING, {"id": mailing["mailing"]["id"]}).data["sendMailing"]["errors"] == []
+    env.run()
+    report = rep1(MAILING_REPORT, {"id": mailing["mailing"]["id"]}).data["mailing"]["recipients"]
+    assert [(r["status"], r["reason"]) for r in report] == [
+        ("SKIPPED", "REFUSED"),
+        ("SKIPPED", "REFUSED"),
+        ("SENT", None),
+        ("SENT", None),
+    ]
+    assert "Hidden" not in report[1]["detail"]
+    news = [m["To"] for m in env.messages if m["Subject"].startswith("Hi ")]
+    assert sorted(news) == ["new@fresh.test", "t@turned.test"]
+
+
+def test_a_lead_whose_address_denied_is_refused_after_the_client_changed_it(env):
+    """The ledger's answers count even when no client holds the address any more."""
+    env.configure()
+    moved = env.client("Moved", "old@moved.test")
+    env.run()
+    post_answer(env.http, answer_path(env.mails_to("old@moved.test")[0]), "deny")
+    changed = env.as_("rep1")(UPDATE_CONTACT, {"id": moved, "i": {"email": "new@moved.test"}})
+    assert changed.data["updateContact"]["errors"] == []
+    lead = env.as_("rep1")(CREATE_LEAD, {"i": {"name": "Old", "email": "old@moved.test"}})
+    lead_id = _pk(lead.data["createLead"]["lead"]["id"])
+    assert _lead_refusals(env.gateway, "rep1@demo.test", [lead_id]) == {
+        lead_id: ["consent: blocked (GDPR): this address declined consent"]
+    }
+
+
+def _lead_refusals(gateway, user_email: str, lead_ids: list[int]) -> dict[int, list[str]]:
+    with gateway.db.reading() as session:
+        user_id = session.scalar(select(User.id).where(User.email == user_email))
+    ctx = CallerContext.acting_for(gateway, user_id, via=Via.API)
+    try:
+        return mail.email_refusals(ctx, "lead", lead_ids)
+    finally:
+        ctx.close()
