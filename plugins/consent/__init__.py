@@ -30,6 +30,7 @@ from plugins.consent.mailing import hooks as mailing
 from plugins.consent.models import MODELS
 from plugins.consent.permissions import CATALOGUE
 from plugins.consent.types import (
+    BlockedClientType,
     ClientConsent,
     ConsentBlockType,
     ConsentConfigurationType,
@@ -71,6 +72,7 @@ def crm_graphql_types() -> Sequence[type[Any]]:
     return [
         ConsentConfigurationType,
         ConsentRequestType,
+        BlockedClientType,
         ConsentBlockType,
         LedgerEntryType,
         ClientConsent,

@@ -10,9 +10,11 @@ from plugins.consent.mutations import (
 )
 from plugins.consent.queries import (
     client_consent,
+    consent_blocked_clients,
     consent_configurations,
     consent_ledger,
     consent_template_fields,
+    export_consent_blocked_clients,
     export_consent_ledger,
 )
 
@@ -22,6 +24,8 @@ QUERY_FIELDS = [
     client_consent,
     consent_ledger,
     export_consent_ledger,
+    consent_blocked_clients,
+    export_consent_blocked_clients,
 ]
 MUTATION_FIELDS = [
     create_consent_configuration,

@@ -132,11 +132,15 @@ def as_xlsx(data: Sequence[Sequence[object]]) -> bytes:
 
 
 def as_csv(data: Sequence[Sequence[object]]) -> bytes:
+    return as_csv_rows(HEADER, data)
+
+
+def as_csv_rows(header: Sequence[str], data: Sequence[Sequence[object]]) -> bytes:
     """UTF-8 with a BOM (spreadsheet apps then read accents right). Text cells that a
     spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``) get a leading apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(header)
     for row in data:
         writer.writerow([_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.sdk import Base, Conflict, ManagingCompany, UTCDateTime, str_enum, utcnow
+from plugins.contacts.models import Contact
 
 
 class Audience(StrEnum):
@@ -205,6 +206,9 @@ class ConsentBlock(Base):
         ForeignKey("consent_requests.id", ondelete="SET NULL")
     )
     blocked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    #: Read only through a join on the client (its visibility), never lazily.
+    contact: Mapped[Contact] = relationship(lazy="raise", viewonly=True)
 
 
 class LedgerEntry(Base):

@@ -9,20 +9,28 @@ from datetime import datetime
 from typing import Annotated, TypeAlias
 
 import strawberry
+from sqlalchemy.orm import contains_eager
 from strawberry.types import Info
 
 from gateway.sdk import (
     BadUserInput,
     CallerContext,
+    Connection,
     ExportFile,
+    Order,
     RequestContext,
+    Window,
     guarded,
+    list_records,
     parse_global_id,
+    selected,
 )
-from plugins.consent import configurations, ledger, placeholders
+from plugins.consent import blocked, configurations, ledger, placeholders
+from plugins.consent.models import ConsentBlock
 from plugins.consent.nested import consent_of_contacts
 from plugins.consent.permissions import ConsentPermission as P
 from plugins.consent.types import (
+    BlockedClientType,
     ClientConsent,
     ConsentConfigurationType,
     ConsentTemplateField,
@@ -31,6 +39,7 @@ from plugins.consent.types import (
     LedgerEntryType,
 )
 from plugins.contacts.models import Contact
+from plugins.contacts.queries import loader_options
 
 Ctx: TypeAlias = Info[RequestContext, None]
 LEDGER_PAGE = 500
@@ -119,5 +128,61 @@ def export_consent_ledger(
     return ExportFile(
         filename=f"consent-ledger.{extension}",
         mime_type=ledger.MIMES[format.value],
+        content_base64=base64.b64encode(content).decode(),
+    )
+
+
+def _company(company_id: strawberry.ID | None) -> int | None:
+    if company_id is None:
+        return None
+    return parse_global_id(company_id, "ManagingCompany", "companyId")
+
+
+@guarded(
+    permission=P.REVIEW.value,
+    description="The clients blocked for email (GDPR) that you may see, most recently "
+    "blocked first; of one managing company's clients if given.",
+)
+def consent_blocked_clients(
+    info: Ctx,
+    company_id: strawberry.ID | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[BlockedClientType]:
+    ctx = info.context
+    ctx.require_caller()
+    stmt = blocked.blocked_clients(ctx, _company(company_id))
+    names = selected(info, "edges", "node", "contact")
+    listed = list_records(
+        ctx,
+        ConsentBlock,
+        "ConsentBlockedClient",
+        stmt,
+        order=Order(ConsentBlock.blocked_at, descending=True),
+        window=Window.of(ctx.gateway.settings, first, after, last, before),
+        options=[contains_eager(ConsentBlock.contact).options(*loader_options(names))],
+    )
+    return Connection.of(listed, lambda r: BlockedClientType(record=r))
+
+
+@guarded(
+    permission=P.REVIEW.value,
+    description="The clients blocked for email that you may see, as XLSX or CSV (columns "
+    "your profile may not read are left out); of one managing company's clients if given.",
+)
+def export_consent_blocked_clients(
+    info: Ctx,
+    format: ExportFormatEnum = ExportFormat.XLSX,
+    company_id: strawberry.ID | None = None,
+) -> ExportFile:
+    ctx = info.context
+    ctx.require_caller()
+    content, mime = blocked.export(ctx, _company(company_id), format is ExportFormat.CSV)
+    extension = "csv" if format is ExportFormat.CSV else "xlsx"
+    return ExportFile(
+        filename=f"consent-blocked-clients.{extension}",
+        mime_type=mime,
         content_base64=base64.b64encode(content).decode(),
     )

@@ -29,7 +29,7 @@ from plugins.consent.models import (
     Trigger,
 )
 from plugins.contacts.models import Category, ClientKind
-from plugins.contacts.types import CategoryEnum, ClientKindEnum
+from plugins.contacts.types import CategoryEnum, ClientKindEnum, ContactNode
 
 strawberry.enum(Audience, name="ConsentAudience", description="Clients, or users (employees).")
 AudienceEnum: TypeAlias = Audience
@@ -209,6 +209,30 @@ class ConsentRequestType:
 @strawberry.type(name="ConsentBlock", description="The client is blocked for email (GDPR).")
 class ConsentBlockType:
     record: strawberry.Private[ConsentBlock]
+
+    @strawberry.field(description="DENIED or WITHDRAWN.")
+    def reason(self) -> str:
+        return self.record.reason
+
+    @strawberry.field
+    def blocked_at(self) -> datetime:
+        return self.record.blocked_at
+
+
+@strawberry.type(
+    name="ConsentBlockedClient",
+    description="A client blocked for email (GDPR): the client itself, why and since when.",
+)
+class BlockedClientType:
+    record: strawberry.Private[ConsentBlock]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return global_id("ConsentBlock", self.record.id)
+
+    @strawberry.field(description="The client (its field rules apply as on any contact).")
+    def contact(self) -> ContactNode:
+        return ContactNode(record=self.record.contact)
 
     @strawberry.field(description="DENIED or WITHDRAWN.")
     def reason(self) -> str:
