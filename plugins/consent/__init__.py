@@ -25,7 +25,17 @@ from gateway.sdk import (
     TypeField,
     hookimpl,
 )
-from plugins.consent import api, delivery, demo, endpoint, expiry, nested, refusals, requests
+from plugins.consent import (
+    api,
+    delivery,
+    demo,
+    employees,
+    endpoint,
+    expiry,
+    nested,
+    refusals,
+    requests,
+)
 from plugins.consent.mailing import hooks as mailing
 from plugins.consent.models import MODELS
 from plugins.consent.permissions import CATALOGUE
@@ -104,6 +114,7 @@ def crm_http_routes() -> Sequence[BaseRoute]:
 @hookimpl
 def crm_record_changed(context: CallerContext, change: RecordChange) -> None:
     requests.on_record_changed(context, change)
+    employees.on_user_changed(context, change)
 
 
 @hookimpl

@@ -16,12 +16,14 @@ from plugins.consent.queries import (
     consent_template_fields,
     export_consent_blocked_clients,
     export_consent_ledger,
+    user_consent,
 )
 
 QUERY_FIELDS = [
     consent_configurations,
     consent_template_fields,
     client_consent,
+    user_consent,
     consent_ledger,
     export_consent_ledger,
     consent_blocked_clients,

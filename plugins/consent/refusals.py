@@ -93,14 +93,15 @@ def refusals(ctx: CallerContext, entity: str, record_ids: Sequence[int]) -> Mapp
     ):
         assigned[contact_id].add(company_id)
     accepted: dict[int, set[int]] = defaultdict(set)
-    for contact_id, configuration_id in session.execute(
+    for asked_id, configuration_id in session.execute(
         select(ConsentRequest.contact_id, ConsentRequest.configuration_id).where(
             ConsentRequest.tenant_id == tenant_id,
             ConsentRequest.contact_id.in_(rest),
             ConsentRequest.status == RequestStatus.ACCEPTED,
         )
     ):
-        accepted[contact_id].add(configuration_id)
+        if asked_id is not None:
+            accepted[asked_id].add(configuration_id)
     for contact in contacts:
         covering = [
             c

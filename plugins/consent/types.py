@@ -134,13 +134,20 @@ class ConsentConfigurationType:
         return self.record.updated_at
 
 
-@strawberry.type(name="ConsentRequest", description="One request sent to a client.")
+@strawberry.type(
+    name="ConsentRequest", description="One request sent to a client (or, USER: a user)."
+)
 class ConsentRequestType:
     record: strawberry.Private[ConsentRequest]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
         return global_id("ConsentRequest", self.record.id)
+
+    @strawberry.field(description="The user (employee) asked; null for a client's request.")
+    def user_id(self) -> strawberry.ID | None:
+        user_id = self.record.user_id
+        return global_id("User", user_id) if user_id is not None else None
 
     @strawberry.field
     def configuration_id(self) -> strawberry.ID:
@@ -263,9 +270,15 @@ class LedgerEntryType:
     def channel(self) -> ChannelEnum:
         return self.record.channel
 
-    @strawberry.field
-    def contact_id(self) -> strawberry.ID:
-        return global_id("Contact", self.record.contact_id)
+    @strawberry.field(description="The client asked; null for a user's (employee's) entry.")
+    def contact_id(self) -> strawberry.ID | None:
+        contact_id = self.record.contact_id
+        return global_id("Contact", contact_id) if contact_id is not None else None
+
+    @strawberry.field(description="The user (employee) asked, for a `USER` configuration.")
+    def user_id(self) -> strawberry.ID | None:
+        user_id = self.record.user_id
+        return global_id("User", user_id) if user_id is not None else None
 
     @strawberry.field
     def request_id(self) -> strawberry.ID | None:
