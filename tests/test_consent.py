@@ -686,3 +686,72 @@ def _lead_refusals(gateway, user_email: str, lead_ids: list[int]) -> dict[int, l
         return mail.email_refusals(ctx, "lead", lead_ids)
     finally:
         ctx.close()
+
+
+def test_the_exported_proof_tells_the_whole_story_in_order(env, gateway):
+    """Request, denial, unblock, acceptance, a resend replacing a waiting request, withdrawal
+    and expiry: the CSV export lists exactly these facts, in order, with their channels,
+    actors, IP addresses and user agents, and one text hash per request."""
+    from gateway.jobs.runner import run_due
+
+    config = env.configure(linkValidDays=3)
+    contact = env.client("Storied", "s@storied.test")
+    env.run()
+    first = env.mails_to("s@storied.test")[0]
+    post_answer(env.http, answer_path(first), "deny", **{"user-agent": "UA/deny"})
+    target = {"contactId": contact, "configurationId": config}
+    assert env.as_("admin")(UNBLOCK, {"i": target}).data["unblockConsent"]["errors"] == []
+    env.run()
+    second = env.mails_to("s@storied.test")[1]
+    post_answer(env.http, answer_path(second), "accept", **{"user-agent": "UA/accept"})
+    resend = env.as_("manager")(RESEND, {"i": target}).data["resendConsentRequest"]
+    assert resend["errors"] == []
+    env.run()
+    third = env.mails_to("s@storied.test")[2]
+    again = env.as_("manager")(RESEND, {"i": target}).data["resendConsentRequest"]
+    assert again["errors"] == []  # replaces the third, unanswered
+    env.run()
+    fourth = env.mails_to("s@storied.test")[3]
+    assert env.http.get(answer_path(third)).status_code == 404  # its nonce is gone
+    page = env.http.get(withdraw_path(fourth))
+    env.http.post(
+        withdraw_path(fourth),
+        data={"form": form_token(page.text), "answer": "withdraw"},
+        headers={"user-agent": "UA/withdraw"},
+    )
+    run_due(env.gateway, utcnow() + timedelta(days=4))  # the fourth request's links run out
+    exported = env.as_("admin")(EXPORT, {"c": contact, "fmt": "CSV"}).data["exportConsentLedger"]
+    text = base64.b64decode(exported["contentBase64"]).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    story = [(r["Event"], r["Channel"], r["Asked by"], r["User agent"]) for r in rows]
+    assert story == [
+        ("REQUESTED", "SYSTEM", "rep1@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("DENIED", "LINK", "", "UA/deny"),
+        ("REQUESTED", "API", "admin@demo.test", ""),
+        ("UNBLOCK_REQUESTED", "API", "admin@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("ACCEPTED", "LINK", "", "UA/accept"),
+        ("BLOCK_LIFTED", "LINK", "", "UA/accept"),
+        ("REQUESTED", "API", "manager@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("EXPIRED", "API", "manager@demo.test", ""),
+        ("REQUESTED", "API", "manager@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("WITHDRAWN", "LINK", "", "UA/withdraw"),
+        ("EXPIRED", "SYSTEM", "", ""),
+    ]
+    assert {r["IP address"] for r in rows if r["Channel"] == "LINK"} == {"testclient"}
+    requests = {}
+    for r in rows:
+        requests.setdefault(r["Request"], set()).add(r["Text SHA-256"])
+    assert len(requests) == 4 and all(len(h) == 1 for h in requests.values())
+    # What the ledger says matches the requests' state.
+    consent = env.consent(contact)
+    assert consent["blocked"]["reason"] == "WITHDRAWN"
+    assert [r["status"] for r in consent["requests"]] == [
+        "EXPIRED",
+        "EXPIRED",
+        "WITHDRAWN",
+        "DENIED",
+    ]

@@ -480,7 +480,15 @@ def answer(
             .execution_options(synchronize_session=False)
         ).scalar()
         if lifted is not None:
-            ledger.append(session, request, LedgerEvent.BLOCK_LIFTED, Channel.LINK, at=now)
+            ledger.append(
+                session,
+                request,
+                LedgerEvent.BLOCK_LIFTED,
+                Channel.LINK,
+                ip_address=visit.ip_address,
+                user_agent=visit.user_agent,
+                at=now,
+            )
     else:
         block(session, request, "DENIED", now)
     return True
