@@ -599,3 +599,159 @@ def test_mass_email_carries_the_withdraw_link_and_skips_the_blocked(env):
     skipped = [r for r in report if r["status"] == "SKIPPED"]
     assert len(skipped) == 1 and skipped[0]["reason"] == "REFUSED"
     assert "declined consent" in skipped[0]["detail"]
+
+
+CREATE_LEAD = """mutation($i: CreateLeadInput!) { createLead(input: $i) {
+  lead { id } errors { code field } } }"""
+CREATE_MAILING = """mutation($i: MailingInput!) { createMailing(input: $i) {
+  mailing { id } errors { code field } } }"""
+SEND_MAILING = "mutation($id: ID!) { sendMailing(id: $id) { errors { code } } }"
+MAILING_REPORT = """query($id: ID!) { mailing(id: $id) {
+  recipients { position status reason detail } } }"""
+
+
+def test_leads_are_judged_by_the_blocks_and_answers_of_their_address(env):
+    """A lead whose address a blocked client holds — even one the sender may not see — or
+    whose last recorded answer is a denial is refused; a later acceptance clears it. Mass
+    email to leads skips and reports them."""
+    config = env.configure()
+    denier = env.client("Denier", "d@denier.test")
+    env.client("Hidden", "h@hidden.test", who="rep2")  # rep1 may not see it
+    turned = env.client("Turned", "t@turned.test")
+    env.run()
+    for address in ("d@denier.test", "h@hidden.test", "t@turned.test"):
+        assert post_answer(env.http, answer_path(env.mails_to(address)[0]), "deny").status_code
+    target = {"contactId": turned, "configurationId": config}
+    assert env.as_("admin")(UNBLOCK, {"i": target}).data["unblockConsent"]["errors"] == []
+    env.run()
+    assert post_answer(env.http, answer_path(env.mails_to("t@turned.test")[1]), "accept")
+    assert env.consent(turned)["blocked"] is None and env.consent(denier)["blocked"]
+    rep1 = env.as_("rep1")
+    leads = []
+    for name, email in (
+        ("Dee", "D@Denier.TEST"),
+        ("Hid", "h@hidden.test"),
+        ("Tur", "t@turned.test"),
+        ("New", "new@fresh.test"),
+    ):
+        made = rep1(CREATE_LEAD, {"i": {"name": name, "email": email}}).data["createLead"]
+        assert made["errors"] == [], made
+        leads.append(made["lead"]["id"])
+    refused = _lead_refusals(env.gateway, "rep1@demo.test", [_pk(lead) for lead in leads])
+    assert refused == {
+        _pk(leads[0]): [
+            "consent: blocked (GDPR): this address belongs to a client blocked for email"
+        ],
+        _pk(leads[1]): [
+            "consent: blocked (GDPR): this address belongs to a client blocked for email"
+        ],
+    }
+    draft = {"audience": "LEADS", "subject": "Hi [name]", "body": "News.", "recipientIds": leads}
+    mailing = rep1(CREATE_MAILING, {"i": draft}).data["createMailing"]
+    assert mailing["errors"] == []
+    assert rep1(SEND_MAILING, {"id": mailing["mailing"]["id"]}).data["sendMailing"]["errors"] == []
+    env.run()
+    report = rep1(MAILING_REPORT, {"id": mailing["mailing"]["id"]}).data["mailing"]["recipients"]
+    assert [(r["status"], r["reason"]) for r in report] == [
+        ("SKIPPED", "REFUSED"),
+        ("SKIPPED", "REFUSED"),
+        ("SENT", None),
+        ("SENT", None),
+    ]
+    assert "Hidden" not in report[1]["detail"]
+    news = [m["To"] for m in env.messages if m["Subject"].startswith("Hi ")]
+    assert sorted(news) == ["new@fresh.test", "t@turned.test"]
+
+
+def test_a_lead_whose_address_denied_is_refused_after_the_client_changed_it(env):
+    """The ledger's answers count even when no client holds the address any more."""
+    env.configure()
+    moved = env.client("Moved", "old@moved.test")
+    env.run()
+    post_answer(env.http, answer_path(env.mails_to("old@moved.test")[0]), "deny")
+    changed = env.as_("rep1")(UPDATE_CONTACT, {"id": moved, "i": {"email": "new@moved.test"}})
+    assert changed.data["updateContact"]["errors"] == []
+    lead = env.as_("rep1")(CREATE_LEAD, {"i": {"name": "Old", "email": "old@moved.test"}})
+    lead_id = _pk(lead.data["createLead"]["lead"]["id"])
+    assert _lead_refusals(env.gateway, "rep1@demo.test", [lead_id]) == {
+        lead_id: ["consent: blocked (GDPR): this address declined consent"]
+    }
+
+
+def _lead_refusals(gateway, user_email: str, lead_ids: list[int]) -> dict[int, list[str]]:
+    with gateway.db.reading() as session:
+        user_id = session.scalar(select(User.id).where(User.email == user_email))
+    ctx = CallerContext.acting_for(gateway, user_id, via=Via.API)
+    try:
+        return mail.email_refusals(ctx, "lead", lead_ids)
+    finally:
+        ctx.close()
+
+
+def test_the_exported_proof_tells_the_whole_story_in_order(env, gateway):
+    """Request, denial, unblock, acceptance, a resend replacing a waiting request, withdrawal
+    and expiry: the CSV export lists exactly these facts, in order, with their channels,
+    actors, IP addresses and user agents, and one text hash per request."""
+    from gateway.jobs.runner import run_due
+
+    config = env.configure(linkValidDays=3)
+    contact = env.client("Storied", "s@storied.test")
+    env.run()
+    first = env.mails_to("s@storied.test")[0]
+    post_answer(env.http, answer_path(first), "deny", **{"user-agent": "UA/deny"})
+    target = {"contactId": contact, "configurationId": config}
+    assert env.as_("admin")(UNBLOCK, {"i": target}).data["unblockConsent"]["errors"] == []
+    env.run()
+    second = env.mails_to("s@storied.test")[1]
+    post_answer(env.http, answer_path(second), "accept", **{"user-agent": "UA/accept"})
+    resend = env.as_("manager")(RESEND, {"i": target}).data["resendConsentRequest"]
+    assert resend["errors"] == []
+    env.run()
+    third = env.mails_to("s@storied.test")[2]
+    again = env.as_("manager")(RESEND, {"i": target}).data["resendConsentRequest"]
+    assert again["errors"] == []  # replaces the third, unanswered
+    env.run()
+    fourth = env.mails_to("s@storied.test")[3]
+    assert env.http.get(answer_path(third)).status_code == 404  # its nonce is gone
+    page = env.http.get(withdraw_path(fourth))
+    env.http.post(
+        withdraw_path(fourth),
+        data={"form": form_token(page.text), "answer": "withdraw"},
+        headers={"user-agent": "UA/withdraw"},
+    )
+    run_due(env.gateway, utcnow() + timedelta(days=4))  # the fourth request's links run out
+    exported = env.as_("admin")(EXPORT, {"c": contact, "fmt": "CSV"}).data["exportConsentLedger"]
+    text = base64.b64decode(exported["contentBase64"]).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    story = [(r["Event"], r["Channel"], r["Asked by"], r["User agent"]) for r in rows]
+    assert story == [
+        ("REQUESTED", "SYSTEM", "rep1@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("DENIED", "LINK", "", "UA/deny"),
+        ("REQUESTED", "API", "admin@demo.test", ""),
+        ("UNBLOCK_REQUESTED", "API", "admin@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("ACCEPTED", "LINK", "", "UA/accept"),
+        ("BLOCK_LIFTED", "LINK", "", "UA/accept"),
+        ("REQUESTED", "API", "manager@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("EXPIRED", "API", "manager@demo.test", ""),
+        ("REQUESTED", "API", "manager@demo.test", ""),
+        ("SENT", "EMAIL", "", ""),
+        ("WITHDRAWN", "LINK", "", "UA/withdraw"),
+        ("EXPIRED", "SYSTEM", "", ""),
+    ]
+    assert {r["IP address"] for r in rows if r["Channel"] == "LINK"} == {"testclient"}
+    requests = {}
+    for r in rows:
+        requests.setdefault(r["Request"], set()).add(r["Text SHA-256"])
+    assert len(requests) == 4 and all(len(h) == 1 for h in requests.values())
+    # What the ledger says matches the requests' state.
+    consent = env.consent(contact)
+    assert consent["blocked"]["reason"] == "WITHDRAWN"
+    assert [r["status"] for r in consent["requests"]] == [
+        "EXPIRED",
+        "EXPIRED",
+        "WITHDRAWN",
+        "DENIED",
+    ]

@@ -11,8 +11,10 @@ import strawberry
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
+from gateway import events
 from gateway.access import services as svc
 from gateway.access.fields import guarded
+from gateway.contract import ChangeKind
 from gateway.core.types import UserType, load_users, prime_users
 from gateway.graphql.common import UserError, mutate, page_size, parse_global_id
 from gateway.graphql.context import RequestContext
@@ -112,6 +114,7 @@ def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
                 created,
                 [parse_global_id(i, "User", "servedUserIds") for i in input.served_user_ids],
             )
+        events.record_changed(ctx, ChangeKind.CREATED, "user", created)
         return created
 
     return mutate(ctx, UserPayload, work, _user_payload)
@@ -126,7 +129,7 @@ def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPay
         target = svc.get_user(session, caller.tenant_id, parse_global_id(id, "User"))
         given = lambda v: v is not strawberry.UNSET  # noqa: E731
         served = input.served_user_ids if given(input.served_user_ids) else None
-        return svc.update_user(
+        updated = svc.update_user(
             session,
             ctx.gateway.registry,
             target,
@@ -141,6 +144,8 @@ def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPay
                 is_active=input.is_active if given(input.is_active) else None,
             ),
         )
+        events.record_changed(ctx, ChangeKind.UPDATED, "user", updated)
+        return updated
 
     payload = mutate(ctx, UserPayload, work, _user_payload)
     ctx.cache.clear()

@@ -25,11 +25,22 @@ from gateway.sdk import (
     TypeField,
     hookimpl,
 )
-from plugins.consent import api, delivery, demo, endpoint, nested, refusals, requests
+from plugins.consent import (
+    api,
+    delivery,
+    demo,
+    employees,
+    endpoint,
+    expiry,
+    nested,
+    refusals,
+    requests,
+)
 from plugins.consent.mailing import hooks as mailing
 from plugins.consent.models import MODELS
 from plugins.consent.permissions import CATALOGUE
 from plugins.consent.types import (
+    BlockedClientType,
     ClientConsent,
     ConsentBlockType,
     ConsentConfigurationType,
@@ -63,7 +74,7 @@ def crm_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def crm_job_kinds() -> Sequence[JobKind]:
-    return [*delivery.KINDS, *mailing.JOB_KINDS]
+    return [*delivery.KINDS, *expiry.KINDS, *mailing.JOB_KINDS]
 
 
 @hookimpl
@@ -71,6 +82,7 @@ def crm_graphql_types() -> Sequence[type[Any]]:
     return [
         ConsentConfigurationType,
         ConsentRequestType,
+        BlockedClientType,
         ConsentBlockType,
         LedgerEntryType,
         ClientConsent,
@@ -102,6 +114,7 @@ def crm_http_routes() -> Sequence[BaseRoute]:
 @hookimpl
 def crm_record_changed(context: CallerContext, change: RecordChange) -> None:
     requests.on_record_changed(context, change)
+    employees.on_user_changed(context, change)
 
 
 @hookimpl

@@ -13,7 +13,13 @@ from sqlalchemy import select
 
 from gateway.sdk import LONG_TEXT, BadUserInput, CallerContext, NotFound, companies, open_file
 from plugins.consent import placeholders
-from plugins.consent.models import Audience, ConfigurationCompany, ConsentConfiguration, Trigger
+from plugins.consent.models import (
+    AUDIENCE_TRIGGERS,
+    Audience,
+    ConfigurationCompany,
+    ConsentConfiguration,
+    Trigger,
+)
 from plugins.contacts import validation
 from plugins.contacts.models import Category, ClientKind
 
@@ -165,15 +171,23 @@ def save(
 
 def _check_shape(config: ConsentConfiguration) -> None:
     """A client configuration names the categories it applies to and when it is sent; a
-    user (employees) configuration applies to users only and has no client triggers."""
+    user (employees) configuration has no client categories or kinds, and is sent when a
+    user is saved (``USER_SAVED``). Each trigger belongs to one audience."""
+    allowed = AUDIENCE_TRIGGERS[config.audience]
+    wrong = sorted(set(config.triggers) - {t.value for t in allowed})
+    if wrong:
+        raise BadUserInput(
+            f"{', '.join(wrong)} cannot send a configuration for "
+            f"{'clients' if config.audience is Audience.CLIENT else 'users'}; "
+            f"use {', '.join(sorted(t.value for t in allowed))}",
+            field="triggers",
+        )
     if config.audience is Audience.CLIENT:
         if not config.applies_to:
             raise BadUserInput("choose the kinds of client it applies to", field="appliesTo")
-        if not config.triggers:
-            raise BadUserInput("choose when the request is sent", field="triggers")
-    else:
-        if config.applies_to or config.client_kinds or config.triggers:
-            raise BadUserInput(
-                "a configuration for users has no client categories, kinds or triggers",
-                field="audience",
-            )
+    elif config.applies_to or config.client_kinds:
+        raise BadUserInput(
+            "a configuration for users has no client categories or kinds", field="audience"
+        )
+    if not config.triggers:
+        raise BadUserInput("choose when the request is sent", field="triggers")

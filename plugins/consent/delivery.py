@@ -47,11 +47,17 @@ BUTTON = (
 )
 
 
-def withdraw_url(gateway: Gateway, session: Any, tenant_id: int, contact_id: int) -> str | None:
-    """A withdraw link for a client who has given consent, for every mail sent to them
-    afterwards (GDPR Art. 7(3)); ``None`` when there is no consent to withdraw. Senders in
-    this module (and the mass mailing) put it in their mails."""
-    accepted = latest_accepted(session, tenant_id, contact_id)
+def withdraw_url(
+    gateway: Gateway,
+    session: Any,
+    tenant_id: int,
+    contact_id: int | None,
+    user_id: int | None = None,
+) -> str | None:
+    """A withdraw link for a client (or user) who has given consent, for every mail sent to
+    them afterwards (GDPR Art. 7(3)); ``None`` when there is no consent to withdraw.
+    Senders in this module (and the mass mailing) put it in their mails."""
+    accepted = latest_accepted(session, tenant_id, contact_id, user_id)
     if accepted is None or accepted.nonce is None:
         return None
     expires = withdraw_expiry(utcnow())
@@ -149,7 +155,9 @@ def run(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> dict[str,
     answer_url = links.url(
         gateway, links.token(gateway, links.ANSWER, request.id, request.expires_at, nonce)
     )
-    withdraw = withdraw_url(gateway, session, request.tenant_id, request.contact_id)
+    withdraw = withdraw_url(
+        gateway, session, request.tenant_id, request.contact_id, request.user_id
+    )
     message = compose(gateway, request, answer_url, withdraw)
     try:
         mail.send(gateway.settings, message)
@@ -180,5 +188,6 @@ KINDS = [
         title="Send a consent request",
         max_attempts=MAX_ATTEMPTS,
         backoff_seconds=30.0,
+        quiet=True,  # one per client asked: its author hears only of failures
     )
 ]

@@ -22,9 +22,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.sdk import Gateway, enabled_modules, utcnow
-from plugins.consent import links
+from plugins.consent import expiry, links
 from plugins.consent.models import ConsentRequest, RequestStatus
-from plugins.consent.requests import Visit, answer, expire_stale, withdraw
+from plugins.consent.requests import Visit, answer, withdraw
 
 MAX_BODY = 4096
 HEADERS = {
@@ -127,7 +127,7 @@ def _record(gateway: Gateway, claim: links.Claim, choice: str, visit: Visit) -> 
         if claim.kind == links.WITHDRAW:
             return "withdrawn" if withdraw(session, request, visit, now) else "gone"
         if request.shown_status(now) is RequestStatus.EXPIRED:
-            expire_stale(session, request.tenant_id, request.contact_id, now)
+            expiry.expire(session, now, ConsentRequest.id == request.id)
             return "gone"
         if answer(session, request, choice == "accept", visit, now):
             return "accepted" if choice == "accept" else "denied"

@@ -8,10 +8,10 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.sdk import XLSX_MIME, add_sheet, new_workbook, printable, to_bytes
+from gateway.sdk import XLSX_MIME, User, add_sheet, new_workbook, printable, to_bytes
 from plugins.consent.models import Channel, ConsentRequest, LedgerEntry, LedgerEvent
 from plugins.contacts.models import Contact
 
@@ -38,6 +38,7 @@ def append(
     entry = LedgerEntry(
         tenant_id=request.tenant_id,
         contact_id=request.contact_id,
+        user_id=request.user_id,
         request_id=request.id,
         event=event,
         channel=channel,
@@ -60,13 +61,24 @@ def append(
 
 
 def visible_entries(
-    contact_id: int | None, since: datetime | None, until: datetime | None
+    contact_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    user_id: int | None = None,
 ) -> Select[LedgerEntry]:
-    """Entries of clients the caller may see (the join carries the client's visibility
-    predicate), of one client and/or a period ``[since, until)``, oldest first."""
-    stmt = select(LedgerEntry).join(Contact, Contact.id == LedgerEntry.contact_id)
+    """Entries of clients the caller may see (the outer join carries the client's
+    visibility predicate in its ON clause: an entry of a hidden client finds no client and
+    is left out) and of users (employees; reviewers see them all), of one client, one user
+    and/or a period ``[since, until)``, oldest first."""
+    stmt = (
+        select(LedgerEntry)
+        .outerjoin(Contact, Contact.id == LedgerEntry.contact_id)
+        .where(or_(Contact.id.is_not(None), LedgerEntry.user_id.is_not(None)))
+    )
     if contact_id is not None:
         stmt = stmt.where(LedgerEntry.contact_id == contact_id)
+    if user_id is not None:
+        stmt = stmt.where(LedgerEntry.user_id == user_id)
     if since is not None:
         stmt = stmt.where(LedgerEntry.at >= since)
     if until is not None:
@@ -91,17 +103,33 @@ HEADER = [
     "User agent",
     "Detail",
     "Request",
+    "User",
 ]
 
 
 def rows(session: Session, stmt: Select[LedgerEntry]) -> list[list[object]]:
-    """One row per entry, with the client's name, in one statement."""
-    joined = stmt.add_columns(
-        Contact.kind, Contact.company_name, Contact.first_name, Contact.last_name
-    ).limit(EXPORT_LIMIT)
+    """One row per entry, with the client's name (or the user's, for a user's entry), in
+    one statement."""
+    joined = (
+        stmt.outerjoin(User, User.id == LedgerEntry.user_id)
+        .add_columns(
+            Contact.kind,
+            Contact.company_name,
+            Contact.first_name,
+            Contact.last_name,
+            User.display_name,
+            User.email,
+        )
+        .limit(EXPORT_LIMIT)
+    )
     out: list[list[object]] = []
-    for entry, kind, company_name, first, last in session.execute(joined):
-        name = company_name if kind.value == "COMPANY" else " ".join(p for p in (first, last) if p)
+    for entry, kind, company_name, first, last, user_name, user_email in session.execute(joined):
+        if kind is None:
+            name = user_name or ""
+        elif kind.value == "COMPANY":
+            name = company_name
+        else:
+            name = " ".join(p for p in (first, last) if p)
         out.append(
             [
                 entry.id,
@@ -120,6 +148,7 @@ def rows(session: Session, stmt: Select[LedgerEntry]) -> list[list[object]]:
                 entry.user_agent,
                 entry.detail,
                 entry.request_id,
+                user_email or "",
             ]
         )
     return out
@@ -132,11 +161,15 @@ def as_xlsx(data: Sequence[Sequence[object]]) -> bytes:
 
 
 def as_csv(data: Sequence[Sequence[object]]) -> bytes:
+    return as_csv_rows(HEADER, data)
+
+
+def as_csv_rows(header: Sequence[str], data: Sequence[Sequence[object]]) -> bytes:
     """UTF-8 with a BOM (spreadsheet apps then read accents right). Text cells that a
     spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``) get a leading apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(header)
     for row in data:
         writer.writerow([_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.sdk import Base, Conflict, ManagingCompany, UTCDateTime, str_enum, utcnow
+from plugins.contacts.models import Contact
 
 
 class Audience(StrEnum):
@@ -42,6 +43,15 @@ class Trigger(StrEnum):
     INTERACTION_LOGGED = "INTERACTION_LOGGED"
     #: A task linked to the client is created or edited.
     TASK_SAVED = "TASK_SAVED"
+    #: A user (employee) is created or modified: the trigger of ``USER`` configurations.
+    USER_SAVED = "USER_SAVED"
+
+
+#: The triggers each audience may use.
+AUDIENCE_TRIGGERS = {
+    Audience.CLIENT: {Trigger.CLIENT_SAVED, Trigger.INTERACTION_LOGGED, Trigger.TASK_SAVED},
+    Audience.USER: {Trigger.USER_SAVED},
+}
 
 
 class RequestStatus(StrEnum):
@@ -134,17 +144,20 @@ class ConfigurationCompany(Base):
 
 
 class ConsentRequest(Base):
-    """One request sent (or to send) to one client for one configuration and company.
+    """One request sent (or to send) to one client — or, for a ``USER`` configuration, one
+    user (employee) — for one configuration and company: exactly one of ``contact_id`` and
+    ``user_id`` is set.
 
-    ``pending_key`` is ``"{configuration}:{contact}:{company or 0}"`` while the request is
-    open (queued or sent) and NULL afterwards: the unique key makes a second request for
-    the same configuration, client and company impossible while one waits — however many
-    triggers fire, in however many workers."""
+    ``pending_key`` is ``"{configuration}:{contact}:{company or 0}"`` (``u{user}`` for a
+    user) while the request is open (queued or sent) and NULL afterwards: the unique key
+    makes a second request for the same configuration, person and company impossible while
+    one waits — however many triggers fire, in however many workers."""
 
     __tablename__ = "consent_requests"
     __table_args__ = (
         UniqueConstraint("tenant_id", "pending_key"),
         Index("ix_consent_requests_tenant_id_contact_id", "tenant_id", "contact_id", "id"),
+        Index("ix_consent_requests_tenant_id_user_id", "tenant_id", "user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,7 +165,8 @@ class ConsentRequest(Base):
     configuration_id: Mapped[int] = mapped_column(
         ForeignKey("consent_configurations.id", ondelete="CASCADE"), index=True
     )
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     company_id: Mapped[int | None] = mapped_column(
         ForeignKey("managing_companies.id", ondelete="SET NULL")
     )
@@ -206,6 +220,9 @@ class ConsentBlock(Base):
     )
     blocked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: Read only through a join on the client (its visibility), never lazily.
+    contact: Mapped[Contact] = relationship(lazy="raise", viewonly=True)
+
 
 class LedgerEntry(Base):
     """One fact of the proof of consent (K6): who was asked, when, by which configuration,
@@ -217,12 +234,15 @@ class LedgerEntry(Base):
     __tablename__ = "consent_ledger"
     __table_args__ = (
         Index("ix_consent_ledger_tenant_id_contact_id", "tenant_id", "contact_id", "id"),
+        Index("ix_consent_ledger_tenant_id_user_id", "tenant_id", "user_id", "id"),
         Index("ix_consent_ledger_tenant_id_at", "tenant_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    #: The client asked, or (``USER`` configurations) the user: one of the two.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("consent_requests.id", ondelete="SET NULL")
     )

@@ -37,7 +37,8 @@ def consent_of_contacts(ctx: CallerContext, contact_ids: list[int]) -> dict[int,
         .where(ConsentRequest.contact_id.in_(contact_ids))
         .order_by(ConsentRequest.contact_id, ConsentRequest.id.desc())
     ):
-        requests[request.contact_id].append(request)
+        if request.contact_id is not None:  # (the IN above: always)
+            requests[request.contact_id].append(request)
     blocks = {
         block.contact_id: block
         for block in ctx.session.scalars(

@@ -17,10 +17,30 @@ PATTERN = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]")
 
 
 @dataclass(frozen=True)
-class Recipient:
-    """What a template may show: the client, the sending company and the organisation."""
+class Employee:
+    """A user (employee) seen through a template's client fields: the name split at its
+    first space; the client-only fields are empty."""
 
-    contact: Contact
+    display_name: str
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    city: str = ""
+    country: str = ""
+    fiscal_id: str = ""
+
+    @classmethod
+    def named(cls, display_name: str) -> Employee:
+        first, _, last = display_name.strip().partition(" ")
+        return cls(display_name=display_name, first_name=first, last_name=last.strip())
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What a template may show: the client (or employee), the sending company and the
+    organisation."""
+
+    contact: Contact | Employee
     email: str
     company: str
     organization: str

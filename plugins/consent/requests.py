@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ from gateway.sdk import (
     defer_job,
     utcnow,
 )
-from plugins.consent import ledger, placeholders
+from plugins.consent import expiry, ledger, placeholders
 from plugins.consent.models import (
     OPEN,
     Audience,
@@ -125,11 +125,12 @@ def is_blocked(session: Session, tenant_id: int, contact_id: int) -> bool:
 # -- triggers -------------------------------------------------------------------------------
 
 
-def _trigger_configurations(
+def trigger_configurations(
     ctx: CallerContext, tenant_id: int, trigger: Trigger
 ) -> list[ConsentConfiguration]:
-    """The tenant's enabled client configurations, read once per operation (an import
-    fires one event per row)."""
+    """The tenant's enabled configurations with this trigger, read once per operation (an
+    import fires one event per row). A trigger belongs to one audience (``USER_SAVED`` to
+    user configurations, the others to client ones)."""
     cached: dict[int, list[ConsentConfiguration]] | None = ctx.cache.get(_CONFIGS)
     if cached is None:
         cached = ctx.cache[_CONFIGS] = {}
@@ -139,7 +140,6 @@ def _trigger_configurations(
                 select(ConsentConfiguration).where(
                     ConsentConfiguration.tenant_id == tenant_id,
                     ConsentConfiguration.enabled.is_(True),
-                    ConsentConfiguration.audience == Audience.CLIENT,
                 )
             )
         )
@@ -148,8 +148,9 @@ def _trigger_configurations(
 
 def on_record_changed(ctx: CallerContext, change: RecordChange) -> None:
     """``crm_record_changed``: a client saved, an interaction logged or a task saved may
-    ask the client for consent. Other modules are never imported: the entity name says
-    what happened and the record's ``contact_id`` names the client."""
+    ask the client for consent (users saved: ``employees``). Other modules are never
+    imported: the entity name says what happened and the record's ``contact_id`` names
+    the client."""
     trigger = TRIGGERS.get(change.entity)
     if trigger is None or change.kind is ChangeKind.DELETED:
         return
@@ -159,7 +160,7 @@ def on_record_changed(ctx: CallerContext, change: RecordChange) -> None:
     tenant_id = getattr(record, "tenant_id", None)
     if tenant_id is None:
         return
-    configs = _trigger_configurations(ctx, tenant_id, trigger)
+    configs = trigger_configurations(ctx, tenant_id, trigger)
     if not configs:
         return
     if change.entity == "contact":
@@ -219,20 +220,50 @@ def _insert(session: Session, values: dict[str, object]) -> int | None:
     return int(found) if found is not None else None
 
 
+@dataclass(frozen=True)
+class Asked:
+    """Whom a request asks: a client (``contact_id``) or a user (``user_id``)."""
+
+    tenant_id: int
+    contact_id: int | None
+    user_id: int | None
+    #: What the template's fields show.
+    person: Contact | placeholders.Employee
+    #: Whom the job runs as when no user made the change (a web-form visitor, a sign-up).
+    fallback_user: int | None
+
+    @classmethod
+    def client(cls, contact: Contact) -> Asked:
+        return cls(contact.tenant_id, contact.id, None, contact, contact.owner_id)
+
+    @classmethod
+    def employee(cls, user: User) -> Asked:
+        return cls(
+            user.tenant_id, None, user.id, placeholders.Employee.named(user.display_name), user.id
+        )
+
+    def pending_key(self, configuration_id: int, company_id: int | None) -> str:
+        if self.contact_id is not None:
+            return pending_key(configuration_id, self.contact_id, company_id)
+        return f"{configuration_id}:u{self.user_id}:{company_id or 0}"
+
+
 def create(
     ctx: CallerContext,
     config: ConsentConfiguration,
-    contact: Contact,
+    asked: Contact | Asked,
     company_id: int | None,
     email: str,
     reason: str,
 ) -> ConsentRequest | None:
     """Render, record and queue one request; ``None`` when one already waits."""
+    if isinstance(asked, Contact):
+        asked = Asked.client(asked)
     session = ctx.session
     company = session.get(ManagingCompany, company_id) if company_id is not None else None
-    tenant = session.get(Tenant, contact.tenant_id)
+    tenant = session.get(Tenant, asked.tenant_id)
     recipient = placeholders.Recipient(
-        contact=contact,
+        contact=asked.person,
         email=email,
         company=company.name if company is not None else "",
         organization=tenant.name if tenant is not None else "",
@@ -242,12 +273,13 @@ def create(
     request_id = _insert(
         session,
         {
-            "tenant_id": contact.tenant_id,
+            "tenant_id": asked.tenant_id,
             "configuration_id": config.id,
-            "contact_id": contact.id,
+            "contact_id": asked.contact_id,
+            "user_id": asked.user_id,
             "company_id": company_id,
             "status": RequestStatus.QUEUED,
-            "pending_key": pending_key(config.id, contact.id, company_id),
+            "pending_key": asked.pending_key(config.id, company_id),
             "reason": reason,
             "recipient": email,
             "sender": config.sender,
@@ -275,7 +307,7 @@ def create(
     )
     for_user = None
     if ctx.caller is None:
-        for_user = config.created_by_id or contact.owner_id
+        for_user = config.created_by_id or asked.fallback_user
         if for_user is None:
             raise Conflict("no user to send the consent request as")
     defer_job(ctx, SEND_KIND, {"request": request_id}, for_user=for_user)
@@ -295,24 +327,15 @@ def _actor(session: Session, user_id: int | None) -> str:
 def expire_stale(
     session: Session, tenant_id: int, contact_id: int, now: datetime | None = None
 ) -> None:
-    """Record as expired the sent requests of a client whose links ran out (lazily: when
-    the client is next asked, resent or answers), freeing their pending keys."""
-    now = now or utcnow()
-    stale = list(
-        session.scalars(
-            select(ConsentRequest).where(
-                ConsentRequest.tenant_id == tenant_id,
-                ConsentRequest.contact_id == contact_id,
-                ConsentRequest.status == RequestStatus.SENT,
-                ConsentRequest.expires_at <= now,
-            )
-        )
+    """Record as expired the sent requests of a client whose links ran out, at once (the
+    periodic ``consent.expire`` does it for everyone else), freeing their pending keys. The
+    claim is conditional: racing the periodic job, each request is recorded once."""
+    expiry.expire(
+        session,
+        now or utcnow(),
+        ConsentRequest.tenant_id == tenant_id,
+        ConsentRequest.contact_id == contact_id,
     )
-    for request in stale:
-        request.status, request.pending_key = RequestStatus.EXPIRED, None
-        ledger.append(session, request, LedgerEvent.EXPIRED, Channel.SYSTEM, at=now)
-    if stale:
-        session.flush()
 
 
 def _supersede(ctx: CallerContext, key: str, tenant_id: int) -> None:
@@ -444,6 +467,8 @@ def answer(
         user_agent=visit.user_agent,
         at=now,
     )
+    if request.contact_id is None:  # a user (employee): answers are recorded, never blocks
+        return True
     if accepted:
         lifted = session.execute(
             delete(ConsentBlock)
@@ -455,7 +480,15 @@ def answer(
             .execution_options(synchronize_session=False)
         ).scalar()
         if lifted is not None:
-            ledger.append(session, request, LedgerEvent.BLOCK_LIFTED, Channel.LINK, at=now)
+            ledger.append(
+                session,
+                request,
+                LedgerEvent.BLOCK_LIFTED,
+                Channel.LINK,
+                ip_address=visit.ip_address,
+                user_agent=visit.user_agent,
+                at=now,
+            )
     else:
         block(session, request, "DENIED", now)
     return True
@@ -475,9 +508,17 @@ def block(session: Session, request: ConsentRequest, reason: str, now: datetime)
     )
 
 
+def same_person(contact_id: int | None, user_id: int | None) -> ColumnElement[bool]:
+    """Requests asking this client (or, without one, this user)."""
+    if contact_id is not None:
+        return ConsentRequest.contact_id == contact_id
+    return ConsentRequest.user_id == user_id
+
+
 def withdraw(session: Session, request: ConsentRequest, visit: Visit, now: datetime) -> bool:
     """Withdraw the client's consent (GDPR Art. 7(3)): every accepted request of the client
-    becomes withdrawn and the client is blocked. Single use like an answer."""
+    becomes withdrawn and the client is blocked (a user's are withdrawn, without a block).
+    Single use like an answer."""
     done = session.execute(
         update(ConsentRequest)
         .where(
@@ -495,7 +536,7 @@ def withdraw(session: Session, request: ConsentRequest, visit: Visit, now: datet
         session.scalars(
             select(ConsentRequest).where(
                 ConsentRequest.tenant_id == request.tenant_id,
-                ConsentRequest.contact_id == request.contact_id,
+                same_person(request.contact_id, request.user_id),
                 ConsentRequest.status == RequestStatus.ACCEPTED,
             )
         )
@@ -512,17 +553,21 @@ def withdraw(session: Session, request: ConsentRequest, visit: Visit, now: datet
             user_agent=visit.user_agent,
             at=now,
         )
-    block(session, request, "WITHDRAWN", now)
+    if request.contact_id is not None:
+        block(session, request, "WITHDRAWN", now)
     return True
 
 
-def latest_accepted(session: Session, tenant_id: int, contact_id: int) -> ConsentRequest | None:
-    """The client's most recent accepted request: the one a withdraw link names."""
+def latest_accepted(
+    session: Session, tenant_id: int, contact_id: int | None, user_id: int | None = None
+) -> ConsentRequest | None:
+    """The most recent accepted request of the client (or user): the one a withdraw link
+    in a later mail names."""
     return session.scalar(
         select(ConsentRequest)
         .where(
             ConsentRequest.tenant_id == tenant_id,
-            ConsentRequest.contact_id == contact_id,
+            same_person(contact_id, user_id),
             ConsentRequest.status == RequestStatus.ACCEPTED,
             ConsentRequest.nonce.is_not(None),
         )

@@ -29,7 +29,7 @@ from plugins.consent.models import (
     Trigger,
 )
 from plugins.contacts.models import Category, ClientKind
-from plugins.contacts.types import CategoryEnum, ClientKindEnum
+from plugins.contacts.types import CategoryEnum, ClientKindEnum, ContactNode
 
 strawberry.enum(Audience, name="ConsentAudience", description="Clients, or users (employees).")
 AudienceEnum: TypeAlias = Audience
@@ -134,13 +134,20 @@ class ConsentConfigurationType:
         return self.record.updated_at
 
 
-@strawberry.type(name="ConsentRequest", description="One request sent to a client.")
+@strawberry.type(
+    name="ConsentRequest", description="One request sent to a client (or, USER: a user)."
+)
 class ConsentRequestType:
     record: strawberry.Private[ConsentRequest]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
         return global_id("ConsentRequest", self.record.id)
+
+    @strawberry.field(description="The user (employee) asked; null for a client's request.")
+    def user_id(self) -> strawberry.ID | None:
+        user_id = self.record.user_id
+        return global_id("User", user_id) if user_id is not None else None
 
     @strawberry.field
     def configuration_id(self) -> strawberry.ID:
@@ -219,6 +226,30 @@ class ConsentBlockType:
         return self.record.blocked_at
 
 
+@strawberry.type(
+    name="ConsentBlockedClient",
+    description="A client blocked for email (GDPR): the client itself, why and since when.",
+)
+class BlockedClientType:
+    record: strawberry.Private[ConsentBlock]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return global_id("ConsentBlock", self.record.id)
+
+    @strawberry.field(description="The client (its field rules apply as on any contact).")
+    def contact(self) -> ContactNode:
+        return ContactNode(record=self.record.contact)
+
+    @strawberry.field(description="DENIED or WITHDRAWN.")
+    def reason(self) -> str:
+        return self.record.reason
+
+    @strawberry.field
+    def blocked_at(self) -> datetime:
+        return self.record.blocked_at
+
+
 @strawberry.type(name="ConsentLedgerEntry", description="One fact of the proof of consent.")
 class LedgerEntryType:
     record: strawberry.Private[LedgerEntry]
@@ -239,9 +270,15 @@ class LedgerEntryType:
     def channel(self) -> ChannelEnum:
         return self.record.channel
 
-    @strawberry.field
-    def contact_id(self) -> strawberry.ID:
-        return global_id("Contact", self.record.contact_id)
+    @strawberry.field(description="The client asked; null for a user's (employee's) entry.")
+    def contact_id(self) -> strawberry.ID | None:
+        contact_id = self.record.contact_id
+        return global_id("Contact", contact_id) if contact_id is not None else None
+
+    @strawberry.field(description="The user (employee) asked, for a `USER` configuration.")
+    def user_id(self) -> strawberry.ID | None:
+        user_id = self.record.user_id
+        return global_id("User", user_id) if user_id is not None else None
 
     @strawberry.field
     def request_id(self) -> strawberry.ID | None:
