@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.sdk import (
@@ -35,6 +34,7 @@ from gateway.sdk import (
     Tenant,
     User,
     defer_job,
+    upsert,
     utcnow,
 )
 from plugins.consent import expiry, ledger, placeholders
@@ -212,8 +212,7 @@ def ask(
 
 def _insert(session: Session, values: dict[str, object]) -> int | None:
     """Insert unless an open request holds the same pending key (then ``None``)."""
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConsentRequest)
+    stmt = upsert(session, ConsentRequest)
     found = session.execute(
         stmt.values(**values).on_conflict_do_nothing().returning(ConsentRequest.id)
     ).scalar()
@@ -495,8 +494,7 @@ def answer(
 
 
 def block(session: Session, request: ConsentRequest, reason: str, now: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConsentBlock)
+    stmt = upsert(session, ConsentBlock)
     session.execute(
         stmt.values(
             tenant_id=request.tenant_id,
