@@ -10,7 +10,7 @@ from strawberry.types.field import StrawberryField
 
 from gateway import __version__, dashboard, notifications
 from gateway.access import api as access_api
-from gateway.access import sharing_api
+from gateway.access import sharing_api, whatif_api
 from gateway.access.models import (
     ProfileFieldRule,
     ProfilePermission,
@@ -171,6 +171,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *users_api.MUTATION_FIELDS,
         *settings_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
+        *whatif_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,
     ]
