@@ -10,6 +10,7 @@ change without notice. The layout of a module that uses it is in
 from __future__ import annotations
 
 from gateway import bulk, customfields, events, excel, images, mail
+from gateway.access.defaults import initial_access
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -271,6 +272,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "images",
+    "initial_access",
     "list_records",
     "load_users",
     "log_export",

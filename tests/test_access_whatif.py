@@ -99,10 +99,11 @@ def previewed(payload: dict[str, Any], ids: dict[str, int]) -> dict[tuple[int, s
 
 def counts(gateway) -> tuple[int, ...]:
     with gateway.db.reading() as s:
-        return tuple(
+        sizes = [
             s.scalar(select(func.count()).select_from(m))
             for m in (ProfilePermission, SharingRule, AdminEvent, Notification, Profile)
-        ) + (tuple(s.execute(select(User.id, User.manager_id).order_by(User.id)).all()),)
+        ]
+        return (*sizes, tuple(s.execute(select(User.id, User.manager_id).order_by(User.id)).all()))
 
 
 def test_previews_need_the_permission_of_the_change(demo, as_):
@@ -152,7 +153,9 @@ def test_profile_preview_reports_field_rules_and_permissions(demo, admin):
         PROFILE,
         {
             "id": global_id("Profile", profile.id),
-            "input": {"fieldRules": [{"typeName": "Contact", "fieldName": "email", "mode": "HIDDEN"}]},
+            "input": {
+                "fieldRules": [{"typeName": "Contact", "fieldName": "email", "mode": "HIDDEN"}]
+            },
         },
     )
     payload = r.data["previewProfileChange"]
@@ -215,8 +218,12 @@ def _apply(admin, tenant, registry, change) -> tuple[dict[str, Any], Any]:
             spec["kind"] = new_kind
         variables = {"id": global_id("Profile", tenant.profiles[name].id), "input": spec}
         payload = admin(PROFILE, variables).data["previewProfileChange"]
-        real = ("mutation($id: ID!, $input: UpdateProfileInput!) { updateProfile(id: $id, "
-                "input: $input) { errors { code } } }", variables, "updateProfile")
+        real = (
+            "mutation($id: ID!, $input: UpdateProfileInput!) { updateProfile(id: $id, "
+            "input: $input) { errors { code } } }",
+            variables,
+            "updateProfile",
+        )
     elif kind == "rule":
         _, owner, grantee, entity, write = change
         create = {
@@ -227,14 +234,22 @@ def _apply(admin, tenant, registry, change) -> tuple[dict[str, Any], Any]:
             "canWrite": write,
         }
         payload = admin(RULE, {"input": {"create": create}}).data["previewSharingRuleChange"]
-        real = ("mutation($i: CreateSharingRuleInput!) { createSharingRule(input: $i) "
-                "{ errors { code } } }", {"i": create}, "createSharingRule")
+        real = (
+            "mutation($i: CreateSharingRuleInput!) { createSharingRule(input: $i) "
+            "{ errors { code } } }",
+            {"i": create},
+            "createSharingRule",
+        )
     else:
         _, who, manager = change
         variables = {"u": user(who), "m": user(manager) if manager else None}
         payload = admin(MANAGER, variables).data["previewManagerChange"]
-        real = ("mutation($u: ID!, $m: ID) { updateUser(id: $u, input: {managerId: $m}) "
-                "{ errors { code } } }", variables, "updateUser")
+        real = (
+            "mutation($u: ID!, $m: ID) { updateUser(id: $u, input: {managerId: $m}) "
+            "{ errors { code } } }",
+            variables,
+            "updateUser",
+        )
     return payload, real
 
 

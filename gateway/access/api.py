@@ -327,7 +327,6 @@ def apply_profile_update(
     )
 
 
-
 @guarded(permission=MANAGE_PROFILES)
 def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
     ctx = info.context

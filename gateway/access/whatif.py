@@ -83,9 +83,7 @@ class Preview:
     users: list[UserChange]
 
 
-def scopes(
-    session: Session, registry: PluginRegistry, tenant_id: int
-) -> dict[int, AccessScope]:
+def scopes(session: Session, registry: PluginRegistry, tenant_id: int) -> dict[int, AccessScope]:
     """Every active user's access scope as it stands in ``session``'s transaction: the users
     and their profile kinds in one statement, all their facts in one more (the same
     :func:`fact_branches` sign-in reads, joined to the users instead of bound to one)."""
@@ -100,7 +98,9 @@ def scopes(
         branch.add_columns(User.id.label("uid")).where(
             User.tenant_id == tenant_id, User.is_active.is_(True)
         )
-        for branch in fact_branches(User.profile_id, User.id, User.tenant_id, admin=False, assistant=True)
+        for branch in fact_branches(
+            User.profile_id, User.id, User.tenant_id, admin=False, assistant=True
+        )
     ]
     union = branches[0].union_all(*branches[1:]).subquery()
     rows_of: dict[int, list[Any]] = defaultdict(list)
@@ -221,7 +221,9 @@ def preview(
         pairs = [(before[uid], after[uid]) for uid in counted]
         for key in sorted(entities):
             entity = registry.entities[key]
-            for uid, counts in zip(counted, _count_changes(session, registry, entity, pairs)):
+            for uid, counts in zip(
+                counted, _count_changes(session, registry, entity, pairs), strict=True
+            ):
                 if any(counts):
                     report[uid].entities.append(EntityChange(key, *counts))
     return Preview(

@@ -10,7 +10,8 @@ from strawberry.types.field import StrawberryField
 
 from gateway import __version__, dashboard, notifications
 from gateway.access import api as access_api
-from gateway.access import sharing_api, whatif_api
+from gateway.access import defaults_api, sharing_api, whatif_api
+from gateway.access.defaults import RecordAccessDefault
 from gateway.access.models import (
     ProfileFieldRule,
     ProfilePermission,
@@ -93,6 +94,7 @@ def crm_models() -> Sequence[type[Any]]:
         UserHierarchy,
         RecordShare,
         SharingRule,
+        RecordAccessDefault,
         StoredFile,
         ManagingCompany,
         CompanyBranch,
@@ -150,6 +152,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *users_api.QUERY_FIELDS,
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
+        *defaults_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
         *imports_graphql.QUERY_FIELDS,
         *imports_mutations.QUERY_FIELDS,
@@ -172,6 +175,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *settings_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
         *whatif_api.MUTATION_FIELDS,
+        *defaults_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,
     ]
