@@ -54,6 +54,8 @@ from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy import companies_api
 from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant, TenantModule
+from gateway.vacations import api as vacations_api
+from gateway.vacations.models import VacationPolicy, VacationRequest
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
@@ -95,6 +97,8 @@ def crm_models() -> Sequence[type[Any]]:
         RecordShare,
         SharingRule,
         RecordAccessDefault,
+        VacationPolicy,
+        VacationRequest,
         StoredFile,
         ManagingCompany,
         CompanyBranch,
@@ -154,6 +158,7 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *sharing_api.QUERY_FIELDS,
         *defaults_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        *vacations_api.QUERY_FIELDS,
         *imports_graphql.QUERY_FIELDS,
         *imports_mutations.QUERY_FIELDS,
         files_api.file,
@@ -176,6 +181,7 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *sharing_api.MUTATION_FIELDS,
         *whatif_api.MUTATION_FIELDS,
         *defaults_api.MUTATION_FIELDS,
+        *vacations_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,
     ]
