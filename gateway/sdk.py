@@ -138,6 +138,7 @@ from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
 from gateway.text import printable
+from gateway.vacations.services import approved_between as approved_vacations
 
 __all__ = [
     "BATCH",
@@ -237,6 +238,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "approved_vacations",
     "audit",
     "batched",
     "bulk",

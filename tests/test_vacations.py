@@ -135,3 +135,27 @@ def test_named_approver_and_nobody_to_approve(demo, admin, as_):
     assert as_("rep1")(POLICY, variables).codes == ["FORBIDDEN"]
     too_many = admin(POLICY, {**variables, "l": 9}).data["setVacationPolicy"]
     assert too_many["errors"] == [{"code": "BAD_USER_INPUT", "field": "levels"}]
+
+
+ABSENCES = """query($f: Date!, $t: Date!) { absences(from: $f, to: $t) {
+  user { email } startsOn endsOn } }"""
+
+
+def test_approved_vacations_show_in_the_calendar_to_those_who_see_the_user(demo, as_):
+    rep1, manager = as_("rep1"), as_("manager")
+    request = ask(rep1)["request"]
+    window = {"f": (SOON - timedelta(days=3)).isoformat(), "t": SOON.isoformat()}
+    assert manager(ABSENCES, window).data["absences"] == []  # pending: not an absence yet
+    manager(APPROVE, {"id": request["id"]})
+    away = {"email": "rep1@demo.test"}
+    expected = [{"user": away, "startsOn": request["startsOn"], "endsOn": request["endsOn"]}]
+    for who in ("rep1", "manager", "director", "backoffice", "assistant"):
+        assert as_(who)(ABSENCES, window).data["absences"] == expected, who
+    assert as_("rep2")(ABSENCES, window).data["absences"] == []  # a peer, not above rep1
+    assert as_("admin@acme.test")(ABSENCES, window).data["absences"] == []  # other tenant
+    before = {"f": (SOON - timedelta(days=60)).isoformat(), "t": (SOON - timedelta(1)).isoformat()}
+    assert manager(ABSENCES, before).data["absences"] == []
+    too_long = {"f": "2000-01-01", "t": window["t"]}
+    assert manager(ABSENCES, too_long).codes == ["BAD_USER_INPUT"]
+    backwards = manager(ABSENCES, {"f": window["t"], "t": window["f"]})
+    assert backwards.codes == ["BAD_USER_INPUT"]
