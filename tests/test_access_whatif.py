@@ -172,16 +172,20 @@ def test_statements_per_entity_do_not_grow_with_users(gateway, registry, demo, a
     tenant = demo["demo"]
     rep = tenant.profiles["Sales rep"]
     with sql_log:
-        admin(PROFILE, {"id": global_id("Profile", rep.id), "input": {"permissions": []}})
-    few = len(sql_log.touching("contacts"))
+        few = admin(PROFILE, {"id": global_id("Profile", rep.id), "input": {"permissions": []}})
+    few_statements = len(sql_log.touching("FROM contacts"))
     users = tenant.users
+    create = {
+        "name": "back office to the sales team",
+        "ownerRootId": global_id("User", users["backoffice@demo.test"].id),
+        "granteeRootId": global_id("User", users["director@demo.test"].id),
+    }
     with sql_log:
-        admin(
-            MANAGER,
-            {"u": global_id("User", users["manager@demo.test"].id), "m": None},
-        )
-    many = len(sql_log.touching("contacts"))
-    assert few == many
+        many = admin(RULE, {"input": {"create": create}})
+    many_statements = len(sql_log.touching("FROM contacts"))
+    assert few.data["previewProfileChange"]["preview"]["usersChanged"] == 2
+    assert many.data["previewSharingRuleChange"]["preview"]["usersChanged"] == 5
+    assert few_statements == many_statements == 1
 
 
 # -- property: preview == after - before, for random changes --------------------------------
