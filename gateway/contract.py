@@ -139,6 +139,9 @@ class AccessControlledEntity:
     graphql_factory: Callable[[Any], Any] | None = None
     #: Users assigned to a record (besides its owner) who get the owner's access.
     assignments: AssignmentGrant | None = None
+    #: The access level new records get unless the organisation chose another
+    #: (``setRecordAccessDefault``) or the creator gives one.
+    default_access: AccessLevel = AccessLevel.PRIVATE
 
 
 class ChangeKind(StrEnum):

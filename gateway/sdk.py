@@ -10,6 +10,7 @@ change without notice. The layout of a module that uses it is in
 from __future__ import annotations
 
 from gateway import bulk, customfields, events, excel, images, mail
+from gateway.access.defaults import initial_access
 from gateway.access.enforcement import (
     AccessContext,
     access_of,
@@ -137,6 +138,7 @@ from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant
 from gateway.tenancy.organization import logo_data_url
 from gateway.tenancy.services import enabled_modules
 from gateway.text import printable
+from gateway.vacations.services import approved_between as approved_vacations
 
 __all__ = [
     "BATCH",
@@ -236,6 +238,7 @@ __all__ = [
     "access_of",
     "add_sheet",
     "after_cursor",
+    "approved_vacations",
     "audit",
     "batched",
     "bulk",
@@ -271,6 +274,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "images",
+    "initial_access",
     "list_records",
     "load_users",
     "log_export",

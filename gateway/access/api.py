@@ -299,6 +299,34 @@ def explain_access(
 # -- mutations ------------------------------------------------------------------------------
 
 
+def apply_profile_update(
+    ctx: RequestContext,
+    session: Session,
+    tenant_id: int,
+    id: strawberry.ID,
+    input: UpdateProfileInput,
+) -> Profile:
+    """``updateProfile``'s change, also applied (and rolled back) by its what-if preview."""
+    profile = svc.get_profile(session, tenant_id, parse_global_id(id, "Profile"))
+    given = lambda v: v is not strawberry.UNSET  # noqa: E731
+    return svc.update_profile(
+        session,
+        ctx.gateway.registry,
+        _known_fields(ctx),
+        profile,
+        svc.ProfileChanges(
+            name=input.name if given(input.name) and input.name is not None else None,
+            kind=ProfileKind(input.kind) if given(input.kind) and input.kind is not None else None,
+            parent_id=_id(input.parent_id, "Profile", "parentId"),
+            clear_parent=given(input.parent_id) and input.parent_id is None,
+            permissions=input.permissions if given(input.permissions) else None,
+            field_rules=_rules(input.field_rules)
+            if given(input.field_rules) and input.field_rules is not None
+            else None,
+        ),
+    )
+
+
 @guarded(permission=MANAGE_PROFILES)
 def create_profile(info: Ctx, input: CreateProfileInput) -> ProfilePayload:
     ctx = info.context
@@ -328,26 +356,7 @@ def update_profile(info: Ctx, id: strawberry.ID, input: UpdateProfileInput) -> P
     caller = ctx.require_caller()
 
     def work(session: Session) -> Profile:
-        profile = svc.get_profile(session, caller.tenant_id, parse_global_id(id, "Profile"))
-        given = lambda v: v is not strawberry.UNSET  # noqa: E731
-        return svc.update_profile(
-            session,
-            ctx.gateway.registry,
-            _known_fields(ctx),
-            profile,
-            svc.ProfileChanges(
-                name=input.name if given(input.name) and input.name is not None else None,
-                kind=ProfileKind(input.kind)
-                if given(input.kind) and input.kind is not None
-                else None,
-                parent_id=_id(input.parent_id, "Profile", "parentId"),
-                clear_parent=given(input.parent_id) and input.parent_id is None,
-                permissions=input.permissions if given(input.permissions) else None,
-                field_rules=_rules(input.field_rules)
-                if given(input.field_rules) and input.field_rules is not None
-                else None,
-            ),
-        )
+        return apply_profile_update(ctx, session, caller.tenant_id, id, input)
 
     payload = mutate(ctx, ProfilePayload, work, _profile_payload)
     ctx.cache.pop("grants", None)

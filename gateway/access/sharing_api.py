@@ -109,6 +109,18 @@ def _share_list(
     ]
 
 
+def rule_spec(input: CreateSharingRuleInput) -> svc.RuleSpec:
+    """The service's rule from the input (also for the what-if preview)."""
+    return svc.RuleSpec(
+        name=input.name,
+        owner_root_id=parse_global_id(input.owner_root_id, "User", "ownerRootId"),
+        grantee_profile_id=_id(input.grantee_profile_id, "Profile", "granteeProfileId"),
+        grantee_root_id=_id(input.grantee_root_id, "User", "granteeRootId"),
+        entity=input.entity,
+        can_write=input.can_write,
+    )
+
+
 @guarded(permission=MANAGE_SHARING)
 def sharing_rules(info: Ctx) -> list[SharingRuleType]:
     ctx = info.context
@@ -175,17 +187,7 @@ def create_sharing_rule(info: Ctx, input: CreateSharingRuleInput) -> SharingRule
 
     def work(session: Session) -> SharingRule:
         return svc.create_sharing_rule(
-            session,
-            ctx.gateway.registry,
-            caller.tenant_id,
-            svc.RuleSpec(
-                name=input.name,
-                owner_root_id=parse_global_id(input.owner_root_id, "User", "ownerRootId"),
-                grantee_profile_id=_id(input.grantee_profile_id, "Profile", "granteeProfileId"),
-                grantee_root_id=_id(input.grantee_root_id, "User", "granteeRootId"),
-                entity=input.entity,
-                can_write=input.can_write,
-            ),
+            session, ctx.gateway.registry, caller.tenant_id, rule_spec(input)
         )
 
     return mutate(

@@ -10,7 +10,8 @@ from strawberry.types.field import StrawberryField
 
 from gateway import __version__, dashboard, notifications
 from gateway.access import api as access_api
-from gateway.access import sharing_api
+from gateway.access import defaults_api, sharing_api, whatif_api
+from gateway.access.defaults import RecordAccessDefault
 from gateway.access.models import (
     ProfileFieldRule,
     ProfilePermission,
@@ -53,6 +54,8 @@ from gateway.sheets import api as sheets_api
 from gateway.tenancy import api as tenancy_api
 from gateway.tenancy import companies_api
 from gateway.tenancy.models import CompanyBranch, ManagingCompany, Tenant, TenantModule
+from gateway.vacations import api as vacations_api
+from gateway.vacations.models import VacationPolicy, VacationRequest
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
@@ -93,6 +96,9 @@ def crm_models() -> Sequence[type[Any]]:
         UserHierarchy,
         RecordShare,
         SharingRule,
+        RecordAccessDefault,
+        VacationPolicy,
+        VacationRequest,
         StoredFile,
         ManagingCompany,
         CompanyBranch,
@@ -150,7 +156,9 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *users_api.QUERY_FIELDS,
         *access_api.HIERARCHY_FIELDS,
         *sharing_api.QUERY_FIELDS,
+        *defaults_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
+        *vacations_api.QUERY_FIELDS,
         *imports_graphql.QUERY_FIELDS,
         *imports_mutations.QUERY_FIELDS,
         files_api.file,
@@ -171,6 +179,9 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *users_api.MUTATION_FIELDS,
         *settings_api.MUTATION_FIELDS,
         *sharing_api.MUTATION_FIELDS,
+        *whatif_api.MUTATION_FIELDS,
+        *defaults_api.MUTATION_FIELDS,
+        *vacations_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,
     ]

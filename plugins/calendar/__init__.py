@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from gateway.sdk import (
     AccessControlledEntity,
+    AccessLevel,
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
@@ -102,6 +103,7 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             model=Case,
             graphql_type="Case",
             graphql_factory=lambda record: CaseNode(record=record),
+            default_access=AccessLevel.PUBLIC_WRITE,
         ),
     ]
 

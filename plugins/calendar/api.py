@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plugins.calendar.absences import absences
 from plugins.calendar.cases import graphql as cases_graphql
 from plugins.calendar.mutations import (
     complete_task,
@@ -14,7 +15,7 @@ from plugins.calendar.mutations import (
 from plugins.calendar.queries import export_tasks, task, task_categories, task_counts, tasks
 
 QUERY_FIELDS = [tasks, task_counts, task, task_categories]
-QUERY_FIELDS += [export_tasks]
+QUERY_FIELDS += [export_tasks, absences]
 MUTATION_FIELDS = [
     create_task,
     create_tasks,

@@ -29,6 +29,7 @@ from gateway.sdk import (
     customfields,
     events,
     get_user,
+    initial_access,
 )
 from plugins.contacts import assignments, fields
 from plugins.contacts import validation as check
@@ -342,7 +343,7 @@ def build_contact(ctx: CallerContext, data: ContactData) -> ContactDraft:
         kind=ContactKind(data.values.get("kind", ContactKind.PERSON)),
         owner_id=None if caller is None or assistant else caller.user_id,
         created_by_id=ctx.user_id,
-        access=AccessLevel.PRIVATE.value,
+        access=initial_access(ctx, "contact"),
     )
     _apply_values(ctx, contact, data, creating=True)
     if contact.owner_id is None:

@@ -27,6 +27,7 @@ from gateway.sdk import (
     customfields,
     events,
     get_user,
+    initial_access,
     open_file,
     refers_to_visible,
     share_record,
@@ -306,7 +307,7 @@ def create_case(ctx: CallerContext, data: CaseData) -> Case:
     case = Case(
         tenant_id=caller.tenant_id,
         owner_id=caller.user_id,
-        access=AccessLevel.PUBLIC_WRITE.value,
+        access=initial_access(ctx, CASE),
         status=CaseStatus.OPEN,
         description="",
     )

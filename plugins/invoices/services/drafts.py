@@ -20,6 +20,7 @@ from gateway.sdk import (
     events,
     get_user,
     get_visible,
+    initial_access,
 )
 from plugins.contacts.models import Contact
 from plugins.invoices import opportunities
@@ -183,7 +184,7 @@ def create_invoice(ctx: CallerContext, data: InvoiceData) -> Invoice:
         terms=settings_of(session, caller.tenant_id).default_terms,
         owner_id=None if caller.profile_kind is ProfileKind.ASSISTANT else caller.user_id,
         created_by_id=caller.user_id,
-        access=AccessLevel.PRIVATE.value,
+        access=initial_access(ctx, "invoice"),
     )
     invoice.lines = []
     _apply(ctx, invoice, data, creating=True)

@@ -29,6 +29,7 @@ from gateway.sdk import (
     events,
     get_user,
     get_writable,
+    initial_access,
     list_records,
     utcnow,
 )
@@ -151,7 +152,9 @@ def create_lead(
     if not (visitor and unmanaged):
         ctx.require_caller()
         check_fields(ctx, "Lead", [*data.values, *(["owner_id"] if owner_id is not None else [])])
-    lead = Lead(tenant_id=ctx.tenant_id, created_by_id=ctx.user_id)
+    lead = Lead(
+        tenant_id=ctx.tenant_id, created_by_id=ctx.user_id, access=initial_access(ctx, LEAD)
+    )
     if unmanaged:
         if owner_id is not None:
             raise BadUserInput("an unmanaged lead has no owner", field="ownerId")

@@ -1,0 +1,1 @@
+"""Vacation requests and their approval up the reporting hierarchy (MISSION A12)."""

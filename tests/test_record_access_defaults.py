@@ -1,0 +1,60 @@
+"""Default record access per entity: an organisation chooses the level new records get."""
+
+from __future__ import annotations
+
+import pytest
+
+DEFAULTS = "{ recordAccessDefaults { entity access builtin } }"
+SET = """mutation($e: String!, $a: AccessLevel) { setRecordAccessDefault(entity: $e, access: $a) {
+  default { entity access builtin } errors { code field } } }"""
+CREATE_OPP = """mutation($i: CreateOpportunityInput!) { createOpportunity(input: $i) {
+  opportunity { id access } errors { code message } } }"""
+SEE = "query($id: ID!) { opportunity(id: $id) { title } }"
+
+
+@pytest.fixture
+def admin(demo, as_):
+    return as_("admin")
+
+
+def test_builtin_defaults_and_who_may_change_them(admin, as_):
+    found = {d["entity"]: d for d in admin(DEFAULTS).data["recordAccessDefaults"]}
+    assert found["case"] == {"entity": "case", "access": "PUBLIC_WRITE", "builtin": True}
+    assert found["contact"] == {"entity": "contact", "access": "PRIVATE", "builtin": True}
+    assert as_("rep1")(DEFAULTS).codes == ["FORBIDDEN"]
+    assert as_("rep1")(SET, {"e": "contact", "a": "PUBLIC_READ"}).codes == ["FORBIDDEN"]
+    bad = admin(SET, {"e": "spaceship", "a": "PRIVATE"}).data["setRecordAccessDefault"]
+    assert bad == {"default": None, "errors": [{"code": "BAD_USER_INPUT", "field": "entity"}]}
+
+
+def test_new_records_get_the_organisations_default(admin, as_):
+    rep1, rep2 = as_("rep1"), as_("rep2")
+
+    def create(title: str) -> dict:
+        return rep1(CREATE_OPP, {"i": {"title": title}}).data["createOpportunity"]["opportunity"]
+
+    private = create("Before")
+    assert private["access"] == "PRIVATE"
+    assert rep2(SEE, {"id": private["id"]}).data["opportunity"] is None
+
+    chosen = admin(SET, {"e": "opportunity", "a": "PUBLIC_WRITE"}).data["setRecordAccessDefault"]
+    assert chosen["default"] == {
+        "entity": "opportunity",
+        "access": "PUBLIC_WRITE",
+        "builtin": False,
+    }
+    opened = create("Open to all")
+    assert opened["access"] == "PUBLIC_WRITE"
+    assert rep2(SEE, {"id": opened["id"]}).data["opportunity"] == {"title": "Open to all"}
+    # a level given by the creator still wins
+    given = rep1(CREATE_OPP, {"i": {"title": "Mine", "access": "PRIVATE"}}).data
+    assert given["createOpportunity"]["opportunity"]["access"] == "PRIVATE"
+    # other organisations keep their own default
+    acme = as_("admin@acme.test")(DEFAULTS).data["recordAccessDefaults"]
+    assert {"entity": "opportunity", "access": "PRIVATE", "builtin": True} in acme
+
+    reset = admin(SET, {"e": "opportunity", "a": None}).data["setRecordAccessDefault"]
+    assert reset["default"]["builtin"] is True
+    assert create("After reset")["access"] == "PRIVATE"
+    log = admin('{ auditLog(filter: {actions: ["access.default_access_set"]}) { totalCount } }')
+    assert log.data["auditLog"]["totalCount"] == 2
