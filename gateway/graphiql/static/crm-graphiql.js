@@ -14,6 +14,7 @@
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   var challenge = null; // the second step of a two-factor sign-in
   var docsPending = false; // signed in: show the Docs panel when the schema arrives
+  var lastEmail = ""; // kept when the bar is drawn again (a wrong password)
 
   var DEFAULT_QUERY = [
     "# Sign in above, then run this: ▶ or Ctrl-Enter.",
@@ -156,6 +157,7 @@
       type: "email", id: "crm-email", name: "email", placeholder: "email",
       autocomplete: "username", required: "",
     });
+    email.value = lastEmail;
     var password = el("input", {
       type: "password", id: "crm-password", name: "password", placeholder: "password",
       autocomplete: "current-password", required: "",
@@ -165,6 +167,7 @@
     ]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      lastEmail = email.value;
       var query = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { " +
         PAYLOAD + " } }";
       finish(post({ query: query, variables: { e: email.value, p: password.value } }), "login");
