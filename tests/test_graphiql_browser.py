@@ -100,6 +100,11 @@ def editor_value(page, area: str) -> str:
     )
 
 
+def sent_by(request) -> tuple[str, str | None]:
+    """A POST's body and its Authorization header."""
+    return request.post_data or "", request.headers.get("authorization")
+
+
 def test_sign_in_docs_and_the_readme_query_with_the_network_blocked(demo_server, tmp_path: Path):
     from playwright.sync_api import Route, expect, sync_playwright
 
@@ -124,16 +129,8 @@ def test_sign_in_docs_and_the_readme_query_with_the_network_blocked(demo_server,
             page.set_default_timeout(60_000)
             expect.set_options(timeout=60_000)  # two shared cores: patience, not a deadline
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on(
-                "console",
-                lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
-            )
-            page.on(
-                "request",
-                lambda r: posted.append((r.post_data or "", r.headers.get("authorization")))
-                if r.method == "POST"
-                else None,
-            )
+            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+            page.on("request", lambda r: r.method == "POST" and posted.append(sent_by(r)))
             page.goto(f"{base}/graphql")
             session = page.locator("#crm-session")
 

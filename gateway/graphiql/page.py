@@ -52,8 +52,7 @@ def render_page(assets: dict[str, Asset]) -> str:
     styles = [a for a in _ordered(assets, ".css") if a.pinned or a.name == OWN_STYLE]
     scripts = [a for a in _ordered(assets, ".js") if a.pinned or a.name == OWN_SCRIPT]
     head = "\n".join(
-        f'    <link rel="stylesheet" href="{_href(a)}" integrity="{a.integrity}" />'
-        for a in styles
+        f'    <link rel="stylesheet" href="{_href(a)}" integrity="{a.integrity}" />' for a in styles
     )
     body = "\n".join(
         f'    <script src="{_href(a)}" integrity="{a.integrity}"></script>' for a in scripts
