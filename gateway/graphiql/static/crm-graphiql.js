@@ -1,8 +1,9 @@
 // GraphiQL for the CRM gateway: a sign-in bar above GraphiQL (email and password, then the
 // two-factor code when the account asks for one, or a pasted token). The token lives in
 // sessionStorage (gone when the tab closes) and every request carries it as
-// "Authorization: Bearer"; GraphiQL is mounted anew when it changes, so the schema (the
-// caller's own view: introspection answers signed-in callers only) loads at once.
+// "Authorization: Bearer". Signed out, GraphiQL asks for no schema (introspection answers
+// signed-in callers only); on sign-in it gets a new fetcher, so it loads the caller's view
+// at once, and the Docs panel opens.
 // Loaded from the gateway itself under a Content-Security-Policy of 'self': no inline code.
 (function () {
   "use strict";
@@ -15,6 +16,7 @@
   var challenge = null; // the second step of a two-factor sign-in
   var docsPending = false; // signed in: show the Docs panel when the schema arrives
   var lastEmail = ""; // kept when the bar is drawn again (a wrong password)
+  var explorer = GraphiQLPluginExplorer.explorerPlugin();
 
   var DEFAULT_QUERY = [
     "# Sign in above, then run this: ▶ or Ctrl-Enter.",
@@ -97,9 +99,10 @@
     else if (triesLeft > 0) window.setTimeout(openDocs, 50, triesLeft - 1);
   }
 
-  function render(message) {
+  // message: shown in the bar, as a problem unless kind says "info".
+  function render(message, kind) {
     var token = storedToken();
-    renderBar(token, message);
+    renderBar(token, message, kind);
     var props = {
       // A new fetcher for each token: GraphiQL introspects again when its fetcher changes.
       fetcher: function (params, options) {
@@ -109,7 +112,7 @@
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
-      plugins: [GraphiQLPluginExplorer.explorerPlugin()],
+      plugins: [explorer],
     };
     if (!token) {
       // Signed out there is no schema to read: no introspection, so no wall of errors.
@@ -122,7 +125,7 @@
     return el("span", { class: "crm-message crm-" + (kind || "info"), role: "status", text: text });
   }
 
-  function renderBar(token, message) {
+  function renderBar(token, message, kind) {
     bar.replaceChildren();
     if (token) {
       var who = JSON.parse(window.sessionStorage.getItem(WHO_KEY) || "null");
@@ -131,7 +134,7 @@
         : "Using the token you pasted";
       var out = el("button", { type: "button", id: "crm-sign-out", text: "Sign out" });
       out.addEventListener("click", function () {
-        signOut("Signed out.", true);
+        signOut("Signed out.", true, "info");
       });
       bar.append(el("span", { id: "crm-who", text: label }), out);
       if (message) bar.append(say(message));
@@ -147,7 +150,7 @@
         message ||
           "Sign in to read the schema: the Docs panel shows each signed-in user the " +
             "fields their profile may use.",
-        message ? "problem" : "info"
+        kind || (message ? "problem" : "info")
       )
     );
   }
@@ -211,7 +214,13 @@
       event.preventDefault();
       var value = token.value.trim().replace(/^bearer\s+/i, "");
       var me = "{ me { user { email } tenant { slug } profile { name } } }";
-      var result = await post({ query: me }, { authorization: "Bearer " + value });
+      var result;
+      try {
+        result = await post({ query: me }, { authorization: "Bearer " + value });
+      } catch (error) {
+        render("The gateway did not answer: " + error.message);
+        return;
+      }
       if (result.errors && result.errors.length) {
         render(result.errors[0].message);
         return;
@@ -238,7 +247,7 @@
       render(payload.errors[0].message);
     } else if (payload.twoFactorRequired) {
       challenge = payload.challenge;
-      render("Two-factor authentication is on for this account: enter the current code.");
+      render("Two-factor authentication is on for this account: enter the current code.", "info");
     } else {
       challenge = null;
       keep(payload.token, payload.viewer);
@@ -259,14 +268,14 @@
     render();
   }
 
-  function signOut(message, revoke) {
+  function signOut(message, revoke, kind) {
     var token = storedToken();
     window.sessionStorage.removeItem(TOKEN_KEY);
     window.sessionStorage.removeItem(WHO_KEY);
     if (revoke && token) {
       post({ query: "mutation { logout { ok } }" }, { authorization: "Bearer " + token });
     }
-    render(message);
+    render(message, kind);
   }
 
   render();
