@@ -195,6 +195,7 @@ def test_sign_in_docs_and_the_readme_query_with_the_network_blocked(demo_server,
     page.click(".graphiql-execute-button")
     expect(page.locator(".graphiql-response")).to_contain_text("totalCount")
     result = json.loads(editor_value(page, "response"))
+    assert page.evaluate("Object.keys(localStorage)") == []  # nothing outlives the tab
 
     _, names = expectations()["rep1@demo.test"]
     listed = result["data"]["contacts"]

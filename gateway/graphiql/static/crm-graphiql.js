@@ -112,6 +112,8 @@
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
+      // Tabs, queries and their results (CRM data) last as long as the tab, like the token.
+      storage: window.sessionStorage,
       plugins: [explorer],
     };
     if (!token) {
