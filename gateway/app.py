@@ -3,9 +3,11 @@
 ::
 
     every request     ── trusted proxies' X-Forwarded-For (CRM_TRUSTED_PROXIES), body limit
+    GET /graphql      ── a browser (Accept: text/html, no query): the GraphiQL page (graphiql/)
     POST/GET /graphql ── method, Accept, content type, JSON → GraphQL request (transport.py)
                       ── bearer token → Caller (tenant, profile) + the tenant's modules
                       └─ the Strawberry view of that module set's cached schema
+    GET /graphiql/assets/{name} ── GraphiQL's files, from the package (no CDN)
     GET /healthz      ── liveness (no database)
     GET /readyz       ── readiness: database, migrations, job engine (health.py)
     POST /files       ── upload (bearer token + X-CRM-Upload header) → file ID (files/http.py)
@@ -48,6 +50,9 @@ from gateway.config import Settings
 from gateway.db import Database
 from gateway.files.http import FileRoutes
 from gateway.files.signing import ROUTE as UPLOAD_ROUTE
+from gateway.graphiql.assets import ROUTE as GRAPHIQL_ASSETS
+from gateway.graphiql.assets import AssetRoute, load_assets
+from gateway.graphiql.page import GraphiQLPage
 from gateway.graphql.context import RequestContext
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
 from gateway.health import Readiness, healthz
@@ -143,7 +148,7 @@ class GatewayView(GraphQL[RequestContext, None]):
     def __init__(self, gateway: Gateway, schema: GatewaySchema) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if gateway.settings.graphiql else None,
+            graphql_ide=None,  # the gateway serves its own page (GraphQLEndpoint, graphiql/)
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
         )
@@ -165,9 +170,6 @@ class GatewayView(GraphQL[RequestContext, None]):
             limiter=state.get("limiter"),
             facts=ident.facts,
         )
-
-    def should_render_graphql_ide(self, request: Any) -> bool:
-        return request.crm["request"] is None
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return request.crm["request"]
@@ -224,8 +226,9 @@ EXECUTION_LIMITER = "crm_execution_limiter"
 class GraphQLEndpoint:
     """Resolves the caller once, then hands the request to its module set's view."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, graphiql: GraphiQLPage | None = None) -> None:
         self.gateway = gateway
+        self.graphiql = graphiql
         self._views: dict[frozenset[str] | None, GatewayView] = {}
 
     def view_for(self, modules: frozenset[str] | None) -> GatewayView:
@@ -270,6 +273,10 @@ class GraphQLEndpoint:
         except TransportError as error:
             await error_response(error, media_type)(scope, receive, send_with_request_id)
             return
+        if graphql_request is None:  # a browser: the page, before any token or database
+            assert self.graphiql is not None
+            await self.graphiql.response()(scope, receive, send_with_request_id)
+            return
         limiter = scope.get("state", {}).get(EXECUTION_LIMITER)
         ident = await anyio.to_thread.run_sync(
             self._identify, request.headers.get("authorization"), limiter=limiter
@@ -295,7 +302,7 @@ class GraphQLEndpoint:
                 f"GraphQL is served over GET and POST, not {request.method[:20]}",
                 headers={"Allow": "GET, POST"},
             )
-        if request.method == "GET" and self.gateway.settings.graphiql and wants_graphiql(request):
+        if request.method == "GET" and self.graphiql is not None and wants_graphiql(request):
             return None
         if media_type is None:
             raise TransportError(
@@ -339,7 +346,13 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         # lacks an installed plugin's migrations or tables, naming the plugin.
         gateway = Gateway.create()
         migrate.check_current(gateway.db.engine, gateway.registry)
-    endpoint = GraphQLEndpoint(gateway)
+    graphiql_routes: list[Route] = []
+    graphiql_page = None
+    if gateway.settings.graphiql:
+        assets = load_assets()
+        graphiql_page = GraphiQLPage(assets)
+        graphiql_routes.append(Route(GRAPHIQL_ASSETS, AssetRoute(assets).endpoint, methods=["GET"]))
+    endpoint = GraphQLEndpoint(gateway, graphiql_page)
     readiness = Readiness(gateway)
     field_graph(gateway.registry)  # checks every module's @derivedFrom now, not on a request
 
@@ -374,6 +387,7 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         routes=[
             # Every method reaches the endpoint, which answers the unsupported ones itself.
             Route("/graphql", endpoint),
+            *graphiql_routes,
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness.endpoint, methods=["GET"]),
             # Uploads (POST /files) and downloads by signed link (GET /files/{id}).
