@@ -351,7 +351,7 @@ def _metrics_route(gateway: Gateway) -> list[Route]:
         return []
     from gateway.observability.scrape import MetricsEndpoint
 
-    return [Route("/metrics", MetricsEndpoint(gateway), methods=["GET"])]
+    return [Route("/metrics", MetricsEndpoint(gateway).endpoint, methods=["GET"])]
 
 
 def create_app(gateway: Gateway | None = None) -> Starlette:

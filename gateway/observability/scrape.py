@@ -38,7 +38,7 @@ class MetricsEndpoint:
         self.token = gateway.settings.metrics_token
         self.jobs = JobQueue(gateway.db, gateway.registry)
 
-    async def __call__(self, request: Request) -> Response:
+    async def endpoint(self, request: Request) -> Response:
         if not authorised(self.token, request.headers.get("authorization")):
             return PlainTextResponse("a metrics token is required\n", 401, _CHALLENGE)
         from gateway.observability.metrics import exposition
