@@ -22,7 +22,12 @@ FORMATS = ("text", "json")
 #: The logger of the one-line-per-request records.
 REQUESTS = logging.getLogger("gateway.requests")
 #: Attributes every LogRecord has; anything else was passed with ``extra=``.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's copy of the message with terminal colours
+}
 
 
 class JsonFormatter(logging.Formatter):
