@@ -36,7 +36,7 @@ def counter(text: str, name: str, **labels: str) -> float:
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 180  # start-up only; a busy 2-core machine is slow
+    deadline = time.monotonic() + 300  # start-up only: slow on a busy 2-core machine
     while True:
         try:
             if httpx2.get(url, timeout=1, headers=AUTH).status_code in (200, 404):
@@ -91,7 +91,7 @@ def test_two_workers_add_up_their_metrics_and_log_json(gateway, demo, tmp_path: 
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/healthz", proc, log)
-        deadline = time.monotonic() + 180  # both workers' start-up
+        deadline = time.monotonic() + 300  # both workers' start-up
         while log.read_text().count("Application startup complete") < 2:
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
