@@ -519,7 +519,13 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     ensure_dataset(url, args.contacts, args.users, args.seed, force=args.force)
-    settings = Settings(data_dir=data_dir, database_url=url, password_hash_profile="fast")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=url,
+        password_hash_profile="fast",
+        # CRM_METRICS_TOKEN=… measures with Prometheus metrics on (HTTP servers inherit it)
+        metrics_token=os.environ.get("CRM_METRICS_TOKEN") or None,
+    )
     gateway = Gateway(
         settings=settings, db=Database(url), registry=build_registry(entry_points=False)
     )

@@ -2,7 +2,9 @@
 
 ::
 
-    every request     ── trusted proxies' X-Forwarded-For (CRM_TRUSTED_PROXIES), body limit
+    every request     ── request id (X-Request-ID), and metrics, trace span and JSON log
+                         line when on (gateway/observability/)
+                      ── trusted proxies' X-Forwarded-For (CRM_TRUSTED_PROXIES), body limit
     GET /graphql      ── a browser (Accept: text/html, no query): the GraphiQL page (graphiql/)
     POST/GET /graphql ── method, Accept, content type, JSON → GraphQL request (transport.py)
                       ── bearer token → Caller (tenant, profile) + the tenant's modules
@@ -10,6 +12,7 @@
     GET /graphiql/assets/{name} ── GraphiQL's files, from the package (no CDN)
     GET /healthz      ── liveness (no database)
     GET /readyz       ── readiness: database, migrations, job engine (health.py)
+    GET /metrics      ── Prometheus, with CRM_METRICS_TOKEN only (observability/scrape.py)
     POST /files       ── upload (bearer token + X-CRM-Upload header) → file ID (files/http.py)
     GET /files/{id}   ── download by signed link (no Authorization header needed)
     …                 ── routes plugins contribute with ``crm_http_routes`` (e.g. /forms/{key})
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +37,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -59,6 +63,9 @@ from gateway.health import Readiness, healthz
 from gateway.identity import services as identity
 from gateway.identity.crypto import SecretBox, load_key
 from gateway.identity.services import Caller
+from gateway.observability.features import Observability
+from gateway.observability.middleware import REQUEST_ID, ObserveRequests
+from gateway.observability.observation import current as observed
 from gateway.plugins import PluginRegistry, build_registry, builtin_plugins
 from gateway.tenancy import services as tenancy
 from gateway.transport import (
@@ -89,10 +96,17 @@ class Gateway:
     schemas: SchemaFactory = field(init=False)
     #: Which lists to plan from the caller's grants (gateway.access.narrowing).
     plan_memo: PlanMemo = field(init=False)
+    #: An OpenTelemetry tracer provider to trace with (tests pass the SDK's); ``None``:
+    #: the one ``CRM_TRACING=1`` builds from the OTEL_* variables, or no tracing.
+    tracer_provider: Any = None
+    #: Metrics, traces and JSON logs, as the settings switch them on.
+    observability: Observability = field(init=False)
 
     def __post_init__(self) -> None:
         self.schemas = SchemaFactory(self.registry, self.settings)
         self.plan_memo = PlanMemo()
+        self.observability = Observability(self.settings, self.tracer_provider)
+        self.observability.install(self.db)
         enforcement.install(self.db, self.registry)
         audit_trail.install(self.db)
 
@@ -258,29 +272,27 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        request_id = uuid.uuid4().hex
-
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
+        # Chosen (and echoed as X-Request-ID) by gateway.observability.middleware.
+        request_id = scope.get(REQUEST_ID) or uuid.uuid4().hex
+        watch = observed()
         media_type = negotiate(request.headers.get("accept"))
         try:
             graphql_request = await self._read(request, media_type)
         except TransportError as error:
-            await error_response(error, media_type)(scope, receive, send_with_request_id)
+            if watch is not None:
+                watch.outcome = error.code.value
+            await error_response(error, media_type)(scope, receive, send)
             return
         if graphql_request is None:  # a browser: the page, before any token or database
             assert self.graphiql is not None
-            await self.graphiql.response()(scope, receive, send_with_request_id)
+            await self.graphiql.response()(scope, receive, send)
             return
         limiter = scope.get("state", {}).get(EXECUTION_LIMITER)
         ident = await anyio.to_thread.run_sync(
             self._identify, request.headers.get("authorization"), limiter=limiter
         )
+        if watch is not None and ident.caller is not None:
+            watch.tenant_id = ident.caller.tenant_id
         scope["crm"] = {
             "identity": ident,
             "request_id": request_id,
@@ -288,7 +300,7 @@ class GraphQLEndpoint:
             "media_type": media_type or JSON,
             "request": graphql_request,
         }
-        await self.view_for(ident.modules)(scope, receive, send_with_request_id)
+        await self.view_for(ident.modules)(scope, receive, send)
 
     async def _read(self, request: Request, media_type: str | None) -> GraphQLRequestData | None:
         """The GraphQL request, checked before any other work; ``None`` for the GraphiQL page.
@@ -314,9 +326,10 @@ class GraphQLEndpoint:
         return parse_body(await request.body())
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
-    """Forwarded headers from trusted proxies only, then the request size limit (uploads
-    to ``/files`` have their own, ``CRM_MAX_UPLOAD_BYTES``).
+def _middleware(settings: Settings, observability: Observability) -> list[Middleware]:
+    """The request id and its observation (outermost: it times everything), forwarded
+    headers from trusted proxies only, then the request size limit (uploads to ``/files``
+    have their own, ``CRM_MAX_UPLOAD_BYTES``).
 
     The client address (sign-in limits, web forms) is the connecting peer's unless that peer
     is one of ``CRM_TRUSTED_PROXIES``; then it is the first untrusted address of
@@ -324,7 +337,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
     ``crm-gateway serve``, so the app behaves the same under any ASGI server that leaves
     the peer address alone.
     """
-    stack: list[Middleware] = []
+    stack: list[Middleware] = [Middleware(ObserveRequests, observability=observability)]
     if settings.trusted_proxies:
         stack.append(
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
@@ -339,6 +352,15 @@ def _middleware(settings: Settings) -> list[Middleware]:
     return stack
 
 
+def _metrics_route(gateway: Gateway) -> list[Route]:
+    """``GET /metrics`` when metrics are on (``CRM_METRICS_TOKEN``); absent (404) otherwise."""
+    if gateway.settings.metrics_token is None:
+        return []
+    from gateway.observability.scrape import MetricsEndpoint
+
+    return [Route("/metrics", MetricsEndpoint(gateway).endpoint, methods=["GET"])]
+
+
 def create_app(gateway: Gateway | None = None) -> Starlette:
     """The ASGI app. ``uvicorn --factory gateway.app:create_app`` reads settings from env."""
     if gateway is None:
@@ -346,6 +368,10 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         # lacks an installed plugin's migrations or tables, naming the plugin.
         gateway = Gateway.create()
         migrate.check_current(gateway.db.engine, gateway.registry)
+        if gateway.settings.log_format == "json":  # uvicorn run by hand: JSON from here on
+            from gateway.observability.logs import configure_json
+
+            configure_json(os.environ.get("CRM_LOG_LEVEL", "info"))
     graphiql_routes: list[Route] = []
     graphiql_page = None
     if gateway.settings.graphiql:
@@ -377,6 +403,7 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         yield {EXECUTION_LIMITER: anyio.CapacityLimiter(gateway.settings.execution_threads)}
         if runner is not None:
             await anyio.to_thread.run_sync(runner.stop)
+        gateway.observability.flush()
         gateway.db.dispose()
 
     # Plugins' own HTTP routes come after the kernel's, so they cannot shadow them.
@@ -390,11 +417,12 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
             *graphiql_routes,
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness.endpoint, methods=["GET"]),
+            *_metrics_route(gateway),
             # Uploads (POST /files) and downloads by signed link (GET /files/{id}).
             *FileRoutes(gateway, endpoint._identify, EXECUTION_LIMITER).routes(),
             *plugin_routes,
         ],
-        middleware=_middleware(gateway.settings),
+        middleware=_middleware(gateway.settings, gateway.observability),
         lifespan=lifespan,
     )
     app.state.gateway = gateway

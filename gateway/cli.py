@@ -6,11 +6,13 @@ import contextlib
 import difflib
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from strawberry.printer import print_schema
+from uvicorn.config import LOGGING_CONFIG
 
 from gateway import migrate
 from gateway.access.services import standard_grants
@@ -19,6 +21,7 @@ from gateway.config import Settings
 from gateway.errors import GatewayError, PluginError
 from gateway.graphql.schema_factory import SchemaFactory
 from gateway.identity import services as identity
+from gateway.observability.logs import configure_json, uvicorn_config
 from gateway.plugins import build_registry
 from gateway.tenancy import services as tenancy
 
@@ -116,23 +119,58 @@ def serve(
     click.echo(f"GraphiQL: http://{host}:{port}/graphql")
     sys.stdout.flush()
     trusted = list(settings.trusted_proxies)
-    uvicorn.run(
-        "gateway.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=os.environ.get("CRM_LOG_LEVEL", "info"),
-        # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise, which
-        # let any local client pick its address (and dodge the per-address sign-in limit).
-        # Only the configured proxies are believed, here (for the access log) and in the
-        # app itself (gateway.app._middleware), with the same algorithm.
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted or None,
-        # SIGTERM: stop accepting, let requests in flight finish (up to this long), then run
-        # the app's shutdown (the in-process job runner stops between jobs).
-        timeout_graceful_shutdown=shutdown_seconds,
-    )
+    level = os.environ.get("CRM_LOG_LEVEL", "info")
+    json_logs = settings.log_format == "json"
+    with metrics_directory(settings, workers):
+        uvicorn.run(
+            "gateway.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=level,
+            # JSON: every record one JSON line, and the app's request line instead of uvicorn's
+            # access log (gateway.observability.logs).
+            log_config=uvicorn_config(level) if json_logs else LOGGING_CONFIG,
+            access_log=not json_logs,
+            # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise, which
+            # let any local client pick its address (and dodge the per-address sign-in limit).
+            # Only the configured proxies are believed, here (for the access log) and in the
+            # app itself (gateway.app._middleware), with the same algorithm.
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
+            # SIGTERM: stop accepting, let requests in flight finish (up to this long), then run
+            # the app's shutdown (the in-process job runner stops between jobs).
+            timeout_graceful_shutdown=shutdown_seconds,
+        )
+
+
+@contextlib.contextmanager
+def metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
+    """Metrics of several workers add up (prometheus-client's multiprocess mode): each
+    writes its samples under ``PROMETHEUS_MULTIPROC_DIR``, which a scrape of any of them
+    reads. The operator's directory is emptied first (a previous run's samples would add
+    to this one's); with several workers and none set, a temporary one is used."""
+    if settings.metrics_token is None:
+        yield
+        return
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    if workers < 2:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="crm-metrics-") as folder_name:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder_name
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 @main.group()
@@ -172,8 +210,22 @@ def db_upgrade() -> None:
     help="Silence after which a worker is presumed dead and its jobs are retried.",
 )
 @click.option("--name", default=None, help="Worker name shown in procrastinate's logs.")
+@click.option(
+    "--metrics-port",
+    envvar="CRM_WORKER_METRICS_PORT",
+    default=None,
+    type=int,
+    help="Serve Prometheus metrics (job runs, the queue) at http://HOST:PORT/metrics; "
+    "needs CRM_METRICS_TOKEN, which scrapers send as a bearer token.",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 def worker(
-    concurrency: int, heartbeat_seconds: float, stalled_seconds: float, name: str | None
+    concurrency: int,
+    heartbeat_seconds: float,
+    stalled_seconds: float,
+    name: str | None,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Run background jobs until stopped: procrastinate on PostgreSQL (start any number,
     on any machine); on SQLite, the in-process runner (as `serve` does)."""
@@ -181,10 +233,22 @@ def worker(
     import signal
     import threading
 
-    logging.basicConfig(level=os.environ.get("CRM_LOG_LEVEL", "info").upper())
-    gateway = _gateway()
+    settings = _settings()
+    level = os.environ.get("CRM_LOG_LEVEL", "info")
+    if settings.log_format == "json":
+        configure_json(level)
+    else:
+        logging.basicConfig(level=level.upper())
+    if metrics_port is not None and settings.metrics_token is None:
+        raise click.ClickException("--metrics-port needs CRM_METRICS_TOKEN (see README)")
+    gateway = _gateway(settings)
     with _refusals():
         migrate.check_current(gateway.db.engine, gateway.registry)
+    if metrics_port is not None:
+        from gateway.observability.scrape import serve_worker_metrics
+
+        serve_worker_metrics(gateway, metrics_host, metrics_port)
+        click.echo(f"metrics: http://{metrics_host}:{metrics_port}/metrics")
     if gateway.db.is_sqlite:
         from gateway.jobs.runner import InProcessRunner
 
@@ -196,6 +260,7 @@ def worker(
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
         runner.stop()
+        gateway.observability.flush()
         return
     from gateway.jobs.engine import WorkerOptions, run_worker
 
@@ -210,6 +275,7 @@ def worker(
             name=name,
         ),
     )
+    gateway.observability.flush()
 
 
 @main.group()

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.observability.logs import log_format
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -122,6 +124,15 @@ class Settings:
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     #: The Calendar API's root plus service path; unset: the discovery document's.
     google_api_endpoint: str | None = None
+    #: Prometheus metrics (gateway.observability): unset, nothing is collected and
+    #: ``/metrics`` does not exist; set, ``/metrics`` answers scrapers that send it as a
+    #: bearer token. ``CRM_METRICS_TOKEN``.
+    metrics_token: str | None = None
+    #: ``text`` (uvicorn's format) or ``json`` (one object per line, one line per request).
+    #: ``CRM_LOG_FORMAT``.
+    log_format: str = "text"
+    #: OpenTelemetry traces, exported as the ``OTEL_*`` variables say. ``CRM_TRACING=1``.
+    tracing: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -174,6 +185,9 @@ class Settings:
             google_token_uri=os.environ.get("CRM_GOOGLE_TOKEN_URI", cls.google_token_uri),
             google_revoke_uri=os.environ.get("CRM_GOOGLE_REVOKE_URI", cls.google_revoke_uri),
             google_api_endpoint=os.environ.get("CRM_GOOGLE_API_ENDPOINT") or None,
+            metrics_token=os.environ.get("CRM_METRICS_TOKEN") or None,
+            log_format=log_format(),
+            tracing=os.environ.get("CRM_TRACING", "0") == "1",
         )
 
     @property

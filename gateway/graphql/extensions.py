@@ -12,6 +12,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from gateway.errors import ErrorCode, GatewayError
+from gateway.observability.observation import current as observed
 from gateway.plugins import PluginRegistry
 
 log = logging.getLogger("gateway.errors")
@@ -89,7 +90,8 @@ def _location(error: GraphQLError) -> tuple[int, int] | None:
 
 
 class UnitOfWork(SchemaExtension):
-    """Open a write session for mutations, and close the request's session at the end."""
+    """Open a write session for mutations, close the request's session at the end, and
+    hand the operation to the request's observation (gateway.observability), if any."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -101,6 +103,9 @@ class UnitOfWork(SchemaExtension):
         try:
             yield
         finally:
+            watch = observed()
+            if watch is not None:  # its name and type, read once the request is over
+                watch.execution = self.execution_context
             close = getattr(self.execution_context.context, "close", None)
             if close is not None:
                 close()

@@ -41,6 +41,7 @@ from gateway.graphql.extensions import UnitOfWork, apply_error_policy, root_fiel
 from gateway.graphql.input_checks import InputCheck
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.shaped import ShapingExecutionContext
+from gateway.observability.observation import current as observed
 from gateway.plugins import PluginRegistry, graphql_field_name
 
 #: The schema key of callers who have not signed in.
@@ -108,12 +109,22 @@ class GatewaySchema(strawberry.Schema):
             context = kwargs.get("context_value", args[2] if len(args) > 2 else None)
             request_id = getattr(context, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
+        watch = observed()
+        if watch is not None:  # metrics, logs and traces say how the operation ended
+            watch.outcome = _outcome(result.errors)
         return result
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Logging is :func:`apply_error_policy`'s job (with the request id); skip Strawberry's."""
+
+
+def _outcome(errors: list[GraphQLError] | None) -> str:
+    """``ok``, or the code of the first error (every error has one after the policy)."""
+    if not errors:
+        return "ok"
+    return str((errors[0].extensions or {}).get("code", "ERROR"))
 
 
 _VALIDATED: DocumentMemo[list[GraphQLError]] = DocumentMemo(maxsize=256)

@@ -41,6 +41,7 @@ from gateway.jobs.handle import (
 )
 from gateway.jobs.models import Job, JobStatus
 from gateway.notifications import notify
+from gateway.observability.observation import current as observed
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -65,12 +66,25 @@ def execute(
     :param reclaim: the engine vouches that no one else runs it (procrastinate delivered
         it, possibly again after its worker died): a ``running`` row is taken over.
     """
+    observability = gateway.observability
+    if not observability.active:
+        return _execute(gateway, job_id, requeue, reclaim)
+    with observability.job_run(job_id) as watch:  # metrics and span by kind and outcome
+        status = _execute(gateway, job_id, requeue, reclaim)
+        watch.status = status.value if status is not None else None
+    return status
+
+
+def _execute(gateway: Gateway, job_id: int, requeue: Requeue, reclaim: bool) -> JobStatus | None:
     claimed = _claim(gateway, job_id, reclaim)
     if claimed is None:
         return None
     if isinstance(claimed, JobStatus):
         return claimed
     token, attempt, job = claimed
+    watch = observed()
+    if watch is not None:
+        watch.job_kind, watch.tenant_id = job["kind"], job["tenant_id"]
     kind = gateway.registry.job_kinds.get(job["kind"])
     handle = JobHandle(
         gateway,
