@@ -265,7 +265,7 @@ def _invoice(client, contact):
 
 
 def _opportunity(client, contact):
-    r = client(OPP, {"i": {"title": "Cold chain", "contactId": contact}})
+    r = client(OPP, {"i": {"title": "Cold chain", "contactId": contact, "access": "PRIVATE"}})
     assert r.errors == [] and r.data["createOpportunity"]["errors"] == [], r.body
     opp = r.data["createOpportunity"]["opportunity"]["id"]
     stages = {s["name"]: s["id"] for s in client(STAGES).data["opportunityStages"]}

@@ -44,7 +44,7 @@ def _titles(client, flt):
 
 def test_a_task_links_a_visible_opportunity(as_):
     rep1, rep2, manager = as_("rep1"), as_("rep2"), as_("manager")
-    deal = _opportunity(rep1, "Cold-chain deal")
+    deal = _opportunity(rep1, "Cold-chain deal", access="PRIVATE")
     task = _task(rep1, "Send the offer", opportunityId=deal)
     assert task["opportunityId"] == deal
     assert task["opportunity"] == {"id": deal, "title": "Cold-chain deal"}

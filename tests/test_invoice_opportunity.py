@@ -20,7 +20,7 @@ def _client_id(client) -> str:
 
 
 def _opportunity(client, title: str) -> str:
-    r = client(CREATE_OPP, {"i": {"title": title}})
+    r = client(CREATE_OPP, {"i": {"title": title, "access": "PRIVATE"}})
     assert r.errors == [] and r.data["createOpportunity"]["errors"] == [], r.body
     return r.data["createOpportunity"]["opportunity"]["id"]
 

@@ -255,6 +255,9 @@ def test_lead_pagination_and_search(as_):
 
 
 def new_opp(client, **fields):
+    """An opportunity; private (its owner and those above) unless ``access`` says: these
+    tests are about who sees what (the organisation's default is open to all)."""
+    fields = {"access": "PRIVATE", **fields}
     return ok(client(CREATE_OPP, {"input": {"title": "Deal", **fields}}), "createOpportunity")[
         "opportunity"
     ]

@@ -28,33 +28,37 @@ def test_builtin_defaults_and_who_may_change_them(admin, as_):
 
 
 def test_new_records_get_the_organisations_default(admin, as_):
+    """Opportunities are open to every user unless restricted (the seeds' default); an
+    organisation may make them private by default instead."""
     rep1, rep2 = as_("rep1"), as_("rep2")
+    found = {d["entity"]: d for d in admin(DEFAULTS).data["recordAccessDefaults"]}
+    assert found["opportunity"] == {
+        "entity": "opportunity",
+        "access": "PUBLIC_WRITE",
+        "builtin": True,
+    }
 
     def create(title: str) -> dict:
         return rep1(CREATE_OPP, {"i": {"title": title}}).data["createOpportunity"]["opportunity"]
 
-    private = create("Before")
-    assert private["access"] == "PRIVATE"
-    assert rep2(SEE, {"id": private["id"]}).data["opportunity"] is None
-
-    chosen = admin(SET, {"e": "opportunity", "a": "PUBLIC_WRITE"}).data["setRecordAccessDefault"]
-    assert chosen["default"] == {
-        "entity": "opportunity",
-        "access": "PUBLIC_WRITE",
-        "builtin": False,
-    }
     opened = create("Open to all")
     assert opened["access"] == "PUBLIC_WRITE"
     assert rep2(SEE, {"id": opened["id"]}).data["opportunity"] == {"title": "Open to all"}
+
+    chosen = admin(SET, {"e": "opportunity", "a": "PRIVATE"}).data["setRecordAccessDefault"]
+    assert chosen["default"] == {"entity": "opportunity", "access": "PRIVATE", "builtin": False}
+    private = create("Private by default")
+    assert private["access"] == "PRIVATE"
+    assert rep2(SEE, {"id": private["id"]}).data["opportunity"] is None
     # a level given by the creator still wins
-    given = rep1(CREATE_OPP, {"i": {"title": "Mine", "access": "PRIVATE"}}).data
-    assert given["createOpportunity"]["opportunity"]["access"] == "PRIVATE"
+    given = rep1(CREATE_OPP, {"i": {"title": "Mine", "access": "PUBLIC_READ"}}).data
+    assert given["createOpportunity"]["opportunity"]["access"] == "PUBLIC_READ"
     # other organisations keep their own default
     acme = as_("admin@acme.test")(DEFAULTS).data["recordAccessDefaults"]
-    assert {"entity": "opportunity", "access": "PRIVATE", "builtin": True} in acme
+    assert {"entity": "opportunity", "access": "PUBLIC_WRITE", "builtin": True} in acme
 
     reset = admin(SET, {"e": "opportunity", "a": None}).data["setRecordAccessDefault"]
     assert reset["default"]["builtin"] is True
-    assert create("After reset")["access"] == "PRIVATE"
+    assert create("After reset")["access"] == "PUBLIC_WRITE"
     log = admin('{ auditLog(filter: {actions: ["access.default_access_set"]}) { totalCount } }')
     assert log.data["auditLog"]["totalCount"] == 2

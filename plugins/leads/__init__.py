@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.sdk import (
     AccessControlledEntity,
+    AccessLevel,
     CallerContext,
     DashboardFigure,
     DashboardPeriods,
@@ -76,6 +77,9 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             entity="opportunity",
             model=Opportunity,
             graphql_type="Opportunity",
+            # open to every user unless restricted (PRIVATE plus shares), as the seeds say;
+            # an organisation changes it with setRecordAccessDefault
+            default_access=AccessLevel.PUBLIC_WRITE,
             graphql_factory=lambda record: OpportunityNode(record=record),
         ),
     ]

@@ -213,7 +213,11 @@ class CreateOpportunityInput:
     stage_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Default: the first stage."
     )
-    access: AccessLevelEnum | None = strawberry.UNSET
+    access: AccessLevelEnum | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Default: the organisation's (recordAccessDefaults; built in: "
+        "PUBLIC_WRITE, open to all users). PRIVATE plus shares restricts it to chosen users.",
+    )
     custom_fields: list[OpportunityCustomFieldInput] | None = strawberry.UNSET
 
     def to_data(self) -> OpportunityData:
