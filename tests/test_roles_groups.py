@@ -205,6 +205,7 @@ def test_group_grants_add_module_permissions_beyond_the_profile(admin, as_, clie
     assert created["group"]["members"] == [{"email": "bare@demo.test"}]
     assert created["group"]["permissions"] == ["notes.note.read"]
     assert bare(NOTE, {"id": note}).data["note"] == {"id": note}
+    assert bare("{ me { permissions } }").data["me"]["permissions"] == ["notes.note.read"]
     explained = admin(EXPLAIN, {"u": users["bare@demo.test"], "r": note}).data["explainAccess"]
     assert explained["read"]["reasons"][0] == {
         "reason": "GROUP_GRANT",
@@ -233,6 +234,7 @@ def test_group_grants_add_module_permissions_beyond_the_profile(admin, as_, clie
     )
     assert left["group"]["members"] == []
     assert bare(NOTE, {"id": note}).data["note"] is None
+    assert bare("{ me { permissions } }").data["me"]["permissions"] == []
     gone = _mutate(
         admin,
         "mutation($id: ID!) { deleteUserGroup(id: $id) { errors { code } } }",

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union
 from sqlalchemy.orm import Session
 
 from gateway.access.enforcement import access_of
-from gateway.access.models import SharingRule
+from gateway.access.models import ProfilePermission, SharingRule
 from gateway.access.role_models import GroupMember, GroupPermission, UserGroup
 from gateway.audit.admin import log_admin
 from gateway.contract import PermissionKind
@@ -164,6 +164,15 @@ def groups(session: Session, tenant_id: int) -> list[UserGroup]:
             select(UserGroup).where(UserGroup.tenant_id == tenant_id).order_by(UserGroup.name)
         )
     )
+
+
+def effective_permissions(session: Session, user_id: int, profile_id: int) -> list[str]:
+    """A (non-administrator) user's permission codes: the profile's and their groups'."""
+    profile = select(ProfilePermission.code).where(ProfilePermission.profile_id == profile_id)
+    granted = select(GroupPermission.code).where(
+        GroupPermission.group_id == GroupMember.group_id, GroupMember.user_id == user_id
+    )
+    return sorted(set(session.scalars(union(profile, granted))))
 
 
 def group_details(

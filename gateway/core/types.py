@@ -320,6 +320,15 @@ class Viewer:
         "enrolment is possible until you do."
     )
 
+    @strawberry.field(
+        description="Every permission you hold: your profile's and your user groups' grants."
+    )
+    def permissions(self, info: Info) -> list[str]:
+        user = self.user.record
+        if user.profile.kind is ProfileKind.ADMINISTRATOR:
+            return sorted(info.context.gateway.registry.permissions)
+        return access_groups.effective_permissions(info.context.session, user.id, user.profile_id)
+
 
 @strawberry.type(name="Module", description="A CRM module and whether this organisation uses it.")
 class ModuleType:
