@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.access import roles
+from gateway.access.role_models import Role
 from gateway.access.services import standard_grants
 from gateway.app import Gateway
 from gateway.identity import services as identity
@@ -45,6 +47,7 @@ class _DemoUser:
     profile: str
     manager: str | None = None
     serves: str | None = None
+    role: str | None = None
 
 
 #: Profile name → (kind, parent profile name).
@@ -61,10 +64,20 @@ _TENANTS: dict[str, tuple[str, list[_DemoUser]]] = {
         "Demo Trading Ltd",
         [
             _DemoUser("admin@demo.test", "Ada Admin", ADMINISTRATOR_PROFILE),
-            _DemoUser("director@demo.test", "Diana Director", "Director"),
-            _DemoUser("manager@demo.test", "Max Manager", "Sales manager", "director@demo.test"),
-            _DemoUser("rep1@demo.test", "Rita Rep", "Sales rep", "manager@demo.test"),
-            _DemoUser("rep2@demo.test", "Rob Rep", "Sales rep", "manager@demo.test"),
+            _DemoUser("director@demo.test", "Diana Director", "Director", role="CEO"),
+            _DemoUser(
+                "manager@demo.test",
+                "Max Manager",
+                "Sales manager",
+                "director@demo.test",
+                role="Manager",
+            ),
+            _DemoUser(
+                "rep1@demo.test", "Rita Rep", "Sales rep", "manager@demo.test", role="Sales rep"
+            ),
+            _DemoUser(
+                "rep2@demo.test", "Rob Rep", "Sales rep", "manager@demo.test", role="Sales rep"
+            ),
             _DemoUser(
                 "assistant@demo.test",
                 "Alex Assistant",
@@ -80,6 +93,9 @@ _TENANTS: dict[str, tuple[str, list[_DemoUser]]] = {
         [_DemoUser("admin@acme.test", "Andy Acme", ADMINISTRATOR_PROFILE)],
     ),
 }
+
+#: Tenant slug → roles added below the system ones (CEO → Manager): role → parent role.
+_DEMO_ROLES: dict[str, dict[str, str]] = {"demo": {"Sales rep": "Manager"}}
 
 #: Tenant slug → managing company → its branches (MISSION C9).
 _COMPANIES: dict[str, dict[str, list[str]]] = {
@@ -110,6 +126,14 @@ def _profiles(session: Session, tenant: Tenant) -> dict[str, Profile]:
     return existing
 
 
+def _roles(session: Session, tenant: Tenant) -> dict[str, Role]:
+    existing = {r.name: r for r in roles.roles(session, tenant.id)}
+    for name, parent in _DEMO_ROLES.get(tenant.slug, {}).items():
+        if name not in existing and parent in existing:
+            existing[name] = roles.create_role(session, tenant.id, name, existing[parent].id)
+    return existing
+
+
 def _seed_tenant(
     session: Session,
     registry: PluginRegistry,
@@ -122,6 +146,7 @@ def _seed_tenant(
     if tenant is None:
         tenant = identity.create_tenant(session, slug, name, standard_grants(registry))
     profiles = _profiles(session, tenant)
+    tenant_roles = _roles(session, tenant)
     demo = DemoTenant(id=tenant.id, slug=slug, profiles=profiles)
     for spec in users:
         user = session.scalar(select(User).where(User.email == spec.email))
@@ -136,6 +161,8 @@ def _seed_tenant(
                 manager=demo.users[spec.manager] if spec.manager else None,
                 hash_profile=hash_profile,
             )
+            if spec.role:
+                roles.set_user_role(session, user, tenant_roles[spec.role])
             if spec.serves:
                 served = demo.users[spec.serves]
                 session.add(AssistantLink(assistant_id=user.id, served_user_id=served.id))

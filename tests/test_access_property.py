@@ -1,6 +1,8 @@
 """Property: for random organisations, the SQL-enforced answers (lists, counts, lookups by id,
 nested loads, write checks) equal a plain-Python reference of the access semantics —
-ownership, hierarchy, assistants, shares, sharing rules, public levels and assignments."""
+ownership, hierarchy (the reporting line or the roles tree, as the organisation chose),
+assistants, shares, sharing rules (to a profile, a subtree or a group), public levels,
+assignments, and module permissions from profiles and user groups."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from gateway.access import groups as access_groups
+from gateway.access import roles as access_roles
 from gateway.access import services as access_services
 from gateway.access.enforcement import can, scope_session
 from gateway.access.models import RecordShare, SharingRule
@@ -21,6 +25,7 @@ from gateway.contract import AccessLevel
 from gateway.errors import Forbidden
 from gateway.identity import services as identity
 from gateway.identity.models import AssistantLink, Profile, ProfileKind
+from gateway.tenancy.models import RecordVisibility, Tenant
 from tests.plugins.notes.models import Note, NoteAssignment
 
 KINDS = [
@@ -48,9 +53,18 @@ class World:
     served: dict[int, set[int]]
     records: list[tuple[int | None, AccessLevel, int | None]]  # owner, level, parent
     shares: dict[tuple[int, int], bool] = field(default_factory=dict)  # (record, user) → write
-    rules: list[tuple[int, int | None, int | None, bool, bool]] = field(default_factory=list)
-    # (owner root, grantee profile of user i, grantee root user, can_write, all entities)
+    rules: list[tuple[int, int | None, int | None, bool, bool, int | None]] = field(
+        default_factory=list
+    )
+    # (owner root, grantee profile of user i, grantee root user, can_write, all entities,
+    #  grantee group)
     assignments: set[tuple[int, int]] = field(default_factory=set)  # (record, user)
+    # roles tree: each role's parent; each user's role; whether visibility follows it
+    role_parents: list[int | None] = field(default_factory=list)
+    roles: list[int | None] = field(default_factory=list)
+    role_tree: bool = False
+    # user groups: (members, grants read, grants update) of notes
+    groups: list[tuple[set[int], bool, bool]] = field(default_factory=list)
 
     def above(self, user: int) -> list[int]:
         chain, current = [], self.managers[user]
@@ -59,21 +73,45 @@ class World:
             current = self.managers[current]
         return chain
 
-    def below(self, user: int) -> set[int]:
+    def roles_above(self, role: int) -> list[int]:
+        chain, current = [], self.role_parents[role]
+        while current is not None:
+            chain.append(current)
+            current = self.role_parents[current]
+        return chain
+
+    def line_below(self, user: int) -> set[int]:
         return {u for u in range(len(self.kinds)) if user in self.above(u)}
 
+    def below(self, user: int) -> set[int]:
+        """Whose records ``user`` sees as a superior: the reporting line, or the users whose
+        role is below theirs when the organisation follows the roles tree."""
+        if not self.role_tree:
+            return self.line_below(user)
+        mine = self.roles[user]
+        return {
+            u
+            for u, role in enumerate(self.roles)
+            if mine is not None and role is not None and mine in self.roles_above(role)
+        }
+
     def subtree(self, user: int) -> set[int]:
-        return self.below(user) | {user}
+        """A sharing rule's subtree: always the reporting line."""
+        return self.line_below(user) | {user}
 
     def perm(self, u: int, write: bool) -> bool:
         if self.kinds[u] is ProfileKind.ADMINISTRATOR:
             return True
+        if any(u in members and (w if write else r) for members, r, w in self.groups):
+            return True
         return self.can_update[u] if write else self.can_read[u]
 
     def rule_grants(self, u: int, owner: int, write: bool) -> bool:
-        for root, grantee_profile_user, grantee_root, rule_write, _all in self.rules:
-            grantee = (grantee_profile_user is not None and grantee_profile_user == u) or (
-                grantee_root is not None and u in self.subtree(grantee_root)
+        for root, grantee_profile_user, grantee_root, rule_write, _all, group in self.rules:
+            grantee = (
+                (grantee_profile_user is not None and grantee_profile_user == u)
+                or (grantee_root is not None and u in self.subtree(grantee_root))
+                or (group is not None and u in self.groups[group][0])
             )
             if grantee and owner in self.subtree(root) and (rule_write or not write):
                 return True
@@ -139,15 +177,33 @@ def worlds(draw) -> World:
         for _ in range(draw(st.integers(0, 5))):
             record = draw(st.integers(0, len(records) - 1))
             world.assignments.add((record, draw(st.sampled_from(owners))))
+    n_roles = draw(st.integers(0, 4))
+    world.role_parents = [
+        draw(st.one_of(st.none(), st.integers(0, i - 1))) if i else None for i in range(n_roles)
+    ]
+    world.roles = [
+        draw(st.one_of(st.none(), st.integers(0, n_roles - 1))) if n_roles else None
+        for _ in range(n)
+    ]
+    world.role_tree = draw(st.booleans())
+    world.groups = [
+        (set(draw(st.lists(st.integers(0, n - 1), max_size=3))), draw(st.booleans()), False)
+        if draw(st.booleans())
+        else (set(draw(st.lists(st.integers(0, n - 1), max_size=3))), False, True)
+        for _ in range(draw(st.integers(0, 2)))
+    ]
     for _ in range(draw(st.integers(0, 2))):
-        by_profile = draw(st.booleans())
+        grantee = draw(
+            st.sampled_from(["profile", "root", "group"] if world.groups else ["profile", "root"])
+        )
         world.rules.append(
             (
                 draw(st.integers(0, n - 1)),
-                draw(st.integers(0, n - 1)) if by_profile else None,
-                None if by_profile else draw(st.integers(0, n - 1)),
+                draw(st.integers(0, n - 1)) if grantee == "profile" else None,
+                draw(st.integers(0, n - 1)) if grantee == "root" else None,
                 draw(st.booleans()),
                 draw(st.booleans()),
+                draw(st.integers(0, len(world.groups) - 1)) if grantee == "group" else None,
             )
         )
     return world
@@ -207,7 +263,30 @@ def build(gateway, world: World):
                     can_write=write,
                 )
             )
-        for root, gp, gr, write, all_entities in world.rules:
+        # roles and user groups, through their services
+        roles = []
+        for r, parent in enumerate(world.role_parents):
+            parent_id = roles[parent].id if parent is not None else None
+            roles.append(access_roles.create_role(s, tenant.id, f"role{r}", parent_id))
+        for user, role in zip(users, world.roles, strict=True):
+            access_roles.set_user_role(s, user, roles[role] if role is not None else None)
+        if world.role_tree:
+            s.get_one(Tenant, tenant.id).record_visibility = RecordVisibility.ROLE_TREE
+        groups = [
+            access_groups.create_group(
+                s,
+                gateway.registry,
+                tenant.id,
+                access_groups.GroupChanges(
+                    name=f"g{g}",
+                    member_ids=[users[m].id for m in members],
+                    permissions=(["notes.note.read"] if read else [])
+                    + (["notes.note.update"] if write else []),
+                ),
+            )
+            for g, (members, read, write) in enumerate(world.groups)
+        ]
+        for root, gp, gr, write, all_entities, group in world.rules:
             s.add(
                 SharingRule(
                     tenant_id=tenant.id,
@@ -215,6 +294,7 @@ def build(gateway, world: World):
                     owner_root_id=users[root].id,
                     grantee_profile_id=profiles[gp].id if gp is not None else None,
                     grantee_root_id=users[gr].id if gr is not None else None,
+                    grantee_group_id=groups[group].id if group is not None else None,
                     can_write=write,
                     entity=None if all_entities else "note",
                 )

@@ -92,3 +92,56 @@ def test_other_module_lists_are_the_same_narrowed_or_not(gateway, demo, query):
             a = GraphQLClient(on).login(f"{user}@demo.test")(query)
             b = GraphQLClient(off).login(f"{user}@demo.test")(query)
             assert a.errors == b.errors == [] and a.data == b.data, user
+
+
+ALL = "{ contacts(first: 200) { totalCount edges { node { id owner { email } } } } }"
+ADMIN_SETUP = """mutation($rep2: ID!, $manager: ID!, $role: ID!, $p: ID!) {
+  a: updateUser(id: $rep2, input: {roleId: $role}) { errors { code } }
+  b: updateUser(id: $manager, input: {roleId: null}) { errors { code } }
+  c: createUser(input: {email: "bare@demo.test", displayName: "Bare", password: "password-123",
+     profileId: $p}) { user { id } errors { code } } }"""
+
+
+def test_roles_tree_and_group_grants_narrow_to_the_same_rows(gateway, demo):
+    """Both visibility modes, and a user who reads contacts only through a group: the lists
+    planned from the grants equal the plain ones, and the modes do differ."""
+    with _app(gateway, 10**6, True) as on, _app(gateway, 0, True) as off:
+        admin = GraphQLClient(off).login("admin@demo.test")
+        ids = {u["email"]: u["id"] for u in admin("{ users { id email } }").data["users"]}
+        roles = {r["name"]: r["id"] for r in admin("{ roles { id name } }").data["roles"]}
+        bare = admin(
+            'mutation { createProfile(input: {name: "Bare", kind: HIERARCHICAL}) { profile { id } } }'
+        ).data["createProfile"]["profile"]["id"]
+        setup = admin(
+            ADMIN_SETUP,
+            {
+                "rep2": ids["rep2@demo.test"],
+                "manager": ids["manager@demo.test"],
+                "role": roles["Manager"],
+                "p": bare,
+            },
+        )
+        assert setup.errors == [] and setup.data["c"]["errors"] == []
+        group = admin(
+            """mutation($m: ID!) { createUserGroup(input: {name: "Readers", memberIds: [$m],
+            permissions: ["contacts.contact.read"]}) { errors { code } } }""",
+            {"m": setup.data["c"]["user"]["id"]},
+        )
+        assert group.data["createUserGroup"]["errors"] == []
+        counts = {}
+        for mode in ("REPORTING_LINE", "ROLE_TREE"):
+            switched = admin(
+                "mutation($v: RecordVisibility!) { updateOrganization(input: "
+                "{recordVisibility: $v}) { errors { code } } }",
+                {"v": mode},
+            )
+            assert switched.data["updateOrganization"]["errors"] == []
+            for user in [*USERS, "bare"]:
+                password = "password-123" if user == "bare" else "demo-password"
+                a = GraphQLClient(on).login(f"{user}@demo.test", password)(ALL)
+                b = GraphQLClient(off).login(f"{user}@demo.test", password)(ALL)
+                assert a.errors == b.errors == [] and a.data == b.data, (mode, user)
+                counts[mode, user] = a.data["contacts"]["totalCount"]
+        assert counts["ROLE_TREE", "rep2"] > counts["REPORTING_LINE", "rep2"]
+        assert counts["ROLE_TREE", "manager"] < counts["REPORTING_LINE", "manager"]
+        assert counts["REPORTING_LINE", "bare"] > 0  # public contacts, through the group

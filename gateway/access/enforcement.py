@@ -97,6 +97,9 @@ class AccessContext:
         for name in (
             "_facts",
             "permissions",
+            "profile_permissions",
+            "group_grants",
+            "role_tree",
             "field_rules",
             "subordinate_ids",
             "served_ids",

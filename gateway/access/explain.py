@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from gateway.access import hierarchy
+from gateway.access import hierarchy, roles
 from gateway.access.fields import FieldPolicy, field_label, scope_effective_rules
 from gateway.access.models import FieldMode
 from gateway.access.predicates import (
@@ -106,6 +106,8 @@ class _Explainer:
                 path = hierarchy.chain(self.session, self.owner_id, s.user_id)
                 names = _names(self.session, path)
                 return "the owner reports to them: " + " → ".join(names[u] for u in path)
+            case Reason.ROLE_HIERARCHY:
+                return self._roles(granted)
             case Reason.ASSISTANT:
                 return "assists the owner" if granted else "does not assist the owner"
             case Reason.ASSIGNMENT:
@@ -130,6 +132,39 @@ class _Explainer:
                 return "the record has no owner" if granted else "the record has an owner"
             case _:
                 return clause.reason.value
+
+    def _roles(self, granted: bool) -> str:
+        """ "the owner's role is below theirs: CEO → Manager → Sales rep" (roles tree mode)."""
+        if not granted or self.owner_id is None:
+            return "the owner's role is not below theirs in the roles tree"
+        role_of = dict(
+            self.session.execute(
+                select(User.id, User.role_id)
+                .where(User.id.in_([self.owner_id, self.scope.user_id]))
+                .execution_options(**{SYSTEM: True})
+            ).all()
+        )
+        mine, theirs = role_of.get(self.scope.user_id), role_of.get(self.owner_id)
+        path = roles.chain(self.session, theirs, mine) if mine and theirs else []
+        return "the owner's role is below theirs: " + " → ".join(r.name for r in reversed(path))
+
+    def _permission(self, code: str) -> Finding:
+        """The module permission, and whether it comes from the profile or a group (A11)."""
+        s = self.scope
+        if code in s.profile_permissions:
+            return Finding(Reason.MODULE_PERMISSION, True, f"the profile holds {code}")
+        groups = sorted(s.group_grants.get(code, ()))
+        if groups:
+            return Finding(
+                Reason.GROUP_GRANT,
+                True,
+                f"{code} is granted by their group(s): {', '.join(groups)}",
+            )
+        return Finding(
+            Reason.MODULE_PERMISSION,
+            False,
+            f"neither the profile nor any of their groups holds {code}",
+        )
 
     def _assignments(self, granted: bool) -> str:
         """Which assignments grant access: "assigned to you via managing company X",
@@ -164,13 +199,7 @@ class _Explainer:
     def decide(self, mode: Mode) -> Decision:
         code = self.registry.permission_for(self.entity.entity, required_action(mode))
         holds = self.scope.has(code)
-        findings = [
-            Finding(
-                Reason.MODULE_PERMISSION,
-                holds,
-                f"the profile {'holds' if holds else 'lacks'} {code}",
-            )
-        ]
+        findings = [self._permission(code)]
         clauses = grant_clauses(self.scope, self.entity, mode, self.dialect)
         results = self._evaluate(clauses)
         findings += [

@@ -77,10 +77,12 @@ class RecordShare(Base):
 
 
 class SharingRule(Base):
-    """Records owned by ``owner_root``'s subtree are shared with a profile or a subtree (A8).
+    """Records owned by ``owner_root``'s subtree are shared with a profile, a subtree or a
+    user group (A8).
 
-    Exactly one of ``grantee_profile_id`` / ``grantee_root_id`` is set. ``entity`` limits the
-    rule to one entity; ``None`` means every access-controlled entity.
+    Exactly one of ``grantee_profile_id`` / ``grantee_root_id`` / ``grantee_group_id`` is
+    set. ``entity`` limits the rule to one entity; ``None`` means every access-controlled
+    entity.
     """
 
     __tablename__ = "sharing_rules"
@@ -94,5 +96,8 @@ class SharingRule(Base):
         ForeignKey("profiles.id", ondelete="CASCADE")
     )
     grantee_root_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    grantee_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE")
+    )
     can_write: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,9 +23,13 @@ class Reason(StrEnum):
     """Why access is granted (or, for the first and last, refused)."""
 
     MODULE_PERMISSION = "MODULE_PERMISSION"
+    #: The module permission comes from a user group the caller belongs to, not the profile.
+    GROUP_GRANT = "GROUP_GRANT"
     PROFILE_KIND = "PROFILE_KIND"
     OWNERSHIP = "OWNERSHIP"
     HIERARCHY = "HIERARCHY"
+    #: The owner's role is below the caller's (organisations whose visibility follows roles).
+    ROLE_HIERARCHY = "ROLE_HIERARCHY"
     ASSISTANT = "ASSISTANT"
     ASSIGNMENT = "ASSIGNMENT"
     SHARE = "SHARE"
@@ -74,7 +78,8 @@ def grant_clauses(
         clauses.append(Clause(Reason.PROFILE_KIND, true()))
     clauses.append(Clause(Reason.OWNERSHIP, owner == scope.user_id))
     if scope.subordinate_ids:
-        clauses.append(Clause(Reason.HIERARCHY, member_of(owner, scope.subordinate_ids, dialect)))
+        below = Reason.ROLE_HIERARCHY if scope.role_tree else Reason.HIERARCHY
+        clauses.append(Clause(below, member_of(owner, scope.subordinate_ids, dialect)))
     if scope.served_ids:
         clauses.append(Clause(Reason.ASSISTANT, member_of(owner, scope.served_ids, dialect)))
     if entity.assignments is not None:

@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Integer,
     Result,
     Select,
     String,
     bindparam,
     cast,
+    exists,
     literal,
     null,
     or_,
@@ -34,8 +36,10 @@ from gateway.access.models import (
     SharingRule,
     UserHierarchy,
 )
+from gateway.access.role_models import GroupMember, GroupPermission, RoleHierarchy, UserGroup
 from gateway.db import UTCDateTime
-from gateway.identity.models import AssistantLink, ProfileKind
+from gateway.identity.models import AssistantLink, ProfileKind, User
+from gateway.tenancy.models import RecordVisibility, Tenant
 
 #: Execution option for statements that must run without visibility criteria (the scope's
 #: own lookups, made on the caller's session).
@@ -55,7 +59,13 @@ class RuleGrant:
 
 @dataclass
 class Facts:
+    #: The profile's permissions and those granted to the caller's groups.
     permissions: set[str] = field(default_factory=set)
+    #: permission code → names of the caller's groups that grant it
+    group_grants: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    profile_permissions: set[str] = field(default_factory=set)
+    #: The organisation's record visibility follows the roles tree (not the reporting line).
+    role_tree: bool = False
     field_rules: dict[tuple[str, str], FieldMode] = field(default_factory=dict)
     subordinates: set[int] = field(default_factory=set)
     served: set[int] = field(default_factory=set)
@@ -124,9 +134,42 @@ def fact_branches(
                 )
             ).where(ProfileFieldRule.profile_id == profile_id)
         )
+        # module permissions granted to the caller's groups (A11), with the group's name
+        branches.append(
+            select(*fact_row("gperm", s1=GroupPermission.code, s2=UserGroup.name)).where(
+                GroupMember.user_id == user_id,
+                GroupPermission.group_id == GroupMember.group_id,
+                UserGroup.id == GroupMember.group_id,
+                UserGroup.tenant_id == tenant_id,
+            )
+        )
+
+    # "Those below me": the reporting line or the roles tree, as the organisation chose; the
+    # tenant's setting is a condition of each branch, so one statement still reads it all.
+    def visibility(mode: RecordVisibility) -> ColumnElement[bool]:
+        return exists(
+            select(Tenant.id).where(Tenant.id == tenant_id, Tenant.record_visibility == mode)
+        )
+
+    branches.append(
+        select(*fact_row("mode", s1=Tenant.record_visibility)).where(Tenant.id == tenant_id)
+    )
     branches.append(
         select(*fact_row("sub", i1=UserHierarchy.descendant_id)).where(
-            UserHierarchy.ancestor_id == user_id, UserHierarchy.depth > 0
+            UserHierarchy.ancestor_id == user_id,
+            UserHierarchy.depth > 0,
+            visibility(RecordVisibility.REPORTING_LINE),
+        )
+    )
+    me, below = User.__table__.alias("me"), User.__table__.alias("below")
+    branches.append(
+        select(*fact_row("sub", i1=below.c.id)).where(
+            me.c.id == user_id,
+            RoleHierarchy.ancestor_id == me.c.role_id,
+            RoleHierarchy.depth > 0,
+            below.c.role_id == RoleHierarchy.descendant_id,
+            below.c.tenant_id == tenant_id,
+            visibility(RecordVisibility.ROLE_TREE),
         )
     )
     if assistant:
@@ -143,6 +186,7 @@ def fact_branches(
         ).where(RecordShare.user_id == user_id)
     )
     above_or_self = select(UserHierarchy.ancestor_id).where(UserHierarchy.descendant_id == user_id)
+    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
     opened = UserHierarchy.__table__.alias("opened")
     branches.append(
         select(
@@ -161,6 +205,7 @@ def fact_branches(
             or_(
                 SharingRule.grantee_profile_id == profile_id,
                 SharingRule.grantee_root_id.in_(above_or_self),
+                SharingRule.grantee_group_id.in_(my_groups),
             ),
         )
     )
@@ -179,11 +224,17 @@ def facts_from_rows(rows: Iterable[Any], kind: ProfileKind) -> Facts:
     admin, assistant = kind is ProfileKind.ADMINISTRATOR, kind is ProfileKind.ASSISTANT
     for row in rows:
         k, s1, s2, s3, i1, i2, b = row[:7]
-        if (k == "served" and not assistant) or (k in ("perm", "field") and admin):
+        if (k == "served" and not assistant) or (k in ("perm", "gperm", "field") and admin):
             continue
         match k:
             case "perm":
                 facts.permissions.add(s1)
+                facts.profile_permissions.add(s1)
+            case "gperm":
+                facts.permissions.add(s1)
+                facts.group_grants[s1].add(s2)
+            case "mode":
+                facts.role_tree = s1 == RecordVisibility.ROLE_TREE.value
             case "field":
                 facts.field_rules[(s1, s2)] = FieldMode(s3)
             case "sub":
@@ -266,8 +317,26 @@ class AccessScope:
         return dict(self._facts.field_rules)
 
     @cached_property
+    def profile_permissions(self) -> frozenset[str]:
+        """What the profile alone holds (``permissions`` adds the caller's groups' grants)."""
+        if self.kind is ProfileKind.ADMINISTRATOR:
+            return self.all_permissions
+        return frozenset(self._facts.profile_permissions)
+
+    @cached_property
+    def group_grants(self) -> dict[str, frozenset[str]]:
+        """permission code → the caller's groups that grant it."""
+        return {code: frozenset(names) for code, names in self._facts.group_grants.items()}
+
+    @cached_property
+    def role_tree(self) -> bool:
+        """Whether ``subordinate_ids`` come from the roles tree (else the reporting line)."""
+        return self._facts.role_tree
+
+    @cached_property
     def subordinate_ids(self) -> frozenset[int]:
-        """Everyone below the caller in the reporting hierarchy (not the caller)."""
+        """Everyone below the caller (not the caller): in the reporting hierarchy, or — when
+        the organisation's visibility follows roles — every user whose role is below theirs."""
         return frozenset(self._facts.subordinates)
 
     @cached_property

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from gateway.access import hierarchy
+from gateway.access import groups, hierarchy, roles
 from gateway.access.enforcement import access_of, get_writable
 from gateway.access.models import (
     FieldMode,
@@ -318,6 +318,8 @@ class UserChanges:
     clear_manager: bool = False
     served_user_ids: list[int] | None = None
     is_active: bool | None = None
+    role_id: int | None = None
+    clear_role: bool = False
 
 
 def update_user(
@@ -339,6 +341,12 @@ def update_user(
         hierarchy.set_manager(session, user, manager)
     if changes.served_user_ids is not None:
         set_served_users(session, user, changes.served_user_ids)
+    if changes.clear_role:
+        roles.set_user_role(session, user, None)
+    elif changes.role_id is not None:
+        roles.set_user_role(
+            session, user, roles.get_role(session, user.tenant_id, changes.role_id, "roleId")
+        )
     if changes.is_active is False and user.is_active:
         identity.deactivate_user(session, user)
     elif changes.is_active is True:
@@ -465,15 +473,18 @@ class RuleSpec:
     entity: str | None = None
     grantee_profile_id: int | None = None
     grantee_root_id: int | None = None
+    grantee_group_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def create_sharing_rule(
     session: Session, registry: PluginRegistry, tenant_id: int, spec: RuleSpec
 ) -> SharingRule:
-    if (spec.grantee_profile_id is None) == (spec.grantee_root_id is None):
+    grantees = (spec.grantee_profile_id, spec.grantee_root_id, spec.grantee_group_id)
+    if sum(g is not None for g in grantees) != 1:
         raise BadUserInput(
-            "give exactly one grantee: a profile or a user's subtree", field="grantee"
+            "give exactly one grantee: a profile, a user's subtree or a user group",
+            field="grantee",
         )
     if spec.entity is not None and spec.entity not in registry.entities:
         raise BadUserInput(f"unknown entity {spec.entity!r}", field="entity")
@@ -482,6 +493,8 @@ def create_sharing_rule(
         _profile(session, tenant_id, spec.grantee_profile_id)
     if spec.grantee_root_id is not None:
         _user(session, tenant_id, spec.grantee_root_id, "granteeRootId")
+    if spec.grantee_group_id is not None:
+        groups.get_group(session, tenant_id, spec.grantee_group_id, "granteeGroupId")
     rule = SharingRule(
         tenant_id=tenant_id,
         name=spec.name.strip() or "sharing rule",
@@ -489,6 +502,7 @@ def create_sharing_rule(
         owner_root_id=spec.owner_root_id,
         grantee_profile_id=spec.grantee_profile_id,
         grantee_root_id=spec.grantee_root_id,
+        grantee_group_id=spec.grantee_group_id,
         can_write=spec.can_write,
     )
     session.add(rule)

@@ -11,7 +11,8 @@ from gateway.access import services as svc
 from gateway.access.enforcement import get_visible
 from gateway.access.fields import guarded
 from gateway.access.models import SharingRule
-from gateway.core.types import ProfileType, UserType, load_users
+from gateway.access.role_models import UserGroup
+from gateway.core.types import ProfileType, UserGroupType, UserType, load_users
 from gateway.errors import BadUserInput
 from gateway.graphql.common import UserError, global_id, mutate, parse_global_id, split_global_id
 from gateway.graphql.context import RequestContext
@@ -56,6 +57,11 @@ class SharingRuleType:
         uid = self.record.grantee_root_id
         return UserType(record=load_users(info.context, [uid])[uid]) if uid else None
 
+    @strawberry.field(description="Shared with the members of this user group.")
+    def grantee_group(self, info: Ctx) -> UserGroupType | None:
+        gid = self.record.grantee_group_id
+        return UserGroupType(record=info.context.session.get_one(UserGroup, gid)) if gid else None
+
     @strawberry.field
     def can_write(self) -> bool:
         return self.record.can_write
@@ -73,6 +79,7 @@ class CreateSharingRuleInput:
     owner_root_id: strawberry.ID
     grantee_profile_id: strawberry.ID | None = None
     grantee_root_id: strawberry.ID | None = None
+    grantee_group_id: strawberry.ID | None = None
     entity: str | None = None
     can_write: bool = False
 
@@ -116,6 +123,7 @@ def rule_spec(input: CreateSharingRuleInput) -> svc.RuleSpec:
         owner_root_id=parse_global_id(input.owner_root_id, "User", "ownerRootId"),
         grantee_profile_id=_id(input.grantee_profile_id, "Profile", "granteeProfileId"),
         grantee_root_id=_id(input.grantee_root_id, "User", "granteeRootId"),
+        grantee_group_id=_id(input.grantee_group_id, "UserGroup", "granteeGroupId"),
         entity=input.entity,
         can_write=input.can_write,
     )

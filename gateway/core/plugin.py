@@ -10,7 +10,7 @@ from strawberry.types.field import StrawberryField
 
 from gateway import __version__, dashboard, notifications
 from gateway.access import api as access_api
-from gateway.access import defaults_api, sharing_api, whatif_api
+from gateway.access import defaults_api, groups_api, roles_api, sharing_api, whatif_api
 from gateway.access.defaults import RecordAccessDefault
 from gateway.access.models import (
     ProfileFieldRule,
@@ -18,6 +18,13 @@ from gateway.access.models import (
     RecordShare,
     SharingRule,
     UserHierarchy,
+)
+from gateway.access.role_models import (
+    GroupMember,
+    GroupPermission,
+    Role,
+    RoleHierarchy,
+    UserGroup,
 )
 from gateway.audit import api as audit_api
 from gateway.audit import log_api as audit_log_api
@@ -99,6 +106,11 @@ def crm_models() -> Sequence[type[Any]]:
         RecordAccessDefault,
         VacationPolicy,
         VacationRequest,
+        Role,
+        RoleHierarchy,
+        UserGroup,
+        GroupMember,
+        GroupPermission,
         StoredFile,
         ManagingCompany,
         CompanyBranch,
@@ -112,6 +124,11 @@ def crm_permissions() -> Sequence[Permission]:
         Permission("core.users.manage", "Create, edit and deactivate users."),
         Permission("core.profiles.manage", "Create and edit profiles and their permissions."),
         Permission("core.sharing.manage", "Create and delete sharing rules."),
+        Permission("core.roles.manage", "Create, rename, move and delete roles (job positions)."),
+        Permission(
+            "core.groups.manage",
+            "Create and edit user groups, their members and the module permissions they grant.",
+        ),
         Permission(
             "core.organization.manage",
             "Edit the organisation's settings and its two-factor policy.",
@@ -155,6 +172,8 @@ def crm_query_fields() -> Sequence[StrawberryField]:
         *access_api.QUERY_FIELDS,
         *users_api.QUERY_FIELDS,
         *access_api.HIERARCHY_FIELDS,
+        *roles_api.QUERY_FIELDS,
+        *groups_api.QUERY_FIELDS,
         *sharing_api.QUERY_FIELDS,
         *defaults_api.QUERY_FIELDS,
         *access_api.EXPLAIN_FIELDS,
@@ -182,6 +201,8 @@ def crm_mutation_fields() -> Sequence[StrawberryField]:
         *whatif_api.MUTATION_FIELDS,
         *defaults_api.MUTATION_FIELDS,
         *vacations_api.MUTATION_FIELDS,
+        *roles_api.MUTATION_FIELDS,
+        *groups_api.MUTATION_FIELDS,
         *jobs_api.MUTATION_FIELDS,
         *imports_mutations.MUTATION_FIELDS,
     ]

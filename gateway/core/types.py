@@ -9,9 +9,11 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from gateway import images
+from gateway.access import groups as access_groups
 from gateway.access import services as access_services
 from gateway.access.fields import guarded
 from gateway.access.models import FieldMode
+from gateway.access.role_models import Role, UserGroup
 from gateway.graphql.common import UserError, global_id
 from gateway.identity.models import Profile, ProfileKind, User
 from gateway.tenancy.models import Tenant
@@ -69,7 +71,76 @@ def _may_read_grants(context: Any, profile: Profile) -> None:
         context.require("core.profiles.manage")
 
 
+def load_roles(context: Any, tenant_id: int) -> dict[int, Role]:
+    """The tenant's roles by id, read once per operation (a handful of rows)."""
+    cache: dict[int, Role] | None = context.cache.get("roles")
+    if cache is None:
+        cache = context.cache["roles"] = {
+            r.id: r
+            for r in context.session.scalars(select(Role).where(Role.tenant_id == tenant_id))
+        }
+    return cache
+
+
+def _group_details(context: Any, group: UserGroup) -> tuple[list[int], list[str]]:
+    """A group's members and grants; those of every group of its tenant are read together."""
+    details = context.cache.get("group_details")
+    if details is None or group.id not in details[0]:
+        ids = [g.id for g in access_groups.groups(context.session, group.tenant_id)]
+        details = context.cache["group_details"] = access_groups.group_details(context.session, ids)
+    return details[0].get(group.id, []), details[1].get(group.id, [])
+
+
 # -- types --------------------------------------------------------------------------------------
+
+
+@strawberry.type(name="Role", description="A job position (cargo); roles form their own tree.")
+class RoleType:
+    record: strawberry.Private[Role]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return global_id("Role", self.record.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field(description="System roles (CEO, Manager) cannot be deleted.")
+    def builtin(self) -> bool:
+        return self.record.builtin
+
+    @strawberry.field(description="The role directly above in the roles tree.")
+    def parent(self, info: Info) -> RoleType | None:
+        parent_id = self.record.parent_id
+        found = load_roles(info.context, self.record.tenant_id).get(parent_id or 0)
+        return RoleType(record=found) if found else None
+
+
+@strawberry.type(
+    name="UserGroup",
+    description="Users to whom module permissions are granted beyond their profiles.",
+)
+class UserGroupType:
+    record: strawberry.Private[UserGroup]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return global_id("UserGroup", self.record.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field
+    def members(self, info: Info) -> list[UserType]:
+        ids = _group_details(info.context, self.record)[0]
+        found = load_users(info.context, ids)
+        return [UserType(record=found[i]) for i in ids if i in found]
+
+    @strawberry.field(description="Module permission codes every member holds through it.")
+    def permissions(self, info: Info) -> list[str]:
+        return _group_details(info.context, self.record)[1]
 
 
 @strawberry.type
@@ -178,6 +249,14 @@ class UserType:
     def profile(self) -> ProfileType:
         return ProfileType(record=self.record.profile)
 
+    @strawberry.field(description="The user's role (job position), apart from the profile.")
+    def role(self, info: Info) -> RoleType | None:
+        role_id = self.record.role_id
+        if role_id is None:
+            return None
+        found = load_roles(info.context, self.record.tenant_id).get(role_id)
+        return RoleType(record=found) if found else None
+
     @strawberry.field(description="The user's photo as a `data:` URL (at most 256x256), or null.")
     def photo(self, info: Info) -> str | None:
         if self.record.photo_mime is None:
@@ -240,6 +319,15 @@ class Viewer:
         description="The organisation requires 2FA and you have not enrolled: only "
         "enrolment is possible until you do."
     )
+
+    @strawberry.field(
+        description="Every permission you hold: your profile's and your user groups' grants."
+    )
+    def permissions(self, info: Info) -> list[str]:
+        user = self.user.record
+        if user.profile.kind is ProfileKind.ADMINISTRATOR:
+            return sorted(info.context.gateway.registry.permissions)
+        return access_groups.effective_permissions(info.context.session, user.id, user.profile_id)
 
 
 @strawberry.type(name="Module", description="A CRM module and whether this organisation uses it.")

@@ -41,7 +41,10 @@ class Profile(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (Index("ix_users_tenant_id_manager_id", "tenant_id", "manager_id"),)
+    __table_args__ = (
+        Index("ix_users_tenant_id_manager_id", "tenant_id", "manager_id"),
+        Index("ix_users_role_id", "role_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -52,6 +55,8 @@ class User(Base):
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"))
     #: Reports-to: the user directly above in the hierarchy.
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The user's role (job position, MISSION A7), apart from the profile; at most one.
+    role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id", ondelete="SET NULL"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: TOTP secret, encrypted with the server key; set once enrolment is confirmed.

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, func, select, union_all, update
 from sqlalchemy.orm import Session
 
-from gateway.access import hierarchy
+from gateway.access import hierarchy, roles
 from gateway.access.models import ProfilePermission
 from gateway.access.scope import Facts, fact_branches, fact_row, facts_from_rows
 from gateway.audit.admin import log_admin
@@ -76,7 +76,8 @@ def normalise_email(email: str) -> str:
 def create_tenant(
     session: Session, slug: str, name: str, standard_permissions: Iterable[str] = ()
 ) -> Tenant:
-    """A tenant with its two built-in profiles, Administrator and Standard (MISSION I4).
+    """A tenant with its two built-in profiles, Administrator and Standard (MISSION I4), and
+    its system roles, CEO and Manager below it (MISSION A7).
 
     ``standard_permissions`` are granted to Standard (see ``access.services.standard_grants``).
     """
@@ -106,6 +107,7 @@ def create_tenant(
         ProfilePermission(profile_id=standard.id, code=code) for code in set(standard_permissions)
     )
     session.flush()
+    roles.seed_system_roles(session, tenant.id)
     return tenant
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from gateway import events
+from gateway.access import roles
 from gateway.access import services as svc
 from gateway.access.fields import guarded
 from gateway.contract import ChangeKind
@@ -49,6 +50,9 @@ class CreateUserInput:
     profile_id: strawberry.ID
     manager_id: strawberry.ID | None = None
     served_user_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    role_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The user's role (job position), apart from the profile."
+    )
 
 
 @strawberry.input(description="Partial update: omitted fields keep their value.")
@@ -58,6 +62,9 @@ class UpdateUserInput:
     manager_id: strawberry.ID | None = strawberry.UNSET
     served_user_ids: list[strawberry.ID] | None = strawberry.UNSET
     is_active: bool | None = strawberry.UNSET
+    role_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The user's role; null: none."
+    )
 
 
 @strawberry.type
@@ -114,6 +121,11 @@ def create_user(info: Ctx, input: CreateUserInput) -> UserPayload:
                 created,
                 [parse_global_id(i, "User", "servedUserIds") for i in input.served_user_ids],
             )
+        role_id = _id(input.role_id, "Role", "roleId")
+        if role_id is not None:
+            roles.set_user_role(
+                session, created, roles.get_role(session, caller.tenant_id, role_id, "roleId")
+            )
         events.record_changed(ctx, ChangeKind.CREATED, "user", created)
         return created
 
@@ -142,6 +154,8 @@ def update_user(info: Ctx, id: strawberry.ID, input: UpdateUserInput) -> UserPay
                 if served is not None
                 else None,
                 is_active=input.is_active if given(input.is_active) else None,
+                role_id=_id(input.role_id, "Role", "roleId"),
+                clear_role=given(input.role_id) and input.role_id is None,
             ),
         )
         events.record_changed(ctx, ChangeKind.UPDATED, "user", updated)

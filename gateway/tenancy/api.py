@@ -15,7 +15,13 @@ from gateway.graphql.common import UserError, mutate
 from gateway.graphql.context import RequestContext
 from gateway.graphql.input_checks import text, text_argument
 from gateway.tenancy import organization
-from gateway.tenancy.models import Tenant
+from gateway.tenancy.models import RecordVisibility, Tenant
+
+strawberry.enum(
+    RecordVisibility,
+    name="RecordVisibility",
+    description="Whose records a hierarchical user sees besides their own.",
+)
 
 Ctx = Info[RequestContext, None]
 MANAGE_ORGANIZATION = "core.organization.manage"
@@ -77,6 +83,13 @@ class Organization:
     def audit_retention_days(self) -> int:
         return self.record.audit_retention_days
 
+    @strawberry.field(
+        description="Whether users see the records of those below them in the reporting line "
+        "(REPORTING_LINE) or of the users whose role is below theirs (ROLE_TREE)."
+    )
+    def record_visibility(self) -> RecordVisibility:
+        return self.record.record_visibility
+
 
 @strawberry.input(description="Partial update: omitted fields keep their value.")
 class UpdateOrganizationInput:
@@ -91,6 +104,7 @@ class UpdateOrganizationInput:
     website: str | None = None
     require_two_factor: bool | None = None
     audit_retention_days: int | None = None
+    record_visibility: RecordVisibility | None = None
 
 
 @strawberry.type

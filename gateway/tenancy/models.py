@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base, UTCDateTime, utcnow
+from gateway.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class RecordVisibility(StrEnum):
+    """Whose records a hierarchical user sees besides their own (docs/access.md)."""
+
+    #: Those of everyone who reports to them, directly or not.
+    REPORTING_LINE = "reporting_line"
+    #: Those of every user whose role is below theirs in the roles tree.
+    ROLE_TREE = "role_tree"
 
 
 class Tenant(Base):
@@ -34,6 +44,10 @@ class Tenant(Base):
     require_two_factor: Mapped[bool] = mapped_column(default=False)
     #: Days the audit trail and the organisation log are kept (``core.purge_audit``).
     audit_retention_days: Mapped[int] = mapped_column(default=730)
+    #: Whether "the records of those below me" follows the reporting line or the roles tree.
+    record_visibility: Mapped[RecordVisibility] = mapped_column(
+        str_enum(RecordVisibility), default=RecordVisibility.REPORTING_LINE
+    )
 
 
 class TenantModule(Base):

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.orm import Session
 
+from gateway.access.enforcement import access_of
 from gateway.audit.admin import log_admin
 from gateway.errors import BadUserInput
-from gateway.tenancy.models import Tenant
+from gateway.tenancy.models import RecordVisibility, Tenant
 
 MAX_LOGO_BYTES = 512 * 1024
 #: Raster formats only: SVG can carry scripts. Checked by content, not by the claimed type.
@@ -38,6 +39,7 @@ class OrganizationChanges:
     website: str | None = None
     require_two_factor: bool | None = None
     audit_retention_days: int | None = None
+    record_visibility: RecordVisibility | None = None
 
 
 #: The audit trail and log are kept at least a month and at most ten years.
@@ -78,6 +80,8 @@ def update_settings(session: Session, tenant: Tenant, changes: OrganizationChang
                 f"keep the audit between {low} and {high} days", field="auditRetentionDays"
             )
         tenant.audit_retention_days = changes.audit_retention_days
+    if changes.record_visibility is not None:
+        tenant.record_visibility = RecordVisibility(changes.record_visibility)
     log_admin(
         session,
         tenant.id,
@@ -86,6 +90,9 @@ def update_settings(session: Session, tenant: Tenant, changes: OrganizationChang
         {k: v for k, v in vars(changes).items() if v is not None},
     )
     session.flush()
+    access = access_of(session)
+    if access is not None and changes.record_visibility is not None:
+        access.invalidate()  # "those below me" may have just changed
     return tenant
 
 
