@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from gateway.app import Gateway, create_app
+from gateway.shaping import USER
 from gateway.testing import GraphQLClient
-from plugins.contacts.shaped_list import NODE_FIELDS, OWNER_FIELDS, TAG_FIELDS
+from plugins.contacts.shaped_list import CONTACT, TAGS
+
+NODE_FIELDS, OWNER_FIELDS, TAG_FIELDS = CONTACT.fields, USER.fields, TAGS.fields
 
 USERS = ["admin", "director", "manager", "rep1", "rep2", "assistant", "backoffice"]
 EXTRA = [
