@@ -60,6 +60,7 @@ from gateway.transport import (
     GRAPHQL_RESPONSE,
     JSON,
     BodyLimit,
+    ClientGone,
     TransportError,
     check_content_type,
     error_response,
@@ -308,8 +309,9 @@ class GraphQLEndpoint:
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
-    """Forwarded headers from trusted proxies only, then the request size limit (uploads
-    to ``/files`` have their own, ``CRM_MAX_UPLOAD_BYTES``).
+    """Clients gone mid-request end quietly (:class:`ClientGone`); forwarded headers from
+    trusted proxies only; then the request size limit (uploads to ``/files`` have their own,
+    ``CRM_MAX_UPLOAD_BYTES``).
 
     The client address (sign-in limits, web forms) is the connecting peer's unless that peer
     is one of ``CRM_TRUSTED_PROXIES``; then it is the first untrusted address of
@@ -317,7 +319,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
     ``crm-gateway serve``, so the app behaves the same under any ASGI server that leaves
     the peer address alone.
     """
-    stack: list[Middleware] = []
+    stack: list[Middleware] = [Middleware(ClientGone)]  # outermost: before the 500 handler
     if settings.trusted_proxies:
         stack.append(
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
