@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 
 from bench import load as loadgen
 from bench.generate import DEFAULT_DATA_DIR, PASSWORD, default_url, ensure_dataset, sqlite_path
+from bench.module_data import ensure_module_rows
 from bench.queries import (
     CONTACTS,
     MANAGER,
@@ -157,8 +158,9 @@ class CaseResult:
 
 
 def _rows(data: dict[str, Any]) -> int:
-    if "contacts" in data:
-        return len(data["contacts"]["edges"])
+    for name in ("contacts", "leads", "opportunities", "invoices"):
+        if name in data:
+            return len(data[name]["edges"])
     return 0 if data.get("contact") is None else 1
 
 
@@ -519,6 +521,7 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     ensure_dataset(url, args.contacts, args.users, args.seed, force=args.force)
+    ensure_module_rows(url, args.seed)
     settings = Settings(data_dir=data_dir, database_url=url, password_hash_profile="fast")
     gateway = Gateway(
         settings=settings, db=Database(url), registry=build_registry(entry_points=False)

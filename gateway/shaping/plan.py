@@ -202,9 +202,16 @@ class ListPlan:
         for at, many in self.many:
             expressions[at] = many.expression(access)
         stmt = base.with_only_columns(*expressions).where(access.read_criteria(self.entity.model))
-        for join in self.joins:
-            model = join.target.model
-            stmt = stmt.outerjoin(model, and_(join.on(), access.read_criteria(model)))
+        if self.joins:
+            # An explicit chain from the listed model: the criteria in an ON clause may name
+            # other tables, which would make an implicit left side ambiguous.
+            joined: Any = self.entity.model.__table__
+            for join in self.joins:
+                model = join.target.model
+                joined = joined.outerjoin(
+                    model.__table__, and_(join.on(), access.read_criteria(model))
+                )
+            stmt = stmt.select_from(joined)
         return stmt
 
 
