@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from gateway.app import Gateway, create_app
 from gateway.shaping import Embedded, Entity, ToMany, ToOne
 from gateway.testing import GraphQLClient
+from plugins.calendar.shaped_list import TASK
 from plugins.contacts.shaped_list import CONTACT
 from plugins.invoices.shaped_list import INVOICE
 from plugins.leads.shaped_list import LEAD, OPPORTUNITY
@@ -54,6 +55,12 @@ LISTS = {
             "filter": [None, {"status": ["DRAFT", "BILLED"]}, {"mine": True}],
             "orderBy": [None, {"field": "UPDATED_AT"}, {"field": "CREATED_AT", "direction": "ASC"}],
         },
+    ),
+    "tasks": (
+        TASK,
+        "$filter: TaskFilterInput",
+        "filter: $filter",
+        {"filter": [None, {"includeCompleted": True}, {"status": "DONE"}, {"overdue": False}]},
     ),
     "contacts": (
         CONTACT,
@@ -183,6 +190,8 @@ STATEMENT_QUERIES = {
     "opportunities": """{ opportunities(first: FIRST) { edges { node { id title
         budget { amount total currency } stage { name probability } responsible { email }
         contact { displayName } } } } }""",
+    "tasks": """{ tasks(first: FIRST) { edges { node { id title deadline status
+        responsible { displayName } category { name } contact { displayName email } } } } }""",
     "invoices": """{ invoices(first: FIRST) { edges { node { id number status dueDate
         owner { displayName } client { displayName phone } } } } }""",
 }
