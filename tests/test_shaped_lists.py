@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from gateway.app import Gateway, create_app
 from gateway.shaping import Embedded, Entity, ToMany, ToOne
 from gateway.testing import GraphQLClient
+from plugins.calendar.cases.shaped_list import CASE
 from plugins.calendar.shaped_list import TASK
 from plugins.contacts.shaped_list import CONTACT
 from plugins.invoices.shaped_list import INVOICE
@@ -61,6 +62,12 @@ LISTS = {
         "$filter: TaskFilterInput",
         "filter: $filter",
         {"filter": [None, {"includeCompleted": True}, {"status": "DONE"}, {"overdue": False}]},
+    ),
+    "cases": (
+        CASE,
+        "$filter: CaseFilterInput",
+        "filter: $filter",
+        {"filter": [None, {"status": "OPEN"}, {"search": "a"}]},
     ),
     "contacts": (
         CONTACT,
@@ -192,6 +199,8 @@ STATEMENT_QUERIES = {
         contact { displayName } } } } }""",
     "tasks": """{ tasks(first: FIRST) { edges { node { id title deadline status
         responsible { displayName } category { name } contact { displayName email } } } } }""",
+    "cases": """{ cases(first: FIRST) { edges { node { id title status restricted
+        owner { displayName } tags { id name } } } } }""",
     "invoices": """{ invoices(first: FIRST) { edges { node { id number status dueDate
         owner { displayName } client { displayName phone } } } } }""",
 }
