@@ -731,7 +731,35 @@ def cases(engine: Engine) -> list[Case]:
             page_sized=True,
         ),
     ]
-    return result
+    return result + module_cases()
+
+
+def module_cases() -> list[Case]:
+    """The module lists of issue 19 (``bench.module_queries``), 50 rows as manager01."""
+    from bench import module_queries as m
+
+    return [
+        Case(
+            f"{key} {name}",
+            f"{name}(first: 50), newest first, with {what}, as manager01",
+            MANAGER,
+            document,
+            {"first": 50},
+            lambda conn, sc, floor=floor: floor(conn, sc, 50),
+            page_sized=True,
+        )
+        for key, name, what, document, floor in (
+            ("L1", "leads", "owner", m.LEADS_Q, m.leads_floor),
+            (
+                "O1",
+                "opportunities",
+                "budget, stage, responsible",
+                m.OPPORTUNITIES_Q,
+                m.opportunities_floor,
+            ),
+            ("I1", "invoices", "owner and client", m.INVOICES_Q, m.invoices_floor),
+        )
+    ]
 
 
 def run_floor(engine: Engine, case: Case, viewer: Viewer) -> str:

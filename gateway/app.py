@@ -72,6 +72,7 @@ from gateway.transport import (
     GRAPHQL_RESPONSE,
     JSON,
     BodyLimit,
+    ClientGone,
     TransportError,
     check_content_type,
     error_response,
@@ -327,9 +328,10 @@ class GraphQLEndpoint:
 
 
 def _middleware(settings: Settings, observability: Observability) -> list[Middleware]:
-    """The request id and its observation (outermost: it times everything), forwarded
-    headers from trusted proxies only, then the request size limit (uploads to ``/files``
-    have their own, ``CRM_MAX_UPLOAD_BYTES``).
+    """The request id and its observation (outermost: it times everything); clients gone
+    mid-request end quietly (:class:`ClientGone`); forwarded headers from trusted proxies
+    only; then the request size limit (uploads to ``/files`` have their own,
+    ``CRM_MAX_UPLOAD_BYTES``).
 
     The client address (sign-in limits, web forms) is the connecting peer's unless that peer
     is one of ``CRM_TRUSTED_PROXIES``; then it is the first untrusted address of
@@ -337,7 +339,10 @@ def _middleware(settings: Settings, observability: Observability) -> list[Middle
     ``crm-gateway serve``, so the app behaves the same under any ASGI server that leaves
     the peer address alone.
     """
-    stack: list[Middleware] = [Middleware(ObserveRequests, observability=observability)]
+    stack: list[Middleware] = [
+        Middleware(ObserveRequests, observability=observability),
+        Middleware(ClientGone),  # before Starlette's 500 handler would log a traceback
+    ]
     if settings.trusted_proxies:
         stack.append(
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))

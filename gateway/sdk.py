@@ -9,7 +9,7 @@ change without notice. The layout of a module that uses it is in
 
 from __future__ import annotations
 
-from gateway import bulk, customfields, events, excel, images, mail
+from gateway import bulk, customfields, events, excel, images, mail, shaping
 from gateway.access.defaults import initial_access
 from gateway.access.enforcement import (
     AccessContext,
@@ -298,6 +298,7 @@ __all__ = [
     "refers_to_visible",
     "render_template",
     "selected",
+    "shaping",
     "share_record",
     "store_file",
     "str_enum",

@@ -16,17 +16,20 @@ whenever the request was well-formed.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http import GraphQLRequestData
 
 from gateway.errors import ErrorCode
+
+_log = logging.getLogger(__name__)
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -370,3 +373,23 @@ class BodyLimit:
     async def _refuse(scope: Scope, receive: Receive, send: Send, error: TransportError) -> None:
         accept = Request(scope).headers.get("accept")
         await error_response(error, negotiate(accept))(scope, receive, send)
+
+
+class ClientGone:
+    """Let a request whose client disconnected end quietly.
+
+    A client that closes its connection while the request body is still arriving makes
+    Starlette raise :class:`~starlette.requests.ClientDisconnect` from ``request.body()``
+    (in the GraphQL endpoint, an upload, a web form…). Nobody is left to answer, so it is not
+    a server error: without this, uvicorn logged "Exception in ASGI application" with a
+    traceback once per disconnect. Other exceptions pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            _log.debug("client disconnected before its request was read: %s", scope.get("path"))

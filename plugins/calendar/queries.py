@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from sqlalchemy import select
@@ -26,11 +26,13 @@ from gateway.sdk import (
     load_users,
     parse_global_id,
     selected,
+    shaping,
 )
 from plugins.calendar import export, opportunities, services, views
 from plugins.calendar.inputs import SORT_READS, TaskFilterInput, reads_of
 from plugins.calendar.models import Task
 from plugins.calendar.permissions import CalendarPermission
+from plugins.calendar.shaped_list import TASK
 from plugins.calendar.types import TaskCategoryType, TaskNode, TaskStatusCount
 
 Ctx = Info[RequestContext, None]
@@ -77,13 +79,21 @@ def tasks(
     ctx = info.context
     ctx.require_caller()
     flt = filter.to_filter() if filter else services.TaskFilter()
+    stmt = services.filtered(ctx, flt)
+    order = Order(Task.deadline, False, SORT_READS)
+    window = Window.of(ctx.gateway.settings, first, after, last, before)
+    shaped = shaping.shaped_page(
+        info, TASK, stmt, order=order, window=window, filter_reads=reads_of(filter)
+    )
+    if shaped is not None:
+        return cast(Connection[TaskNode], shaped)
     listed = list_records(
         ctx,
         Task,
         "Task",
-        services.filtered(ctx, flt),
-        order=Order(Task.deadline, False, SORT_READS),
-        window=Window.of(ctx.gateway.settings, first, after, last, before),
+        stmt,
+        order=order,
+        window=window,
         filter_reads=reads_of(filter),
         options=task_options(info, "edges", "node"),
     )

@@ -7,7 +7,7 @@ import base64
 from typing import Any, TypeAlias, cast
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 from strawberry.types import Info
 
@@ -20,7 +20,6 @@ from gateway.sdk import (
     ExportFile,
     Order,
     RequestContext,
-    Shaped,
     Window,
     check_filterable_fields,
     filter_reads,
@@ -28,10 +27,9 @@ from gateway.sdk import (
     list_records,
     load_users,
     log_export,
-    narrow_to_visible,
     parse_global_id,
-    plain_selection,
     selected,
+    shaping,
 )
 from plugins.contacts import assignments, duplicates, export, services
 from plugins.contacts.inputs import (
@@ -43,7 +41,7 @@ from plugins.contacts.inputs import (
 )
 from plugins.contacts.models import Contact, ContactType, Tag
 from plugins.contacts.permissions import ContactsPermission as P
-from plugins.contacts.shaped_list import ContactListPlan
+from plugins.contacts.shaped_list import CONTACT
 from plugins.contacts.types import (
     ContactNode,
     ContactTypeType,
@@ -85,14 +83,6 @@ def _prime_owners(ctx: CallerContext, contacts: list[Contact], names: set[str]) 
         load_users(ctx, known)
 
 
-def _shaped_plan(info: Ctx, sort_column: Any) -> ContactListPlan | None:
-    """The pre-shaped plan of a plain ``contacts`` selection (``None``: the general path)."""
-    if not info.context.gateway.settings.shaped_results:
-        return None
-    selection = plain_selection(info)
-    return ContactListPlan.compile(selection, sort_column) if selection is not None else None
-
-
 # -- queries ----------------------------------------------------------------------------------
 
 
@@ -118,27 +108,11 @@ def contacts(
     )
     reads = filter_reads(filter, FILTER_READS)
     stmt = services.filtered(ctx, search, flt)
-    plan = _shaped_plan(info, order.column) if not window.backwards and before is None else None
-    if plan is not None:
-        # The pre-shaped fast path (forward pages of a plain selection): the same checks and
-        # narrowing as list_records, rows shaped straight into the answer.
-        check_filterable_fields(ctx.access, "Contact", {*order.reads, *reads})
-        narrowed = narrow_to_visible(ctx, stmt, Contact)
-
-        def count() -> int:
-            ids = narrowed.with_only_columns(Contact.id).subquery()
-            return ctx.session.scalar(select(func.count()).select_from(ids)) or 0
-
-        shaped = plan.run(
-            ctx.session,
-            narrowed,
-            order.column,
-            first=window.size,
-            after=window.after,
-            descending=order.descending,
-            total=count,
-        )
-        return cast(Connection[ContactNode], Shaped(shaped))
+    shaped = shaping.shaped_page(
+        info, CONTACT, stmt, order=order, window=window, filter_reads=reads
+    )
+    if shaped is not None:
+        return cast(Connection[ContactNode], shaped)
     names = selected(info, "edges", "node")
     listed = list_records(
         ctx,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import cast
 
 import strawberry
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from gateway.sdk import (
     list_records,
     log_export,
     parse_global_id,
+    shaping,
 )
 from plugins.invoices import export, pdf, services
 from plugins.invoices.inputs import (
@@ -43,6 +45,7 @@ from plugins.invoices.models import (
     InvoiceTax,
 )
 from plugins.invoices.permissions import InvoicesPermission as P
+from plugins.invoices.shaped_list import INVOICE
 from plugins.invoices.types import (
     InvoiceItemType,
     InvoiceNode,
@@ -66,20 +69,27 @@ def invoices(
 ) -> Connection[InvoiceNode]:
     ctx = info.context
     ctx.require_caller()
-    order = order_by or InvoiceOrder()
-    field = InvoiceSortField(order.field).value
+    given = order_by or InvoiceOrder()
+    field = InvoiceSortField(given.field).value
+    order = Order(
+        getattr(Invoice, field), given.direction == Direction.DESC, INVOICE_SORT_READS[field]
+    )
+    window = Window.of(ctx.gateway.settings, first, after, last, before)
+    reads = filter_reads(filter, INVOICE_FILTER_READS)
+    stmt = _filtered(ctx, filter)
+    shaped = shaping.shaped_page(
+        info, INVOICE, stmt, order=order, window=window, filter_reads=reads
+    )
+    if shaped is not None:
+        return cast(Connection[InvoiceNode], shaped)
     listed = list_records(
         ctx,
         Invoice,
         "Invoice",
-        _filtered(ctx, filter),
-        order=Order(
-            getattr(Invoice, field),
-            order.direction == Direction.DESC,
-            INVOICE_SORT_READS[field],
-        ),
-        window=Window.of(ctx.gateway.settings, first, after, last, before),
-        filter_reads=filter_reads(filter, INVOICE_FILTER_READS),
+        stmt,
+        order=order,
+        window=window,
+        filter_reads=reads,
         options=loader_options(info, "edges", "node"),
     )
     _prime(ctx, info, listed.rows, "edges", "node")

@@ -6,6 +6,7 @@ written)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import strawberry
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from gateway.sdk import (
     list_records,
     mutate,
     parse_global_id,
+    shaping,
 )
 from plugins.calendar.cases import loading, service
 from plugins.calendar.cases.inputs import (
@@ -33,6 +35,7 @@ from plugins.calendar.cases.inputs import (
     UpdateCaseInput,
 )
 from plugins.calendar.cases.models import Case, CaseCustomField, CaseDocument, CaseStatus
+from plugins.calendar.cases.shaped_list import CASE
 from plugins.calendar.cases.types import (
     CaseCustomFieldPayload,
     CaseCustomFieldType,
@@ -66,14 +69,21 @@ def cases(
     ctx = info.context
     ctx.require_caller()
     flt = filter.to_filter() if filter else service.CaseFilter()
+    stmt = service.filtered(ctx, flt)
+    order = Order(Case.created_at, True, SORT_READS)
+    window = Window.of(ctx.gateway.settings, first, after, last, before)
+    reads = filter_reads(filter, FILTER_READS)
+    shaped = shaping.shaped_page(info, CASE, stmt, order=order, window=window, filter_reads=reads)
+    if shaped is not None:
+        return cast(Connection[CaseNode], shaped)
     listed = list_records(
         ctx,
         Case,
         "Case",
-        service.filtered(ctx, flt),
-        order=Order(Case.created_at, True, SORT_READS),
-        window=Window.of(ctx.gateway.settings, first, after, last, before),
-        filter_reads=filter_reads(filter, FILTER_READS),
+        stmt,
+        order=order,
+        window=window,
+        filter_reads=reads,
         options=loading.case_options(info, "edges", "node"),
     )
     loading.prime_users(info, listed.rows, "edges", "node")

@@ -4,7 +4,7 @@ mutations (claim, conversion, closing)."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from gateway.sdk import (
     get_writable,
     mutate,
     parse_global_id,
+    shaping,
     text_argument,
 )
 from plugins.leads import services
@@ -38,6 +39,7 @@ from plugins.leads.inputs import (
 )
 from plugins.leads.models import Lead
 from plugins.leads.services import LeadFilter
+from plugins.leads.shaped_list import LEAD
 from plugins.leads.types import (
     DeleteLeadPayload,
     LeadNode,
@@ -66,16 +68,28 @@ def _lead_page(
     base = LeadFilter(unmanaged=view is LeadView.UNMANAGED, mine=view is LeadView.MINE)
     flt = filter.to_filter(base) if filter else base
     sort = (order_by or LeadOrder()).field.value
+    order = Order(
+        getattr(Lead, sort),
+        (order_by or LeadOrder()).direction == Direction.DESC,
+        LEAD_SORT_READS[sort],
+    )
+    reads = filter_reads(filter, LEAD_FILTER_READS)
+    shaped = shaping.shaped_page(
+        info,
+        LEAD,
+        services.leads_query(ctx.require_caller().user_id, flt),
+        order=order,
+        window=window,
+        filter_reads=reads,
+    )
+    if shaped is not None:
+        return cast(Connection[LeadNode], shaped)
     listed = services.list_leads(
         ctx,
         flt,
-        order=Order(
-            getattr(Lead, sort),
-            (order_by or LeadOrder()).direction == Direction.DESC,
-            LEAD_SORT_READS[sort],
-        ),
+        order=order,
         window=window,
-        filter_reads=filter_reads(filter, LEAD_FILTER_READS),
+        filter_reads=reads,
         options=lead_options(info, "edges", "node"),
     )
     prime_lead_users(ctx, info, listed.rows, "edges", "node")

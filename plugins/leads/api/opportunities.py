@@ -4,6 +4,7 @@ the opportunity mutations."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from gateway.sdk import (
     get_writable,
     mutate,
     parse_global_id,
+    shaping,
 )
 from plugins.leads import services
 from plugins.leads.api.loading import (
@@ -35,6 +37,7 @@ from plugins.leads.inputs import (
     UpdateOpportunityInput,
 )
 from plugins.leads.models import Opportunity
+from plugins.leads.shaped_list import OPPORTUNITY
 from plugins.leads.types import (
     DeleteOpportunityPayload,
     OpportunityNode,
@@ -62,17 +65,30 @@ def opportunities(
     ctx = info.context
     ctx.require_caller()
     flt = filter.to_filter() if filter else services.OpportunityFilter()
-    order = order_by or OpportunityOrder()
+    given = order_by or OpportunityOrder()
+    order = Order(
+        getattr(Opportunity, given.field.value),
+        given.direction == Direction.DESC,
+        OPPORTUNITY_SORT_READS[given.field.value],
+    )
+    window = Window.of(ctx.gateway.settings, first, after, last, before)
+    reads = filter_reads(filter, OPPORTUNITY_FILTER_READS)
+    shaped = shaping.shaped_page(
+        info,
+        OPPORTUNITY,
+        services.opportunities_query(ctx, flt),
+        order=order,
+        window=window,
+        filter_reads=reads,
+    )
+    if shaped is not None:
+        return cast(Connection[OpportunityNode], shaped)
     listed = services.list_opportunities(
         ctx,
         flt,
-        order=Order(
-            getattr(Opportunity, order.field.value),
-            order.direction == Direction.DESC,
-            OPPORTUNITY_SORT_READS[order.field.value],
-        ),
-        window=Window.of(ctx.gateway.settings, first, after, last, before),
-        filter_reads=filter_reads(filter, OPPORTUNITY_FILTER_READS),
+        order=order,
+        window=window,
+        filter_reads=reads,
         options=opportunity_options(info, "edges", "node"),
     )
     prime_opportunity_users(ctx, info, listed.rows, "edges", "node")
