@@ -60,8 +60,9 @@ class SheetLimits:
     #: Memory the fast reader (python-calamine, which holds the sheet) may take, estimated
     #: before it runs from what the inspection measured (``xlsx.fast_read_memory``: the
     #: sheet's grid — its extent, however sparse — and its text). A sheet within the row and
-    #: column caps and this budget is read fast (a 100k-row, 8-column client sheet takes
-    #: ~110 MiB, 200k rows ~220 MiB); any other streams through openpyxl with flat memory.
+    #: column caps and this budget is read fast (a 100k-row, 8-column client sheet: ~150 MiB
+    #: estimated, +80 MiB measured; 200k rows ~300 MiB estimated); any other streams through
+    #: openpyxl with flat memory.
     #: So no file, however crafted, makes the reader allocate more than this.
     fast_read_memory: int = 384 << 20
 
