@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HEADER = ["Company", "Email", "Phone", "City", "Country", "Source", "Segment", "Discount %"]
 
@@ -105,16 +106,35 @@ def _import(path: Path, url: str | None, dry_run: bool) -> int:
                   "dry_run": dry_run}  # fmt: skip
         job_id = defer_job(ctx, IMPORT_JOB, params).id
     ctx.close()
+    profiler = _profiler()
     started = time.perf_counter(), time.process_time()
     run_pending(gateway)
     _TIMES["seconds"] = time.perf_counter() - started[0]
     _TIMES["cpu"] = time.process_time() - started[1]
+    if profiler is not None:
+        profiler.stop()
+        Path(_PROFILE[0]).write_text(profiler.output_text(show_all=False, color=False))
     with db.reading() as session:
         job = session.get(Job, job_id)
         assert job is not None and job.status == "succeeded", (job.status, job.errors)
         counts = (job.result or {}).get("counts", {})
     assert counts.get("failed") == 0, counts  # a benchmark of failing rows measures errors
     return int(counts.get("total", 0))
+
+
+#: ``--profile FILE``: the job profiled by pyinstrument (``pip install .[bench]``), its
+#: call tree written to FILE.
+_PROFILE: list[str] = []
+
+
+def _profiler() -> Any:
+    if not _PROFILE:
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    return profiler
 
 
 #: The job's own wall and CPU seconds (the set-up — migrations, demo data, upload — is not
@@ -139,18 +159,27 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--only", default="parse,dry-run,import")
     parser.add_argument("--child", nargs=2, metavar=("WHAT", "PATH"))
+    parser.add_argument("--file", help="an xlsx written by an earlier run (not generated)")
+    parser.add_argument("--profile", help="write the import's pyinstrument tree here")
     args = parser.parse_args()
     if args.child:
+        if args.profile:
+            _PROFILE.append(args.profile)
         child(args.child[0], Path(args.child[1]), args.database_url)
         return
-    path = Path(tempfile.mkdtemp()) / f"clients-{args.rows}.xlsx"
-    generate(path, args.rows)
+    if args.file:
+        path = Path(args.file)
+    else:
+        path = Path(tempfile.mkdtemp()) / f"clients-{args.rows}.xlsx"
+        generate(path, args.rows)
     engine = "postgresql" if args.database_url else "sqlite"
     print(f"{args.rows} rows, {path.stat().st_size / 1e6:.1f} MB, {engine}")
     for what in args.only.split(","):
         command = [sys.executable, "-m", "bench.imports", "--child", what, str(path)]
         if args.database_url:
             command += ["--database-url", args.database_url]
+        if args.profile and what != "parse":
+            command += ["--profile", f"{args.profile}.{what}.txt"]
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
         per_second = result["rows"] / result["seconds"] if result["seconds"] else 0

@@ -101,7 +101,14 @@ from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.hookspecs import hookimpl, hookspec
 from gateway.identity import throttle
 from gateway.identity.models import Profile, ProfileKind, User
-from gateway.imports import CellError, ImportColumn, Importer, RowInvalid, records_by_id
+from gateway.imports import (
+    CellError,
+    ImportColumn,
+    Importer,
+    RowInvalid,
+    records_by_id,
+    text_lengths,
+)
 from gateway.imports.jobs import IMPORT_PERMISSION
 from gateway.iterables import batched
 from gateway.jobs import (
@@ -304,6 +311,7 @@ __all__ = [
     "str_enum",
     "text",
     "text_argument",
+    "text_lengths",
     "throttle",
     "to_bytes",
     "unreadable_fields",

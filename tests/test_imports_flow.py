@@ -120,10 +120,30 @@ def test_a_thousand_rows_fifty_bad_dry_run_import_and_undo(gateway, demo, as_):
     assert bad.cell(2, 1).value == 9 and bad.cell(2, 4).comment is not None
     assert book["Imported"].max_row == 951
 
+    # one imported client edited since: undo names it and leaves it alone
+    search = """query($s: String) { contacts(search: $s) { edges { node { id } } } }"""
+    [edge] = manager(search, {"s": "flow500@example.test"}).data["contacts"]["edges"]
+    edit = """mutation($id: ID!) { updateContact(id: $id, input: {city: "Huesca"}) {
+      errors { code } } }"""
+    assert manager(edit, {"id": edge["node"]["id"]}).data["updateContact"]["errors"] == []
     undone = manager(UNDO, {"id": report["id"]}).data["undoImport"]
     assert undone["errors"] == []
     run_pending(gateway)
-    assert _count(gateway) == before
+    assert _count(gateway) == before + 1
+    undo_job = manager(
+        """query($id: ID!) { job(id: $id) { status resultCounts { name value }
+        errors { code row } } }""",
+        {"id": undone["job"]["id"]},
+    ).data["job"]
+    assert {c["name"]: c["value"] for c in undo_job["resultCounts"]} == {
+        "REMOVED": 949,
+        "EDITED_SINCE": 1,
+    }
+    assert undo_job["errors"] == [{"code": "EDITED_SINCE", "row": 502}]
+    with gateway.db.reading() as s:
+        assert s.scalar(select(Contact.city).where(Contact.company_name == "Flow 0500 SL")) == (
+            "Huesca"
+        )
     again = manager(UNDO, {"id": report["id"]}).data["undoImport"]
     assert [e["code"] for e in again["errors"]] == ["BAD_USER_INPUT"]
 

@@ -14,6 +14,7 @@ from gateway.imports.spec import (
     RowInvalid,
     RowPolicy,
     records_by_id,
+    text_lengths,
 )
 from gateway.imports.undo import UndoReport, UndoResult, find_run, undo_import
 
@@ -38,5 +39,6 @@ __all__ = [
     "records_by_id",
     "run_import",
     "suggest",
+    "text_lengths",
     "undo_import",
 ]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway import events
 from gateway.context import CallerContext
@@ -62,6 +62,8 @@ def _errors_of(exc: BaseException, columns: Mapping[str, ImportColumn]) -> list[
         return exc.errors
     if isinstance(exc, IntegrityError):
         return [CellError("CONFLICT", "this row conflicts with an existing record")]
+    if isinstance(exc, DataError):  # a value the importer's checks let through: a last guard
+        return [CellError("BAD_USER_INPUT", "a value does not fit its column in the database")]
     assert isinstance(exc, GatewayError)
     column = exc.field if exc.field in columns else None
     return [CellError(exc.code.value, exc.message, column)]
@@ -323,7 +325,7 @@ def _bulk_create(
             session.flush()
             events.fire(ctx, pending)
         session.flush()
-    except (GatewayError, RowInvalid, IntegrityError):
+    except (GatewayError, RowInvalid, IntegrityError, DataError):
         savepoint.rollback()
         return False
     savepoint.commit()
@@ -405,7 +407,7 @@ def _one_row(
             else None
         )
         savepoint.commit()
-    except (GatewayError, RowInvalid, IntegrityError) as exc:
+    except (GatewayError, RowInvalid, IntegrityError, DataError) as exc:
         savepoint.rollback()
         return _result(number, Outcome.FAILED, errors=_errors_of(exc, columns), cells=values)
     matcher.remember(values, target)

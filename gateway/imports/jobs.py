@@ -65,14 +65,17 @@ def _run_import(ctx: CallerContext, job: JobHandle, params: dict[str, Any]) -> J
     table = read_table(content, filename)
     header = table.header
     tape = RowTape()
-    rows = tape.record((row.number, row.values) for row in table.rows)
-    del table  # the reader goes with its rows, before the result workbook is written
     try:
+        # The whole file is read (onto the disk tape) before any row is imported: a file
+        # refused while reading (too many rows, cells beyond the header…) fails the job
+        # at once with its typed error, and the reader's memory is gone before the writes.
+        tape.fill((row.number, row.values) for row in table.rows)
+        del table
         report = run_import(
             ctx,
             importer,
             header,
-            rows,
+            tape.replay(),
             options,
             filename=filename,
             file_id=source.id,

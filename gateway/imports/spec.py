@@ -188,3 +188,16 @@ def records_by_id(
     for record in ctx.session.scalars(select(model).where(model.id.in_(by_pk))):
         found.setdefault(by_pk[record.id], []).append(record)
     return found
+
+
+def text_lengths(model: type[Any]) -> dict[str, int]:
+    """Attribute → the length of its ``String(n)`` column, for an importer to check each
+    cell against before any INSERT: PostgreSQL refuses a longer value (the statement fails),
+    SQLite would store it — a per-cell error either way, the same on both engines."""
+    from sqlalchemy import String, inspect
+
+    return {
+        prop.key: column.type.length
+        for prop in inspect(model).column_attrs
+        if isinstance((column := prop.columns[0]).type, String) and column.type.length
+    }

@@ -28,6 +28,11 @@ class RowTape:
             self._ends.append(self._file.tell())
             yield from part
 
+    def fill(self, rows: Iterable[Numbered]) -> None:
+        """Record every row (the whole file read before anything is written)."""
+        for _ in self.record(rows):
+            pass
+
     def replay(self) -> Iterator[Numbered]:
         self._file.seek(0)
         for _ in self._ends:

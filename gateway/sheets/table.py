@@ -57,10 +57,14 @@ class SheetLimits:
     ratio_floor: int = 1 << 20
     #: Members in the zip (a real workbook has a dozen or two).
     max_members: int = 1_000
-    #: Largest worksheet XML read by the fast reader (python-calamine, which holds the sheet
-    #: in memory: some 40k client rows, ~60 MiB); larger sheets are streamed by openpyxl,
-    #: whose memory stays flat — an import's peak memory is bounded whatever the file size.
-    fast_read_bytes: int = 16 << 20
+    #: Memory the fast reader (python-calamine, which holds the sheet) may take, estimated
+    #: before it runs from what the inspection measured (``xlsx.fast_read_memory``: the
+    #: sheet's grid — its extent, however sparse — and its text). A sheet within the row and
+    #: column caps and this budget is read fast (a 100k-row, 8-column client sheet: ~150 MiB
+    #: estimated, +80 MiB measured; 200k rows ~300 MiB estimated); any other streams through
+    #: openpyxl with flat memory.
+    #: So no file, however crafted, makes the reader allocate more than this.
+    fast_read_memory: int = 384 << 20
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,9 @@ class Table:
     format: str
     encoding: str | None = None
     delimiter: str | None = None
+    #: For xlsx, the engine that reads it: ``calamine`` (fast, holds the sheet) or
+    #: ``openpyxl`` (streams).
+    reader: str | None = None
     notes: list[CellNote] = field(default_factory=list)
 
 

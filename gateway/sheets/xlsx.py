@@ -3,10 +3,14 @@
 Two engines give the same cells (``tests/test_sheets_read.py`` reads files with both):
 
 - **python-calamine** (Rust) reads 100k rows about 15 times faster than openpyxl
-  (``bench/sheets_read.py``, ``bench/RESULTS.md``) but holds the sheet in memory (about
-  1.5 times its XML). It is used when the sheet's XML is at most
-  ``SheetLimits.fast_read_bytes`` and its extent (last row and last column, from the
-  inspection) is within the row and column caps, so its memory is bounded by the limits.
+  (``bench/sheets_read.py``, ``bench/RESULTS.md``) but holds the sheet in memory: a dense
+  grid of its extent (32 bytes a cell, empty or not) and the cells' text (at most about
+  1.5 times the XML it parses — the sheet, shared strings, styles —, measured). It is used
+  when the extent (last row and last column, from the inspection, which has already
+  refused zip bombs) is within the row and column caps and that estimate within
+  ``SheetLimits.fast_read_memory`` (:func:`fast_read_memory`): a sparse sheet with one far
+  cell, or a huge one, streams instead — memory is bounded by what the reader would
+  allocate, not by the file's size.
 - **openpyxl** ``read_only=True, data_only=True`` streams any other sheet with flat memory.
   Its XML goes through defusedxml: openpyxl switches to it when defusedxml is installed and
   ``OPENPYXL_DEFUSEDXML`` is not ``False``; :func:`require_defusedxml` refuses to start
@@ -72,11 +76,24 @@ def as_text(value: Any) -> Cell:
     return str(value)
 
 
+#: What python-calamine holds per cell of the sheet's extent (its ``Data`` enum) and per
+#: byte of XML it parses (the cells' values; 100k client rows: +80 MiB for 43 MiB of XML
+#: and 0.9 M cells, ``bench/RESULTS.md``), rounded up.
+CELL_BYTES = 32
+XML_FACTOR = 1.5
+
+
+def fast_read_memory(found: Inspected) -> int:
+    """The bytes python-calamine would hold for the inspected sheet (an upper estimate)."""
+    cells = found.last_row * max(found.last_column, 1)
+    return int(CELL_BYTES * cells + XML_FACTOR * found.read_size)
+
+
 def _fits_memory(found: Inspected, limits: SheetLimits) -> bool:
     return (
-        found.sheet_size <= limits.fast_read_bytes
-        and found.last_row <= limits.max_rows + 1_000
+        found.last_row <= limits.max_rows + 1_000
         and found.last_column <= limits.max_columns
+        and fast_read_memory(found) <= limits.fast_read_memory
     )
 
 
@@ -137,4 +154,4 @@ def read_xlsx(data: bytes, limits: SheetLimits, *, engine: str | None = None) ->
                     texts[column - 1] = None
             yield number, texts
 
-    return tabulate(cells(), limits, format="xlsx", notes=notes)
+    return tabulate(cells(), limits, format="xlsx", notes=notes, reader=engine)

@@ -43,6 +43,8 @@ _ERROR_CELL_T_FIRST = re.compile(rb"<(?:\w+:)?c\b[^>]*?\bt=\"e\"[^>]*?\br=\"([A-
 _ROW = re.compile(rb"row [^>]*?r=\"([0-9]+)\"")
 _WIDE_CELL = re.compile(rb"r=\"([A-Z]{2,3})[0-9]")
 _ROOT = re.compile(rb"<(?![?!])")
+#: Parts a reader of the first sheet does not parse (other sheets, pictures).
+_NOT_READ = ("xl/worksheets/", "xl/media/", "xl/drawings/", "xl/charts/", "xl/embeddings/")
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -57,6 +59,9 @@ class Inspected:
 
     sheet_part: str
     sheet_size: int
+    #: Uncompressed bytes of what a reader of the first sheet parses: that sheet and every
+    #: part but the other sheets and the media (shared strings, styles…).
+    read_size: int = 0
     bare_formulas: list[tuple[int, int]] = field(default_factory=list)
     error_cells: list[tuple[int, int]] = field(default_factory=list)
     #: The highest row number and column number any cell or row names.
@@ -194,7 +199,15 @@ def inspect_xlsx(data: bytes, limits: SheetLimits) -> Inspected:
                 sheet = archive.getinfo(part)
             except KeyError as exc:
                 raise BadFile("the workbook's first sheet is missing", reason="NO_SHEET") from exc
-            found = Inspected(sheet_part=part, sheet_size=sheet.file_size)
+            found = Inspected(
+                sheet_part=part,
+                sheet_size=sheet.file_size,
+                read_size=sum(
+                    info.file_size
+                    for info in archive.infolist()
+                    if info is sheet or not info.filename.startswith(_NOT_READ)
+                ),
+            )
             for info in archive.infolist():
                 if not info.is_dir():
                     _scan(archive, info, found if info is sheet else None)

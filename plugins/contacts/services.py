@@ -33,7 +33,7 @@ from gateway.sdk import (
 )
 from plugins.contacts import assignments, fields
 from plugins.contacts import validation as check
-from plugins.contacts.draft import COLLECTIONS, ContactDraft
+from plugins.contacts.draft import COLLECTIONS, ChildDraft, ContactDraft, EmailDraft, PhoneDraft
 from plugins.contacts.filtering import (
     SEARCHED,
     custom_fields_by_key,
@@ -198,15 +198,19 @@ def _validate_identity(contact: Built) -> None:
 
 
 def _apply_emails(contact: Built, emails: list[tuple[str, str]]) -> None:
-    contact.emails = [
-        ContactEmail(
-            tenant_id=contact.tenant_id,
-            kind=kind,
-            address=check.email(address, "emails"),
-            position=i,
-        )
+    rows = [
+        {
+            "tenant_id": contact.tenant_id,
+            "kind": kind,
+            "address": check.email(address, "emails"),
+            "position": i,
+        }
         for i, (kind, address) in enumerate(emails)
     ]
+    if isinstance(contact, ContactDraft):  # plain rows until it is written
+        contact.emails = [EmailDraft(**row) for row in rows]
+    else:
+        contact.emails = [ContactEmail(**row) for row in rows]
 
 
 def _apply_phones(contact: Built, phones: list[tuple[str, str]]) -> None:
@@ -214,11 +218,18 @@ def _apply_phones(contact: Built, phones: list[tuple[str, str]]) -> None:
     for i, (kind, number) in enumerate(phones):
         shown, digits = check.phone(number, "phones")
         rows.append(
-            ContactPhone(
-                tenant_id=contact.tenant_id, kind=kind, number=shown, digits=digits, position=i
-            )
+            {
+                "tenant_id": contact.tenant_id,
+                "kind": kind,
+                "number": shown,
+                "digits": digits,
+                "position": i,
+            }
         )
-    contact.phones = rows
+    if isinstance(contact, ContactDraft):
+        contact.phones = [PhoneDraft(**row) for row in rows]
+    else:
+        contact.phones = [ContactPhone(**row) for row in rows]
 
 
 def _apply_tags(ctx: CallerContext, contact: Built, names: list[str]) -> None:
@@ -400,8 +411,12 @@ def create_contacts(ctx: CallerContext, given: Sequence[ContactData]) -> list[Co
             value.field_id = value.field.id
         for name in COLLECTIONS:
             for child in getattr(draft, name):
-                row = {**bulk.values_of(child), "contact_id": draft.id}
-                children.setdefault(type(child), []).append(bulk.as_stored(type(child), row))
+                if isinstance(child, ChildDraft):
+                    model, values = child.model, child.values()
+                else:
+                    model, values = type(child), bulk.values_of(child)
+                row = {**values, "contact_id": draft.id}
+                children.setdefault(model, []).append(bulk.as_stored(model, row))
     for model, child_rows in children.items():
         bulk.insert_rows(session, model, child_rows)
     if events.has_listeners(ctx):

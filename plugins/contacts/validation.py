@@ -14,6 +14,8 @@ from plugins.contacts.models import FiscalIdType
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]{3,40}$")
 _NIF_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+#: The phone number columns' length (contacts' and leads'): "+" and 40 more do not fit.
+PHONE_LENGTH = 40
 
 
 def fold(text: str) -> str:
@@ -35,7 +37,7 @@ def phone(value: str, field: str = "phone") -> tuple[str, str]:
     """The number as written and its digits (for matching)."""
     value = value.strip()
     digits = re.sub(r"\D", "", value)
-    if not _PHONE.match(value) or len(digits) < 3:
+    if not _PHONE.match(value) or len(digits) < 3 or len(value) > PHONE_LENGTH:
         raise BadUserInput(f"{value!r} is not a valid phone number", field=field)
     return value, digits
 

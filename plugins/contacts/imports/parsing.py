@@ -9,12 +9,19 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from gateway.sdk import AccessLevel, CallerContext, CellError, GatewayError, RowInvalid
+from gateway.sdk import (
+    AccessLevel,
+    CallerContext,
+    CellError,
+    GatewayError,
+    RowInvalid,
+    text_lengths,
+)
 from plugins.contacts import validation as check
 from plugins.contacts.assignments import AssignmentData
 from plugins.contacts.imports import lookups
 from plugins.contacts.imports.columns import COMPANY, CUSTOM_PREFIX
-from plugins.contacts.models import Category, ClientKind, ContactKind, FiscalIdType
+from plugins.contacts.models import Category, ClientKind, Contact, ContactKind, FiscalIdType
 from plugins.contacts.services import ContactData
 
 #: Several values in one cell: commas (semicolons too, as some spreadsheets write them).
@@ -51,6 +58,9 @@ _NUMBER_CHECKS: dict[str, Callable[[Decimal], Any]] = {
 }
 #: Text no column may exceed (the database's own limits are lower for most columns).
 MAX_CELL = 1000
+#: ``Contact`` attribute → its column's length: a longer cell is an error on that cell,
+#: never a statement the database refuses (which would cost the whole chunk or job).
+LENGTHS = text_lengths(Contact)
 
 
 def split(cell: str) -> list[str]:
@@ -74,6 +84,18 @@ def _number(raw: str) -> Decimal:
     if not value.is_finite():
         raise ValueError(f"{raw!r} is not a number")
     return value
+
+
+def _fits(attr: str, raw: str) -> str:
+    """``raw`` if it fits its column as the service stores it (stripped; a fiscal ID
+    without separators)."""
+    stored = raw.strip()
+    if attr == "fiscal_id":
+        stored = re.sub(r"[\s\-.]", "", stored)
+    limit = LENGTHS.get(attr)
+    if limit is not None and len(stored) > limit:
+        raise ValueError(f"at most {limit} characters ({len(stored)} given)")
+    return raw
 
 
 def _guard(errors: list[CellError], column: str, step: Callable[..., Any], *args: Any) -> Any:
@@ -132,7 +154,8 @@ def contact_data(
             errors.append(CellError("BAD_USER_INPUT", f"longer than {MAX_CELL} characters", key))
             continue
         if key in TEXT:
-            values[TEXT[key]] = raw
+            if _guard(errors, key, _fits, TEXT[key], raw) is not None:
+                values[TEXT[key]] = raw
         elif key in CHOICES:
             attr, enum = CHOICES[key]
             found = _guard(errors, key, _choice, enum, raw)
@@ -143,7 +166,8 @@ def contact_data(
             if number is not None and _guard(errors, key, _NUMBER_CHECKS[key], number):
                 values[NUMBERS[key]] = number
         elif key == "fiscalId":
-            values["fiscal_id"] = raw
+            if _guard(errors, key, _fits, "fiscal_id", raw) is not None:
+                values["fiscal_id"] = raw
         elif key == "country":
             values["country"] = _guard(errors, key, check.country, raw)
         elif key == "currency":
