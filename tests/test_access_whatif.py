@@ -278,3 +278,44 @@ def test_preview_equals_difference_of_real_evaluations(gateway, registry, demo, 
         assert previewed(payload, ids) == differences(
             before, evaluate(gateway, registry, tenant.id)
         ), change
+
+
+VISIBILITY = f"""mutation($v: RecordVisibility!) {{
+    previewRecordVisibilityChange(visibility: $v) {{ {RESULT} }} }}"""
+ROLE = f"""mutation($u: ID!, $r: ID) {{
+    previewRoleChange(userId: $u, roleId: $r) {{ {RESULT} }} }}"""
+
+
+def test_role_tree_previews_match_reality(gateway, registry, demo, admin):
+    """Switching visibility to the role tree, then moving a user to another role: each
+    preview equals the difference the saved change makes, and saves nothing."""
+    tenant = demo["demo"]
+    users = tenant.users
+    ids = {email: u.id for email, u in users.items()}
+    before_rows, before = counts(gateway), evaluate(gateway, registry, tenant.id)
+    r = admin(VISIBILITY, {"v": "ROLE_TREE"}).data["previewRecordVisibilityChange"]
+    assert r["errors"] == [] and counts(gateway) == before_rows
+    got = previewed(r, ids)
+    saved = admin(
+        """mutation { updateOrganization(input: {recordVisibility: ROLE_TREE}) {
+        errors { code } } }"""
+    )
+    assert saved.data["updateOrganization"]["errors"] == []
+    after = evaluate(gateway, registry, tenant.id)
+    assert got == differences(before, after)
+
+    roles = {x["name"]: x["id"] for x in admin("{ roles { id name } }").data["roles"]}
+    rep2 = global_id("User", users["rep2@demo.test"].id)
+    before_rows = counts(gateway)
+    r = admin(ROLE, {"u": rep2, "r": roles["CEO"]}).data["previewRoleChange"]
+    assert r["errors"] == [] and counts(gateway) == before_rows
+    got = previewed(r, ids)
+    assert got  # rep2 as CEO sees everyone's records below; those above lose rep2's
+    moved = admin(
+        "mutation($u: ID!, $r: ID) { updateUser(id: $u, input: {roleId: $r}) { errors { code } } }",
+        {"u": rep2, "r": roles["CEO"]},
+    )
+    assert moved.data["updateUser"]["errors"] == []
+    assert got == differences(after, evaluate(gateway, registry, tenant.id))
+    unknown = admin(ROLE, {"u": rep2, "r": global_id("Role", 10**6)})
+    assert [e["code"] for e in unknown.data["previewRoleChange"]["errors"]] == ["NOT_FOUND"]

@@ -14,8 +14,8 @@ import strawberry
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
+from gateway.access import roles, whatif
 from gateway.access import services as svc
-from gateway.access import whatif
 from gateway.access.api import MANAGE_PROFILES, UpdateProfileInput, apply_profile_update
 from gateway.access.fields import guarded
 from gateway.access.sharing_api import MANAGE_SHARING, CreateSharingRuleInput, rule_spec
@@ -25,6 +25,9 @@ from gateway.graphql.common import UserError, mutate, parse_global_id
 from gateway.graphql.context import RequestContext
 from gateway.identity.users_api import MANAGE_USERS
 from gateway.identity.users_api import optional_id as _id
+from gateway.tenancy import organization
+from gateway.tenancy.api import MANAGE_ORGANIZATION
+from gateway.tenancy.models import RecordVisibility, Tenant
 
 Ctx = Info[RequestContext, None]
 
@@ -191,4 +194,55 @@ def preview_manager_change(
     return _run(ctx, apply)
 
 
-MUTATION_FIELDS = [preview_profile_change, preview_sharing_rule_change, preview_manager_change]
+@guarded(
+    permission=MANAGE_USERS,
+    description="What giving a user the role `roleId` (null: none) would change in everyone's "
+    "access (it matters where visibility follows the role tree); saves nothing.",
+)
+def preview_role_change(
+    info: Ctx, user_id: strawberry.ID, role_id: strawberry.ID | None = None
+) -> AccessPreviewPayload:
+    ctx = info.context
+    caller = ctx.require_caller()
+
+    def apply(session: Session) -> object:
+        user = svc.get_user(
+            session, caller.tenant_id, parse_global_id(user_id, "User", "userId"), "userId"
+        )
+        chosen = _id(role_id, "Role", "roleId")
+        role = (
+            None if chosen is None else roles.get_role(session, caller.tenant_id, chosen, "roleId")
+        )
+        roles.set_user_role(session, user, role)
+        return None
+
+    return _run(ctx, apply)
+
+
+@guarded(
+    permission=MANAGE_ORGANIZATION,
+    description="What making record visibility follow the reporting line or the role tree "
+    "would change in everyone's access; saves nothing.",
+)
+def preview_record_visibility_change(
+    info: Ctx, visibility: RecordVisibility
+) -> AccessPreviewPayload:
+    ctx = info.context
+    caller = ctx.require_caller()
+    changes = organization.OrganizationChanges(record_visibility=visibility)
+
+    def apply(session: Session) -> object:
+        return organization.update_settings(
+            session, session.get_one(Tenant, caller.tenant_id), changes
+        )
+
+    return _run(ctx, apply)
+
+
+MUTATION_FIELDS = [
+    preview_profile_change,
+    preview_sharing_rule_change,
+    preview_manager_change,
+    preview_role_change,
+    preview_record_visibility_change,
+]
