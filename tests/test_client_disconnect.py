@@ -5,11 +5,9 @@ the server keeps answering."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +15,8 @@ import httpx2
 import pytest
 
 from gateway.testing import GraphQLClient
-from tests.conftest import REPO, TEST_PLUGINS
-from tests.test_server import free_port
+from tests.conftest import TEST_PLUGINS
+from tests.servers import serve
 
 pytestmark = pytest.mark.slow
 
@@ -28,41 +26,17 @@ QUERY = "{ contacts(first: 50) { edges { node { id displayName customFields { ke
 @pytest.fixture
 def server(gateway, tmp_path: Path):
     """``crm-gateway serve --demo`` in a process of its own, its stderr in a file."""
-    port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": gateway.settings.resolved_database_url,
         "CRM_PLUGINS": ",".join(TEST_PLUGINS),
-        "PYTHONPATH": str(REPO),
         "CRM_LOG_LEVEL": "info",
     }
-    stderr = (tmp_path / "stderr.log").open("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        cwd=tmp_path,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                stderr.seek(0)
-                pytest.fail(f"server did not start:\n{stderr.read()}")
-            time.sleep(0.2)
-        with httpx2.Client(base_url=base, timeout=30) as http:
-            yield http, port, stderr
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        stderr.close()
+    with (
+        (tmp_path / "stderr.log").open("w+") as stderr,
+        serve(tmp_path, "--demo", env=env, log=stderr, stdout=subprocess.DEVNULL) as (base, _),
+        httpx2.Client(base_url=base, timeout=30) as http,
+    ):
+        yield http, int(base.rsplit(":", 1)[1]), stderr
 
 
 def _request(port: int, token: str, body: bytes, send: int) -> socket.socket:

@@ -10,9 +10,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +21,8 @@ import pytest
 
 from gateway.testing import GraphQLClient
 from tests.conftest import REPO
+from tests.servers import serve
 from tests.test_readme import expectations
-from tests.test_server import free_port
 from tests.test_two_factor import enrol, steady_clock
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine_agnostic]
@@ -63,37 +60,8 @@ def readme_contacts_query() -> str:
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``crm-gateway serve --demo`` on a free port, with a fresh SQLite database."""
-    folder = tmp_path_factory.mktemp("graphiql")
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CRM_LOG_LEVEL": "warning"}
-    for inherited in ("DATABASE_URL", "CRM_DATA_DIR", "CRM_PLUGINS"):
-        env.pop(inherited, None)
-    log = (folder / "server.log").open("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=folder,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.2)
+    with serve(tmp_path_factory.mktemp("graphiql"), "--demo", probe="/readyz") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def editor_value(page: Any, area: str) -> str:

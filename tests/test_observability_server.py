@@ -17,8 +17,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, TEST_PLUGINS
+from tests.servers import free_port
 from tests.test_jobs import job_of, start
-from tests.test_server import free_port
 
 pytestmark = pytest.mark.slow
 

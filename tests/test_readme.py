@@ -9,15 +9,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx2
 import pytest
 
 from tests.conftest import REPO
-from tests.test_server import free_port
+from tests.servers import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine_agnostic]
 
@@ -50,37 +47,8 @@ def expectations() -> dict[str, tuple[str, list[str]]]:
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``crm-gateway serve --demo`` as ``./scripts/demo`` runs it, on a free port."""
-    folder = tmp_path_factory.mktemp("readme")
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CRM_LOG_LEVEL": "warning"}
-    for inherited in ("DATABASE_URL", "CRM_DATA_DIR", "CRM_PLUGINS"):
-        env.pop(inherited, None)
-    log = (folder / "server.log").open("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=folder,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.2)
+    with serve(tmp_path_factory.mktemp("readme"), "--demo", probe="/readyz") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def run_blocks(base: str, email: str) -> list[str]:

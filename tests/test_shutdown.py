@@ -4,10 +4,7 @@ closed) before the process exits."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,43 +12,24 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.conftest import REPO
-from tests.test_server import free_port
+from tests.servers import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine_agnostic]
 
 
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path):
-    port = free_port()
     env = {
-        **os.environ,
         "CRM_DATA_DIR": str(tmp_path / "data"),
         "CRM_PLUGINS": "tests.plugins.slow",
-        "PYTHONPATH": str(REPO),
         "CRM_LOG_LEVEL": "info",
     }
-    env.pop("DATABASE_URL", None)
-    log = (tmp_path / "server.log").open("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--shutdown-seconds", "20"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=tmp_path,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.2)
+    with (
+        (tmp_path / "server.log").open("w+") as log,
+        serve(tmp_path, "--shutdown-seconds", "20", env=env, probe="/readyz", log=log) as (
+            base,
+            proc,
+        ),
+    ):
         answers: list[httpx2.Response] = []
         slow = threading.Thread(
             target=lambda: answers.append(
@@ -72,8 +50,3 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path):
         output = log.read()
         assert "Waiting for application shutdown." in output
         assert "Application shutdown complete." in output, output
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()

@@ -12,8 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import Gateway, create_app
 from gateway.config import Settings
 from tests.conftest import REPO, TEST_PLUGINS
+from tests.servers import serve
 
 GR = "application/graphql-response+json"
 JSON_TYPE = "application/json"
@@ -500,56 +499,26 @@ def test_a_full_size_photo_fits_under_the_default_limit(demo, as_) -> None:
 # -- real uvicorn processes ----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def running_server(
     database_url: str, directory: Path, env: dict[str, str] | None = None, demo: bool = False
 ) -> Iterator[str]:
-    """``crm-gateway serve`` (uvicorn, one worker) on a free port; yields its base URL."""
-    port = free_port()
+    """``crm-gateway serve`` (uvicorn, one worker) on a free port; yields its base URL. Its
+    log must hold no "Exception in ASGI application" traceback when it stops."""
     environment = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "CRM_PLUGINS": ",".join(TEST_PLUGINS),
         "CRM_PASSWORD_HASH_PROFILE": "fast",
-        "PYTHONPATH": str(REPO),
-        "CRM_LOG_LEVEL": "warning",
         **(env or {}),
     }
-    args = [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
-    log = (directory / f"server-{port}.log").open("w+")
-    proc = subprocess.Popen(
-        [*args, "--demo"] if demo else args,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=directory,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with (directory / f"server-{uuid.uuid4().hex[:8]}.log").open("w+") as log:
+        with serve(directory, *(["--demo"] if demo else []), env=environment, log=log) as (
+            base,
+            _,
+        ):
+            yield base
         log.seek(0)
         output = log.read()
-        log.close()
     assert "Exception in ASGI application" not in output, output
 
 
