@@ -651,3 +651,22 @@ def test_decimals_are_answered_in_plain_notation(as_):
     rates = [t["rate"] for t in as_("admin")("{ invoiceTaxes { rate } }").data["invoiceTaxes"]]
     assert "10" in rates
     assert not [r for r in rates if "E" in r]
+
+
+def test_every_nullable_argument_may_be_left_out(gateway):
+    """GraphQL lets a client leave out a nullable argument; a resolver without a Python
+    default for it then fails with an internal error. Such an argument must be declared
+    with a default (``= None`` publishes ``= null``)."""
+    from graphql import GraphQLNonNull, GraphQLObjectType
+    from graphql.pyutils import Undefined
+
+    schema = gateway.schemas.full()._schema
+    missing = [
+        f"{type_name}.{field_name}({arg_name})"
+        for type_name, gql_type in schema.type_map.items()
+        if isinstance(gql_type, GraphQLObjectType) and not type_name.startswith("__")
+        for field_name, field in gql_type.fields.items()
+        for arg_name, arg in field.args.items()
+        if not isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+    ]
+    assert missing == []

@@ -62,3 +62,17 @@ def test_new_records_get_the_organisations_default(admin, as_):
     assert create("After reset")["access"] == "PUBLIC_WRITE"
     log = admin('{ auditLog(filter: {actions: ["access.default_access_set"]}) { totalCount } }')
     assert log.data["auditLog"]["totalCount"] == 2
+
+
+def test_leaving_out_the_level_returns_to_the_builtin_one(admin):
+    """``access`` may be left out, as null: the built-in level (the fuzzer's find: leaving
+    it out was an internal error)."""
+    r = admin(SET, {"e": "contact", "a": "PUBLIC_READ"})
+    assert r.data["setRecordAccessDefault"]["errors"] == []
+    r = admin(
+        'mutation { setRecordAccessDefault(entity: "contact") { default { access builtin } } }'
+    )
+    assert r.errors == [] and r.data["setRecordAccessDefault"]["default"] == {
+        "access": "PRIVATE",
+        "builtin": True,
+    }

@@ -53,7 +53,7 @@ def record_access_defaults(info: Ctx) -> list[RecordAccessDefault]:
     "own default). Creators may still give another where the API lets them.",
 )
 def set_record_access_default(
-    info: Ctx, entity: str, access: AccessLevelEnum | None
+    info: Ctx, entity: str, access: AccessLevelEnum | None = None
 ) -> RecordAccessDefaultPayload:
     ctx = info.context
     caller = ctx.require_caller()
