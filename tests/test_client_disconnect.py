@@ -18,7 +18,7 @@ from gateway.testing import GraphQLClient
 from tests.conftest import TEST_PLUGINS
 from tests.servers import serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine_agnostic]  # the ASGI layer
 
 QUERY = "{ contacts(first: 50) { edges { node { id displayName customFields { key } } } } }"
 

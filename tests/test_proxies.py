@@ -114,6 +114,7 @@ def test_serve_refuses_a_malformed_proxy_list(monkeypatch, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.engine_agnostic  # forwarded headers in a real server
 @pytest.mark.parametrize(
     ("trusted", "dodged"), [pytest.param("", False, id="default"), ("127.0.0.1", True)]
 )

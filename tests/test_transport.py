@@ -566,6 +566,7 @@ ALIVE = (200, {"data": {"__typename": "Query"}})
 
 
 @pytest.mark.slow
+@pytest.mark.engine_agnostic  # the HTTP transport of a real server
 def test_real_server_answers_malformed_requests_and_keeps_the_connection(
     gateway, tmp_path: Path
 ) -> None:
@@ -621,6 +622,7 @@ def test_real_server_answers_malformed_requests_and_keeps_the_connection(
 
 
 @pytest.mark.slow
+@pytest.mark.engine_agnostic  # the HTTP transport of a real server
 def test_graphql_http_audit_suite_passes_against_a_real_server(gateway, tmp_path: Path) -> None:
     """Runs graphql-http's ``auditServer`` (npm) against uvicorn, signed in as a demo user
     (introspection is for signed-in callers). Skipped where Node.js or npm is missing."""
