@@ -37,8 +37,9 @@ from gateway.sdk import (
     utcnow,
 )
 from plugins.consent import ledger, links
+from plugins.consent.answers import latest_accepted, withdraw_expiry
 from plugins.consent.models import Channel, ConsentRequest, LedgerEvent, RequestStatus
-from plugins.consent.requests import SEND_KIND, latest_accepted, withdraw_expiry
+from plugins.consent.requests import SEND_KIND
 
 MAX_ATTEMPTS = 3
 BUTTON = (

@@ -23,8 +23,8 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.sdk import Gateway, enabled_modules, utcnow
 from plugins.consent import expiry, links
+from plugins.consent.answers import Visit, answer, withdraw
 from plugins.consent.models import ConsentRequest, RequestStatus
-from plugins.consent.requests import Visit, answer, withdraw
 
 MAX_BODY = 4096
 HEADERS = {
