@@ -128,11 +128,12 @@ def _new_ids(connection: Connection, table: Any, count: int) -> list[int] | None
     RETURNING: a plain executemany, far cheaper than an ordered many-row INSERT … RETURNING
     (SQLite sends that one row at a time; psycopg re-parses its huge text per batch).
 
-    PostgreSQL: from the key's own sequence (concurrent writers get other numbers). SQLite
-    (a rowid table without AUTOINCREMENT): the table's largest id + 1, + 2… — the ids SQLite
-    itself would give; SQLite has one writer at a time, and should another one insert
-    meanwhile, the key makes this INSERT fail (rolled back), never mixes rows up. ``None``
-    elsewhere."""
+    PostgreSQL: from the key's own sequence (concurrent writers get other numbers). SQLite:
+    the ids SQLite itself would give — after the table's largest id and, for an AUTOINCREMENT
+    table (:mod:`gateway.sqlite_ids`), after every id it ever gave (``sqlite_sequence``; an
+    explicit id moves that counter on). SQLite has one writer at a time, and should another
+    one insert meanwhile, the key makes this INSERT fail (rolled back), never mixes rows up.
+    ``None`` elsewhere."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
         found = connection.execute(
@@ -143,8 +144,13 @@ def _new_ids(connection: Connection, table: Any, count: int) -> list[int] | None
             {"table": table.fullname, "column": table.c.id.name, "count": count},
         ).scalars()
         return sorted(found)
-    if dialect == "sqlite" and not table.dialect_options["sqlite"]["autoincrement"]:
-        first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
+    if dialect == "sqlite":
+        largest = connection.scalar(select(func.max(table.c.id))) or 0
+        given = connection.scalar(
+            text("SELECT max(seq) FROM sqlite_sequence WHERE name = :table"),
+            {"table": table.name},
+        )
+        first = max(largest, given or 0) + 1
         return list(range(first, first + count))
     return None
 

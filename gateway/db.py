@@ -21,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmak
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
+import gateway.sqlite_ids  # noqa: F401  (registers SQLite's CREATE TABLE … AUTOINCREMENT)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -89,8 +89,9 @@ def check_tables(engine: Engine, registry: PluginRegistry) -> None:
 
 def upgrade(engine: Engine, registry: PluginRegistry) -> None:
     """Bring the database to every installed plugin's head revision (and, on PostgreSQL,
-    create procrastinate's schema, which runs the background jobs, if missing); then check
-    that every plugin's tables exist.
+    create procrastinate's schema, which runs the background jobs, if missing; on SQLite,
+    give tables that predate it ids that are never reused); then check that every plugin's
+    tables exist.
 
     Raises PluginError, naming the plugin, when its migrations are missing."""
     check_migration_folders(registry)
@@ -103,6 +104,12 @@ def upgrade(engine: Engine, registry: PluginRegistry) -> None:
             from gateway.jobs.engine import apply_schema
 
             apply_schema(connection)
+    if engine.dialect.name == "sqlite":
+        # Tables created before SQLite ids were made never to be reused (gateway.sqlite_ids).
+        from gateway.sqlite_ids import adopt_autoincrement
+
+        with engine.connect() as connection:
+            adopt_autoincrement(connection, sorted(registry.tables))
     check_tables(engine, registry)
 
 

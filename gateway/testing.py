@@ -60,6 +60,8 @@ def empty_database(db: Database, registry: PluginRegistry | None = None) -> None
         with db.engine.begin() as conn:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (our table names)
+            # ids start again at 1, as the sequences restarted on PostgreSQL below
+            conn.execute(text("DELETE FROM sqlite_sequence"))
         return
     key = (db.engine.url.render_as_string(hide_password=False), tuple(tables))
     cached = _PG_SCRIPTS.get(key)
