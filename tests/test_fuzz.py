@@ -64,7 +64,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from gateway.app import Gateway, create_app
-from gateway.db import Base
+from gateway.plugins import PluginRegistry
 from gateway.testing import GraphQLClient, empty_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,10 +100,12 @@ PROTECTED_PROFILES = {"Administrator", "Sales rep"}
 # -- the database fingerprint ----------------------------------------------------------------
 
 
-def _snapshot_statements() -> list[tuple[str, str]]:
-    """One plain ``SELECT`` per table (ignored columns left out), in primary-key order."""
+def _snapshot_statements(registry: PluginRegistry) -> list[tuple[str, str]]:
+    """One plain ``SELECT`` per table of the migrated registry (ignored columns left out), in
+    primary-key order. The registry's tables, not ``Base.metadata``'s: the latter holds
+    whatever models happen to be imported when this runs, which depends on test order."""
     statements = []
-    for table in Base.metadata.sorted_tables:
+    for table in registry.sorted_tables:
         if table.name in IGNORED_TABLES:
             continue
         columns = ", ".join(
@@ -114,17 +116,14 @@ def _snapshot_statements() -> list[tuple[str, str]]:
     return statements
 
 
-SNAPSHOT = _snapshot_statements()
-
-
-def fingerprint(db: Any) -> dict[str, tuple[int, str]]:
+def fingerprint(db: Any, statements: list[tuple[str, str]]) -> dict[str, tuple[int, str]]:
     """Per table: row count and a hash of its rows in primary-key order. Plain driver
     statements (no ORM, no type processing): this runs after every call."""
     found = {}
     with db.engine.connect() as conn:
         cursor = conn.connection.cursor()
         try:
-            for name, statement in SNAPSHOT:
+            for name, statement in statements:
                 cursor.execute(statement)
                 rows = cursor.fetchall()
                 digest = hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -166,6 +165,8 @@ class World:
     tokens: dict[str, str]
     ids: dict[str, list[str]]
     errors: ErrorLog
+    #: The fingerprint's statements, one per migrated table (see _snapshot_statements).
+    snapshot: list[tuple[str, str]] = field(default_factory=list)
     state: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
@@ -218,8 +219,9 @@ def world(settings, registry, migrated) -> Iterator[World]:
         with TestClient(create_app(gateway), raise_server_exceptions=False) as http:
             clients = {u: GraphQLClient(http).login(f"{u}@demo.test") for u in USERS}
             tokens = {u: c.token or "" for u, c in clients.items()}
-            world = World(gateway, http, tokens, _pools(clients["admin"]), errors)
-            world.state = fingerprint(migrated)
+            snapshot = _snapshot_statements(registry)
+            world = World(gateway, http, tokens, _pools(clients["admin"]), errors, snapshot)
+            world.state = fingerprint(migrated, snapshot)
             yield world
     finally:
         logger.removeHandler(errors)
@@ -579,7 +581,7 @@ def call(world: World, user: str, operation_type: str, root: str, args: dict) ->
             f"{root} as {user}: {error.get('message')} "
             f"{world.errors.by_request.get(request_id, '')} with {shown}"
         )
-    after = fingerprint(world.gateway.db)
+    after = fingerprint(world.gateway.db, world.snapshot)
     if _refused(result, root):
         assert after == world.state, (
             f"{root} as {user} was refused ({result}) but changed "
