@@ -158,6 +158,16 @@ class CreateMany(Protocol):
     def __call__(self, ctx: CallerContext, variant: str, prepared: Sequence[Any]) -> list[Any]: ...
 
 
+class Preload(Protocol):
+    """An importer's optional ``preload(ctx, record_ids)``: load those records, and what
+    :meth:`Importer.snapshot` reads of them, into the session in a few statements (as
+    ``ctx`` may see them), so that undoing an import does not read each record and its
+    relations one by one. :meth:`Importer.get` then finds them in the session, as long as
+    the caller holds the list returned (a session holds its records weakly)."""
+
+    def __call__(self, ctx: CallerContext, record_ids: Sequence[int]) -> Sequence[Any]: ...
+
+
 class RowInvalid(Exception):
     """A row the importer refuses, with every problem found on it (not just the first)."""
 

@@ -7,7 +7,9 @@ touches a record its user could not change by hand (those are reported as ``GONE
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +19,10 @@ from gateway.db import utcnow
 from gateway.errors import BadUserInput, Conflict, GatewayError, NotFound
 from gateway.imports.engine import Progress, fingerprint
 from gateway.imports.models import ImportRow, ImportRun
-from gateway.imports.spec import Importer, Outcome
+from gateway.imports.spec import Importer, Outcome, Preload
+
+#: Records read ahead at a time when the importer can preload them (:class:`Preload`).
+PRELOAD_CHUNK = 500
 
 
 class UndoResult:
@@ -69,7 +74,12 @@ def undo_import(
         )
         .order_by(ImportRow.row.desc(), ImportRow.id.desc())
     ).all()
+    preload: Preload | None = getattr(importer, "preload", None)
+    _held: Sequence[Any] = ()  # the session keeps records only while they are referenced
     for done, row in enumerate(rows, 1):
+        if preload is not None and done % PRELOAD_CHUNK == 1:
+            chunk = rows[done - 1 : done - 1 + PRELOAD_CHUNK]
+            _held = preload(ctx, [r.record_id for r in chunk if r.record_id is not None])
         row.undo = _undo_row(ctx, importer, row)
         report.counts[row.undo] = report.counts.get(row.undo, 0) + 1
         if row.undo not in (UndoResult.REMOVED, UndoResult.RESTORED):
