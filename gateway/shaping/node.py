@@ -28,6 +28,7 @@ class NodePlan(Shaper):
     def __init__(self, entity: Entity, selection: Selected) -> None:
         super().__init__(entity, full_access=True)
         self.selection = selection
+        self.columns.positions((entity.model.id,))  # a row, whatever is selected
         self.shape = self.object_getter(entity, selection, None)
 
     def statement(self, pk: int, access: AccessContext) -> Select[Any]:
