@@ -5,15 +5,16 @@ in as JSON arrays, and the getters that turn a row into the selection's dicts.
 
 Every joined to-one target is an alias of its own (``j1``, ``j2``…), so a model may be
 joined several times and to itself (a contact's company is a contact). The target's
-expressions and the caller's read criteria are written against the model's table; they
-are adapted to the alias (:class:`~sqlalchemy.sql.util.ClauseAdapter`, as
-:func:`gateway.access.reads.visible_rows` does), the criteria per statement because they
-depend on the caller.
+expressions are written against the model's table: they are adapted to the alias once, when
+the plan is compiled (:class:`~sqlalchemy.sql.util.ClauseAdapter`). The caller's read
+criteria, which change per request, are *built* against the alias instead
+(:func:`alias_criteria`): adapting them cost a third of a nested page's CPU.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import JSON, Select, and_, func, inspect
@@ -21,6 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
 from gateway.access.enforcement import AccessContext
+from gateway.access.predicates import Mode, predicate
 from gateway.graphql.shaped import Selected
 from gateway.shaping.declare import Embedded, Entity, Scalar, ToMany, ToOne
 
@@ -124,7 +126,18 @@ class Join:
 
     def condition(self, access: AccessContext) -> Any:
         """The ON clause: the relation, and the caller's read criteria on the alias."""
-        return and_(self.on, self._adapter.traverse(access.read_criteria(self.model)))
+        return and_(self.on, alias_criteria(access, self.model, self.alias))
+
+
+def alias_criteria(access: AccessContext, model: Any, alias: Any) -> Any:
+    """:meth:`AccessContext.read_criteria` of ``model``, written against ``alias``: the
+    visibility predicate of an access-controlled entity (built for the alias: the predicate
+    reads the entity's columns by attribute), the tenant for other tenant models."""
+    entity = access.registry.entity_of_model.get(model)
+    if entity is None:
+        return alias.tenant_id == access.scope.tenant_id
+    on_alias = replace(entity, model=alias)
+    return predicate(access.scope, access.registry, on_alias, Mode.READ, access.dialect)
 
 
 class Shaper:
