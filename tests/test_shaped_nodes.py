@@ -116,9 +116,9 @@ def _prepare(admin: GraphQLClient) -> None:
             {"k": key, "t": kind},
         )
         assert ok(r, "createContactCustomField"), r.body
-    nodes = admin(
-        "{ contacts(first: 100) { edges { node { id kind owner { email } } } } }"
-    ).data["contacts"]["edges"]
+    nodes = admin("{ contacts(first: 100) { edges { node { id kind owner { email } } } } }").data[
+        "contacts"
+    ]["edges"]
     companies = [n["node"]["id"] for n in nodes if n["node"]["kind"] == "COMPANY"]
     persons = [n["node"]["id"] for n in nodes if n["node"]["kind"] == "PERSON"]
     update = """mutation($id: ID!, $input: UpdateContactInput!) {
