@@ -1,4 +1,4 @@
-"""``contact(id)`` and nested to-one selections on the kernel's fast path
+"""``contact(id)``, ``node(id)`` of a contact and nested to-one selections on the kernel's fast path
 (gateway.shaping.node, aliased joins in gateway.shaping.shape) answer exactly what the
 general path answers: random selections drawn from the declarations, nested to any depth
 they allow (owner → profile, company → owner → profile, a lead's contact and company
@@ -155,19 +155,30 @@ SETTINGS = settings(
 )
 
 
+#: ``node(id)`` selections: the contact's under a fragment, beside the interface's fields
+#: and another type's fragment (which drops out).
+NODE_QUERY = """query($id: ID!) {{ node(id: $id) {{ {head} ... on Contact {{ {selection} }}
+  ... on Lead {{ name }} }} }}"""
+
+
 @SETTINGS
 @given(
     selection=selections(CONTACT),
+    root=st.sampled_from(["contact", "node"]),
+    head=st.sampled_from(["", "id", "__typename", "t: __typename id"]),
     caller=st.sampled_from(CALLERS),
     which=st.one_of(st.integers(min_value=0, max_value=99), st.sampled_from(["missing"])),
     rule=st.one_of(st.none(), st.sampled_from(RULE_CANDIDATES)),
 )
-def test_contact_by_id_equals_the_general_path(pair, selection, caller, which, rule):
+def test_contact_by_id_equals_the_general_path(pair, selection, root, head, caller, which, rule):
     _set_rule(pair, rule)
     ids = pair["_ids"]
     contact_id = "Q29udGFjdDo5OTk5OTk=" if which == "missing" else ids[which % len(ids)]
     fast, slow = pair[caller]
-    query = f"query($id: ID!) {{ contact(id: $id) {{ {selection} }} }}"
+    if root == "contact":
+        query = f"query($id: ID!) {{ contact(id: $id) {{ {selection} }} }}"
+    else:
+        query = NODE_QUERY.format(head=head, selection=selection)
     a, b = fast(query, {"id": contact_id}), slow(query, {"id": contact_id})
     assert a.errors == b.errors, (a.errors, b.errors)
     assert json.dumps(a.data) == json.dumps(b.data)  # same values, same key order
@@ -205,14 +216,19 @@ DETAIL = """query($id: ID!) { contact(id: $id) {
   customFields { key value } company { id displayName owner { email } } createdAt } }"""
 
 
-def test_a_lookup_is_one_statement_whatever_its_nesting(pair, sql_log):
+NODE_DETAIL = DETAIL.replace("contact(id: $id) {", "contact: node(id: $id) { ... on Contact {")
+NODE_DETAIL = NODE_DETAIL[: NODE_DETAIL.rindex("}")] + "} }"
+
+
+@pytest.mark.parametrize("query", [DETAIL, NODE_DETAIL], ids=["contact", "node"])
+def test_a_lookup_is_one_statement_whatever_its_nesting(pair, sql_log, query):
     fast, slow = pair["admin@demo.test"]
     counts = []
     for client in (fast, slow):
         for contact_id in pair["_ids"][:3]:
-            client(DETAIL, {"id": contact_id})  # warm: sign-in caches
+            client(query, {"id": contact_id})  # warm: sign-in caches
             with sql_log:
-                r = client(DETAIL, {"id": contact_id})
+                r = client(query, {"id": contact_id})
             assert r.errors == [] and r.data["contact"] is not None, r.errors
             counts.append(len([s for s in sql_log.statements if s.split()[0] not in CONTROL]))
     # sign-in (the token lookup) and the record with everything it shows
@@ -231,7 +247,8 @@ def test_every_record_and_caller_answers_as_the_general_path(pair, caller):
     company the caller may not see reads as null under a person it sees)."""
     fast, slow = pair[caller]
     for contact_id in pair["_ids"]:
-        a, b = fast(DETAIL, {"id": contact_id}), slow(DETAIL, {"id": contact_id})
-        assert (a.errors, json.dumps(a.data)) == (b.errors, json.dumps(b.data)), contact_id
+        for query in (DETAIL, NODE_DETAIL):
+            a, b = fast(query, {"id": contact_id}), slow(query, {"id": contact_id})
+            assert (a.errors, json.dumps(a.data)) == (b.errors, json.dumps(b.data)), contact_id
     a, b = fast(NESTED), slow(NESTED)
     assert (a.errors, json.dumps(a.data)) == (b.errors, json.dumps(b.data))

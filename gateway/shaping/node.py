@@ -76,14 +76,15 @@ def node_plan_for(entity: Entity, selection: Selected) -> NodePlan | None:
     return plan
 
 
-def shaped_node(info: Any, entity: Entity, pk: int) -> Shaped | None:
+def shaped_node(info: Any, entity: Entity, pk: int, *, abstract: bool = False) -> Shaped | None:
     """The record ``pk`` as a pre-shaped result (``null`` if the caller may not read it), or
     ``None``: shaped results off, a selection the declaration does not answer, or selected
-    ``@fullAccess`` fields of a record the caller has no full access to."""
+    ``@fullAccess`` fields of a record the caller has no full access to. ``abstract``: the
+    field is interface-typed (``node(id)``), its selection is read as the entity's type."""
     ctx = info.context
     if not ctx.gateway.settings.shaped_results:
         return None
-    selection = plain_selection(info)
+    selection = plain_selection(info, entity.type_name if abstract else None)
     if selection is None:
         return None
     plan = node_plan_for(entity, selection)
