@@ -137,6 +137,9 @@ class AccessControlledEntity:
     unowned_visible: bool = False
     #: Builds the GraphQL object of a record (a type implementing ``Node``), for ``node(id)``.
     graphql_factory: Callable[[Any], Any] | None = None
+    #: The type's declaration for the kernel shaper (a ``gateway.shaping.Entity``): plain
+    #: ``node(id)`` selections are then answered in one statement (``shaping.shaped_node``).
+    shaped: Any | None = None
     #: Users assigned to a record (besides its owner) who get the owner's access.
     assignments: AssignmentGrant | None = None
     #: The access level new records get unless the organisation chose another

@@ -83,15 +83,20 @@ class NotPlain(Exception):
     """The selection uses something a shaped resolver does not handle."""
 
 
-def plain_selection(info: Info) -> Selected | None:
+def plain_selection(info: Info, object_type: str | None = None) -> Selected | None:
     """The current field's selection as a tree of :class:`Selected`, or ``None`` if it is not
     plain: directives anywhere, arguments below the current field, or abstract-typed fields.
-    """
+
+    ``object_type``: the object type an abstract-typed current field resolves to, known to
+    the resolver (``node(id)``: the ID names it); fragments on other types drop out."""
     raw = info._raw_info
     try:
-        children = _collect(
-            raw.schema, raw.fragments, _object_type(raw.return_type), raw.field_nodes
+        parent = (
+            _object_type(raw.return_type)
+            if object_type is None
+            else _object_type(raw.schema.get_type(object_type))
         )
+        children = _collect(raw.schema, raw.fragments, parent, raw.field_nodes)
     except NotPlain:
         return None
     return Selected(key=str(raw.path.key), name=raw.field_name, children=children)

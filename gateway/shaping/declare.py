@@ -43,16 +43,24 @@ class Entity:
     model: Any
     fields: Mapping[str, Scalar]
     relations: Mapping[str, Relation] = field(default_factory=dict)
+    #: ``@fullAccess`` fields: answered only by a by-id lookup (:mod:`gateway.shaping.node`),
+    #: which reads the caller's full access to the record in the same statement.
+    full_access: Mapping[str, Scalar] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
 class ToOne:
     """A nullable relation to another entity, outer-joined with the caller's read criteria
-    on it (an invisible or missing target reads as ``null``, as on the general path). Only
-    the target's scalar fields are shaped; each model is joined at most once per page."""
+    on it (an invisible or missing target reads as ``null``, as on the general path).
+
+    ``on(source, target)`` is the join condition, written against the two sides as given:
+    the model or an alias of it (each joined target is an alias of its own, so a model may
+    be joined several times, itself included: a contact's company is a contact). The
+    target's fields, embedded and to-one relations are shaped, to any depth; to-many ones
+    only on the listed entity."""
 
     target: Entity
-    on: Callable[[], Any]
+    on: Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True, eq=False)

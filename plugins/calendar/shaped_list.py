@@ -39,8 +39,10 @@ TASK = shaping.Entity(
         "updatedAt": shaping.column(Task.updated_at),
     },
     {
-        "responsible": shaping.ToOne(USER, lambda: USER.model.id == Task.owner_id),
-        "category": shaping.ToOne(CATEGORY, lambda: TaskCategory.id == Task.category_id),
-        "contact": shaping.ToOne(CONTACT_TARGET, lambda: Contact.id == Task.contact_id),
+        "responsible": shaping.ToOne(USER, lambda task, user: user.id == task.owner_id),
+        "category": shaping.ToOne(CATEGORY, lambda task, category: category.id == task.category_id),
+        "contact": shaping.ToOne(
+            CONTACT_TARGET, lambda task, contact: contact.id == task.contact_id
+        ),
     },
 )

@@ -47,6 +47,7 @@ from plugins.contacts.models import (
     TagGrant,
 )
 from plugins.contacts.permissions import CATALOGUE
+from plugins.contacts.shaped_list import CONTACT
 from plugins.contacts.types import ContactNode
 from plugins.contacts.webforms import WebForm
 
@@ -99,6 +100,7 @@ def crm_access_controlled() -> Sequence[AccessControlledEntity]:
             model=Contact,
             graphql_type="Contact",
             graphql_factory=lambda record: ContactNode(record=record),
+            shaped=CONTACT,
             # each user assigned per managing company sees and changes it like its manager
             assignments=AssignmentGrant(
                 ContactAssignment, "contact_id", describe=assignments.describe

@@ -132,11 +132,13 @@ def contacts(
 def contact(info: Ctx, id: strawberry.ID) -> ContactNode | None:
     ctx = info.context
     ctx.require_caller()
+    pk = parse_global_id(id, "Contact")
+    shaped = shaping.shaped_node(info, CONTACT, pk)
+    if shaped is not None:
+        return cast(ContactNode | None, shaped)
     names = selected(info)
     found = ctx.session.scalar(
-        select(Contact)
-        .where(Contact.id == parse_global_id(id, "Contact"))
-        .options(*loader_options(names))
+        select(Contact).where(Contact.id == pk).options(*loader_options(names))
     )
     if found is None:
         return None

@@ -39,7 +39,9 @@ INVOICE = shaping.Entity(
         "updatedAt": shaping.column(I.updated_at),
     },
     {
-        "owner": shaping.ToOne(USER, lambda: USER.model.id == I.owner_id),
-        "client": shaping.ToOne(CONTACT_TARGET, lambda: Contact.id == I.contact_id),
+        "owner": shaping.ToOne(USER, lambda invoice, user: user.id == invoice.owner_id),
+        "client": shaping.ToOne(
+            CONTACT_TARGET, lambda invoice, contact: contact.id == invoice.contact_id
+        ),
     },
 )

@@ -32,11 +32,13 @@ LEAD = shaping.Entity(
         "closedAt": shaping.column(Lead.closed_at),
     },
     {
-        "owner": shaping.ToOne(USER, lambda: USER.model.id == Lead.owner_id),
+        "owner": shaping.ToOne(USER, lambda lead, user: user.id == lead.owner_id),
         # Both point at contacts: one join per model, so a selection of both is not shaped.
-        "contact": shaping.ToOne(CONTACT_TARGET, lambda: Contact.id == Lead.contact_id),
+        "contact": shaping.ToOne(
+            CONTACT_TARGET, lambda lead, contact: contact.id == lead.contact_id
+        ),
         "companyContact": shaping.ToOne(
-            CONTACT_TARGET, lambda: Contact.id == Lead.company_contact_id
+            CONTACT_TARGET, lambda lead, contact: contact.id == lead.company_contact_id
         ),
     },
 )
@@ -85,9 +87,13 @@ OPPORTUNITY = shaping.Entity(
         "closedAt": shaping.column(Opportunity.closed_at),
     },
     {
-        "responsible": shaping.ToOne(USER, lambda: USER.model.id == Opportunity.owner_id),
-        "stage": shaping.ToOne(STAGE, lambda: OpportunityStage.id == Opportunity.stage_id),
-        "contact": shaping.ToOne(CONTACT_TARGET, lambda: Contact.id == Opportunity.contact_id),
+        "responsible": shaping.ToOne(
+            USER, lambda opportunity, user: user.id == opportunity.owner_id
+        ),
+        "stage": shaping.ToOne(STAGE, lambda opportunity, stage: stage.id == opportunity.stage_id),
+        "contact": shaping.ToOne(
+            CONTACT_TARGET, lambda opportunity, contact: contact.id == opportunity.contact_id
+        ),
         "budget": BUDGET,
     },
 )

@@ -40,7 +40,7 @@ CASE = shaping.Entity(
         "updatedAt": shaping.column(Case.updated_at),
     },
     {
-        "owner": shaping.ToOne(USER, lambda: USER.model.id == Case.owner_id),
+        "owner": shaping.ToOne(USER, lambda case, user: user.id == case.owner_id),
         "tags": shaping.ToMany(
             "CaseTag",
             {
