@@ -27,7 +27,7 @@ def temporary_database(directory: Path, server_url: str | None = None) -> Iterat
 
     A throwaway PostgreSQL database does not wait for its commits to reach the disk
     (``synchronous_commit = off``: a crash could lose the last commits, never corrupt):
-    a flush costs 1–4 ms per commit on this project's CI machine, and a suite commits tens
+    a flush costs 1 to 4 ms per commit on this project's CI machine, and a suite commits tens
     of thousands of times."""
     if not server_url:
         yield f"sqlite:///{directory / 'crm.sqlite3'}"
