@@ -8,7 +8,9 @@ each server (this checkout, and optionally another one to compare, e.g. ``main``
 ``python -m bench``), and around every run the CPU time (``utime + stime`` from
 ``/proc/<pid>/stat``) of the server's process tree and of the database's backends
 (``pg_stat_activity``; PostgreSQL only) is read, then divided by the requests answered.
-Servers take turns, the order alternating between rounds, so load from elsewhere hits both.
+All servers are loaded at the same time (one wrk each), so whatever else the machine runs
+weighs on them alike; each server's connections carry their own ``application_name``, which
+tells its backends apart.
 Each row is the median over rounds.
 
 ``--env-after KEY=VALUE`` sets an environment variable of the second server only (to A/B a
@@ -24,13 +26,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bench import load as loadgen
 from bench.generate import DEFAULT_DATA_DIR, PASSWORD, default_url, ensure_dataset
@@ -87,21 +90,34 @@ class Server:
     base: str
     pid: int
     headers: dict[str, str]
+    #: The ``application_name`` of its database connections.
+    application: str
     samples: list[Sample] = field(default_factory=list)
 
     def median(self, attr: str) -> float:
         return statistics.median(getattr(s, attr) for s in self.samples)
 
 
-def _backends(db: Database, name: str) -> list[int]:
+def _backends(db: Database, application: str) -> list[int]:
+    """The database backends of one server (its connections carry ``application_name``)."""
     if db.is_sqlite:
         return []
     with db.engine.connect() as c:
         rows = c.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
-            {"d": name},
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
+            {"a": application},
         )
         return [r[0] for r in rows]
+
+
+def _with_application(url: str, name: str) -> str:
+    if url.startswith("sqlite"):
+        return url
+    return (
+        make_url(url)
+        .update_query_dict({"application_name": name})
+        .render_as_string(hide_password=False)
+    )
 
 
 @contextmanager
@@ -129,7 +145,7 @@ def _start(
     log_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": _with_application(url, f"crm_bench_cpu_{name}"),
         "CRM_DATA_DIR": str(log_dir),
         "CRM_LOG_LEVEL": "warning",
         "PYTHONPATH": str(checkout),
@@ -155,33 +171,47 @@ def _start(
         timeout=60,
     )
     token = r.json()["data"]["login"]["token"]
-    return Server(name, base, proc.pid, {"Authorization": f"Bearer {token}"})
+    return Server(
+        name, base, proc.pid, {"Authorization": f"Bearer {token}"}, f"crm_bench_cpu_{name}"
+    )
 
 
 def measure(
-    server: Server, db: Database, db_name: str, payload: dict[str, Any], c: int, seconds: float
-) -> Sample:
-    pids = tree(server.pid)
-    backends = _backends(db, db_name)
-    s0 = sum(cpu_seconds(p) for p in pids)
-    d0 = sum(cpu_seconds(p) for p in backends)
-    result = loadgen.load(
-        "wrk", f"{server.base}/graphql", payload, server.headers, c, seconds, REPO / "bench"
-    )
-    s1 = sum(cpu_seconds(p) for p in pids)
-    backends_after = _backends(db, db_name)
-    d1 = sum(cpu_seconds(p) for p in backends)
-    # backends opened during the run: all of their CPU belongs to it
-    d1 += sum(cpu_seconds(p) for p in backends_after if p not in backends)
-    n = max(result.requests, 1)
-    return Sample(
-        result.rps,
-        result.p50_ms,
-        result.p99_ms,
-        1000 * (s1 - s0) / n,
-        1000 * (d1 - d0) / n,
-        result.errors,
-    )
+    servers: list[Server], db: Database, payload: dict[str, Any], c: int, seconds: float
+) -> list[Sample]:
+    """Load every server at once (same moment, same machine load), each with its own wrk."""
+    pids = [tree(s.pid) for s in servers]
+    backends = [_backends(db, s.application) for s in servers]
+    s0 = [sum(cpu_seconds(p) for p in ps) for ps in pids]
+    d0 = [sum(cpu_seconds(p) for p in bs) for bs in backends]
+    with ThreadPoolExecutor(len(servers)) as pool:
+        results = list(
+            pool.map(
+                lambda s: loadgen.load(
+                    "wrk", f"{s.base}/graphql", payload, s.headers, c, seconds, REPO / "bench"
+                ),
+                servers,
+            )
+        )
+    samples = []
+    for i, (server, result) in enumerate(zip(servers, results, strict=True)):
+        s1 = sum(cpu_seconds(p) for p in pids[i])
+        # backends opened during the run: all of their CPU belongs to it
+        after = _backends(db, server.application)
+        d1 = sum(cpu_seconds(p) for p in backends[i])
+        d1 += sum(cpu_seconds(p) for p in after if p not in backends[i])
+        n = max(result.requests, 1)
+        samples.append(
+            Sample(
+                result.rps,
+                result.p50_ms,
+                result.p99_ms,
+                1000 * (s1 - s0[i]) / n,
+                1000 * (d1 - d0[i]) / n,
+                result.errors,
+            )
+        )
+    return samples
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,7 +232,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     ensure_dataset(url, args.contacts, args.users, 1)
     db = Database(url)
-    db_name = db.engine.url.database or ""
     payload = {"query": Q1, "variables": {"first": args.first}}
     after_env = dict(item.split("=", 1) for item in args.env_after)
     with ExitStack() as stack:
@@ -210,13 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.before is not None:
             servers.append(_start(stack, "before", args.before.resolve(), url, args.workers, {}))
         servers.append(_start(stack, "after", REPO, url, args.workers, after_env))
-        for server in servers:  # warm-up: statement caches, pools, schemas
-            measure(server, db, db_name, payload, args.concurrency, 3)
+        measure(servers, db, payload, args.concurrency, 3)  # warm-up: caches, pools
         for n in range(args.rounds):
-            for server in servers if n % 2 == 0 else servers[::-1]:
-                server.samples.append(
-                    measure(server, db, db_name, payload, args.concurrency, args.seconds)
-                )
+            for server, sample in zip(
+                servers, measure(servers, db, payload, args.concurrency, args.seconds), strict=True
+            ):
+                server.samples.append(sample)
             print(f"round {n + 1}/{args.rounds}, load {os.getloadavg()[0]:.1f}", flush=True)
     db.dispose()
     print(
