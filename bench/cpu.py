@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--before", type=Path, help="another checkout to compare with")
+    parser.add_argument("--after", type=Path, default=REPO, help="default: this checkout")
     parser.add_argument("--env-after", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         servers = []
         if args.before is not None:
             servers.append(_start(stack, "before", args.before.resolve(), url, args.workers, {}))
-        servers.append(_start(stack, "after", REPO, url, args.workers, after_env))
+        servers.append(_start(stack, "after", args.after.resolve(), url, args.workers, after_env))
         measure(servers, db, payload, args.concurrency, 3)  # warm-up: caches, pools
         for n in range(args.rounds):
             for server, sample in zip(
@@ -251,6 +252,12 @@ def main(argv: list[str] | None = None) -> None:
         f"\nQ1 first:{args.first}, c={args.concurrency}, {args.workers} worker(s), "
         f"{args.seconds:.0f} s x {args.rounds} rounds, on {db.engine.url.get_backend_name()}"
     )
+    if len(servers) == 2:
+        ratios = [
+            a.server_ms / b.server_ms
+            for a, b in zip(servers[1].samples, servers[0].samples, strict=True)
+        ]
+        print("server CPU after/before by round: " + ", ".join(f"{r:.2f}" for r in ratios))
     print("| server | req/s | p50 ms | p99 ms | server CPU ms/req | DB CPU ms/req | errors |")
     print("|---|---|---|---|---|---|---|")
     for s in servers:
