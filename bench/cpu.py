@@ -43,6 +43,8 @@ from gateway.testing import LOGIN
 
 REPO = Path(__file__).resolve().parent.parent
 _TICK = os.sysconf("SC_CLK_TCK")
+#: wrk's per-request timeout (s): a loaded machine's slow answers are counted, not errors.
+REQUEST_TIMEOUT = 30.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -188,7 +190,14 @@ def measure(
         results = list(
             pool.map(
                 lambda s: loadgen.load(
-                    "wrk", f"{s.base}/graphql", payload, s.headers, c, seconds, REPO / "bench"
+                    "wrk",
+                    f"{s.base}/graphql",
+                    payload,
+                    s.headers,
+                    c,
+                    seconds,
+                    REPO / "bench",
+                    REQUEST_TIMEOUT,
                 ),
                 servers,
             )
