@@ -1,4 +1,4 @@
-"""Server and database CPU per request over HTTP, A/B in interleaved rounds.
+"""Server and database CPU per request over HTTP, two checkouts loaded side by side.
 
 ``python -m bench.cpu --database-url URL [--before /path/to/other/checkout] [--workers 2]``
 
@@ -10,8 +10,9 @@ each server (this checkout, and optionally another one to compare, e.g. ``main``
 (``pg_stat_activity``; PostgreSQL only) is read, then divided by the requests answered.
 All servers are loaded at the same time (one wrk each), so whatever else the machine runs
 weighs on them alike; each server's connections carry their own ``application_name``, which
-tells its backends apart.
-Each row is the median over rounds.
+tells its backends apart. Each row is the median over rounds. Only the CPU per request
+compares: the scheduler does not share the CPUs evenly between two loaded servers, so their
+requests/s and latencies differ even for the same code (bench/RESULTS.md, issue 19).
 
 ``--env-after KEY=VALUE`` sets an environment variable of the second server only (to A/B a
 switch within one checkout: pass ``--before .`` too).
