@@ -1,4 +1,4 @@
-"""The ASGI application: authenticate, pick the tenant's schema, execute in a worker thread.
+"""The ASGI application: authenticate, pick the tenant's schema and execute, in one worker thread.
 
 ::
 
@@ -7,8 +7,9 @@
                       ── trusted proxies' X-Forwarded-For (CRM_TRUSTED_PROXIES), body limit
     GET /graphql      ── a browser (Accept: text/html, no query): the GraphiQL page (graphiql/)
     POST/GET /graphql ── method, Accept, content type, JSON → GraphQL request (transport.py)
-                      ── bearer token → Caller (tenant, profile) + the tenant's modules
-                      └─ the Strawberry view of that module set's cached schema
+                      └─ the Strawberry view; in ONE worker thread: bearer token → Caller
+                         (tenant, profile) + the tenant's modules, then that module set's
+                         cached schema executes (graphql/dispatch.py)
     GET /graphiql/assets/{name} ── GraphiQL's files, from the package (no CDN)
     GET /healthz      ── liveness (no database)
     GET /readyz       ── readiness: database, migrations, job engine (health.py)
@@ -28,7 +29,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import anyio.to_thread
 from cross_web import HTTPException, StarletteRequestAdapter
@@ -48,7 +49,6 @@ from gateway import migrate
 from gateway.access import enforcement
 from gateway.access.fields import field_graph
 from gateway.access.narrowing import PlanMemo
-from gateway.access.scope import Facts
 from gateway.audit import trail as audit_trail
 from gateway.config import Settings
 from gateway.db import Database
@@ -58,11 +58,11 @@ from gateway.graphiql.assets import ROUTE as GRAPHIQL_ASSETS
 from gateway.graphiql.assets import AssetRoute, load_assets
 from gateway.graphiql.page import GraphiQLPage
 from gateway.graphql.context import RequestContext
+from gateway.graphql.dispatch import IdentifyingExecutor, Identity
 from gateway.graphql.schema_factory import ANONYMOUS, GatewaySchema, SchemaFactory
 from gateway.health import Readiness, healthz
 from gateway.identity import services as identity
 from gateway.identity.crypto import SecretBox, load_key
-from gateway.identity.services import Caller
 from gateway.observability.features import Observability
 from gateway.observability.middleware import REQUEST_ID, ObserveRequests
 from gateway.observability.observation import current as observed
@@ -134,15 +134,6 @@ class Gateway:
         )
 
 
-@dataclass(frozen=True)
-class _Identity:
-    caller: Caller | None
-    modules: frozenset[str] | None
-    problem: str | None
-    #: The caller's access facts, read with the token (see identity.services.authenticate).
-    facts: Facts | None = None
-
-
 class _ParsedRequest(StarletteRequestAdapter):
     """Strawberry's request adapter, carrying what the dispatcher already read and checked."""
 
@@ -152,17 +143,18 @@ class _ParsedRequest(StarletteRequestAdapter):
 
 
 class GatewayView(GraphQL[RequestContext, None]):
-    """Strawberry's ASGI view for one schema; the context comes from the dispatcher.
+    """Strawberry's ASGI view; the dispatcher has read and checked the HTTP request
+    (``gateway.transport``), the view executes it and answers in the negotiated media type.
 
-    The dispatcher has read and checked the HTTP request (``gateway.transport``); the view
-    executes it and answers in the negotiated media type.
+    Its "schema" is an :class:`IdentifyingExecutor`: the caller (hence the module set's
+    schema) is read from the token in the same worker thread that executes the operation.
     """
 
     request_adapter_class = _ParsedRequest
 
-    def __init__(self, gateway: Gateway, schema: GatewaySchema) -> None:
+    def __init__(self, gateway: Gateway, executor: IdentifyingExecutor) -> None:
         super().__init__(
-            schema,
+            cast(GatewaySchema, executor),
             graphql_ide=None,  # the gateway serves its own page (GraphQLEndpoint, graphiql/)
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
@@ -170,20 +162,18 @@ class GatewayView(GraphQL[RequestContext, None]):
         self.gateway = gateway
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
+        """The request's context; the caller is filled in by the executor (its thread)."""
         state = request.scope["crm"]
-        ident: _Identity = state["identity"]
         return RequestContext(
             gateway=self.gateway,
             request_id=state["request_id"],
-            caller=ident.caller,
-            enabled_modules=ident.modules or self.gateway.registry.always_on,
-            auth_problem=ident.problem,
+            caller=None,
+            enabled_modules=self.gateway.registry.always_on,
             request=request,
             response=response,
             client=(request.headers.get("user-agent") or "")[:200],
             client_address=request.client.host if request.client else "unknown",
             limiter=state.get("limiter"),
-            facts=ident.facts,
         )
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
@@ -234,42 +224,41 @@ def _refusal(exc: HTTPException) -> TransportError:
     return TransportError(exc.status_code, exc.reason)
 
 
+#: Net allocations between two collections of the young generation (CPython's default: 700).
+GC_YOUNG = 10_000
+
 #: Lifespan state key of the limiter bounding the worker threads of operations.
 EXECUTION_LIMITER = "crm_execution_limiter"
 
 
 class GraphQLEndpoint:
-    """Resolves the caller once, then hands the request to its module set's view."""
+    """Checks the HTTP request, then hands it to the view, which identifies the caller and
+    executes in one worker thread (:mod:`gateway.graphql.dispatch`)."""
 
     def __init__(self, gateway: Gateway, graphiql: GraphiQLPage | None = None) -> None:
         self.gateway = gateway
         self.graphiql = graphiql
-        self._views: dict[frozenset[str] | None, GatewayView] = {}
+        executor = IdentifyingExecutor(gateway.schemas, self._identify, gateway.registry.always_on)
+        self.view = GatewayView(gateway, executor)
 
-    def view_for(self, modules: frozenset[str] | None) -> GatewayView:
-        view = self._views.get(modules)
-        if view is None:
-            schema = self.gateway.schemas.for_modules(modules)
-            view = self._views[modules] = GatewayView(self.gateway, schema)
-        return view
-
-    def _identify(self, authorization: str | None) -> _Identity:
+    def _identify(self, authorization: str | None) -> Identity:
+        """Token → caller, module set and access facts (one statement); blocking."""
         if not authorization:
-            return _Identity(None, ANONYMOUS, None)
+            return Identity(None, ANONYMOUS, None)
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return _Identity(None, ANONYMOUS, "the Authorization header must be 'Bearer <token>'")
+            return Identity(None, ANONYMOUS, "the Authorization header must be 'Bearer <token>'")
         db = self.gateway.db
         with db.reader.connect() as connection:
             found = identity.authenticate(connection, token.strip())
         if found is None:
-            return _Identity(None, ANONYMOUS, "the token is invalid, expired or revoked")
+            return Identity(None, ANONYMOUS, "the token is invalid, expired or revoked")
         caller = found.caller
         modules = tenancy.effective_modules(self.gateway.registry, found.module_overrides)
         if found.stale:
             with db.transaction() as session:
                 identity.touch_session(session, caller.session_id)
-        return _Identity(caller, modules, None, found.facts)
+        return Identity(caller, modules, None, found.facts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -288,20 +277,13 @@ class GraphQLEndpoint:
             assert self.graphiql is not None
             await self.graphiql.response()(scope, receive, send)
             return
-        limiter = scope.get("state", {}).get(EXECUTION_LIMITER)
-        ident = await anyio.to_thread.run_sync(
-            self._identify, request.headers.get("authorization"), limiter=limiter
-        )
-        if watch is not None and ident.caller is not None:
-            watch.tenant_id = ident.caller.tenant_id
         scope["crm"] = {
-            "identity": ident,
             "request_id": request_id,
-            "limiter": limiter,
+            "limiter": scope.get("state", {}).get(EXECUTION_LIMITER),
             "media_type": media_type or JSON,
             "request": graphql_request,
         }
-        await self.view_for(ident.modules)(scope, receive, send)
+        await self.view(scope, receive, send)
 
     async def _read(self, request: Request, media_type: str | None) -> GraphQLRequestData | None:
         """The GraphQL request, checked before any other work; ``None`` for the GraphiQL page.
@@ -394,6 +376,10 @@ def create_app(gateway: Gateway | None = None) -> Starlette:
         # (p99 latency spikes were garbage-collection pauses; see bench/RESULTS.md).
         gc.collect()
         gc.freeze()
+        # A request allocates thousands of objects, nearly all freed by reference counting;
+        # at the default threshold (700) the young generation was still collected about
+        # once per request (~5% of a 50-row list's CPU). Collected every GC_YOUNG instead.
+        gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
         # SQLite runs background jobs in this process (docs/architecture.md, "Jobs");
         # PostgreSQL leaves them to `crm-gateway worker` processes.
         runner = None

@@ -22,6 +22,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 import gateway.sqlite_ids  # noqa: F401  (registers SQLite's CREATE TABLE … AUTOINCREMENT)
+from gateway import pool_ping
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -150,10 +151,12 @@ class Database:
         is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if not is_sqlite:
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine = create_engine(self.url, **kwargs)
         if is_sqlite:
             _configure_sqlite(self.engine)
+        else:  # instead of pool_pre_ping, which pinged on every checkout (pool_ping.py)
+            pool_ping.install(self.engine)
         self.is_sqlite = is_sqlite
         # Reads on PostgreSQL run without an explicit transaction: under READ COMMITTED each
         # statement has its own snapshot either way, and BEGIN + ROLLBACK cost about a

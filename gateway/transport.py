@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -121,11 +122,24 @@ def error_response(error: TransportError, media_type: str | None) -> Response:
     )
 
 
+def encode_json(body: Any) -> bytes:
+    """``body`` as compact UTF-8 JSON.
+
+    orjson encodes a 50-row page several times faster than ``json`` (which was ~5% of a
+    request's CPU); it writes non-ASCII characters as UTF-8 rather than ``\\u`` escapes (the
+    same JSON). What it refuses (integers beyond 64 bits, non-string keys) goes to ``json``.
+    """
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 def json_response(
     body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")).encode(),
+        encode_json(body),
         status_code=status,
         media_type=f"{media_type}; charset=utf-8",
         headers=dict(headers or {}),

@@ -26,6 +26,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -304,10 +305,26 @@ def compute_effective_rules(
 
 
 def scope_effective_rules(scope: AccessScope, registry: PluginRegistry) -> EffectiveRules:
-    """The effective rules of ``scope``'s user (not cached: see :func:`effective_rules`)."""
+    """The effective rules of ``scope``'s user.
+
+    Computed once per distinct (field graph, rules, permissions) in the process: following
+    every policy's derivations took ~4% of a list request's CPU, and every caller of a
+    profile (and groups) asks the same. Keyed by content, so a change of rules or grants
+    is a new key (no invalidation), and the result is immutable but for its ``writable``
+    memo, which depends on the modes alone.
+    """
     if not scope.field_rules and scope.permissions >= scope.all_permissions:
         return NO_RULES
-    return compute_effective_rules(field_graph(registry), scope.field_rules, scope.has)
+    return _effective_by_content(
+        field_graph(registry), frozenset(scope.field_rules.items()), scope.permissions
+    )
+
+
+@lru_cache(maxsize=512)
+def _effective_by_content(
+    graph: FieldGraph, rules: frozenset[tuple[FieldKey, FieldMode]], permissions: frozenset[str]
+) -> EffectiveRules:
+    return compute_effective_rules(graph, dict(rules), permissions.__contains__)
 
 
 #: access context → (the rules and permissions they were computed from, the result).
