@@ -220,6 +220,8 @@ def test_words_of_three_characters_or_more_use_the_index(gateway, as_, tricky, h
     try:
         index = FTS_NAME if gateway.db.is_sqlite else "textsearch_contacts_trgm"
         assert index in _plan(gateway, ctx, "mar"), _plan(gateway, ctx, "mar")
-        assert index not in _plan(gateway, ctx, "ma")  # no trigram: LIKE alone
+        if gateway.db.is_sqlite:  # no trigram: LIKE alone (PostgreSQL's planner may still
+            # scan the whole GIN index, as here with sequential scans off)
+            assert index not in _plan(gateway, ctx, "ma")
     finally:
         ctx.close()

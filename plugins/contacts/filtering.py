@@ -28,7 +28,7 @@ from plugins.contacts.models import (
     CustomValue,
     Tag,
 )
-from plugins.contacts.search_index import contains_word
+from plugins.contacts.search_index import contains_word, in_ids
 
 
 @dataclass
@@ -99,9 +99,8 @@ def search_condition(ctx: CallerContext, text: str) -> Any:
         if company is not None:
             c = company.table.c
             named = contains_word(dialect, c.id, c.search_text, [c.search_company_name], word)
-            alternatives.append(
-                Contact.company_id.in_(select(c.id).where(company.condition, named))
-            )
+            ids = select(c.id).where(company.condition, named)
+            alternatives.append(in_ids(dialect, Contact.company_id, ids))
         return or_(*alternatives) if alternatives else false()
 
     return and_(*(matches(w) for w in words))

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, column, or_, select, table
+from sqlalchemy import ColumnElement, Integer, Select, and_, any_, column, func, or_, select, table
 
 #: Characters of the shortest word the trigram indexes can find.
 MIN_INDEXED = 3
@@ -55,3 +55,13 @@ def contains_word(
         candidates = select(FTS.c.rowid).where(FTS.c[FTS_NAME].bool_op("MATCH")(fts_phrase(word)))
         return and_(row_id.in_(candidates), exact)
     return exact
+
+
+def in_ids(dialect: str, column: Any, ids: Select[Any]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(ARRAY(ids))``: an uncorrelated
+    array computed once, which an index scan can take, so an ``OR`` of it and the trigram
+    index becomes a ``BitmapOr`` of two index scans (``IN (subquery)`` is a hashed subplan
+    tested on every row: a scan)."""
+    if dialect == "postgresql":
+        return column == any_(func.array(ids.scalar_subquery()))
+    return column.in_(ids)
