@@ -8,8 +8,8 @@ no space, so a word found in any one column is found in ``search_text``. One ind
 hides some fields included — and the ``LIKE`` on the readable columns stays the exact test
 of the candidates: the index decides how fast, never what matches.
 
-* PostgreSQL: a ``pg_trgm`` GIN index on ``search_text``; ``search_text LIKE '%word%'`` uses
-  it as it is (revision ``contacts_0006``).
+* PostgreSQL: ``pg_trgm`` GIN indexes on ``search_text`` and ``search_company_name``;
+  ``LIKE '%word%'`` uses them as it is (revision ``contacts_0006``).
 * SQLite: the FTS5 table ``textsearch_contacts`` (``trigram`` tokenizer, external content
   ``contacts.search_text``, kept by triggers); a phrase of the word finds the rows whose
   text holds it.
@@ -28,6 +28,10 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, any_, column, func,
 #: Characters of the shortest word the trigram indexes can find.
 MIN_INDEXED = 3
 FTS_NAME = "textsearch_contacts"
+#: The columns with a ``pg_trgm`` GIN index of their own: the search text, and the company
+#: name, which the search of a person's company reads alone (only companies have one: a
+#: short index, not the matches of every contact whose text holds the word).
+PG_INDEXED = frozenset({"search_text", "search_company_name"})
 #: The SQLite FTS5 table (``rowid`` is the contact's id); the column named like the table
 #: is FTS5's handle for a ``MATCH`` over the whole row.
 FTS = table(FTS_NAME, column("rowid", Integer), column(FTS_NAME))
@@ -48,8 +52,8 @@ def contains_word(
     if len(word) < MIN_INDEXED:
         return exact
     if dialect == "postgresql":
-        if len(columns) == 1 and columns[0] is text:
-            return exact  # the indexed expression itself
+        if len(columns) == 1 and columns[0].key in PG_INDEXED:
+            return exact  # an indexed column itself
         return and_(text.contains(word, autoescape=True), exact)
     if dialect == "sqlite":
         candidates = select(FTS.c.rowid).where(FTS.c[FTS_NAME].bool_op("MATCH")(fts_phrase(word)))

@@ -6,7 +6,8 @@ contact (each per-field column is a substring of it), so one trigram index over 
 every search, also the per-field one of callers whose profile hides some fields; the
 ``LIKE`` stays as the exact test of the candidates (``plugins/contacts/search_index.py``).
 
-* PostgreSQL: ``pg_trgm``'s GIN index, which ``LIKE '%word%'`` uses as it is.
+* PostgreSQL: ``pg_trgm``'s GIN indexes on ``search_text`` and ``search_company_name``
+  (a person's company is searched by its name alone), which ``LIKE '%word%'`` uses as it is.
 * SQLite: an FTS5 table with the ``trigram`` tokenizer (SQLite >= 3.34) over
   ``contacts.search_text`` as external content (the index only, not a copy of the text),
   kept in step by triggers, so every path that writes contacts (the ORM, bulk ``INSERT``s,
@@ -31,6 +32,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 FTS = 'textsearch_contacts'
+#: PostgreSQL: the search text, and the company name (a person's company is searched by it
+#: alone; only companies have one, so its index is small).
+PG_INDEXES = {
+    'textsearch_contacts_trgm': 'search_text',
+    'textsearch_contacts_company_trgm': 'search_company_name',
+}
 TRIGGERS = {
     'ai': f"""CREATE TRIGGER {FTS}_ai AFTER INSERT ON contacts BEGIN
   INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text);
@@ -48,10 +55,8 @@ END""",
 def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
-        op.execute(
-            'CREATE INDEX textsearch_contacts_trgm ON contacts '
-            'USING gin (search_text gin_trgm_ops)'
-        )
+        for name, column in PG_INDEXES.items():
+            op.execute(f'CREATE INDEX {name} ON contacts USING gin ({column} gin_trgm_ops)')
         return
     op.execute(
         f"CREATE VIRTUAL TABLE {FTS} USING fts5(search_text, content='contacts', "
@@ -64,7 +69,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute('DROP INDEX IF EXISTS textsearch_contacts_trgm')
+        for name in PG_INDEXES:
+            op.execute(f'DROP INDEX IF EXISTS {name}')
         return  # the extension may serve others: left installed
     for name in TRIGGERS:
         op.execute(f'DROP TRIGGER IF EXISTS {FTS}_{name}')
