@@ -62,6 +62,7 @@ from plugins.contacts.models import (
     CustomValue,
     Tag,
 )
+from plugins.contacts.search_index import FTS, FTS_NAME, MIN_INDEXED, fts_phrase
 from plugins.contacts.validation import fold
 
 CONTACTS = Contact.__table__
@@ -285,24 +286,32 @@ def like_param(word: str) -> str:
     return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
-def _word_matches(c: Any, shape: Shape, word: Any) -> ColumnElement[bool]:
-    """One search word: in the contact's own search text (a bench caller's profile hides
-    none of its fields), or in the name of its company when the caller sees that company."""
+def _word_matches(c: Any, shape: Shape, i: int, indexed: bool) -> ColumnElement[bool]:
+    """Word ``i``: in the contact's own search text (a bench caller's profile hides none of
+    its fields), or in the name of its company when the caller sees that company. Looked up
+    in the trigram index as the gateway does (``plugins.contacts.search_index``) when the
+    word is long enough: FTS5 on SQLite; on PostgreSQL the GIN index serves ``LIKE`` as it
+    is, and the companies' ids go in an array, so the ``OR`` is two index scans."""
+    word, sqlite = bindparam(f"w{i}"), shape[0] == "sqlite"
     company = CONTACTS.alias("search_company")
-    return or_(
-        c.search_text.like(word, escape="/"),
-        c.company_id.in_(
-            select(company.c.id).where(
-                visible(company, shape), company.c.search_company_name.like(word, escape="/")
-            )
-        ),
-    )
+    own = c.search_text.like(word, escape="/")
+    named = company.c.search_company_name.like(word, escape="/")
+    if indexed and sqlite:
+        match = FTS.c[FTS_NAME].bool_op("MATCH")(bindparam(f"p{i}"))
+        own = and_(c.id.in_(select(FTS.c.rowid).where(match)), own)
+        named = and_(company.c.id.in_(select(FTS.c.rowid).where(match)), named)
+    elif indexed:
+        named = and_(company.c.search_text.like(word, escape="/"), named)
+    companies = select(company.c.id).where(visible(company, shape), named)
+    if sqlite:
+        return or_(own, c.company_id.in_(companies))
+    return or_(own, c.company_id == any_(func.array(companies.scalar_subquery())))
 
 
-def _conditions(shape: Shape, words: int, kind: bool, tags: int) -> list[Any]:
+def _conditions(shape: Shape, words: tuple[bool, ...], kind: bool, tags: int) -> list[Any]:
     c = CONTACTS.c
     where: list[Any] = [visible(CONTACTS, shape)]
-    where += [_word_matches(c, shape, bindparam(f"w{i}")) for i in range(words)]
+    where += [_word_matches(c, shape, i, indexed) for i, indexed in enumerate(words)]
     if kind:
         where.append(c.kind == bindparam("kind"))
     link, tag = TAG_LINKS, TAGS
@@ -316,8 +325,9 @@ def _conditions(shape: Shape, words: int, kind: bool, tags: int) -> list[Any]:
 
 
 @cache
-def _list_stmts(shape: Shape, words: int, kind: bool, tags: int) -> tuple[Any, Any]:
-    """(page statement, count statement)."""
+def _list_stmts(shape: Shape, words: tuple[bool, ...], kind: bool, tags: int) -> tuple[Any, Any]:
+    """(page statement, count statement); ``words``: whether each word is looked up in the
+    trigram index (3 characters or more)."""
     c, u, e = CONTACTS, USERS, EMAILS
     tenant = bindparam("tenant_id")
     email = (
@@ -366,9 +376,11 @@ def list_floor(
     result: Json = {}
     rows: list[Any] = []
     if sc.can_read:
-        page, count = _list_stmts(sc.shape, len(words), kind is not None, len(tags))
+        indexed = tuple(len(w) >= MIN_INDEXED for w in words)
+        page, count = _list_stmts(sc.shape, indexed, kind is not None, len(tags))
         params = {**sc.params, "limit": first + 1}
         params.update({f"w{i}": like_param(w) for i, w in enumerate(words)})
+        params.update({f"p{i}": fts_phrase(w) for i, w in enumerate(words)})
         params.update({f"tag{i}": t for i, t in enumerate(tags)})
         if kind is not None:
             params["kind"] = ContactKind(kind)

@@ -22,9 +22,17 @@ from gateway.plugins import PluginRegistry
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
+#: Text-search structures a plugin's revisions create that its models cannot declare
+#: (PostgreSQL trigram indexes, SQLite FTS5 tables and their shadow tables).
+TEXT_SEARCH_PREFIX = "textsearch_"
+
+
 def include_name(name: str | None, type_: str, _parent_names: object = None) -> bool:
     """Autogenerate compares our tables only: procrastinate's (PostgreSQL jobs) are its own,
-    created by :func:`upgrade` from its schema file, not by our revisions."""
+    created by :func:`upgrade` from its schema file, not by our revisions; ``textsearch_*``
+    tables and indexes are kept by their plugin's revisions alone."""
+    if (name or "").startswith(TEXT_SEARCH_PREFIX) and type_ in ("table", "index"):
+        return False
     return not (type_ == "table" and (name or "").startswith("procrastinate_"))
 
 

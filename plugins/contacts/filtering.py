@@ -28,6 +28,7 @@ from plugins.contacts.models import (
     CustomValue,
     Tag,
 )
+from plugins.contacts.search_index import contains_word, in_ids
 
 
 @dataclass
@@ -87,18 +88,19 @@ def search_condition(ctx: CallerContext, text: str) -> Any:
         if hidden.intersection(COMPANY_SEARCH_READS)
         else visible_rows(ctx.access, Contact, "search_company")
     )
+    dialect = ctx.session.get_bind().dialect.name
 
     def matches(word: str) -> Any:
-        alternatives = [column.contains(word, autoescape=True) for column in columns]
-        if company is not None:
-            names = company.table.c.search_company_name
+        alternatives = []
+        if columns:
             alternatives.append(
-                Contact.company_id.in_(
-                    select(company.table.c.id).where(
-                        company.condition, names.contains(word, autoescape=True)
-                    )
-                )
+                contains_word(dialect, Contact.id, Contact.search_text, columns, word)
             )
+        if company is not None:
+            c = company.table.c
+            named = contains_word(dialect, c.id, c.search_text, [c.search_company_name], word)
+            ids = select(c.id).where(company.condition, named)
+            alternatives.append(in_ids(dialect, Contact.company_id, ids))
         return or_(*alternatives) if alternatives else false()
 
     return and_(*(matches(w) for w in words))
