@@ -65,9 +65,10 @@ def tables_without_autoincrement(connection: Connection, names: list[str]) -> li
 
 def adopt_autoincrement(connection: Connection, names: list[str]) -> list[str]:
     """Rebuild the tables of ``names`` that lack AUTOINCREMENT (Alembic's batch "move and
-    copy", which keeps rows, indexes and constraints), their counters starting after the
-    largest id. Foreign keys are switched off for the rebuild, as SQLite's documented
-    procedure for table changes asks, and checked afterwards. Returns the rebuilt tables."""
+    copy", which keeps rows, indexes and constraints; their triggers are put back), their
+    counters starting after the largest id. Foreign keys are switched off for the rebuild,
+    as SQLite's documented procedure for table changes asks, and checked afterwards.
+    Returns the rebuilt tables."""
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
@@ -84,10 +85,18 @@ def adopt_autoincrement(connection: Connection, names: list[str]) -> list[str]:
         with connection.begin():
             operations = Operations(MigrationContext.configure(connection))
             for name in todo:
+                # Alembic's copy keeps columns, keys and indexes, not triggers (the contacts'
+                # search index is kept by some): they go with the old table, and come back.
+                triggers = connection.scalars(
+                    text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+                    {"t": name},
+                ).all()
                 with operations.batch_alter_table(
                     name, recreate="always", table_kwargs={"sqlite_autoincrement": True}
                 ):
                     pass
+                for trigger in triggers:
+                    connection.exec_driver_sql(trigger)
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise RuntimeError(f"foreign keys broken by the rebuild: {problems[:5]}")

@@ -56,6 +56,11 @@ def test_tables_that_predate_it_are_rebuilt_keeping_rows_indexes_and_references(
             "parent_id INTEGER NOT NULL REFERENCES parent (id))"
         )
         c.exec_driver_sql("CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b))")
+        c.exec_driver_sql("CREATE TABLE log (name TEXT)")
+        c.exec_driver_sql(
+            "CREATE TRIGGER parent_log AFTER INSERT ON parent BEGIN "
+            "INSERT INTO log (name) VALUES (new.name); END"
+        )
         c.exec_driver_sql("INSERT INTO parent (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')")
         c.exec_driver_sql("INSERT INTO child (id, parent_id) VALUES (1, 3)")
         c.exec_driver_sql("DELETE FROM parent WHERE id = 2")
@@ -76,6 +81,14 @@ def test_tables_that_predate_it_are_rebuilt_keeping_rows_indexes_and_references(
         c.exec_driver_sql("DELETE FROM parent WHERE name = 'd'")
         c.exec_driver_sql("INSERT INTO parent (name) VALUES ('e')")
         assert c.exec_driver_sql("SELECT id FROM parent WHERE name = 'e'").scalar() == 5
+        # its trigger survived the rebuild (the contacts' search index is kept by triggers)
+        assert c.exec_driver_sql("SELECT name FROM log ORDER BY name").scalars().all() == [
+            "a",
+            "b",
+            "c",
+            "d",
+            "e",
+        ]
     engine.dispose()
 
 
