@@ -12,11 +12,10 @@ relations are outer joins, to-many relations correlated JSON aggregates (Postgre
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Select, and_, func
 
-from gateway.access.enforcement import AccessContext
 from gateway.graphql.shaped import Selected
 from gateway.shaping.declare import Embedded, Entity, Scalar, ToMany, ToOne
 
@@ -28,6 +27,16 @@ EDGE_FIELDS = frozenset({"cursor", "node", "__typename"})
 PAGE_INFO_FIELDS = frozenset(
     {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 )
+
+
+class Criteria(Protocol):
+    """What a plan's statement asks of the caller: the dialect, and the read criteria of
+    each model it reads — an ``AccessContext`` (the caller's values) or a
+    ``gateway.access.named.NamedCriteria`` (named parameters, for a cached statement)."""
+
+    dialect: str
+
+    def read_criteria(self, model: type[Any]) -> Any: ...
 
 
 class NotShaped(Exception):
@@ -96,7 +105,7 @@ class _ManyColumn:
                 item(i) for i in sorted(items or (), key=lambda i: tuple(i[p] for p in order_at))
             ]
 
-    def expression(self, access: AccessContext) -> Any:
+    def expression(self, access: Criteria) -> Any:
         if access.dialect == "postgresql":
             aggregate = func.json_agg(func.json_build_array(*self.elements), type_=JSON)
         else:
@@ -114,6 +123,8 @@ class ListPlan:
         self.id_at, self.sort_at = self.columns.positions((entity.model.id, sort_column))
         self.joins: list[ToOne] = []
         self.many: list[tuple[int, _ManyColumn]] = []
+        #: Page statements built once per shape (gateway.shaping.statements).
+        self.statements: dict[tuple[Any, ...], Any] = {}
         self._check_connection(selection)
         nodes = [
             n
@@ -195,7 +206,7 @@ class ListPlan:
         shape_items = many.shape
         return lambda row: shape_items(row[at])
 
-    def statement(self, base: Select[Any], access: AccessContext) -> Select[Any]:
+    def statement(self, base: Select[Any], access: Criteria) -> Select[Any]:
         """The page's columns, with the caller's criteria written in (run as plain rows):
         on the listed model, in the ON of each joined one, inside each JSON aggregate."""
         expressions = list(self.columns.expressions)
