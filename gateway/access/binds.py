@@ -85,24 +85,26 @@ def tenant_is(model: Any, scope: AccessScope, named: bool) -> ColumnElement[bool
     return tenant
 
 
-def scope_shape(scope: AccessScope, registry: PluginRegistry) -> tuple[Any, ...]:
-    """Everything about the caller that changes the SQL of a named predicate (and nothing
-    that only changes its values). Must follow every branch on the scope in
-    :func:`gateway.access.predicates.grant_clauses` and ``predicate``."""
-    entities = tuple(
+def scope_shape(
+    scope: AccessScope, registry: PluginRegistry, entities: Iterable[str]
+) -> tuple[Any, ...]:
+    """Everything about the caller that changes the SQL of the named read predicates of
+    ``entities`` (and nothing that only changes their values). Must follow every branch on
+    the scope in :func:`gateway.access.predicates.grant_clauses` and ``predicate``."""
+    per_entity = tuple(
         (
             key,
             scope.has(registry.permission_for(key, Action.READ)),
             bool(scope.shared_ids(key, write=False)),
             bool(scope.rule_owner_ids(key, write=False)),
         )
-        for key in sorted(registry.entities)
+        for key in entities
     )
     return (
         scope.sees_everything,
         bool(scope.subordinate_ids),
         bool(scope.served_ids),
-        entities,
+        per_entity,
     )
 
 

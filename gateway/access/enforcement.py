@@ -52,7 +52,7 @@ class AccessContext:
         #: entity → record id → full access? (see gateway.access.fields.has_full_access)
         self.full_access_cache: dict[str, dict[int, bool]] = {}
         #: The scope's shape and parameter values (gateway.access.named), per request.
-        self.bound_cache: dict[str, Any] = {}
+        self.bound_cache: dict[tuple[Any, ...], Any] = {}
 
     def predicate(self, entity: AccessControlledEntity, mode: Mode) -> Any:
         if mode is Mode.READ:

@@ -25,32 +25,38 @@ class NamedCriteria:
     def __init__(self, access: AccessContext) -> None:
         self.access = access
         self.dialect = access.dialect
+        #: The entities whose predicates were asked for, in order: the statement's SQL
+        #: depends on the scope's shape for these only (see :func:`shape_of`).
+        self.consulted: list[str] = []
 
     def read_criteria(self, model: type[Any]) -> ColumnElement[bool]:
         access = self.access
         entity = access.registry.entity_of_model.get(model)
         if entity is not None:
+            if entity.entity not in self.consulted:
+                self.consulted.append(entity.entity)
             return predicate(
                 access.scope, access.registry, entity, Mode.READ, self.dialect, named=True
             )
         return tenant_is(model, access.scope, named=True)
 
 
-def shape_of(access: AccessContext) -> tuple[Any, ...]:
-    """What a statement built from :class:`NamedCriteria` depends on: the registry (its
-    entities' rules), the dialect and the scope's shape. Computed once per request."""
-    found = access.bound_cache.get("shape")
+def shape_of(access: AccessContext, entities: tuple[str, ...]) -> tuple[Any, ...]:
+    """What a statement built from :class:`NamedCriteria` that consulted ``entities``
+    depends on besides its own construction: the scope's shape for those entities.
+    Computed once per request and set of entities."""
+    key = ("shape", entities)
+    found = access.bound_cache.get(key)
     if found is None:
-        shape = scope_shape(access.scope, access.registry)
-        found = access.bound_cache["shape"] = (id(access.registry), access.dialect, shape)
+        found = access.bound_cache[key] = scope_shape(access.scope, access.registry, entities)
     return found
 
 
 def values_of(access: AccessContext) -> dict[str, Any]:
     """The caller's parameter values (a fresh dict, the caller may add its own)."""
-    found = access.bound_cache.get("values")
+    found = access.bound_cache.get(("values",))
     if found is None:
-        found = access.bound_cache["values"] = scope_values(
+        found = access.bound_cache[("values",)] = scope_values(
             access.scope, access.registry, access.dialect
         )
     return dict(found)

@@ -4,7 +4,8 @@
 Building a page statement per request (the caller's predicates, the plan's columns and
 joins, the cursor, the limit) and having SQLAlchemy key it cost more than running it. A
 plain page — the module's own ``select(Model)``, no filter or search — is instead built
-once per (plan, registry, dialect, scope shape, narrowed?, descending?, cursor?) with
+once per (plan, registry, dialect, narrowed?, descending?, cursor?, and the scope's shape
+for the entities it reads) with
 *named* parameters for everything that varies (:mod:`gateway.access.binds`: tenant, user,
 id sets; here the limit and the cursor), kept on its :class:`~gateway.shaping.plan.ListPlan`,
 and executed with the request's values. SQLAlchemy memoises a statement object's cache key,
@@ -36,7 +37,7 @@ LIMIT = "crm_limit"
 AFTER_VALUE = "crm_after_value"
 AFTER_ID = "crm_after_id"
 
-#: Statements kept per plan: a plan sees few scope shapes; past this it starts again.
+#: Statements kept per plan and key: a plan sees few scope shapes; past this it starts again.
 PER_PLAN = 64
 
 _PLAIN: dict[type[Any], CacheKey | None] = {}
@@ -60,6 +61,17 @@ def cursor_values(sort_column: Any, cursor: str) -> tuple[Any, int]:
     return value, pk
 
 
+class _Built:
+    """A plan's statements for one (registry, dialect, narrowed, order, cursor?): the
+    entities their predicates consulted, and a statement per scope shape of those."""
+
+    def __init__(self, registry: Any, entities: tuple[str, ...]) -> None:
+        #: Kept so that the registry's id in the key cannot be another registry's.
+        self.registry = registry
+        self.entities = entities
+        self.by_shape: dict[tuple[Any, ...], Select[Any]] = {}
+
+
 def page_statement(
     plan: ListPlan,
     access: AccessContext,
@@ -71,16 +83,40 @@ def page_statement(
 ) -> Select[Any]:
     """The plain page's statement for this caller's shape, built on first use. Its
     parameters: :func:`~gateway.access.named.values_of`, :data:`LIMIT` and, ``after``,
-    :data:`AFTER_VALUE` and :data:`AFTER_ID`."""
-    key = (shape_of(access), narrowed, descending, after)
-    found = plan.statements.get(key)
-    if found is not None:
-        return found[1]  # type: ignore[no-any-return]
-    model = plan.entity.model
+    :data:`AFTER_VALUE` and :data:`AFTER_ID`.
+
+    The shape is taken over the entities the statement reads only (a share of a task does
+    not make another contacts statement); which they are is learnt at the first build.
+    """
+    key = (id(access.registry), access.dialect, narrowed, descending, after)
+    built: _Built | None = plan.statements.get(key)
+    if built is not None:
+        found = built.by_shape.get(shape_of(access, built.entities))
+        if found is not None:
+            return found
     named = NamedCriteria(access)
+    stmt = _build(plan, named, sort_column, narrowed=narrowed, descending=descending, after=after)
+    entities = tuple(named.consulted)
+    if built is None or built.entities != entities or len(built.by_shape) >= PER_PLAN:
+        built = plan.statements[key] = _Built(access.registry, entities)
+    built.by_shape[shape_of(access, entities)] = stmt
+    return stmt
+
+
+def _build(
+    plan: ListPlan,
+    named: NamedCriteria,
+    sort_column: Any,
+    *,
+    narrowed: bool,
+    descending: bool,
+    after: bool,
+) -> Select[Any]:
+    model = plan.entity.model
     base = select(model)
     if narrowed:
-        base = base.where(model.id.in_(visible_ids(access, model, named=True)))
+        base = base.where(model.id.in_(visible_ids(named.access, model, named=True)))
+        named.read_criteria(model)  # visible_ids reads the listed entity's grants too
     stmt = plan.statement(base, named)
     id_column = model.id
     if after:
@@ -90,13 +126,7 @@ def page_statement(
         )
         stmt = stmt.where(bound < cursor if descending else bound > cursor)
     by = (sort_column.desc(), id_column.desc()) if descending else (sort_column, id_column)
-    stmt = stmt.order_by(*by).limit(bindparam(LIMIT, type_=Integer))
-    if len(plan.statements) >= PER_PLAN:
-        plan.statements.clear()
-    # The registry is kept with the statement: its id is part of the key, and a live object's
-    # id cannot be another's.
-    plan.statements[key] = (access.registry, stmt)
-    return stmt
+    return stmt.order_by(*by).limit(bindparam(LIMIT, type_=Integer))
 
 
 def page_values(access: AccessContext, limit: int, after: tuple[Any, int] | None) -> dict[str, Any]:
