@@ -105,6 +105,7 @@ async def profile(bench: Bench, case: Case, n: int) -> None:
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
+    stats.print_callees("_cached_rows|_built_rows|execute_sync|_identify")
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, String, exists, false, literal_column, or_, select, true
 
 from gateway.access.binds import (
     ASSIGNEES,
@@ -78,6 +78,14 @@ def _member(
     return found
 
 
+#: The public levels as SQL constants (our own enum's values): a list of values would be an
+#: expanding parameter, whose SQL SQLAlchemy renders anew at every execution.
+_PUBLIC = [
+    literal_column(f"'{level.value}'", String)
+    for level in (AccessLevel.PUBLIC_READ, AccessLevel.PUBLIC_WRITE)
+]
+
+
 def required_action(mode: Mode) -> Action:
     return Action.UPDATE if mode is Mode.WRITE else Action.READ
 
@@ -125,8 +133,7 @@ def grant_clauses(
             Clause(Reason.SHARING_RULE, _member(owner, rule_owners, dialect, name, named))
         )
     if mode is Mode.READ:
-        public = [AccessLevel.PUBLIC_READ.value, AccessLevel.PUBLIC_WRITE.value]
-        clauses.append(Clause(Reason.PUBLIC_LEVEL, access.in_(public)))
+        clauses.append(Clause(Reason.PUBLIC_LEVEL, access.in_(_PUBLIC)))
         if entity.unowned_visible:
             clauses.append(Clause(Reason.UNOWNED, owner.is_(None)))
     elif write:

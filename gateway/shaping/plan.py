@@ -4,7 +4,9 @@ as JSON arrays, and how each row becomes the response's dicts.
 
 A plan depends on the selection's shape and the sort only, never on the caller, so it is
 compiled once and reused (:func:`plan_for`); the caller's criteria are written into the
-statement at run time (:meth:`ListPlan.statement`). One statement reads a page: to-one
+statement (:meth:`ListPlan.statement`) — with their values for a filtered page, as named
+parameters for a plain one, whose statement is then kept on the plan per scope shape
+(:mod:`gateway.shaping.statements`). One statement reads a page: to-one
 relations are outer joins, to-many relations correlated JSON aggregates (PostgreSQL
 ``json_agg``, SQLite ``json_group_array``).
 """
