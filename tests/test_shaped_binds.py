@@ -24,7 +24,8 @@ from gateway.testing import GraphQLClient
 from plugins.contacts.models import Contact
 
 LIST = """query($first: Int, $after: String) { contacts(first: $first, after: $after) {
-  edges { node { id displayName owner { email } tags { name } } } pageInfo { endCursor } } }"""
+  totalCount edges { node { id displayName owner { email } tags { name } } }
+  pageInfo { endCursor } } }"""
 CREATE = """mutation($input: CreateContactInput!) { createContact(input: $input) {
   contact { id } errors { code } } }"""
 SHARE = """mutation($r: ID!, $u: ID!) { shareRecord(recordId: $r, userId: $u) {

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 
 from gateway.access.enforcement import access_of, plain_rows
 from gateway.access.fields import check_filterable_fields
+from gateway.access.named import values_of
 from gateway.access.narrowing import narrow_to_visible, narrows
 from gateway.graphql.pagination import after_cursor, encode_cursor
 from gateway.graphql.shaped import Selected, Shaped, plain_selection
@@ -22,7 +23,13 @@ from gateway.lists import Order, Window
 from gateway.shaping import statements
 from gateway.shaping.declare import Entity
 from gateway.shaping.plan import ListPlan, plan_for
-from gateway.shaping.statements import cursor_values, is_plain, page_statement, page_values
+from gateway.shaping.statements import (
+    count_statement,
+    cursor_values,
+    is_plain,
+    page_statement,
+    page_values,
+)
 
 
 def shaped_page(
@@ -48,12 +55,18 @@ def shaped_page(
     check_filterable_fields(ctx.access, entity.type_name, {*order.reads, *filter_reads})
     model = entity.model
 
+    plain = statements.ENABLED and is_plain(stmt, model)
+
     def count() -> int:
+        access = access_of(ctx.session)
+        if plain and access is not None:
+            total = count_statement(plan, access, narrowed=narrows(ctx, model))
+            return int(plain_rows(ctx.session, total, values_of(access)).scalar() or 0)
         narrowed = narrow_to_visible(ctx, stmt, model)
         ids = narrowed.with_only_columns(model.id).subquery()
         return int(ctx.session.scalar(select(func.count()).select_from(ids)) or 0)
 
-    if statements.ENABLED and is_plain(stmt, model):
+    if plain:
         rows = _cached_rows(ctx, plan, order, window)
     else:
         rows = _built_rows(ctx.session, plan, narrow_to_visible(ctx, stmt, model), order, window)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.sql.cache_key import CacheKey
 
 from gateway.access.enforcement import AccessContext
@@ -127,6 +127,28 @@ def _build(
         stmt = stmt.where(bound < cursor if descending else bound > cursor)
     by = (sort_column.desc(), id_column.desc()) if descending else (sort_column, id_column)
     return stmt.order_by(*by).limit(bindparam(LIMIT, type_=Integer))
+
+
+def count_statement(plan: ListPlan, access: AccessContext, *, narrowed: bool) -> Select[Any]:
+    """``totalCount`` of a plain list, built once per shape like :func:`page_statement` (kept
+    on the plan too); its parameters are :func:`~gateway.access.named.values_of`."""
+    key = ("count", id(access.registry), access.dialect, narrowed)
+    built: _Built | None = plan.statements.get(key)
+    if built is not None:
+        found = built.by_shape.get(shape_of(access, built.entities))
+        if found is not None:
+            return found
+    named = NamedCriteria(access)
+    model = plan.entity.model
+    ids = select(model.id).where(named.read_criteria(model))
+    if narrowed:
+        ids = ids.where(model.id.in_(visible_ids(access, model, named=True)))
+    stmt = select(func.count()).select_from(ids.subquery())
+    entities = tuple(named.consulted)
+    if built is None or built.entities != entities or len(built.by_shape) >= PER_PLAN:
+        built = plan.statements[key] = _Built(access.registry, entities)
+    built.by_shape[shape_of(access, entities)] = stmt
+    return stmt
 
 
 def page_values(access: AccessContext, limit: int, after: tuple[Any, int] | None) -> dict[str, Any]:
