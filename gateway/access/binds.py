@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, String, TextClause, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from gateway.access.scope import AccessScope
@@ -60,19 +61,33 @@ def ids_value(ids: Iterable[int], dialect: str) -> Any:
 def id_set(column: Any, ids: Iterable[int] | None, dialect: str, name: str | None = None) -> Any:
     """``column`` in a set of ids bound as one parameter: ``ids`` as its value, or (``ids``
     None) the parameter ``name`` without a value, supplied at execution."""
-    value = None if ids is None else ids_value(ids, dialect)
+    if dialect not in ("postgresql", "sqlite"):  # an expanding IN, as SQLAlchemy binds a list
+        return column.in_(bindparam(name, expanding=True) if ids is None else sorted(ids))
     if dialect == "postgresql":
-        typed: Any = ARRAY(Integer)
-    elif dialect == "sqlite":
-        typed = String()
-    else:
-        return column.in_(
-            bindparam(name, value, expanding=True) if ids is None else bindparam(None, value)
-        )
-    param = bindparam(name, type_=typed) if ids is None else bindparam(None, value, type_=typed)
-    if dialect == "postgresql":
-        return column == any_(param)
-    return column.in_(select(func.json_each(param).table_valued("value").c.value))
+        if ids is None:
+            return column == any_(bindparam(name, type_=_ARRAY))
+        return column == any_(bindparam(None, sorted(ids), type_=_ARRAY))
+    if ids is None:
+        assert name is not None
+        return column.op("IN", is_comparison=True)(_named_json_ids(name))
+    value = bindparam("ids", ids_value(ids, dialect), type_=_TEXT, unique=True)
+    return column.op("IN", is_comparison=True)(_JSON_IDS.bindparams(value))
+
+
+#: ``IN (SELECT value FROM json_each(:ids))`` as text: the same SQL as a ``select()`` of the
+#: table-valued function, at a fifth of its construction cost (it is built per request on
+#: the ORM path and for filtered pages).
+_JSON_IDS = text("(SELECT value FROM json_each(:ids))")
+_TEXT = String()
+_ARRAY = ARRAY(Integer)
+
+
+@cache
+def _named_json_ids(name: str) -> TextClause:
+    if not re.fullmatch(r"crm_[A-Za-z0-9_]+", name):  # our own names only (see _safe)
+        raise ValueError(f"not a parameter name of ours: {name!r}")
+    sql = f"(SELECT value FROM json_each(:{name}))"  # noqa: S608 (a checked name, no value)
+    return text(sql).bindparams(bindparam(name, type_=_TEXT))
 
 
 def value_of(name: str, value: Any, named: bool) -> Any:
