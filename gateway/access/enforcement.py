@@ -51,6 +51,8 @@ class AccessContext:
         self._read_predicates: dict[str, Any] = {}
         #: entity → record id → full access? (see gateway.access.fields.has_full_access)
         self.full_access_cache: dict[str, dict[int, bool]] = {}
+        #: The scope's shape and parameter values (gateway.access.named), per request.
+        self.bound_cache: dict[tuple[Any, ...], Any] = {}
 
     def predicate(self, entity: AccessControlledEntity, mode: Mode) -> Any:
         if mode is Mode.READ:
@@ -111,6 +113,7 @@ class AccessContext:
         self._options = None
         self._read_predicates.clear()
         self.full_access_cache.clear()
+        self.bound_cache.clear()
 
 
 @lru_cache(maxsize=1024)

@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
-from gateway.access.enforcement import access_of, plain_rows
+from gateway.access.binds import tenant_is
+from gateway.access.enforcement import AccessContext, access_of, plain_rows
 from gateway.access.predicates import Mode, grant_clauses
 from gateway.contract import Action
 
@@ -65,8 +66,28 @@ class PlanMemo:
 
 def narrow_to_visible(ctx: Any, stmt: Select[Any], model: type[Any]) -> Select[Any]:
     """``stmt`` with ``model.id IN (union of the caller's grants)`` when the caller sees few
-    rows of ``model``; ``stmt`` unchanged otherwise. ``ctx`` is the request context (its
-    ``session``, and its ``gateway``'s ``plan_memo`` and ``settings.narrowing_cap``).
+    rows of ``model`` (:func:`narrows`); ``stmt`` unchanged otherwise."""
+    if not narrows(ctx, model):
+        return stmt
+    access = access_of(ctx.session)
+    assert access is not None
+    return stmt.where(model.id.in_(visible_ids(access, model)))
+
+
+def visible_ids(access: AccessContext, model: type[Any], *, named: bool = False) -> Any:
+    """The union of the caller's grants on ``model`` (``SELECT id … UNION ALL …``), with the
+    caller's values or (``named``) named parameters (:mod:`gateway.access.binds`)."""
+    entity = access.registry.entity_of_model[model]
+    scope = access.scope
+    tenant = tenant_is(model, scope, named)
+    clauses = grant_clauses(scope, entity, Mode.READ, access.dialect, named=named)
+    return union_all(*(select(model.id).where(tenant, c.condition) for c in clauses))
+
+
+def narrows(ctx: Any, model: type[Any]) -> bool:
+    """Whether the caller sees few rows of ``model``, so that lists should be narrowed to
+    :func:`visible_ids`. ``ctx`` is the request context (its ``session``, and its
+    ``gateway``'s ``plan_memo`` and ``settings.narrowing_cap``).
 
     "Few" is decided by cost: walking the sort index reads about ``page * N / V`` rows of a
     tenant of ``N`` rows to find a page of a caller who sees ``V``; the grants' union reads
@@ -81,19 +102,14 @@ def narrow_to_visible(ctx: Any, stmt: Select[Any], model: type[Any]) -> Select[A
     cap: int | None = ctx.gateway.settings.narrowing_cap
     access = access_of(session)
     if access is None or cap == 0 or access.scope.sees_everything:
-        return stmt
+        return False
     entity = access.registry.entity_of_model.get(model)
     if entity is None:
-        return stmt
+        return False
     scope = access.scope
     if not scope.has(access.registry.permission_for(entity.entity, Action.READ)):
-        return stmt
+        return False
     tenant = model.tenant_id == scope.tenant_id
-
-    def visible() -> Any:  # built only when needed: most lists of most users are not narrowed
-        clauses = grant_clauses(scope, entity, Mode.READ, access.dialect)
-        return union_all(*(select(model.id).where(tenant, c.condition) for c in clauses))
-
     if cap is None:
         rows = memo.get(
             ("rows", scope.tenant_id, entity.entity),
@@ -105,9 +121,12 @@ def narrow_to_visible(ctx: Any, stmt: Select[Any], model: type[Any]) -> Select[A
         ("seen", scope.tenant_id, scope.user_id, entity.entity, limit),
         lambda: (
             plain_rows(
-                session, select(func.count()).select_from(visible().limit(limit).subquery())
+                session,
+                select(func.count()).select_from(
+                    visible_ids(access, model).limit(limit).subquery()
+                ),
             ).scalar()
             or 0
         ),
     )
-    return stmt.where(model.id.in_(visible())) if seen < limit else stmt
+    return seen < limit

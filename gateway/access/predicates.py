@@ -11,9 +11,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, exists, false, or_, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, String, exists, false, literal_column, or_, select, true
 
+from gateway.access.binds import (
+    ASSIGNEES,
+    BELOW,
+    SERVED,
+    USER,
+    id_set,
+    rules_name,
+    shared_name,
+    tenant_is,
+    value_of,
+)
 from gateway.access.scope import AccessScope
 from gateway.contract import AccessControlledEntity, AccessLevel, Action
 from gateway.plugins import PluginRegistry
@@ -53,12 +63,27 @@ class Clause:
 
 
 def member_of(column: Any, ids: Iterable[int], dialect: str) -> ColumnElement[bool]:
-    """``column`` in a set of ids; one array parameter on PostgreSQL (index-friendly, and
-    no limit on the number of bind parameters), an expanding IN elsewhere."""
-    values = sorted(ids)
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
-    return column.in_(values)
+    """``column`` in a set of ids, bound as ONE parameter whatever its size (a PostgreSQL
+    array, a JSON array on SQLite: see :func:`gateway.access.binds.id_set`), so the SQL
+    text does not change with the number of ids."""
+    found: ColumnElement[bool] = id_set(column, ids, dialect)
+    return found
+
+
+def _member(
+    column: Any, ids: Iterable[int], dialect: str, name: str, named: bool
+) -> ColumnElement[bool]:
+    """``column`` in ``ids``: their value, or (``named``) the parameter ``name``."""
+    found: ColumnElement[bool] = id_set(column, None if named else ids, dialect, name)
+    return found
+
+
+#: The public levels as SQL constants (our own enum's values): a list of values would be an
+#: expanding parameter, whose SQL SQLAlchemy renders anew at every execution.
+_PUBLIC = [
+    literal_column(f"'{level.value}'", String)
+    for level in (AccessLevel.PUBLIC_READ, AccessLevel.PUBLIC_WRITE)
+]
 
 
 def required_action(mode: Mode) -> Action:
@@ -66,9 +91,20 @@ def required_action(mode: Mode) -> Action:
 
 
 def grant_clauses(
-    scope: AccessScope, entity: AccessControlledEntity, mode: Mode, dialect: str
+    scope: AccessScope,
+    entity: AccessControlledEntity,
+    mode: Mode,
+    dialect: str,
+    *,
+    named: bool = False,
 ) -> list[Clause]:
-    """The alternatives that grant ``mode`` on ``entity``, in the order explanations use."""
+    """The alternatives that grant ``mode`` on ``entity``, in the order explanations use.
+
+    ``named`` (reads only): the caller's values as named parameters (:mod:`gateway.access.binds`);
+    every branch on ``scope`` here must be part of :func:`~gateway.access.binds.scope_shape`.
+    """
+    if named and mode is not Mode.READ:
+        raise ValueError("named parameters serve read predicates only")
     model = entity.model
     owner = getattr(model, entity.owner_attribute)
     access = getattr(model, entity.access_attribute)
@@ -76,23 +112,28 @@ def grant_clauses(
     clauses: list[Clause] = []
     if scope.sees_everything:
         clauses.append(Clause(Reason.PROFILE_KIND, true()))
-    clauses.append(Clause(Reason.OWNERSHIP, owner == scope.user_id))
+    clauses.append(Clause(Reason.OWNERSHIP, owner == value_of(USER, scope.user_id, named)))
     if scope.subordinate_ids:
         below = Reason.ROLE_HIERARCHY if scope.role_tree else Reason.HIERARCHY
-        clauses.append(Clause(below, member_of(owner, scope.subordinate_ids, dialect)))
+        ids = scope.subordinate_ids
+        clauses.append(Clause(below, _member(owner, ids, dialect, BELOW, named)))
     if scope.served_ids:
-        clauses.append(Clause(Reason.ASSISTANT, member_of(owner, scope.served_ids, dialect)))
+        ids = scope.served_ids
+        clauses.append(Clause(Reason.ASSISTANT, _member(owner, ids, dialect, SERVED, named)))
     if entity.assignments is not None:
-        clauses.append(Clause(Reason.ASSIGNMENT, assigned_to(scope, entity, dialect)))
+        clauses.append(Clause(Reason.ASSIGNMENT, assigned_to(scope, entity, dialect, named=named)))
     shared = scope.shared_ids(entity.entity, write=write)
     if shared:
-        clauses.append(Clause(Reason.SHARE, member_of(model.id, shared, dialect)))
+        name = shared_name(entity.entity)
+        clauses.append(Clause(Reason.SHARE, _member(model.id, shared, dialect, name, named)))
     rule_owners = scope.rule_owner_ids(entity.entity, write=write)
     if rule_owners:
-        clauses.append(Clause(Reason.SHARING_RULE, member_of(owner, rule_owners, dialect)))
+        name = rules_name(entity.entity)
+        clauses.append(
+            Clause(Reason.SHARING_RULE, _member(owner, rule_owners, dialect, name, named))
+        )
     if mode is Mode.READ:
-        public = [AccessLevel.PUBLIC_READ.value, AccessLevel.PUBLIC_WRITE.value]
-        clauses.append(Clause(Reason.PUBLIC_LEVEL, access.in_(public)))
+        clauses.append(Clause(Reason.PUBLIC_LEVEL, access.in_(_PUBLIC)))
         if entity.unowned_visible:
             clauses.append(Clause(Reason.UNOWNED, owner.is_(None)))
     elif write:
@@ -107,7 +148,7 @@ def assignees(scope: AccessScope) -> frozenset[int]:
 
 
 def assigned_to(
-    scope: AccessScope, entity: AccessControlledEntity, dialect: str
+    scope: AccessScope, entity: AccessControlledEntity, dialect: str, *, named: bool = False
 ) -> ColumnElement[bool]:
     """``EXISTS`` an assignment of the record to one of :func:`assignees` (a semi-join the
     ``(user, record)`` index answers; correlated with the entity's row)."""
@@ -117,8 +158,10 @@ def assigned_to(
     return exists(
         select(getattr(rows, grant.record_attribute)).where(
             getattr(rows, grant.record_attribute) == entity.model.id,
-            rows.tenant_id == scope.tenant_id,
-            member_of(getattr(rows, grant.user_attribute), assignees(scope), dialect),
+            tenant_is(rows, scope, named),
+            _member(
+                getattr(rows, grant.user_attribute), assignees(scope), dialect, ASSIGNEES, named
+            ),
         )
     )
 
@@ -129,12 +172,15 @@ def predicate(
     entity: AccessControlledEntity,
     mode: Mode,
     dialect: str,
+    *,
+    named: bool = False,
 ) -> ColumnElement[bool]:
-    """Tenant AND module permission AND any grant clause."""
-    tenant = entity.model.tenant_id == scope.tenant_id
+    """Tenant AND module permission AND any grant clause (``named``: see
+    :func:`grant_clauses`)."""
+    tenant = tenant_is(entity.model, scope, named)
     if not scope.has(registry.permission_for(entity.entity, required_action(mode))):
         return false()
-    clauses = grant_clauses(scope, entity, mode, dialect)
+    clauses = grant_clauses(scope, entity, mode, dialect, named=named)
     if clauses and clauses[0].reason is Reason.PROFILE_KIND:
         return tenant
     return tenant & or_(*(c.condition for c in clauses))

@@ -1,7 +1,10 @@
 """The fast path of a module's list: :func:`shaped_page` answers a plain forward page of a
 declared entity in one statement, with the same checks as :func:`gateway.lists.list_records`
 (filters and sort on hidden fields refused, narrowing from the caller's grants, keyset page,
-count only when asked), or returns ``None`` so that the general path answers."""
+count only when asked), or returns ``None`` so that the general path answers.
+
+A plain page (no filter) runs a statement built once per selection and scope shape
+(:mod:`gateway.shaping.statements`); a filtered one is built for the request."""
 
 from __future__ import annotations
 
@@ -12,12 +15,21 @@ from sqlalchemy import Select, func, select
 
 from gateway.access.enforcement import access_of, plain_rows
 from gateway.access.fields import check_filterable_fields
-from gateway.access.narrowing import narrow_to_visible
+from gateway.access.named import values_of
+from gateway.access.narrowing import narrow_to_visible, narrows
 from gateway.graphql.pagination import after_cursor, encode_cursor
 from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.lists import Order, Window
+from gateway.shaping import statements
 from gateway.shaping.declare import Entity
 from gateway.shaping.plan import ListPlan, plan_for
+from gateway.shaping.statements import (
+    count_statement,
+    cursor_values,
+    is_plain,
+    page_statement,
+    page_values,
+)
 
 
 def shaped_page(
@@ -41,23 +53,46 @@ def shaped_page(
     if plan is None:
         return None
     check_filterable_fields(ctx.access, entity.type_name, {*order.reads, *filter_reads})
-    narrowed = narrow_to_visible(ctx, stmt, entity.model)
+    model = entity.model
+
+    plain = statements.ENABLED and is_plain(stmt, model)
 
     def count() -> int:
-        ids = narrowed.with_only_columns(entity.model.id).subquery()
+        access = access_of(ctx.session)
+        if plain and access is not None:
+            total = count_statement(plan, access, narrowed=narrows(ctx, model))
+            return int(plain_rows(ctx.session, total, values_of(access)).scalar() or 0)
+        narrowed = narrow_to_visible(ctx, stmt, model)
+        ids = narrowed.with_only_columns(model.id).subquery()
         return int(ctx.session.scalar(select(func.count()).select_from(ids)) or 0)
 
-    return Shaped(_run(plan, ctx.session, narrowed, order, window, count))
+    if plain:
+        rows = _cached_rows(ctx, plan, order, window)
+    else:
+        rows = _built_rows(ctx.session, plan, narrow_to_visible(ctx, stmt, model), order, window)
+    return Shaped(_page(plan, rows, window, count))
 
 
-def _run(
-    plan: ListPlan,
-    session: Any,
-    base: Select[Any],
-    order: Order,
-    window: Window,
-    total: Callable[[], int],
-) -> dict[str, Any]:
+def _cached_rows(ctx: Any, plan: ListPlan, order: Order, window: Window) -> Sequence[Any]:
+    """A plain page through the statement built once for the caller's shape."""
+    access = access_of(ctx.session)
+    assert access is not None, "shaped lists serve signed-in callers only"
+    after = cursor_values(order.column, window.after) if window.after is not None else None
+    stmt = page_statement(
+        plan,
+        access,
+        order.column,
+        narrowed=narrows(ctx, plan.entity.model),
+        descending=order.descending,
+        after=after is not None,
+    )
+    return plain_rows(ctx.session, stmt, page_values(access, window.size + 1, after)).all()
+
+
+def _built_rows(
+    session: Any, plan: ListPlan, base: Select[Any], order: Order, window: Window
+) -> Sequence[Any]:
+    """A page built for this request (the module's filters are in ``base``)."""
     access = access_of(session)
     assert access is not None, "shaped lists serve signed-in callers only"
     id_column, sort_column = plan.entity.model.id, order.column
@@ -65,7 +100,12 @@ def _run(
     if window.after is not None:
         stmt = stmt.where(after_cursor(sort_column, id_column, window.after, order.descending))
     by = (sort_column.desc(), id_column.desc()) if order.descending else (sort_column, id_column)
-    rows = plain_rows(session, stmt.order_by(*by).limit(window.size + 1)).all()
+    return plain_rows(session, stmt.order_by(*by).limit(window.size + 1)).all()
+
+
+def _page(
+    plan: ListPlan, rows: Sequence[Any], window: Window, total: Callable[[], int]
+) -> dict[str, Any]:
     has_next = len(rows) > window.size
     rows = rows[: window.size]
     sort_at, id_at = plan.sort_at, plan.id_at

@@ -4,7 +4,9 @@ as JSON arrays, and how each row becomes the response's dicts.
 
 A plan depends on the selection's shape and the sort only, never on the caller, so it is
 compiled once and reused (:func:`plan_for`); the caller's criteria are written into the
-statement at run time (:meth:`ListPlan.statement`). One statement reads a page: to-one
+statement (:meth:`ListPlan.statement`) — with their values for a filtered page, as named
+parameters for a plain one, whose statement is then kept on the plan per scope shape
+(:mod:`gateway.shaping.statements`). One statement reads a page: to-one
 relations are outer joins, to-many relations correlated JSON aggregates (PostgreSQL
 ``json_agg``, SQLite ``json_group_array``).
 """
@@ -15,12 +17,11 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from gateway.access.enforcement import AccessContext
 from gateway.graphql.shaped import Selected
 from gateway.shaping.declare import Entity
-from gateway.shaping.shape import Getter, NotShaped, Shaper
+from gateway.shaping.shape import Criteria, Getter, NotShaped, Shaper
 
-__all__ = ["ListPlan", "NotShaped", "plan_for"]
+__all__ = ["Criteria", "ListPlan", "NotShaped", "plan_for"]
 
 CONNECTION_FIELDS = frozenset({"edges", "pageInfo", "totalCount", "__typename"})
 EDGE_FIELDS = frozenset({"cursor", "node", "__typename"})
@@ -35,6 +36,8 @@ class ListPlan(Shaper):
     def __init__(self, entity: Entity, selection: Selected, sort_column: Any) -> None:
         super().__init__(entity)
         self.selection = selection
+        #: Page statements built once per shape (gateway.shaping.statements).
+        self.statements: dict[tuple[Any, ...], Any] = {}
         self.id_at, self.sort_at = self.columns.positions((entity.model.id, sort_column))
         self._check_connection(selection)
         nodes = [
@@ -64,7 +67,7 @@ class ListPlan(Shaper):
             if entry.name == "pageInfo" and not entry.names() <= PAGE_INFO_FIELDS:
                 raise NotShaped("pageInfo")
 
-    def statement(self, base: Select[Any], access: AccessContext) -> Select[Any]:
+    def statement(self, base: Select[Any], access: Criteria) -> Select[Any]:
         """The page's columns, with the caller's criteria written in (run as plain rows):
         on the listed model, in the ON of each joined one, inside each JSON aggregate."""
         expressions = self.expressions(access)

@@ -15,19 +15,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Select, and_, func, inspect
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
+from gateway.access.binds import tenant_is
 from gateway.access.enforcement import AccessContext
+from gateway.access.named import NamedCriteria
 from gateway.access.predicates import Mode, predicate
 from gateway.graphql.shaped import Selected
 from gateway.shaping.declare import Embedded, Entity, Scalar, ToMany, ToOne
 
 Row = Any
 Getter = Callable[[Row], Any]
+
+
+class Criteria(Protocol):
+    """What a statement asks of the caller: the dialect, and the read criteria of each model
+    it reads — an ``AccessContext`` (the caller's values) or a
+    :class:`~gateway.access.named.NamedCriteria` (named parameters, for a cached statement)."""
+
+    dialect: str
+
+    def read_criteria(self, model: type[Any]) -> Any: ...
 
 
 class NotShaped(Exception):
@@ -96,7 +108,7 @@ class ManyColumn:
                 item(i) for i in sorted(items or (), key=lambda i: tuple(i[p] for p in order_at))
             ]
 
-    def expression(self, access: AccessContext) -> Any:
+    def expression(self, access: Criteria) -> Any:
         if access.dialect == "postgresql":
             aggregate = func.json_agg(func.json_build_array(*self.elements), type_=JSON)
         else:
@@ -124,20 +136,30 @@ class Join:
             found = self._adapted[key] = self._adapter.traverse(clause)
         return found
 
-    def condition(self, access: AccessContext) -> Any:
+    def condition(self, access: Criteria) -> Any:
         """The ON clause: the relation, and the caller's read criteria on the alias."""
         return and_(self.on, alias_criteria(access, self.model, self.alias))
 
 
-def alias_criteria(access: AccessContext, model: Any, alias: Any) -> Any:
-    """:meth:`AccessContext.read_criteria` of ``model``, written against ``alias``: the
-    visibility predicate of an access-controlled entity (built for the alias: the predicate
-    reads the entity's columns by attribute), the tenant for other tenant models."""
+def alias_criteria(criteria: Criteria, model: Any, alias: Any) -> Any:
+    """``criteria.read_criteria(model)``, written against ``alias``: the visibility predicate
+    of an access-controlled entity (built for the alias: the predicate reads the entity's
+    columns by attribute), the tenant for other tenant models; with the caller's values, or
+    as named parameters when ``criteria`` is a :class:`NamedCriteria`."""
+    if isinstance(criteria, NamedCriteria):
+        access, named = criteria.access, True
+    else:
+        assert isinstance(criteria, AccessContext)
+        access, named = criteria, False
     entity = access.registry.entity_of_model.get(model)
     if entity is None:
-        return alias.tenant_id == access.scope.tenant_id
+        return tenant_is(alias, access.scope, named)
+    if isinstance(criteria, NamedCriteria) and entity.entity not in criteria.consulted:
+        criteria.consulted.append(entity.entity)  # the cached statement's shape covers it
     on_alias = replace(entity, model=alias)
-    return predicate(access.scope, access.registry, on_alias, Mode.READ, access.dialect)
+    return predicate(
+        access.scope, access.registry, on_alias, Mode.READ, access.dialect, named=named
+    )
 
 
 class Shaper:
@@ -213,14 +235,14 @@ class Shaper:
         shape = self.object_getter(target, entry, join)
         return lambda row: shape(row) if row[present_at] is not None else None
 
-    def expressions(self, access: AccessContext) -> list[Any]:
+    def expressions(self, access: Criteria) -> list[Any]:
         """The columns, the JSON aggregates built with the caller's criteria."""
         expressions = list(self.columns.expressions)
         for at, many in self.many:
             expressions[at] = many.expression(access)
         return expressions
 
-    def joined(self, stmt: Select[Any], access: AccessContext) -> Select[Any]:
+    def joined(self, stmt: Select[Any], access: Criteria) -> Select[Any]:
         """``stmt`` reading from the entity's table and its outer joins, each with the
         caller's read criteria in its ON."""
         if not self.joins:
