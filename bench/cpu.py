@@ -23,17 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from sqlalchemy import make_url, text
 
 from bench import load as loadgen
@@ -123,23 +119,6 @@ def _with_application(url: str, name: str) -> str:
     )
 
 
-@contextmanager
-def _process(
-    argv: list[str], env: dict[str, str], cwd: Path, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def _start(
     stack: ExitStack, name: str, checkout: Path, url: str, workers: int, env: dict[str, str]
 ) -> Server:
@@ -156,27 +135,11 @@ def _start(
     }
     argv = [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
     argv += ["--workers", str(workers)]
-    proc = stack.enter_context(_process(argv, full_env, checkout, log_dir / f"{port}.log"))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx2.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not start: see {log_dir}/{port}.log")
-        time.sleep(0.2)
-    r = httpx2.post(
-        f"{base}/graphql",
-        json={"query": LOGIN, "variables": {"e": MANAGER, "p": PASSWORD}},
-        timeout=60,
+    base, proc = stack.enter_context(
+        loadgen.server_process(argv, full_env, checkout, log_dir / f"{port}.log", port, 300)
     )
-    token = r.json()["data"]["login"]["token"]
-    return Server(
-        name, base, proc.pid, {"Authorization": f"Bearer {token}"}, f"crm_bench_cpu_{name}"
-    )
+    headers = loadgen.bearer(base, MANAGER, PASSWORD, LOGIN)
+    return Server(name, base, proc.pid, headers, f"crm_bench_cpu_{name}")
 
 
 def measure(

@@ -53,6 +53,15 @@ def server(
 ) -> Iterator[str]:
     """Start a server process, wait for ``/healthz`` (at most ``start_timeout`` s: more on a
     loaded machine), yield its base URL, stop it."""
+    with server_process(argv, env, cwd, log, port, start_timeout) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def server_process(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path, port: int, start_timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`server`, yielding its process too (to read its CPU time, to profile it)."""
     base = f"http://127.0.0.1:{port}"
     with log.open("w+") as out:
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -68,7 +77,7 @@ def server(
                     out.seek(0)
                     raise RuntimeError(f"{argv[:4]} did not start:\n{out.read()}")
                 time.sleep(0.2)
-            yield base
+            yield base, proc
         finally:
             proc.terminate()
             try:
@@ -76,6 +85,17 @@ def server(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def bearer(base: str, email: str, password: str, login: str) -> dict[str, str]:
+    """The ``Authorization`` header of ``email`` signed in on the gateway at ``base``
+    (``login``: the sign-in mutation, :data:`gateway.testing.LOGIN`)."""
+    r = httpx2.post(
+        f"{base}/graphql",
+        json={"query": login, "variables": {"e": email, "p": password}},
+        timeout=60,
+    )
+    return {"Authorization": f"Bearer {r.json()['data']['login']['token']}"}
 
 
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}

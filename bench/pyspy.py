@@ -19,8 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx2
-
 from bench import load as loadgen
 from bench.generate import DEFAULT_DATA_DIR, PASSWORD, default_url, ensure_dataset
 from bench.queries import MANAGER, Q1
@@ -85,13 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     argv_ = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", "1"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        with loadgen.server(argv_, env, REPO, work / "serve.log", port, 120) as base:
-            login = {"query": LOGIN, "variables": {"e": MANAGER, "p": PASSWORD}}
-            token = httpx2.post(f"{base}/graphql", json=login, timeout=30).json()
-            headers = {"Authorization": f"Bearer {token['data']['login']['token']}"}
-            pid = subprocess.run(
-                ["pgrep", "-f", "--", f"--port {port}"], capture_output=True, text=True
-            ).stdout.split()[0]
+        log = work / "serve.log"
+        with loadgen.server_process(argv_, env, REPO, log, port, 120) as (base, proc):
+            headers = loadgen.bearer(base, MANAGER, PASSWORD, LOGIN)
+            pid = str(proc.pid)  # one worker: uvicorn serves in this process
             out = work / "stacks.txt"
             spy = subprocess.Popen(
                 [

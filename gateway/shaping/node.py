@@ -19,7 +19,7 @@ from gateway.access.enforcement import AccessContext, access_of, plain_rows
 from gateway.access.predicates import Mode
 from gateway.graphql.shaped import Selected, Shaped, plain_selection
 from gateway.shaping.declare import Entity
-from gateway.shaping.shape import NotShaped, Shaper
+from gateway.shaping.shape import Shaper, compiled
 
 
 class NodePlan(Shaper):
@@ -54,26 +54,16 @@ def full_access(access: AccessContext, model: Any) -> Any:
     )
 
 
-#: Compiled plans by (entity, selection); bounded as :data:`gateway.shaping.plan._PLANS`.
+#: Compiled plans by (entity, selection) (see :func:`~gateway.shaping.shape.compiled`).
 _PLANS: dict[tuple[int, Selected], NodePlan | None] = {}
-_PLANS_MAX = 512
 
 
 def node_plan_for(entity: Entity, selection: Selected) -> NodePlan | None:
     """The plan for this selection, or ``None`` if the general path must answer it."""
-    key = (id(entity), selection)
-    try:
-        return _PLANS[key]
-    except KeyError:
-        pass
-    try:
-        plan: NodePlan | None = NodePlan(entity, selection)
-    except NotShaped:
-        plan = None
-    if len(_PLANS) >= _PLANS_MAX:
-        _PLANS.clear()
-    _PLANS[key] = plan
-    return plan
+    found: NodePlan | None = compiled(
+        _PLANS, (id(entity), selection), lambda: NodePlan(entity, selection)
+    )
+    return found
 
 
 def shaped_node(info: Any, entity: Entity, pk: int, *, abstract: bool = False) -> Shaped | None:

@@ -19,7 +19,7 @@ from sqlalchemy import Select
 
 from gateway.graphql.shaped import Selected
 from gateway.shaping.declare import Entity
-from gateway.shaping.shape import Criteria, Getter, NotShaped, Shaper
+from gateway.shaping.shape import Criteria, Getter, NotShaped, Shaper, compiled
 
 __all__ = ["Criteria", "ListPlan", "NotShaped", "plan_for"]
 
@@ -75,24 +75,12 @@ class ListPlan(Shaper):
         return self.joined(stmt, access)
 
 
-#: Compiled plans by (entity, selection, sort column): selections repeat, so most
-#: requests find theirs here. Bounded: an unbounded variety of selections cannot grow it.
+#: Compiled plans by (entity, selection, sort column) (see :func:`compiled`).
 _PLANS: dict[tuple[int, Selected, str], ListPlan | None] = {}
-_PLANS_MAX = 512
 
 
 def plan_for(entity: Entity, selection: Selected, sort_column: Any) -> ListPlan | None:
     """The plan for this selection, or ``None`` if the general path must answer it."""
     key = (id(entity), selection, sort_column.key)
-    try:
-        return _PLANS[key]
-    except KeyError:
-        pass
-    try:
-        plan: ListPlan | None = ListPlan(entity, selection, sort_column)
-    except NotShaped:
-        plan = None
-    if len(_PLANS) >= _PLANS_MAX:
-        _PLANS.clear()
-    _PLANS[key] = plan
-    return plan
+    found: ListPlan | None = compiled(_PLANS, key, lambda: ListPlan(entity, selection, sort_column))
+    return found

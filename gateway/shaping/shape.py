@@ -253,3 +253,23 @@ class Shaper:
         for join in self.joins:
             joined = joined.outerjoin(join.selectable, join.condition(access))
         return stmt.select_from(joined)
+
+
+def compiled(
+    plans: dict[Any, Any], key: Any, compile: Callable[[], Shaper], most: int = 512
+) -> Any:
+    """``plans[key]``, else ``compile()`` kept there (``None`` when the selection is not
+    shaped: the general path answers it). Selections repeat, so most requests find theirs;
+    bounded, so that an unbounded variety of selections cannot grow it."""
+    try:
+        return plans[key]
+    except KeyError:
+        pass
+    try:
+        plan: Shaper | None = compile()
+    except NotShaped:
+        plan = None
+    if len(plans) >= most:
+        plans.clear()
+    plans[key] = plan
+    return plan

@@ -18,6 +18,7 @@ left out fails the execution instead of reading as another caller's. A filtered 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
@@ -89,13 +90,31 @@ def page_statement(
     not make another contacts statement); which they are is learnt at the first build.
     """
     key = (id(access.registry), access.dialect, narrowed, descending, after)
+    return _cached(
+        plan,
+        key,
+        access,
+        lambda named: _build(
+            plan, named, sort_column, narrowed=narrowed, descending=descending, after=after
+        ),
+    )
+
+
+def _cached(
+    plan: ListPlan,
+    key: tuple[Any, ...],
+    access: AccessContext,
+    build: Callable[[NamedCriteria], Select[Any]],
+) -> Select[Any]:
+    """The statement kept on ``plan`` under ``key`` for this caller's scope shape, built by
+    ``build`` (with named criteria) on first use."""
     built: _Built | None = plan.statements.get(key)
     if built is not None:
         found = built.by_shape.get(shape_of(access, built.entities))
         if found is not None:
             return found
     named = NamedCriteria(access)
-    stmt = _build(plan, named, sort_column, narrowed=narrowed, descending=descending, after=after)
+    stmt = build(named)
     entities = tuple(named.consulted)
     if built is None or built.entities != entities or len(built.by_shape) >= PER_PLAN:
         built = plan.statements[key] = _Built(access.registry, entities)
@@ -133,22 +152,15 @@ def count_statement(plan: ListPlan, access: AccessContext, *, narrowed: bool) ->
     """``totalCount`` of a plain list, built once per shape like :func:`page_statement` (kept
     on the plan too); its parameters are :func:`~gateway.access.named.values_of`."""
     key = ("count", id(access.registry), access.dialect, narrowed)
-    built: _Built | None = plan.statements.get(key)
-    if built is not None:
-        found = built.by_shape.get(shape_of(access, built.entities))
-        if found is not None:
-            return found
-    named = NamedCriteria(access)
-    model = plan.entity.model
-    ids = select(model.id).where(named.read_criteria(model))
-    if narrowed:
-        ids = ids.where(model.id.in_(visible_ids(access, model, named=True)))
-    stmt = select(func.count()).select_from(ids.subquery())
-    entities = tuple(named.consulted)
-    if built is None or built.entities != entities or len(built.by_shape) >= PER_PLAN:
-        built = plan.statements[key] = _Built(access.registry, entities)
-    built.by_shape[shape_of(access, entities)] = stmt
-    return stmt
+
+    def build(named: NamedCriteria) -> Select[Any]:
+        model = plan.entity.model
+        ids = select(model.id).where(named.read_criteria(model))
+        if narrowed:
+            ids = ids.where(model.id.in_(visible_ids(access, model, named=True)))
+        return select(func.count()).select_from(ids.subquery())
+
+    return _cached(plan, key, access, build)
 
 
 def page_values(access: AccessContext, limit: int, after: tuple[Any, int] | None) -> dict[str, Any]:

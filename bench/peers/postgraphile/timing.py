@@ -72,16 +72,10 @@ def _gateway_server(
             argv, tool_env, peer.REPO, log_dir / f"gateway-{port}.log", port, START_TIMEOUT
         )
     )
-    r = httpx2.post(
-        f"{base}/graphql",
-        json={"query": LOGIN, "variables": {"e": MANAGER, "p": PASSWORD}},
-        timeout=30,
-    )
-    token = r.json()["data"]["login"]["token"]
     return Server(
         f"gateway, {workers} worker{'s' if workers > 1 else ''}",
         base,
-        {"Authorization": f"Bearer {token}"},
+        loadgen.bearer(base, MANAGER, PASSWORD, LOGIN),
         lambda first: {"query": Q1, "variables": {"first": first}},
     )
 
