@@ -184,3 +184,42 @@ def test_sql_text_does_not_depend_on_the_number_of_ids(clients, sql_log):
             a = _list_sql(director[index], sql_log, query)
             b = _list_sql(manager[index], sql_log, query)
             assert a and a == b
+
+
+NODE = """query($id: ID!) { contact(id: $id) {
+  id displayName description owner { email } company { displayName } tags { name } } }"""
+
+
+def test_lookups_by_id_share_a_statement_per_shape_and_answer_as_the_general_path(
+    gateway: Gateway, demo, monkeypatch: pytest.MonkeyPatch
+):
+    """``contact(id)`` with an ``@fullAccess`` field (description): one statement per scope
+    shape for every caller and record, each answer equal to the general path's — the
+    record's row, null when invisible, the full-access check bound to the caller."""
+    from gateway.shaping import node
+
+    built: list[Any] = []
+    real = node.NodePlan._build
+
+    def spy(self: Any, named: Any) -> Any:
+        stmt = real(self, named)
+        built.append(stmt)
+        return stmt
+
+    monkeypatch.setattr(node.NodePlan, "_build", spy)
+    general = dataclasses.replace(
+        gateway, settings=dataclasses.replace(gateway.settings, shaped_results=False)
+    )
+    with TestClient(create_app(gateway)) as fast, TestClient(create_app(general)) as slow:
+        admin = GraphQLClient(fast).login("admin@demo.test", "demo-password")
+        everyone = admin("{ contacts(first: 500) { edges { node { id } } } }")
+        ids = [e["node"]["id"] for e in everyone.data["contacts"]["edges"]]
+        assert len(ids) > 5
+        for email in ("rep1@demo.test", "rep2@demo.test", "manager@demo.test"):
+            shaped = GraphQLClient(fast).login(email, "demo-password")
+            plain = GraphQLClient(slow).login(email, "demo-password")
+            for contact_id in ids:
+                a, b = shaped(NODE, {"id": contact_id}), plain(NODE, {"id": contact_id})
+                assert (a.data, a.codes) == (b.data, b.codes), (email, contact_id)
+    # rep1 and rep2 have one shape: far fewer statements than callers × records
+    assert 0 < len(built) <= 3, len(built)

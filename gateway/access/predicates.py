@@ -100,10 +100,11 @@ def grant_clauses(
 ) -> list[Clause]:
     """The alternatives that grant ``mode`` on ``entity``, in the order explanations use.
 
-    ``named`` (reads only): the caller's values as named parameters (:mod:`gateway.access.binds`);
-    every branch on ``scope`` here must be part of :func:`~gateway.access.binds.scope_shape`.
+    ``named`` (reads, and full access, which reads the same grants): the caller's values as
+    named parameters (:mod:`gateway.access.binds`); every branch on ``scope`` here must be
+    part of :func:`~gateway.access.binds.scope_shape`.
     """
-    if named and mode is not Mode.READ:
+    if named and mode is Mode.WRITE:
         raise ValueError("named parameters serve read predicates only")
     model = entity.model
     owner = getattr(model, entity.owner_attribute)

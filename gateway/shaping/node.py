@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, case, or_, select, true
+from sqlalchemy import Integer, Select, bindparam, case, or_, select, true
 
+from gateway.access.binds import USER, value_of
 from gateway.access.enforcement import AccessContext, access_of, plain_rows
-from gateway.access.predicates import Mode
+from gateway.access.named import NamedCriteria, values_of
+from gateway.access.predicates import Mode, predicate
 from gateway.graphql.shaped import Selected, Shaped, plain_selection
+from gateway.shaping import statements
 from gateway.shaping.declare import Entity
 from gateway.shaping.shape import Shaper, compiled
 
@@ -30,28 +33,47 @@ class NodePlan(Shaper):
         self.selection = selection
         self.columns.positions((entity.model.id,))  # a row, whatever is selected
         self.shape = self.object_getter(entity, selection, None)
+        #: Statements built once per scope shape (gateway.shaping.statements).
+        self.statements: dict[tuple[Any, ...], Any] = {}
 
-    def statement(self, pk: int, access: AccessContext) -> Select[Any]:
-        """The record's row: its columns, and last, when ``@fullAccess`` fields are selected,
-        whether the caller has full access to it (1 or 0)."""
+    def statement(self, access: AccessContext) -> Select[Any]:
+        """The row of the record :data:`PK`: its columns, and last, when ``@fullAccess``
+        fields are selected, whether the caller has full access to it (1 or 0). Built once
+        per scope shape with named parameters; run with :func:`node_values`."""
+        key = ("node", id(access.registry), access.dialect)
+        return statements.cached(self, key, access, self._build)
+
+    def _build(self, named: NamedCriteria) -> Select[Any]:
         model = self.entity.model
-        expressions = self.expressions(access)
+        expressions = self.expressions(named)
         if self.reads_full_access:
-            expressions.append(case((full_access(access, model), 1), else_=0))
-        stmt = select(*expressions).where(model.id == pk, access.read_criteria(model))
-        return self.joined(stmt.select_from(model.__table__), access)
+            expressions.append(case((full_access(named, model), 1), else_=0))
+        pk = bindparam(PK, type_=Integer)
+        stmt = select(*expressions).where(model.id == pk, named.read_criteria(model))
+        return self.joined(stmt.select_from(model.__table__), named)
 
 
-def full_access(access: AccessContext, model: Any) -> Any:
+#: The parameter of the record's id.
+PK = "crm_pk"
+
+
+def node_values(access: AccessContext, pk: int) -> dict[str, Any]:
+    """The parameters of :meth:`NodePlan.statement` for this caller and record."""
+    values = values_of(access)
+    values[PK] = pk
+    return values
+
+
+def full_access(named: NamedCriteria, model: Any) -> Any:
     """SQL for :func:`gateway.access.fields.has_full_access`: everything seen, the owner,
-    or any grant but a public level."""
+    or any grant but a public level (named parameters, as the statement's criteria)."""
+    access = named.access
     entity = access.registry.entity_of_model.get(model)
-    if entity is None or access.scope.sees_everything:
+    if entity is None or access.scope.sees_everything:  # sees_everything: part of the shape
         return true()
-    return or_(
-        getattr(model, entity.owner_attribute) == access.scope.user_id,
-        access.predicate(entity, Mode.FULL),
-    )
+    named.read_criteria(model)  # the shape covers the entity's grants
+    grants = predicate(access.scope, access.registry, entity, Mode.FULL, named.dialect, named=True)
+    return or_(getattr(model, entity.owner_attribute) == value_of(USER, None, True), grants)
 
 
 #: Compiled plans by (entity, selection) (see :func:`~gateway.shaping.shape.compiled`).
@@ -83,7 +105,7 @@ def shaped_node(info: Any, entity: Entity, pk: int, *, abstract: bool = False) -
     access = access_of(ctx.session)
     if access is None:
         return None
-    row = plain_rows(ctx.session, plan.statement(pk, access)).first()
+    row = plain_rows(ctx.session, plan.statement(access), node_values(access, pk)).first()
     if row is None:
         return Shaped(None)
     if plan.reads_full_access and not row[-1]:

@@ -90,7 +90,7 @@ def page_statement(
     not make another contacts statement); which they are is learnt at the first build.
     """
     key = (id(access.registry), access.dialect, narrowed, descending, after)
-    return _cached(
+    return cached(
         plan,
         key,
         access,
@@ -100,14 +100,14 @@ def page_statement(
     )
 
 
-def _cached(
-    plan: ListPlan,
+def cached(
+    plan: Any,
     key: tuple[Any, ...],
     access: AccessContext,
     build: Callable[[NamedCriteria], Select[Any]],
 ) -> Select[Any]:
-    """The statement kept on ``plan`` under ``key`` for this caller's scope shape, built by
-    ``build`` (with named criteria) on first use."""
+    """The statement kept on ``plan.statements`` (a list's or a lookup's plan) under ``key``
+    for this caller's scope shape, built by ``build`` (with named criteria) on first use."""
     built: _Built | None = plan.statements.get(key)
     if built is not None:
         found = built.by_shape.get(shape_of(access, built.entities))
@@ -160,7 +160,7 @@ def count_statement(plan: ListPlan, access: AccessContext, *, narrowed: bool) ->
             ids = ids.where(model.id.in_(visible_ids(access, model, named=True)))
         return select(func.count()).select_from(ids.subquery())
 
-    return _cached(plan, key, access, build)
+    return cached(plan, key, access, build)
 
 
 def page_values(access: AccessContext, limit: int, after: tuple[Any, int] | None) -> dict[str, Any]:
