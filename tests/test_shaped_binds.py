@@ -221,5 +221,5 @@ def test_lookups_by_id_share_a_statement_per_shape_and_answer_as_the_general_pat
             for contact_id in ids:
                 a, b = shaped(NODE, {"id": contact_id}), plain(NODE, {"id": contact_id})
                 assert (a.data, a.codes) == (b.data, b.codes), (email, contact_id)
-    # rep1 and rep2 have one shape: far fewer statements than callers × records
+    # rep1 and rep2 have one shape: far fewer statements than callers times records
     assert 0 < len(built) <= 3, len(built)
