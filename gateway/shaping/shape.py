@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Select, and_, func, inspect
+import orjson
+from sqlalchemy import Select, Text, and_, cast, func, inspect
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -100,20 +101,29 @@ class ManyColumn:
         item = shape_object(getters)
         if len(order_at) == 1:
             (o,) = order_at
-            self.shape: Callable[[Any], list[Any]] = lambda items: [
-                item(i) for i in sorted(items or (), key=lambda i: i[o])
+            self.shape: Callable[[Any], list[Any]] = lambda text: [
+                item(i) for i in sorted(_items(text), key=lambda i: i[o])
             ]
         else:
-            self.shape = lambda items: [
-                item(i) for i in sorted(items or (), key=lambda i: tuple(i[p] for p in order_at))
+            self.shape = lambda text: [
+                item(i) for i in sorted(_items(text), key=lambda i: tuple(i[p] for p in order_at))
             ]
 
     def expression(self, access: Criteria) -> Any:
+        """The JSON array as text (decoded by :func:`_items`, not by the driver)."""
         if access.dialect == "postgresql":
-            aggregate = func.json_agg(func.json_build_array(*self.elements), type_=JSON)
+            aggregate: Any = cast(func.json_agg(func.json_build_array(*self.elements)), Text)
         else:
-            aggregate = func.json_group_array(func.json_array(*self.elements), type_=JSON)
+            aggregate = func.json_group_array(func.json_array(*self.elements), type_=Text)
         return self.relation.source(access).with_only_columns(aggregate).scalar_subquery()
+
+
+def _items(text: str | None) -> Any:
+    """A to-many column's JSON array. Read as text and decoded here with orjson: psycopg's
+    own JSON loader (``json.loads``) was 5% of a 50-row contacts page. The elements are the
+    declared scalars — text, booleans, dates, integer ids, numbers sent as text —, which
+    orjson reads as ``json`` does (it differs only on integers beyond 64 bits)."""
+    return orjson.loads(text) if text is not None else ()
 
 
 class Join:
