@@ -52,15 +52,7 @@ def answer(
         return False
     session.refresh(request)
     event = LedgerEvent.ACCEPTED if accepted else LedgerEvent.DENIED
-    ledger.append(
-        session,
-        request,
-        event,
-        Channel.LINK,
-        ip_address=visit.ip_address,
-        user_agent=visit.user_agent,
-        at=now,
-    )
+    _by_link(session, request, event, visit, now)
     if request.contact_id is None:  # a user (employee): answers are recorded, never blocks
         return True
     if accepted:
@@ -74,18 +66,25 @@ def answer(
             .execution_options(synchronize_session=False)
         ).scalar()
         if lifted is not None:
-            ledger.append(
-                session,
-                request,
-                LedgerEvent.BLOCK_LIFTED,
-                Channel.LINK,
-                ip_address=visit.ip_address,
-                user_agent=visit.user_agent,
-                at=now,
-            )
+            _by_link(session, request, LedgerEvent.BLOCK_LIFTED, visit, now)
     else:
         block(session, request, "DENIED", now)
     return True
+
+
+def _by_link(
+    session: Session, request: ConsentRequest, event: LedgerEvent, visit: Visit, now: datetime
+) -> None:
+    """Record ``event`` of ``request`` in the ledger as done through its link, by ``visit``."""
+    ledger.append(
+        session,
+        request,
+        event,
+        Channel.LINK,
+        ip_address=visit.ip_address,
+        user_agent=visit.user_agent,
+        at=now,
+    )
 
 
 def block(session: Session, request: ConsentRequest, reason: str, now: datetime) -> None:
@@ -137,15 +136,7 @@ def withdraw(session: Session, request: ConsentRequest, visit: Visit, now: datet
     session.refresh(request)
     for withdrawn in [request, *others]:
         withdrawn.status = RequestStatus.WITHDRAWN
-        ledger.append(
-            session,
-            withdrawn,
-            LedgerEvent.WITHDRAWN,
-            Channel.LINK,
-            ip_address=visit.ip_address,
-            user_agent=visit.user_agent,
-            at=now,
-        )
+        _by_link(session, withdrawn, LedgerEvent.WITHDRAWN, visit, now)
     if request.contact_id is not None:
         block(session, request, "WITHDRAWN", now)
     return True
